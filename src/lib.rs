@@ -5,8 +5,14 @@
 pub use isolate_macros::isolated;
 
 pub use isolate_runtime::{
-    Error, Outcome, Port, ReservedPort, Spec, TestGuard, TmpDir, UdpPort, enter, try_enter,
+    DEFAULT_TIMEOUT, Error, Outcome, Port, ReservedPort, Spec, TestGuard, TmpDir, UdpPort, enter,
+    prune_kept_dirs, reserved_port_band, socket_budget, try_enter,
 };
+
+/// The names of the `ISOLATE_*` environment variables the runtime reads.
+pub mod env {
+    pub use isolate_runtime::{DIR, KEEP_DAYS, KEEP_TMPDIR, PORT_BAND, SOCKET_BUDGET, TIMEOUT};
+}
 
 #[doc(hidden)]
 pub mod __private {

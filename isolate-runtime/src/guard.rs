@@ -1,70 +1,122 @@
 //! `enter`: acquire everything a [`Spec`] asks for, in a fixed order, into one guard.
 
-use crate::{Error, Port, ReservedPort, Spec, TmpDir, UdpPort};
+use std::time::{Duration, Instant};
 
-/// Owns every resource one test asked for; dropping it releases them in reverse order of
-/// acquisition, on pass, failure and panic alike.
+use crate::group::{self, GroupLock};
+use crate::permits::{self, Permits};
+use crate::wait::Mode;
+use crate::{Error, Port, ReservedPort, Spec, TmpDir, UdpPort, env};
+
+/// How long a test waits for its groups and permits when neither the attribute's `timeout`
+/// nor `ISOLATE_TIMEOUT` says otherwise: long enough for a busy group's legitimate queue,
+/// short enough to fail a stuck suite with a diagnosis before CI's own limit.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_mins(5);
+
+/// Owns every resource one test asked for. Dropping it releases them in reverse order of
+/// acquisition (bindings, then permits, then groups), on pass, failure and panic alike.
+///
+/// # Examples
+///
+/// ```
+/// use isolate_runtime::{Spec, enter};
+///
+/// static SPEC: Spec = Spec { ports: &["api"], serial: &["doc-example"], ..Spec::new("doc::example") };
+/// let mut guard = enter(&SPEC);
+/// let api = guard.port(0);
+/// assert_ne!(api.port(), 0);
+/// ```
 #[derive(Debug)]
 pub struct TestGuard {
     spec: &'static Spec,
+    tmpdirs: Vec<TmpDir>,
     ports: Vec<Option<Port>>,
     ports6: Vec<Option<Port>>,
     udp: Vec<Option<UdpPort>>,
     udp6: Vec<Option<UdpPort>>,
     reserved_ports: Vec<Option<ReservedPort>>,
-    tmpdirs: Vec<TmpDir>,
+    permits: Option<Permits>,
+    groups: Vec<GroupLock>,
 }
 
-/// Acquire everything `spec` asks for.
+/// Acquires everything `spec` asks for: groups in sorted order (so no two tests deadlock),
+/// then budget permits, then ports and directories (so a waiting test holds no descriptors).
 ///
 /// # Errors
 ///
-/// Fails when a resource cannot be had: a port cannot be bound, a directory cannot be
-/// created, a group or permit wait times out.
+/// Fails when a wait for a group or for permits times out (the message names the holder),
+/// when the isolate directory is refused, when an `ISOLATE_*` variable is malformed, or when a
+/// port cannot be bound or a directory created.
 pub fn try_enter(spec: &'static Spec) -> Result<TestGuard, Error> {
-    let bind_all = |names: &[&str], bind: fn() -> Result<Port, Error>| {
-        names
-            .iter()
-            .map(|_| bind().map(Some))
-            .collect::<Result<Vec<_>, _>>()
-    };
-    let bind_udp = |names: &[&str], bind: fn() -> Result<UdpPort, Error>| {
-        names
-            .iter()
-            .map(|_| bind().map(Some))
-            .collect::<Result<Vec<_>, _>>()
-    };
-    Ok(TestGuard {
+    let timeout = env::timeout()?.or(spec.timeout).unwrap_or(DEFAULT_TIMEOUT);
+    let deadline = Instant::now() + timeout;
+    let mut guard = TestGuard {
         spec,
-        ports: bind_all(spec.ports, Port::bind)?,
-        ports6: bind_all(spec.ports6, Port::bind_v6)?,
-        udp: bind_udp(spec.udp, UdpPort::bind)?,
-        udp6: bind_udp(spec.udp6, UdpPort::bind_v6)?,
-        reserved_ports: spec
-            .reserved_ports
-            .iter()
-            .map(|_| ReservedPort::reserve().map(Some))
-            .collect::<Result<_, _>>()?,
-        tmpdirs: spec
-            .tmpdirs
-            .iter()
-            .map(|name| TmpDir::for_test(spec.test, name))
-            .collect::<Result<_, _>>()?,
-    })
+        tmpdirs: Vec::new(),
+        ports: Vec::new(),
+        ports6: Vec::new(),
+        udp: Vec::new(),
+        udp6: Vec::new(),
+        reserved_ports: Vec::new(),
+        permits: None,
+        groups: Vec::new(),
+    };
+    for (name, mode) in sorted_groups(spec) {
+        guard
+            .groups
+            .push(group::join(name, mode, spec.test, deadline, timeout)?);
+    }
+    if spec.max_sockets > 0 {
+        guard.permits = Some(permits::take(
+            spec.max_sockets,
+            spec.test,
+            deadline,
+            timeout,
+        )?);
+    }
+    guard.ports = bind_each(spec.ports, Port::bind)?;
+    guard.ports6 = bind_each(spec.ports6, Port::bind_v6)?;
+    guard.udp = bind_each(spec.udp, UdpPort::bind)?;
+    guard.udp6 = bind_each(spec.udp6, UdpPort::bind_v6)?;
+    guard.reserved_ports = bind_each(spec.reserved_ports, ReservedPort::reserve)?;
+    guard.tmpdirs = spec
+        .tmpdirs
+        .iter()
+        .map(|name| TmpDir::for_test(spec.test, name))
+        .collect::<Result<_, _>>()?;
+    Ok(guard)
 }
 
-/// Acquire everything `spec` asks for, failing the test with the error's message when
-/// something cannot be had. The call that `#[isolated]` generates.
+fn bind_each<T>(names: &[&str], bind: fn() -> Result<T, Error>) -> Result<Vec<Option<T>>, Error> {
+    names.iter().map(|_| bind().map(Some)).collect()
+}
+
+/// Every group once, sorted by name; a name in both lists is joined exclusively.
+fn sorted_groups(spec: &Spec) -> Vec<(&'static str, Mode)> {
+    let mut groups: Vec<(&'static str, Mode)> = spec
+        .serial
+        .iter()
+        .map(|name| (*name, Mode::Exclusive))
+        .chain(spec.shared.iter().map(|name| (*name, Mode::Shared)))
+        .collect();
+    // Exclusive sorts first within a name, and `dedup_by_key` keeps the first.
+    groups.sort_by_key(|(name, mode)| (*name, *mode == Mode::Shared));
+    groups.dedup_by_key(|(name, _)| *name);
+    groups
+}
+
+/// Acquires everything `spec` asks for, failing the test with the error's message when
+/// something cannot be had. This is the call `#[isolated]` generates.
 ///
 /// # Panics
 ///
-/// Panics with the [`Error`]'s message (at the caller's location) when [`try_enter`] fails.
+/// Panics with the [`Error`]'s message, reported at the caller's location (the attribute),
+/// when [`try_enter`] fails.
 #[track_caller]
-#[must_use]
+#[must_use = "resources are released when the guard drops"]
 pub fn enter(spec: &'static Spec) -> TestGuard {
     match try_enter(spec) {
         Ok(guard) => guard,
-        Err(error) => panic!("{error}"),
+        Err(error) => panic!("isolate: {error}"),
     }
 }
 
@@ -78,7 +130,10 @@ macro_rules! take {
         /// index exactly once.
         #[must_use]
         pub fn $name(&mut self, index: usize) -> $ty {
-            self.$field[index].take().expect(concat!(stringify!($name), " taken twice"))
+            match self.$field.get_mut(index).and_then(Option::take) {
+                Some(value) => value,
+                None => panic!(concat!("isolate: `", stringify!($name), "({})` is out of range or taken twice"), index),
+            }
         }
     };
 }
@@ -106,7 +161,11 @@ impl TestGuard {
     );
 
     /// A handle to the temp dir created for `spec.tmpdirs[index]`. The guard decides whether
-    /// the directory is removed or kept, after the test's outcome is known.
+    /// the directory is removed or kept, once the test's outcome is known.
+    ///
+    /// # Panics
+    ///
+    /// Panics when `index` is out of range.
     #[must_use]
     pub fn tmpdir(&self, index: usize) -> TmpDir {
         self.tmpdirs[index].clone()
@@ -118,12 +177,12 @@ impl TestGuard {
         self.spec
     }
 
-    /// Records the test's result (an `Err` is a failure), releases everything, and hands the
-    /// result back unchanged.
+    /// Records the test's result (an `Err` is a failure, so its temp dirs are kept), releases
+    /// everything, and hands the result back unchanged.
     pub fn finish<T: Outcome>(self, result: T) -> T {
         if result.is_failure() {
             for dir in &self.tmpdirs {
-                dir.mark_failed();
+                dir.set_outcome(true);
             }
         }
         result
@@ -132,11 +191,20 @@ impl TestGuard {
 
 impl Drop for TestGuard {
     fn drop(&mut self) {
-        if std::thread::panicking() != self.spec.expects_panic {
-            for dir in &self.tmpdirs {
-                dir.mark_failed();
-            }
+        // A `#[should_panic]` test passes by panicking and fails by returning; `finish` may
+        // already have recorded a failure.
+        let failed = std::thread::panicking() != self.spec.expects_panic;
+        for dir in &self.tmpdirs {
+            dir.set_outcome(failed);
         }
+        self.tmpdirs.clear();
+        self.ports.clear();
+        self.ports6.clear();
+        self.udp.clear();
+        self.udp6.clear();
+        self.reserved_ports.clear();
+        self.permits = None;
+        while self.groups.pop().is_some() {}
     }
 }
 

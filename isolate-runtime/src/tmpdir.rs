@@ -1,12 +1,35 @@
-//! Fresh per-test directories, removed on pass and kept on failure.
+//! Fresh per-test directories: removed when the test passes, kept (path printed) on failure.
 
+use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Once, OnceLock};
+use std::time::{Duration, SystemTime};
 
-use crate::Error;
+use crate::env::{self, KeepPolicy};
+use crate::error::IoContext;
+use crate::{Error, lockdir};
 
-/// A fresh directory for one test, removed when the last handle drops unless the test failed.
+/// A fresh directory, `<root>/tmp/<test>-<name>-<uuid>`, owned by one test.
+///
+/// Cloning gives another handle to the same directory; it is removed when the last handle
+/// drops, unless the test failed (a panic, or an `Err` seen by the guard) or
+/// `ISOLATE_KEEP_TMPDIR` says otherwise (`on-failure`, the default; `always`; `never`). A kept
+/// directory's path is printed to stderr, so it shows in the failed test's output. Kept
+/// directories older than `ISOLATE_KEEP_DAYS` (default 7) are pruned when a process first
+/// creates a temp dir; [`prune_kept_dirs`] does it on demand.
+///
+/// # Examples
+///
+/// ```
+/// let dir = isolate_runtime::TmpDir::new()?;
+/// std::fs::write(dir.join("config.toml"), "port = 0").unwrap();
+/// assert!(dir.path().join("config.toml").is_file());
+/// let path = dir.path().to_owned();
+/// drop(dir);
+/// assert!(!path.exists());
+/// # Ok::<(), isolate_runtime::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct TmpDir {
     inner: Arc<Inner>,
@@ -15,35 +38,49 @@ pub struct TmpDir {
 #[derive(Debug)]
 struct Inner {
     path: PathBuf,
-    failed: AtomicBool,
+    test: String,
+    /// Set when the outcome is known; until then a panic in flight counts as a failure.
+    outcome: OnceLock<bool>,
+    keep: AtomicBool,
+    policy: KeepPolicy,
 }
 
 impl TmpDir {
-    /// Creates `<temp>/isolate/<test>-<name>-<uuid>`.
+    /// A fresh directory for use without the attribute, named after the current thread (the
+    /// test's name under `cargo test`).
     ///
     /// # Errors
     ///
-    /// Fails when the directory cannot be created.
+    /// Fails when the isolate directory is refused or the directory cannot be created.
+    pub fn new() -> Result<Self, Error> {
+        let thread = std::thread::current();
+        Self::for_test(thread.name().unwrap_or("tmpdir"), "tmpdir")
+    }
+
+    /// A fresh directory for binding `name` of test `test`.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the isolate directory is refused, `ISOLATE_KEEP_TMPDIR` or
+    /// `ISOLATE_KEEP_DAYS` is malformed, or the directory cannot be created.
     pub fn for_test(test: &str, name: &str) -> Result<Self, Error> {
-        let sanitized: String = format!("{test}-{name}")
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        let path = std::env::temp_dir()
-            .join("isolate-stub")
-            .join(format!("{sanitized}-{}", uuid::Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&path)
-            .map_err(|e| Error::io(format!("cannot create `{}`", path.display()), e))?;
+        let policy = env::keep_policy()?;
+        let parent = lockdir::subdir("tmp")?;
+        prune_once(&parent);
+        let label = if name == "tmpdir" {
+            sanitize(test)
+        } else {
+            format!("{}-{}", sanitize(test), sanitize(name))
+        };
+        let path = parent.join(format!("{label}-{}", uuid::Uuid::new_v4().simple()));
+        lockdir::open_private_dir(&path)?;
         Ok(TmpDir {
             inner: Arc::new(Inner {
                 path,
-                failed: AtomicBool::new(false),
+                test: test.to_owned(),
+                outcome: OnceLock::new(),
+                keep: AtomicBool::new(false),
+                policy,
             }),
         })
     }
@@ -54,8 +91,28 @@ impl TmpDir {
         &self.inner.path
     }
 
-    pub(crate) fn mark_failed(&self) {
-        self.inner.failed.store(true, Ordering::Relaxed);
+    /// `self.path().join(relative)`.
+    #[must_use]
+    pub fn join(&self, relative: impl AsRef<Path>) -> PathBuf {
+        self.inner.path.join(relative)
+    }
+
+    /// Keeps the directory whatever the outcome, and returns its path.
+    #[must_use = "the directory is kept; the path is the only way to find it"]
+    pub fn keep(self) -> PathBuf {
+        self.inner.keep.store(true, Ordering::Relaxed);
+        self.inner.path.clone()
+    }
+
+    /// Marks the owning test as failed: the directory is then kept under the default policy.
+    pub fn mark_failed(&self) {
+        self.set_outcome(true);
+    }
+
+    /// Records the test's outcome once; the first record wins (an `Err` seen by `finish`
+    /// before the guard drops).
+    pub(crate) fn set_outcome(&self, failed: bool) {
+        let _ = self.inner.outcome.set(failed);
     }
 }
 
@@ -67,13 +124,113 @@ impl AsRef<Path> for TmpDir {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        if self.failed.load(Ordering::Relaxed) {
+        let failed = self
+            .outcome
+            .get()
+            .copied()
+            .unwrap_or_else(std::thread::panicking);
+        let keep = self.keep.load(Ordering::Relaxed)
+            || match self.policy {
+                KeepPolicy::OnFailure => failed,
+                KeepPolicy::Always => true,
+                KeepPolicy::Never => false,
+            };
+        if !keep {
+            let _ = fs::remove_dir_all(&self.path);
+        } else if failed {
             eprintln!(
-                "isolate: kept temp dir of failed test: {}",
+                "isolate: kept the temp dir of failed test `{}`: {}",
+                self.test,
                 self.path.display()
             );
-        } else {
-            let _ = std::fs::remove_dir_all(&self.path);
         }
+    }
+}
+
+/// `crate::tests::name` -> `crate.tests.name`; anything outside `[A-Za-z0-9_.-]` becomes `_`.
+fn sanitize(text: &str) -> String {
+    let dotted = text.replace("::", ".");
+    let mut clean: String = dotted
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "_.-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    clean.truncate(120);
+    clean.trim_start_matches('.').to_owned()
+}
+
+fn prune_once(parent: &Path) {
+    static PRUNE: Once = Once::new();
+    PRUNE.call_once(|| {
+        if let Ok(days) = env::keep_days()
+            && days > 0
+        {
+            let _ = prune_in(parent, Duration::from_secs(days * 86_400));
+        }
+    });
+}
+
+/// Removes kept temp dirs older than `older_than` from the isolate directory, and returns how
+/// many were removed. Only directories named the way [`TmpDir`] names them are touched.
+///
+/// # Errors
+///
+/// Fails when the isolate directory is refused or cannot be listed.
+///
+/// # Examples
+///
+/// ```
+/// // Clear out everything kept more than a day ago.
+/// let removed = isolate_runtime::prune_kept_dirs(std::time::Duration::from_secs(86_400))?;
+/// println!("removed {removed} old temp dirs");
+/// # Ok::<(), isolate_runtime::Error>(())
+/// ```
+pub fn prune_kept_dirs(older_than: Duration) -> Result<usize, Error> {
+    prune_in(&lockdir::subdir("tmp")?, older_than)
+}
+
+fn prune_in(parent: &Path, older_than: Duration) -> Result<usize, Error> {
+    let cutoff = SystemTime::now()
+        .checked_sub(older_than)
+        .unwrap_or(SystemTime::UNIX_EPOCH);
+    let mut removed = 0;
+    for entry in fs::read_dir(parent)
+        .context(|| format!("cannot list `{}`", parent.display()))?
+        .flatten()
+    {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let ours = name.len() > 33
+            && name.as_bytes()[name.len() - 33] == b'-'
+            && name[name.len() - 32..]
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit());
+        let Ok(meta) = entry.path().symlink_metadata() else {
+            continue;
+        };
+        let old = meta.modified().is_ok_and(|modified| modified < cutoff);
+        if ours && meta.is_dir() && old && fs::remove_dir_all(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sanitizes_test_names() {
+        assert_eq!(
+            sanitize("my_crate::tests::reconnects"),
+            "my_crate.tests.reconnects"
+        );
+        assert_eq!(sanitize("../etc/passwd"), "_etc_passwd");
+        assert_eq!(sanitize("a b/c"), "a_b_c");
     }
 }

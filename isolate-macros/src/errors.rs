@@ -1,0 +1,161 @@
+//! The error accumulator and every message the attribute can produce.
+//!
+//! All independent misuses of one attribute are reported in one build, each with its own
+//! caret (serde's `Ctxt`). Messages live here so unit tests assert on them without copying.
+
+use std::cell::RefCell;
+use std::fmt::Display;
+
+use proc_macro2::Span;
+use quote::ToTokens;
+
+/// Collects errors instead of stopping at the first.
+#[derive(Default)]
+pub(crate) struct Errors {
+    errors: RefCell<Vec<syn::Error>>,
+}
+
+impl Errors {
+    pub(crate) fn push(&self, error: syn::Error) {
+        self.errors.borrow_mut().push(error);
+    }
+
+    pub(crate) fn at(&self, span: Span, message: impl Display) {
+        self.push(syn::Error::new(span, message));
+    }
+
+    pub(crate) fn spanned(&self, tokens: impl ToTokens, message: impl Display) {
+        self.push(syn::Error::new_spanned(tokens, message));
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.errors.borrow().is_empty()
+    }
+
+    /// All errors folded into one, or `Ok` when there were none.
+    pub(crate) fn finish(self) -> syn::Result<()> {
+        let mut errors = self.errors.into_inner().into_iter();
+        let Some(mut combined) = errors.next() else {
+            return Ok(());
+        };
+        for error in errors {
+            combined.combine(error);
+        }
+        Err(combined)
+    }
+}
+
+pub(crate) fn unknown_argument(found: &str, expected: &str) -> String {
+    format!("unknown argument `{found}`; expected one of {expected}")
+}
+
+pub(crate) fn did_you_mean(found: &str, suggestion: &str) -> String {
+    format!("unknown argument `{found}`; did you mean `{suggestion}`?")
+}
+
+pub(crate) fn serial_test_spelling(found: &str, ours: &str) -> String {
+    format!(
+        "`{found}` is serial_test's spelling; write `{ours} = \"name\"` \
+         (isolate's groups already hold across threads and processes)"
+    )
+}
+
+pub(crate) fn duplicate_argument(key: &str) -> String {
+    format!("duplicate `{key}` argument")
+}
+
+pub(crate) fn group_needs_name(key: &str) -> String {
+    format!("`{key}` needs a group name: `{key} = \"name\"` or `{key} = [\"a\", \"b\"]`")
+}
+
+pub(crate) fn group_list_form(key: &str, names: &str) -> String {
+    format!("group names are string literals: write `{key} = {names}`")
+}
+
+pub(crate) fn expected_group_names(key: &str) -> String {
+    format!(
+        "expected a string literal or a list of them: `{key} = \"name\"` or `{key} = [\"a\", \"b\"]`"
+    )
+}
+
+pub(crate) fn invalid_group_name(name: &str) -> String {
+    format!(
+        "invalid group name `{name}`: use 1 to 64 ASCII letters, digits, `_`, `-`, `.`, `:` or `/`"
+    )
+}
+
+pub(crate) const EMPTY_GROUP_NAME: &str = "group name must not be empty";
+
+pub(crate) fn duplicate_group(name: &str) -> String {
+    format!("duplicate group `{name}`")
+}
+
+pub(crate) fn serial_and_shared(name: &str) -> String {
+    format!("group `{name}` is both `serial` and `shared`; a test joins a group one way")
+}
+
+pub(crate) fn binding_takes_no_value(key: &str) -> String {
+    format!(
+        "`{key}` takes no value: the OS picks the port; bind it as `{key}` or `{key}(name, ...)` \
+         and read the number with `.port()`"
+    )
+}
+
+pub(crate) fn tmpdir_takes_no_value(key: &str) -> String {
+    format!("`{key}` takes no value: bind it as `{key}` or `{key}(name, ...)`")
+}
+
+pub(crate) fn binding_list_empty(key: &str) -> String {
+    format!("`{key}()` needs at least one name: write `{key}` or `{key}(a, b)`")
+}
+
+pub(crate) fn binding_list_form(key: &str) -> String {
+    format!("expected names to bind: `{key}(a, b)`")
+}
+
+pub(crate) fn duplicate_binding(name: &str) -> String {
+    format!("`{name}` is bound twice; give each binding its own name")
+}
+
+pub(crate) fn binding_shadows_parameter(name: &str) -> String {
+    format!(
+        "`{name}` is already a parameter of this function; bind another name, e.g. `port({name}_port)`"
+    )
+}
+
+pub(crate) fn expected_integer(key: &str) -> String {
+    format!("expected an integer: `{key} = 64`")
+}
+
+pub(crate) const MAX_SOCKETS_ZERO: &str = "`max_sockets` must be at least 1";
+
+pub(crate) fn max_sockets_too_large(max: u64) -> String {
+    format!("`max_sockets` must be at most {max}")
+}
+
+pub(crate) const EXPECTED_TIMEOUT: &str =
+    "expected a duration string: `timeout = \"30s\"` (units `ms`, `s`, `m`, `h`)";
+
+pub(crate) fn invalid_timeout(text: &str) -> String {
+    format!(
+        "invalid timeout `{text}`: expected a duration like `\"500ms\"`, `\"30s\"`, `\"2m\"` or `\"1m30s\"`"
+    )
+}
+
+pub(crate) const ZERO_TIMEOUT: &str = "`timeout` must be greater than zero";
+
+pub(crate) const NOT_A_FN_OR_MOD: &str =
+    "`#[isolated]` can only be used on a function or an inline module";
+
+pub(crate) fn file_module(name: &str) -> String {
+    format!(
+        "`#[isolated]` cannot see into the file module `{name}`: an attribute only receives the \
+         code it is written on; write the module inline (`mod {name} {{ ... }}`) or put \
+         `#[isolated(...)]` on the tests inside its file"
+    )
+}
+
+pub(crate) const CONST_FN: &str = "`#[isolated]` cannot be used on a `const fn`";
+
+pub(crate) const METHOD: &str =
+    "`#[isolated]` cannot be used on a method: tests are free functions without `self`";
