@@ -1,0 +1,191 @@
+//! The machine-wide socket budget: never exceeded (checked from the holders' own records),
+//! fair to large requests, freed when a holder is killed, and free for tests that ask nothing.
+
+mod support;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use isolate::{Spec, isolated};
+use support::{Log, ROLE};
+
+fn child(
+    test: &str,
+    role: &str,
+    root: &std::path::Path,
+    log: &Log,
+    budget: u32,
+) -> std::process::Command {
+    let mut command = support::child(test, role);
+    command
+        .env(isolate::env::DIR, root)
+        .env(support::LOG, &log.path)
+        .env(isolate::env::SOCKET_BUDGET, budget.to_string());
+    command
+}
+
+#[test]
+#[ignore = "child process of budget_is_never_exceeded"]
+#[isolated(max_sockets = 3)]
+fn heavy_member() {
+    let log = Log::from_env();
+    support::stay(&log, &support::me(), "permits", 3, || support::work(3_000));
+}
+
+#[test]
+#[ignore = "child process of budget_is_never_exceeded"]
+fn heavy_threads() {
+    static TWO: Spec = Spec {
+        max_sockets: 2,
+        ..Spec::new("budget::two")
+    };
+    let log = Log::from_env();
+    let workers: Vec<_> = (0..6)
+        .map(|_| {
+            let log = log.clone();
+            thread::spawn(move || {
+                for _ in 0..3 {
+                    let _guard = isolate::enter(&TWO);
+                    support::stay(&log, &support::me(), "permits", 2, || support::work(1_000));
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.join().unwrap();
+    }
+}
+
+#[test]
+fn budget_is_never_exceeded() {
+    let root = support::private_root();
+    let log = Log::new(root.path());
+    let mut commands: Vec<_> = (0..8)
+        .map(|_| child("heavy_member", "work", root.path(), &log, 7))
+        .collect();
+    commands.extend((0..2).map(|_| child("heavy_threads", "work", root.path(), &log, 7)));
+    support::run_all(commands, true);
+    let intervals = support::intervals(&log);
+    assert_eq!(intervals.len(), 8 + 2 * 18);
+    let peak = support::peak_weight(&intervals);
+    assert!(peak <= 7, "{peak} permits held at once with a budget of 7");
+}
+
+#[test]
+fn a_request_larger_than_the_whole_budget_fails_at_once() {
+    static GREEDY: Spec = Spec {
+        max_sockets: 1 << 30,
+        ..Spec::new("budget::greedy")
+    };
+    let budget = isolate::socket_budget().unwrap();
+    let error = isolate::try_enter(&GREEDY).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "`max_sockets = 1073741824` asks for more than the whole socket budget of {budget} permits; \
+             lower `max_sockets` or raise `ISOLATE_SOCKET_BUDGET`"
+        )
+    );
+}
+
+#[test]
+#[ignore = "child process of a_killed_holder_frees_its_permits"]
+#[isolated(max_sockets = 5)]
+fn hoarder() {
+    let log = Log::from_env();
+    log.append("entered");
+    if std::env::var(ROLE).as_deref() == Ok("hold") {
+        thread::sleep(Duration::from_mins(1));
+    }
+}
+
+#[test]
+#[ignore = "child process of a_killed_holder_frees_its_permits"]
+#[isolated(port, serial = "unrelated")]
+fn asks_for_no_permits() {
+    assert_ne!(port.port(), 0);
+}
+
+#[test]
+fn a_killed_holder_frees_its_permits() {
+    let root = support::private_root();
+    let log = Log::new(root.path());
+    let holder = child("hoarder", "hold", root.path(), &log, 5)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let holder = support::KillOnDrop(holder);
+    let pid = holder.0.id();
+    log.wait_for("entered", 1, Duration::from_secs(30));
+
+    let output = support::text(&support::run(
+        child("hoarder", "try", root.path(), &log, 5).env(isolate::env::TIMEOUT, "300ms"),
+        false,
+    ));
+    assert!(output.contains("timed out after 0.3s waiting for 5 permits of the socket budget (5 of 5 in use, held by `budget::hoarder` (pid "), "{output}");
+    assert!(output.contains(&format!("(pid {pid}, for ")), "{output}");
+    assert!(output.contains("ISOLATE_SOCKET_BUDGET"), "{output}");
+
+    // A test that asks for no permits is not held up by an exhausted budget.
+    support::run(
+        child("asks_for_no_permits", "try", root.path(), &log, 5)
+            .env(isolate::env::TIMEOUT, "300ms"),
+        true,
+    );
+
+    drop(holder);
+    support::run(
+        child("hoarder", "try", root.path(), &log, 5).env(isolate::env::TIMEOUT, "20s"),
+        true,
+    );
+}
+
+#[test]
+#[ignore = "child process of a_large_request_is_not_starved_by_small_ones"]
+fn large_behind_small() {
+    static SMALL: Spec = Spec {
+        max_sockets: 1,
+        ..Spec::new("budget::small")
+    };
+    static LARGE: Spec = Spec {
+        max_sockets: 4,
+        timeout: Some(Duration::from_secs(20)),
+        ..Spec::new("budget::large")
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let entries = Arc::new(Mutex::new(0usize));
+    let small: Vec<_> = (0..3)
+        .map(|_| {
+            let (stop, entries) = (Arc::clone(&stop), Arc::clone(&entries));
+            thread::spawn(move || {
+                while !stop.load(Ordering::SeqCst) {
+                    let _guard = isolate::enter(&SMALL);
+                    *entries.lock().unwrap() += 1;
+                    support::work(500); // small holders overlap: the budget is never fully free
+                }
+            })
+        })
+        .collect();
+    while *entries.lock().unwrap() < 20 {
+        thread::yield_now();
+    }
+    // Release at once: the small threads cannot finish while the large one holds everything.
+    let large = isolate::try_enter(&LARGE).map(drop);
+    stop.store(true, Ordering::SeqCst);
+    for thread in small {
+        thread.join().unwrap();
+    }
+    large.expect("the large request gets all 4 permits despite the stream of small ones");
+}
+
+#[test]
+fn a_large_request_is_not_starved_by_small_ones() {
+    let root = support::private_root();
+    let log = Log::new(root.path());
+    support::run(
+        &mut child("large_behind_small", "run", root.path(), &log, 4),
+        true,
+    );
+}

@@ -1,0 +1,231 @@
+//! Ports, reserved port numbers and temp dirs handed out while held are never handed to
+//! anyone else: hundreds of threads and of child processes record what they hold at the same
+//! moment, and no value appears twice.
+
+mod support;
+
+use std::collections::HashSet;
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Barrier, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use isolate::{Spec, isolated};
+use support::{Log, ROLE};
+
+fn assert_all_distinct(records: &[String]) {
+    for column in 1..records[0].split(' ').count() {
+        let values: Vec<&str> = records
+            .iter()
+            .map(|r| r.split(' ').nth(column).unwrap())
+            .collect();
+        let unique: HashSet<&&str> = values.iter().collect();
+        assert_eq!(
+            unique.len(),
+            values.len(),
+            "column {column} repeats a value among {} holders",
+            values.len()
+        );
+    }
+}
+
+#[test]
+fn hundreds_of_threads_hold_distinct_ports_and_dirs() {
+    static SPEC: Spec = Spec {
+        ports: &["a", "b"],
+        udp: &["u"],
+        tmpdirs: &["t"],
+        ..Spec::new("port::threads")
+    };
+    const THREADS: usize = 200;
+    let barrier = Arc::new(Barrier::new(THREADS));
+    let records = Arc::new(Mutex::new(Vec::new()));
+    let threads: Vec<_> = (0..THREADS)
+        .map(|_| {
+            let (barrier, records) = (Arc::clone(&barrier), Arc::clone(&records));
+            thread::spawn(move || {
+                let mut guard = isolate::enter(&SPEC);
+                let (a, b, u, t) = (guard.port(0), guard.port(1), guard.udp(0), guard.tmpdir(0));
+                assert!(t.path().is_dir());
+                records.lock().unwrap().push(format!(
+                    "held {} {} {} {}",
+                    a.port(),
+                    b.port(),
+                    u.port(),
+                    t.path().display()
+                ));
+                // Everyone holds everything at this point.
+                barrier.wait();
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    let records = records.lock().unwrap();
+    assert_eq!(records.len(), THREADS);
+    // Ports of both kinds and across kinds share one column space: check them together too.
+    let tcp: Vec<String> = records
+        .iter()
+        .flat_map(|r| r.split(' ').skip(1).take(2).map(str::to_owned))
+        .collect();
+    assert_eq!(tcp.iter().collect::<HashSet<_>>().len(), 2 * THREADS);
+    assert_all_distinct(&records);
+}
+
+#[test]
+#[ignore = "child process of hundreds_of_processes_hold_distinct_ports_numbers_and_dirs"]
+#[isolated(port, udp, reserved_port, tmpdir)]
+fn holder() {
+    let log = Log::from_env();
+    log.append(&format!(
+        "held {} {} {} {}",
+        port.port(),
+        udp.port(),
+        reserved_port.port(),
+        tmpdir.path().display()
+    ));
+    let total: usize = std::env::var(ROLE).unwrap().parse().unwrap();
+    // A barrier across processes: nobody lets go until every holder has recorded.
+    log.wait_for("held", total, Duration::from_mins(1));
+}
+
+#[test]
+fn hundreds_of_processes_hold_distinct_ports_numbers_and_dirs() {
+    const CHILDREN: usize = 100;
+    let root = support::private_root();
+    let log = Log::new(root.path());
+    let commands = (0..CHILDREN)
+        .map(|_| {
+            let mut command = support::child("holder", &CHILDREN.to_string());
+            command
+                .env(isolate::env::DIR, root.path())
+                .env(support::LOG, &log.path);
+            command
+        })
+        .collect();
+    support::run_all(commands, true);
+    let records = log.lines();
+    assert_eq!(records.len(), CHILDREN);
+    assert_all_distinct(&records);
+    // Passing tests leave no directory behind.
+    for record in &records {
+        assert!(!std::path::Path::new(record.split(' ').nth(4).unwrap()).exists());
+    }
+}
+
+#[test]
+#[isolated(port)]
+fn the_listener_accepts_before_the_body_asks() {
+    // No accept loop yet: the connection waits in the listener's backlog.
+    let mut client = TcpStream::connect(port.addr()).unwrap();
+    std::io::Write::write_all(&mut client, b"early").unwrap();
+    let (mut server_side, peer) = port.listener().accept().unwrap();
+    assert_eq!(peer, client.local_addr().unwrap());
+    let mut buf = [0; 5];
+    std::io::Read::read_exact(&mut server_side, &mut buf).unwrap();
+    assert_eq!(&buf, b"early");
+    // Nobody else can bind it while held.
+    assert_eq!(
+        TcpListener::bind(port.addr()).unwrap_err().kind(),
+        std::io::ErrorKind::AddrInUse
+    );
+}
+
+#[test]
+fn ipv6_where_the_host_has_it_and_a_clear_error_where_not() {
+    static SPEC: Spec = Spec {
+        ports6: &["v6"],
+        udp6: &["u6"],
+        ..Spec::new("port::v6")
+    };
+    if TcpListener::bind("[::1]:0").is_ok() {
+        let mut guard = isolate::enter(&SPEC);
+        let (v6, u6) = (guard.port6(0), guard.udp6(0));
+        assert!(v6.addr().is_ipv6() && v6.addr().ip().is_loopback());
+        assert!(u6.addr().is_ipv6());
+    } else {
+        let error = isolate::try_enter(&SPEC).unwrap_err().to_string();
+        assert!(error.contains("this host has no IPv6 loopback"), "{error}");
+    }
+}
+
+#[test]
+#[ignore = "child process of no_descriptor_is_leaked"]
+fn thousands_of_guards() {
+    static SPEC: Spec = Spec {
+        ports: &["a", "b"],
+        udp: &["u"],
+        reserved_ports: &["r"],
+        tmpdirs: &["t"],
+        serial: &["fd-leak"],
+        shared: &["fd-leak-shared"],
+        max_sockets: 2,
+        ..Spec::new("port::fd_leak")
+    };
+    let open = || std::fs::read_dir("/proc/self/fd").unwrap().count();
+    drop(isolate::enter(&SPEC)); // first use opens the directories once
+    let before = open();
+    for _ in 0..2_000 {
+        let mut guard = isolate::enter(&SPEC);
+        let _ = (guard.port(0), guard.udp(0), guard.reserved_port(0));
+    }
+    assert_eq!(open(), before, "descriptors leaked over 2000 tests");
+}
+
+#[test]
+fn no_descriptor_is_leaked() {
+    let root = support::private_root();
+    let mut command = support::child("thousands_of_guards", "run");
+    command.env(isolate::env::DIR, root.path());
+    support::run(&mut command, true);
+}
+
+#[test]
+#[ignore = "child process of a_reserved_number_is_freed_by_sigkill_and_the_band_can_run_out"]
+#[isolated(reserved_port)]
+fn reserver() {
+    let log = Log::from_env();
+    log.append(&format!("reserved {}", reserved_port.port()));
+    // The number really is free for the test to bind.
+    drop(TcpListener::bind(("127.0.0.1", reserved_port.port())).unwrap());
+    if std::env::var(ROLE).as_deref() == Ok("hold") {
+        thread::sleep(Duration::from_mins(1));
+    }
+}
+
+#[test]
+fn a_reserved_number_is_freed_by_sigkill_and_the_band_can_run_out() {
+    // A one-number band around a number reserved for this test on the machine-wide root.
+    let mine = isolate::ReservedPort::reserve().unwrap();
+    let band = format!("{0}-{0}", mine.port());
+    let root = support::private_root();
+    let log = Log::new(root.path());
+    let child = |role: &str| {
+        let mut command = support::child("reserver", role);
+        command
+            .env(isolate::env::DIR, root.path())
+            .env(support::LOG, &log.path)
+            .env(isolate::env::PORT_BAND, &band);
+        command
+    };
+    let holder = support::KillOnDrop(
+        child("hold")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    log.wait_for("reserved", 1, Duration::from_secs(30));
+    assert_eq!(log.lines()[0], format!("reserved {}", mine.port()));
+
+    let output = support::text(&support::run(&mut child("try"), false));
+    assert!(
+        output.contains(&format!(
+            "no free port number in the reserved band {band}: 1 are reserved by isolated tests"
+        )),
+        "{output}"
+    );
+    drop(holder);
+    support::run(&mut child("try"), true);
+    assert_eq!(log.lines().len(), 2);
+}

@@ -1,0 +1,201 @@
+//! Temp dirs: removed on pass, kept with the path printed on failure (panic or `Err`), the
+//! keep policy, pruning, and the refused-directory errors.
+
+mod support;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use isolate::isolated;
+use support::Log;
+
+/// Runs one of the child tests below with its own root and log; returns the output and the
+/// directory the child recorded.
+fn run_child(
+    test: &str,
+    envs: &[(&str, &str)],
+    expect_success: bool,
+) -> (String, String, tempfile::TempDir) {
+    let root = support::private_root();
+    let log = Log::new(root.path());
+    let mut command = support::child(test, "run");
+    command
+        .env(isolate::env::DIR, root.path())
+        .env(support::LOG, &log.path);
+    for (name, value) in envs {
+        command.env(name, value);
+    }
+    let output = support::text(&support::run(&mut command, expect_success));
+    let dir = log.lines().first().cloned().unwrap_or_default();
+    (output, dir, root)
+}
+
+fn record(dir: &Path) {
+    fs::write(dir.join("evidence.txt"), "what the test wrote").unwrap();
+    Log::from_env().append(&dir.display().to_string());
+}
+
+#[test]
+#[ignore = "child process of the tests below"]
+#[isolated(tmpdir)]
+fn passes() {
+    record(tmpdir.path());
+}
+
+#[test]
+#[ignore = "child process of the tests below"]
+#[isolated(tmpdir)]
+fn panics() {
+    record(tmpdir.path());
+    panic!("the test failed");
+}
+
+#[test]
+#[ignore = "child process of the tests below"]
+#[isolated(tmpdir)]
+fn returns_err() -> Result<(), String> {
+    record(tmpdir.path());
+    Err("the test failed".to_owned())
+}
+
+#[test]
+#[ignore = "child process of the tests below"]
+#[should_panic = "expected"]
+#[isolated(tmpdir)]
+fn panics_as_expected() {
+    record(tmpdir.path());
+    panic!("expected");
+}
+
+#[test]
+fn a_passing_test_leaves_nothing() {
+    let (_, dir, _root) = run_child("passes", &[], true);
+    assert!(dir.contains("tmp/tmpdir.passes-"), "{dir}");
+    assert!(!Path::new(&dir).exists());
+
+    // `#[should_panic]`: the expected panic is a pass.
+    let (_, dir, _root) = run_child("panics_as_expected", &[], true);
+    assert!(!dir.is_empty() && !Path::new(&dir).exists(), "{dir}");
+}
+
+#[test]
+fn a_failing_test_keeps_its_dir_and_prints_the_path() {
+    for test in ["panics", "returns_err"] {
+        let (output, dir, _root) = run_child(test, &[], false);
+        assert!(
+            output.contains(&format!(
+                "isolate: kept the temp dir of failed test `tmpdir::{test}`: {dir}"
+            )),
+            "{output}"
+        );
+        assert_eq!(
+            fs::read_to_string(Path::new(&dir).join("evidence.txt")).unwrap(),
+            "what the test wrote"
+        );
+    }
+}
+
+#[test]
+fn the_keep_policy_is_honoured() {
+    let (_, dir, _root) = run_child("passes", &[(isolate::env::KEEP_TMPDIR, "always")], true);
+    assert!(Path::new(&dir).join("evidence.txt").is_file());
+
+    let (output, dir, _root) = run_child("panics", &[(isolate::env::KEEP_TMPDIR, "never")], false);
+    assert!(!Path::new(&dir).exists());
+    assert!(!output.contains("kept the temp dir"), "{output}");
+
+    let (output, _, _root) =
+        run_child("passes", &[(isolate::env::KEEP_TMPDIR, "sometimes")], false);
+    assert!(
+        output.contains("cannot parse `ISOLATE_KEEP_TMPDIR=sometimes`: expected one of `on-failure`, `always`, `never`"),
+        "{output}"
+    );
+}
+
+fn refused(root: &Path) -> String {
+    let mut command = support::child("passes", "run");
+    command
+        .env(isolate::env::DIR, root)
+        .env(support::LOG, root.with_extension("log"));
+    support::text(&support::run(&mut command, false))
+}
+
+#[test]
+fn an_unsafe_isolate_directory_is_refused_with_the_fix() {
+    let parent = support::private_root();
+
+    let open = parent.path().join("open");
+    fs::create_dir(&open).unwrap();
+    fs::set_permissions(&open, fs::Permissions::from_mode(0o777)).unwrap();
+    let output = refused(&open);
+    assert!(
+        output.contains(&format!(
+            "refusing `{0}`: its mode is 777, open to other users; run `chmod 700 {0}`",
+            open.display()
+        )),
+        "{output}"
+    );
+
+    let link = parent.path().join("link");
+    let target = parent.path().join("target");
+    fs::create_dir(&target).unwrap();
+    fs::set_permissions(&target, fs::Permissions::from_mode(0o700)).unwrap();
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let output = refused(&link);
+    assert!(
+        output.contains(&format!("refusing `{}`: it is a symlink", link.display())),
+        "{output}"
+    );
+    assert!(
+        output.contains("point `ISOLATE_DIR` at a directory you own with mode 0700"),
+        "{output}"
+    );
+
+    // Someone else's directory: only root can make one to test with.
+    let foreign = parent.path().join("foreign");
+    fs::create_dir(&foreign).unwrap();
+    fs::set_permissions(&foreign, fs::Permissions::from_mode(0o700)).unwrap();
+    if std::os::unix::fs::chown(&foreign, Some(4242), None).is_ok() {
+        let output = refused(&foreign);
+        assert!(
+            output.contains("it is owned by uid 4242, not by you"),
+            "{output}"
+        );
+    }
+}
+
+#[test]
+#[ignore = "child process of kept_dirs_are_pruned_when_old"]
+fn prune() {
+    let removed = isolate::prune_kept_dirs(std::time::Duration::from_hours(24)).unwrap();
+    Log::from_env().append(&format!("removed {removed}"));
+}
+
+#[test]
+fn kept_dirs_are_pruned_when_old() {
+    let root = support::private_root();
+    let tmp = root.path().join("tmp");
+    fs::create_dir(&tmp).unwrap();
+    fs::set_permissions(&tmp, fs::Permissions::from_mode(0o700)).unwrap();
+    let old = tmp.join(format!("tests.old-{}", "a".repeat(32)));
+    let fresh = tmp.join(format!("tests.fresh-{}", "b".repeat(32)));
+    let foreign = tmp.join("not-ours");
+    for dir in [&old, &fresh, &foreign] {
+        fs::create_dir(dir).unwrap();
+    }
+    let week_ago = std::time::SystemTime::now() - std::time::Duration::from_hours(24 * 7);
+    for dir in [&old, &foreign] {
+        fs::File::open(dir).unwrap().set_modified(week_ago).unwrap();
+    }
+    let log = Log::new(root.path());
+    let mut command = support::child("prune", "run");
+    // Automatic pruning is off here, so the count comes from the explicit call.
+    command
+        .env(isolate::env::DIR, root.path())
+        .env(support::LOG, &log.path)
+        .env(isolate::env::KEEP_DAYS, "0");
+    support::run(&mut command, true);
+    assert_eq!(log.lines(), ["removed 1"]);
+    assert!(!old.exists() && fresh.exists() && foreign.exists());
+}
