@@ -2,7 +2,7 @@
 //! everything that could fail was rejected before.
 
 use proc_macro2::{Ident, Literal, Span, TokenStream};
-use quote::{format_ident, quote};
+use quote::{ToTokens, format_ident, quote};
 use syn::{ReturnType, Type};
 
 use crate::args::{Args, Kind};
@@ -20,7 +20,8 @@ pub(crate) fn isolated(args: TokenStream, tokens: TokenStream) -> TokenStream {
     let output = match item::parse(&cx, tokens.clone()) {
         Some(Item::Fn(func)) => {
             validate::check_fn(&cx, &args, &func);
-            expand_fn(&args, &func, cx.is_empty())
+            let real = cx.is_empty();
+            expand_fn(&args, func, real)
         }
         Some(Item::Mod(module)) if module.content.is_some() => {
             let expanded = expand_module(&cx, &args, module, true);
@@ -47,10 +48,11 @@ pub(crate) fn isolated(args: TokenStream, tokens: TokenStream) -> TokenStream {
 /// item's own `#[isolated]`. With `real == false` it emits the fallback shape.
 fn expand_module(cx: &Errors, outer: &Args, mut module: syn::ItemMod, real: bool) -> TokenStream {
     if let Some((_, items)) = &mut module.content {
+        let mut consumed: Vec<syn::Path> = Vec::new();
         for item in items.iter_mut() {
             match item {
                 syn::Item::Fn(func) => {
-                    let own = take_own_args(cx, &mut func.attrs);
+                    let own = take_own_args(cx, &mut func.attrs, &mut consumed);
                     let is_test = func.attrs.iter().any(item::is_test_attribute);
                     if own.is_none() && !is_test {
                         continue;
@@ -61,11 +63,11 @@ fn expand_module(cx: &Errors, outer: &Args, mut module: syn::ItemMod, real: bool
                     // Re-parse so the body stays an unparsed group, exactly as for a single fn.
                     if let Ok(func) = syn::parse2::<TestFn>(tokens) {
                         validate::check_fn(cx, &args, &func);
-                        *item = syn::Item::Verbatim(expand_fn(&args, &func, real));
+                        *item = syn::Item::Verbatim(expand_fn(&args, func, real));
                     }
                 }
                 syn::Item::Mod(nested) if nested.content.is_some() => {
-                    let own = take_own_args(cx, &mut nested.attrs);
+                    let own = take_own_args(cx, &mut nested.attrs, &mut consumed);
                     let args =
                         own.map_or_else(|| outer.clone(), |own| validate::merge(cx, outer, &own));
                     let syn::Item::Mod(nested) =
@@ -78,12 +80,25 @@ fn expand_module(cx: &Errors, outer: &Args, mut module: syn::ItemMod, real: bool
                 _ => {}
             }
         }
+        // The attributes we consumed no longer name `isolated`; name each path once more, so
+        // the user's `use isolate::isolated;` in this module is not reported unused.
+        consumed.dedup_by_key(|path| quote!(#path).to_string());
+        for path in consumed {
+            items.push(syn::Item::Verbatim(
+                quote!(#[allow(unused_imports)] use #path as _;),
+            ));
+        }
     }
     quote!(#module)
 }
 
-/// Removes the item's own `#[isolated(..)]` attributes and parses their arguments.
-fn take_own_args(cx: &Errors, attrs: &mut Vec<syn::Attribute>) -> Option<Args> {
+/// Removes the item's own `#[isolated(..)]` attributes, remembering their paths, and parses
+/// their arguments.
+fn take_own_args(
+    cx: &Errors,
+    attrs: &mut Vec<syn::Attribute>,
+    consumed: &mut Vec<syn::Path>,
+) -> Option<Args> {
     let mut own: Option<Args> = None;
     let mut kept = Vec::with_capacity(attrs.len());
     for attr in attrs.drain(..) {
@@ -95,6 +110,9 @@ fn take_own_args(cx: &Errors, attrs: &mut Vec<syn::Attribute>) -> Option<Args> {
             syn::Meta::List(list) => list.tokens.clone(),
             _ => TokenStream::new(),
         };
+        if let Ok(path) = syn::parse2::<syn::Path>(attr.path().to_token_stream()) {
+            consumed.push(path);
+        }
         let args = Args::parse(cx, tokens);
         validate::check_args(cx, &args);
         own = Some(match own {
@@ -107,16 +125,20 @@ fn take_own_args(cx: &Errors, attrs: &mut Vec<syn::Attribute>) -> Option<Args> {
 }
 
 /// One test fn: the guard, the bindings, then the body verbatim.
-fn expand_fn(args: &Args, func: &TestFn, real: bool) -> TokenStream {
-    let TestFn {
-        attrs,
-        vis,
-        sig,
-        body,
-    } = func;
+fn expand_fn(args: &Args, mut func: TestFn, real: bool) -> TokenStream {
     let private = private();
     if !real {
-        let lets = args.bindings.iter().map(|binding| {
+        // Only our errors should show: no const-context errors about the placeholders, and no
+        // placeholder shadowing a parameter of the same name.
+        func.sig.constness = None;
+        let parameters: Vec<String> = func.parameter_names().map(ToString::to_string).collect();
+        let TestFn {
+            attrs,
+            vis,
+            sig,
+            body,
+        } = &func;
+        let lets = args.bindings.iter().filter(|b| !parameters.contains(&b.ident.to_string())).map(|binding| {
             let ident = &binding.ident;
             let ty = binding_type(binding.kind);
             quote!(#[allow(unused_variables)] let #ident: #private::#ty = #private::unavailable();)
@@ -124,8 +146,14 @@ fn expand_fn(args: &Args, func: &TestFn, real: bool) -> TokenStream {
         return quote!(#(#attrs)* #vis #sig { #(#lets)* #body });
     }
 
+    let spec = spec(args, &func);
+    let TestFn {
+        attrs,
+        vis,
+        sig,
+        body,
+    } = &func;
     let guard = Ident::new("__isolate_guard", Span::mixed_site());
-    let spec = spec(args, func);
     let mut counts = [0usize; Kind::ALL.len()];
     let lets: Vec<TokenStream> = args
         .bindings
@@ -242,5 +270,136 @@ fn spec(args: &Args, func: &TestFn) -> TokenStream {
             timeout: #timeout,
             expects_panic: #expects_panic,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use quote::quote;
+
+    use super::TokenStream;
+
+    /// Expands `args` on `item` and compares the formatted code with
+    /// `tests/snapshots/<name>.expanded.rs`; `UPDATE_EXPECT=1` rewrites the file.
+    fn snapshot(name: &str, args: TokenStream, item: TokenStream) {
+        let expanded = super::isolated(args, item);
+        let file = syn::parse2::<syn::File>(expanded).expect("the expansion parses as a file");
+        let actual = prettyplease::unparse(&file);
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("tests/snapshots/{name}.expanded.rs"));
+        if std::env::var_os("UPDATE_EXPECT").is_some() {
+            std::fs::write(&path, &actual).unwrap();
+        }
+        let expected = std::fs::read_to_string(&path).unwrap_or_default();
+        assert_eq!(
+            actual, expected,
+            "expansion of `{name}` changed; rerun with UPDATE_EXPECT=1 and review the diff"
+        );
+    }
+
+    #[test]
+    fn plain_sync_test() {
+        snapshot(
+            "sync",
+            quote!(port, serial = "ws"),
+            quote!(
+                #[test]
+                fn reconnects() {
+                    assert!(true);
+                }
+            ),
+        );
+    }
+
+    #[test]
+    fn result_with_tmpdir_is_observed() {
+        snapshot(
+            "result-tmpdir",
+            quote!(tmpdir(data, logs)),
+            quote!(
+                #[test]
+                fn writes() -> std::io::Result<()> {
+                    std::fs::write(data.join("x"), "y")?;
+                    Ok(())
+                }
+            ),
+        );
+    }
+
+    #[test]
+    fn async_fn() {
+        snapshot(
+            "async",
+            quote!(port, tmpdir, timeout = "1m30s"),
+            quote!(
+                #[tokio::test]
+                async fn serves() -> Result<(), String> {
+                    Ok(())
+                }
+            ),
+        );
+    }
+
+    #[test]
+    fn every_resource() {
+        snapshot(
+            "everything",
+            quote!(
+                port,
+                port6(v6),
+                udp,
+                udp6(u6),
+                reserved_port,
+                tmpdir,
+                serial = ["ws", "db"],
+                shared = "cache",
+                max_sockets = 64,
+                timeout = "30s"
+            ),
+            quote!(
+                #[test]
+                #[should_panic]
+                pub fn everything() {}
+            ),
+        );
+    }
+
+    #[test]
+    fn inline_module() {
+        snapshot(
+            "module",
+            quote!(serial = "db"),
+            quote!(
+                mod tests {
+                    use isolate::isolated;
+                    fn helper() {}
+                    #[test]
+                    fn plain() {}
+                    #[test]
+                    #[isolated(port)]
+                    fn own() {}
+                    mod nested {
+                        #[test]
+                        fn deep() {}
+                    }
+                }
+            ),
+        );
+    }
+
+    #[test]
+    fn fallback_on_error() {
+        snapshot(
+            "fallback",
+            quote!(port, max_sockets = 0),
+            quote!(
+                #[test]
+                fn broken() {
+                    let _ = port;
+                }
+            ),
+        );
     }
 }

@@ -91,7 +91,9 @@ fn keyword_span(tokens: TokenStream) -> Span {
     let parser = |input: ParseStream<'_>| {
         input.call(Attribute::parse_outer)?;
         input.parse::<Visibility>()?;
-        Ok(input.cursor().span())
+        let span = input.cursor().span();
+        input.parse::<TokenStream>()?;
+        Ok(span)
     };
     syn::parse::Parser::parse2(parser, tokens).unwrap_or_else(|_: syn::Error| Span::call_site())
 }

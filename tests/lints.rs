@@ -1,0 +1,36 @@
+//! The expansion is lint-clean in the user's crate: denied warnings, unused qualifications and
+//! clippy's pedantic group (clippy runs on this file in CI with `-D warnings`).
+#![deny(warnings, unused_qualifications, clippy::pedantic)]
+
+use isolate::isolated;
+
+#[test]
+#[isolated(port, port6(v6), udp, reserved_port, tmpdir(a, b), serial = ["lints-a", "lints-b"], shared = "lints-c", max_sockets = 2, timeout = "1m30s")]
+fn every_argument() {
+    let _ = (
+        port.port(),
+        udp.port(),
+        reserved_port.port(),
+        a.path(),
+        b.path(),
+    );
+    drop(v6);
+}
+
+#[test]
+#[isolated(tmpdir)]
+fn result_with_tmpdir() -> Result<(), std::io::Error> {
+    std::fs::write(tmpdir.join("x"), "y")
+}
+
+#[test]
+#[isolated(serial = "lints-unused")]
+fn nothing_bound() {}
+
+#[isolated(port)]
+mod module {
+    #[test]
+    fn inherits() {
+        let _ = port.addr();
+    }
+}

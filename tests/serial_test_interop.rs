@@ -1,0 +1,47 @@
+//! With the `serial_test` feature, `#[isolated(serial = "g")]` and `serial_test`'s `#[serial(g)]`
+//! exclude each other under `cargo test`. Under nextest each test runs alone in its process, so
+//! nothing can overlap in one process; `serial_test`'s lock cannot hold *across* processes, which
+//! is why migrated tests should use `#[isolated]`.
+#![cfg(feature = "serial_test")]
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use isolate::isolated;
+use serial_test::serial;
+
+static INSIDE: AtomicBool = AtomicBool::new(false);
+
+fn alone() {
+    assert!(
+        !INSIDE.swap(true, Ordering::SeqCst),
+        "a #[serial] and an #[isolated] test overlapped"
+    );
+    for _ in 0..5_000 {
+        std::thread::yield_now();
+    }
+    INSIDE.store(false, Ordering::SeqCst);
+}
+
+#[test]
+#[serial(interop)]
+fn unmigrated_a() {
+    alone();
+}
+
+#[test]
+#[serial(interop)]
+fn unmigrated_b() {
+    alone();
+}
+
+#[test]
+#[isolated(serial = "interop")]
+fn migrated_a() {
+    alone();
+}
+
+#[test]
+#[isolated(serial = "interop")]
+fn migrated_b() {
+    alone();
+}
