@@ -1,7 +1,135 @@
 #![doc = include_str!("../README.md")]
 #![doc(test(attr(deny(warnings))))]
 
-/// Gives the test it is put on what it must not share. See the crate docs.
+/// Gives the test it is written on what it must not share.
+///
+/// Put it on a test function (above or below `#[test]`, `#[tokio::test]`; above `#[rstest]` and
+/// `#[test_case]`) or on an inline `mod tests { ... }`, where it applies to every test inside,
+/// nested inline modules included; a test's own `#[isolated]` adds to the module's. It never
+/// adds `#[test]` itself.
+///
+/// # Arguments
+///
+/// All optional, in any order, comma separated.
+///
+/// | argument | binds | default | meaning |
+/// |---|---|---|---|
+/// | `port`, `port(a, b)` | [`Port`] | | a TCP listener on `127.0.0.1:0`, open and accepting; nobody else can take its port |
+/// | `port6`, `port6(a, b)` | [`Port`] | | the same on `[::1]:0` (a clear error where the host has no IPv6 loopback) |
+/// | `udp`, `udp(a, b)` | [`UdpPort`] | | a UDP socket on `127.0.0.1:0` |
+/// | `udp6`, `udp6(a, b)` | [`UdpPort`] | | a UDP socket on `[::1]:0` |
+/// | `reserved_port`, `reserved_port(a, b)` | [`ReservedPort`] | | a port *number* for code that binds it itself, reserved against every other isolated test on the machine |
+/// | `tmpdir`, `tmpdir(a, b)` | [`TmpDir`] | | a fresh directory, removed on pass, kept (path printed) on failure |
+/// | `serial = "g"` or `["g", "h"]` | | | exclusive member of each group, across threads and processes |
+/// | `shared = "g"` or `["g", "h"]` | | | shared member: beside other shared members, never beside an exclusive one |
+/// | `max_sockets = N` | | | `N` permits (1 to 1048576) of the machine-wide socket budget |
+/// | `timeout = "90s"` | | 5 minutes | the longest wait for groups and permits: `ms`, `s`, `m`, `h`, sums like `"1m30s"` |
+///
+/// Bindings are named by your own tokens: `port(api)` binds `api`, and go-to-definition on
+/// `api` lands on the attribute.
+///
+/// `port` or `reserved_port`? A [`Port`] is the listener itself, held from before the test
+/// starts: race-free against everyone. A [`ReservedPort`] is only a number: no other isolated
+/// test and no kernel port-0 choice will get it, but an unrelated program could still bind it.
+/// Use it only where code insists on binding a number itself (a child process, say).
+///
+/// # Examples
+///
+/// ```no_run
+/// # #![allow(unused_imports, dead_code)]
+/// use isolate::isolated;
+/// use std::io::Write;
+///
+/// #[test]
+/// #[isolated(port)]
+/// fn serves_on_its_own_port() {
+///     let addr = port.addr(); // already accepting
+///     let server = std::thread::spawn(move || port.listener().accept().map(|_| ()));
+///     std::net::TcpStream::connect(addr).unwrap();
+///     server.join().unwrap().unwrap();
+/// }
+///
+/// #[test]
+/// #[isolated(tmpdir(data, logs))]
+/// fn writes_files() -> std::io::Result<()> {
+///     // An `Err` fails the test, and both directories are kept for inspection.
+///     std::fs::File::create(data.join("db"))?.write_all(b"rows")?;
+///     std::fs::write(logs.join("run.log"), "ok")
+/// }
+///
+/// #[test]
+/// #[isolated(serial = "db", max_sockets = 64, timeout = "2m")]
+/// fn migrates_the_shared_database() {
+///     // No other `serial = "db"` or `shared = "db"` test runs meanwhile, in any process.
+/// }
+///
+/// #[isolated(shared = "db")]
+/// mod readers {
+///     #[test]
+///     fn reads_a() {}
+///
+///     #[test]
+///     fn reads_b() {} // runs beside `reads_a`, never beside `migrates_the_shared_database`
+/// }
+/// ```
+///
+/// # Expansion
+///
+/// Equivalent code without the attribute, for `#[isolated(port, serial = "ws")]`:
+///
+/// ```no_run
+/// # #![allow(unused_variables)]
+/// fn reconnects() {
+///     let mut guard = {
+///         static SPEC: isolate::Spec = isolate::Spec {
+///             serial: &["ws"],
+///             ports: &["port"],
+///             ..isolate::Spec::new(concat!(module_path!(), "::", "reconnects"))
+///         };
+///         isolate::enter(&SPEC) // groups (sorted), then permits, then ports and dirs
+///     };
+///     let port = guard.port(0);
+///     {
+///         // the body, verbatim
+///     }
+///     // `port`, then `guard` drop: everything is released in reverse order, also on panic
+/// }
+/// # fn main() { reconnects() }
+/// ```
+///
+/// When a test has temp dirs and returns something that can fail (`-> Result<..>`), the body
+/// runs as `guard.finish((move || -> R { body })())` (or `finish(async move { body }.await)`),
+/// so that an `Err` keeps the directories too. `return` and `?` mean what they meant.
+///
+/// # Compile-time errors
+///
+/// Each on the token that is wrong, all of one attribute's at once: unknown argument (with a
+/// "did you mean" hint, and the translation of `serial_test`'s `serial(ws)`, `parallel`,
+/// `file_serial`), duplicate argument, wrong value type, `max_sockets = 0` or above 1048576, an
+/// empty or malformed group name (1 to 64 of ASCII letters, digits, `_ - . : /`), a group both
+/// `serial` and `shared`, a name bound twice or clashing with a parameter, a `const fn`, a method
+/// with `self`, a file module `mod m;` (the attribute cannot see into another file: write the
+/// module inline, or put the attribute on the tests in its file), anything that is not a
+/// function or module, an unparsable `timeout`.
+///
+/// # Timeouts
+///
+/// A test waits for its groups and permits at most its `timeout` (default 5 minutes);
+/// `ISOLATE_TIMEOUT` overrides both. When the wait runs out, the test fails with a message that
+/// names the group or budget, who holds it (test, pid, for how long) and the knob to turn:
+///
+/// ```text
+/// isolate: timed out after 0.3s waiting for serial group `crash` (held by `groups::crash_member`
+/// (pid 4242, for 0.4s)); if the holder is legitimately slow, raise the wait with
+/// `timeout = "..."` on the test or the `ISOLATE_TIMEOUT` environment variable
+/// ```
+///
+/// # Runners
+///
+/// Every guarantee holds the same under `cargo test` (threads in one process), `cargo nextest
+/// run` (a process per test) and several runs at once on one machine: locks are OS file locks in
+/// a per-user directory, and the kernel releases them when a holder dies, even by SIGKILL.
+/// Guarantees are per machine: shards on different CI machines share nothing and need nothing.
 pub use isolate_macros::isolated;
 
 pub use isolate_runtime::{
