@@ -46,6 +46,17 @@ pub struct TestGuard {
 /// Fails when a wait for a group or for permits times out (the message names the holder),
 /// when the isolate directory is refused, when an `ISOLATE_*` variable is malformed, or when a
 /// port cannot be bound or a directory created.
+///
+/// # Examples
+///
+/// ```
+/// use isolate_runtime::{Spec, try_enter};
+///
+/// static SPEC: Spec = Spec { tmpdirs: &["data"], shared: &["doc-readers"], ..Spec::new("doc::try_enter") };
+/// let guard = try_enter(&SPEC)?;
+/// assert!(guard.tmpdir(0).path().is_dir());
+/// # Ok::<(), isolate_runtime::Error>(())
+/// ```
 pub fn try_enter(spec: &'static Spec) -> Result<TestGuard, Error> {
     let timeout = env::timeout()?.or(spec.timeout).unwrap_or(DEFAULT_TIMEOUT);
     let deadline = Instant::now() + timeout;
@@ -111,6 +122,16 @@ fn sorted_groups(spec: &Spec) -> Vec<(&'static str, Mode)> {
 ///
 /// Panics with the [`Error`]'s message, reported at the caller's location (the attribute),
 /// when [`try_enter`] fails.
+///
+/// # Examples
+///
+/// ```
+/// use isolate_runtime::{Spec, enter};
+///
+/// static SPEC: Spec = Spec { udp: &["gossip"], ..Spec::new("doc::enter") };
+/// let mut guard = enter(&SPEC);
+/// assert!(guard.udp(0).addr().ip().is_loopback());
+/// ```
 #[track_caller]
 #[must_use = "resources are released when the guard drops"]
 pub fn enter(spec: &'static Spec) -> TestGuard {
@@ -209,6 +230,15 @@ impl Drop for TestGuard {
 }
 
 /// A test function's return value, as far as `#[isolated]` needs to know: did it fail?
+///
+/// # Examples
+///
+/// ```
+/// use isolate_runtime::Outcome;
+///
+/// assert!(Err::<(), _>("boom").is_failure());
+/// assert!(!().is_failure());
+/// ```
 pub trait Outcome {
     /// True when the test harness would report this value as a failure.
     fn is_failure(&self) -> bool;

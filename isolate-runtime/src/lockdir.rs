@@ -43,6 +43,20 @@ pub(crate) fn subdir(name: &str) -> Result<PathBuf, Error> {
 /// # Errors
 ///
 /// Says which check failed and how to fix it.
+///
+/// # Examples
+///
+/// ```
+/// use std::os::unix::fs::PermissionsExt;
+///
+/// let parent = tempfile::tempdir().unwrap();
+/// let open = parent.path().join("open");
+/// std::fs::create_dir(&open).unwrap();
+/// std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o755)).unwrap();
+/// let error = isolate_runtime::open_private_dir(&open).unwrap_err();
+/// assert!(error.to_string().contains("its mode is 755, open to other users"));
+/// assert!(isolate_runtime::open_private_dir(&parent.path().join("fresh")).is_ok());
+/// ```
 pub fn open_private_dir(path: &Path) -> Result<(), Error> {
     if let Some(parent) = path.parent() {
         fs::create_dir_all(parent).context(|| format!("cannot create `{}`", parent.display()))?;

@@ -38,6 +38,14 @@ impl Drop for Permits {
 /// # Errors
 ///
 /// Fails when `ISOLATE_SOCKET_BUDGET` is set to something that is not a positive number.
+///
+/// # Examples
+///
+/// ```
+/// let budget = isolate_runtime::socket_budget()?;
+/// assert!(budget >= 64);
+/// # Ok::<(), isolate_runtime::Error>(())
+/// ```
 pub fn socket_budget() -> Result<u32, Error> {
     static DEFAULT: OnceLock<u32> = OnceLock::new();
     if let Some(budget) = env::socket_budget()? {

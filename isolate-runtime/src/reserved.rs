@@ -89,6 +89,15 @@ fn is_free(port: u16) -> bool {
 ///
 /// Fails when `ISOLATE_PORT_BAND` is malformed, or no band of at least 1000 numbers lies
 /// outside the ephemeral range.
+///
+/// # Examples
+///
+/// ```
+/// let (low, high) = isolate_runtime::reserved_port_band()?;
+/// let reserved = isolate_runtime::ReservedPort::reserve()?;
+/// assert!((low..=high).contains(&reserved.port()));
+/// # Ok::<(), isolate_runtime::Error>(())
+/// ```
 pub fn band() -> Result<(u16, u16), Error> {
     if let Some(band) = env::port_band()? {
         return Ok(band);
