@@ -1,0 +1,478 @@
+//! The proof: runs the offender suite as found and migrated, N times under parallel load, under
+//! `cargo test` and `cargo nextest run`, and prints failures per test, their kinds and rates.
+//!
+//! `cargo run -p isolate-offenders --release --bin flake-report -- [--runs N] [--runner test|nextest|both]
+//!  [--form found|migrated|both] [--threads T] [--nofile L]`
+
+use std::collections::BTreeMap;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+struct Options {
+    runs: usize,
+    runners: Vec<&'static str>,
+    forms: Vec<&'static str>,
+    threads: usize,
+    nofile: usize,
+}
+
+fn options() -> Result<Options, String> {
+    let mut options = Options {
+        runs: 10,
+        runners: vec!["cargo test", "nextest"],
+        forms: vec!["found", "migrated"],
+        threads: 16,
+        nofile: 1024,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        let value = args
+            .next()
+            .ok_or_else(|| format!("`{flag}` needs a value"))?;
+        let number = || {
+            value
+                .parse::<usize>()
+                .map_err(|_| format!("`{flag} {value}`: expected a number"))
+        };
+        match flag.as_str() {
+            "--runs" => options.runs = number()?,
+            "--threads" => options.threads = number()?,
+            "--nofile" => options.nofile = number()?,
+            "--runner" => {
+                options.runners = match value.as_str() {
+                    "test" => vec!["cargo test"],
+                    "nextest" => vec!["nextest"],
+                    "both" => vec!["cargo test", "nextest"],
+                    _ => {
+                        return Err(format!(
+                            "`--runner {value}`: expected `test`, `nextest` or `both`"
+                        ));
+                    }
+                }
+            }
+            "--form" => {
+                options.forms = match value.as_str() {
+                    "found" => vec!["found"],
+                    "migrated" => vec!["migrated"],
+                    "both" => vec!["found", "migrated"],
+                    _ => {
+                        return Err(format!(
+                            "`--form {value}`: expected `found`, `migrated` or `both`"
+                        ));
+                    }
+                }
+            }
+            _ => {
+                return Err(format!(
+                    "unknown flag `{flag}`; expected `--runs`, `--runner`, `--form`, `--threads`, `--nofile`"
+                ));
+            }
+        }
+    }
+    Ok(options)
+}
+
+/// The test binaries of the offender crate, by target name (`found_tcp`, `migrated_tcp`, ...).
+fn build() -> Result<Vec<(String, String)>, String> {
+    eprintln!("building the offender suite...");
+    let output = Command::new("cargo")
+        .args([
+            "test",
+            "-p",
+            "isolate-offenders",
+            "--features",
+            "as-found",
+            "--no-run",
+            "--message-format=json",
+        ])
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !output.status.success() {
+        return Err("building the offender suite failed".to_owned());
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    let field = |line: &str, after: &str, key: &str| -> Option<String> {
+        let rest = &line[line.find(after)? + after.len()..];
+        let start = rest.find(key)? + key.len();
+        Some(rest[start..start + rest[start..].find('"')?].to_owned())
+    };
+    let mut binaries: Vec<(String, String)> = text
+        .lines()
+        .filter(|line| line.contains("\"executable\":\"/"))
+        .filter_map(|line| {
+            Some((
+                field(line, "\"target\":", "\"name\":\"")?,
+                field(line, "", "\"executable\":\"")?,
+            ))
+        })
+        .filter(|(name, _)| name.starts_with("found_") || name.starts_with("migrated_"))
+        .collect();
+    binaries.sort();
+    Ok(binaries)
+}
+
+/// Busy threads, one per core, until dropped.
+struct CpuLoad(Arc<AtomicBool>, Vec<std::thread::JoinHandle<()>>);
+
+impl CpuLoad {
+    fn start() -> CpuLoad {
+        let stop = Arc::new(AtomicBool::new(false));
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        let threads = (0..cores)
+            .map(|_| {
+                let stop = Arc::clone(&stop);
+                std::thread::spawn(move || {
+                    let mut x = 0u64;
+                    while !stop.load(Ordering::Relaxed) {
+                        x = std::hint::black_box(
+                            x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1),
+                        );
+                    }
+                })
+            })
+            .collect();
+        CpuLoad(stop, threads)
+    }
+}
+
+impl Drop for CpuLoad {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+        for thread in self.1.drain(..) {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The failure's kind, from the test thread's own panic when it can be found (a server thread
+/// that panicked silently is the cause, not the symptom the test saw), else from all output.
+fn classify(test_name: &str, output: &str) -> &'static str {
+    let marker = format!("thread '{test_name}' (");
+    let own_panic = output.find(&marker).map_or(output, |start| {
+        let rest = &output[start..];
+        &rest[..rest
+            .find("stack backtrace")
+            .or_else(|| rest[1..].find("thread '").map(|i| i + 1))
+            .unwrap_or(rest.len())]
+    });
+    let lowered = own_panic.to_lowercase();
+    if lowered.contains("address already in use") || lowered.contains("addrinuse") {
+        "address in use"
+    } else if lowered.contains("too many open files") {
+        "too many open files"
+    } else if lowered.contains("connection refused") {
+        "connection refused"
+    } else if lowered.contains("timed out")
+        || lowered.contains("timeout")
+        || lowered.contains("would block")
+    {
+        "timeout"
+    } else if lowered.contains("no such file") {
+        "missing file"
+    } else if ["another test", "assertion", "handshake failed", "left:"]
+        .iter()
+        .any(|s| lowered.contains(s))
+    {
+        "wrong data"
+    } else {
+        "other"
+    }
+}
+
+/// `(test, failure kind or None, duration when the runner reports it)` for every test a run reported.
+type Outcomes = Vec<(String, Option<&'static str>, Option<Duration>)>;
+
+fn limited(nofile: usize, program: &str, args: &[&str]) -> Command {
+    let mut command = Command::new("sh");
+    command
+        .env("RUST_BACKTRACE", "0")
+        .arg("-c")
+        .arg(format!("ulimit -n {nofile}; exec \"$0\" \"$@\""))
+        .arg(program)
+        .args(args);
+    command
+}
+
+/// Runs every binary of `form` at once, each with `threads` test threads.
+fn run_libtest(binaries: &[(String, String)], form: &str, options: &Options) -> Outcomes {
+    let threads = options.threads.to_string();
+    let children: Vec<_> = binaries
+        .iter()
+        .filter(|(name, _)| name.starts_with(form))
+        .filter_map(|(name, path)| {
+            let child = limited(options.nofile, path, &["--test-threads", &threads])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .ok()?;
+            Some((name.clone(), child))
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for (binary, child) in children {
+        let Ok(output) = child.wait_with_output() else {
+            continue;
+        };
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        for line in text.lines() {
+            let Some(rest) = line.strip_prefix("test ") else {
+                continue;
+            };
+            let Some((name, result)) = rest.split_once(" ... ") else {
+                continue;
+            };
+            let test_id = format!(
+                "{}::{name}",
+                binary.trim_start_matches(form).trim_start_matches('_')
+            );
+            let kind = (result != "ok")
+                .then(|| classify(name, section(&text, &format!("---- {name} stdout ----"))));
+            outcomes.push((test_id, kind, None));
+        }
+    }
+    outcomes
+}
+
+/// The text after `header`, up to the next section.
+fn section<'a>(text: &'a str, header: &str) -> &'a str {
+    let Some(start) = text.find(header) else {
+        return "";
+    };
+    let rest = &text[start + header.len()..];
+    let end = rest
+        .find("\n---- ")
+        .or_else(|| rest.find("\nfailures:"))
+        .unwrap_or(rest.len());
+    &rest[..end]
+}
+
+/// Runs `form` under `cargo nextest run`: a process per test.
+fn run_nextest(form: &str, options: &Options) -> Outcomes {
+    let filter = format!("binary(/^{form}_/)");
+    let jobs = options.threads.to_string();
+    let args = [
+        "nextest",
+        "run",
+        "-p",
+        "isolate-offenders",
+        "--features",
+        "as-found",
+        "--profile",
+        "offenders",
+        "--no-fail-fast",
+        "-j",
+        &jobs,
+        "-E",
+        &filter,
+        "--cargo-quiet",
+        "--color",
+        "never",
+    ];
+    let Ok(output) = limited(options.nofile, "cargo", &args).output() else {
+        return Vec::new();
+    };
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    let mut outcomes = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (index, line) in lines.iter().enumerate() {
+        let trimmed = line.trim_start();
+        let status = trimmed.split_whitespace().next().unwrap_or_default();
+        if !["PASS", "FAIL", "TIMEOUT", "SIGSEGV", "SIGABRT", "SIGKILL"].contains(&status)
+            || !trimmed.contains("isolate-offenders::")
+        {
+            continue;
+        }
+        let mut words = trimmed.rsplit(' ');
+        let (Some(name), Some(binary)) = (words.next(), words.next()) else {
+            continue;
+        };
+        let binary = binary
+            .trim_start_matches("isolate-offenders::")
+            .trim_start_matches(form)
+            .trim_start_matches('_');
+        let test_id = format!("{binary}::{name}");
+        // The final summary repeats failed tests' lines: count each test once per run.
+        if !seen.insert(test_id.clone()) {
+            continue;
+        }
+        let seconds = trimmed
+            .split('[')
+            .nth(1)
+            .and_then(|t| t.split('s').next())
+            .and_then(|t| t.trim().parse::<f64>().ok());
+        let kind = match status {
+            "PASS" => None,
+            "TIMEOUT" => Some("timeout"),
+            _ => Some(classify(name, &failure_block(&lines[index + 1..]))),
+        };
+        outcomes.push((test_id, kind, seconds.map(Duration::from_secs_f64)));
+    }
+    outcomes
+}
+
+/// The captured output nextest prints under a failed test's line, up to the next rule or test.
+fn failure_block(lines: &[&str]) -> String {
+    lines
+        .iter()
+        .take_while(|line| {
+            let trimmed = line.trim_start();
+            !trimmed.starts_with("────")
+                && !["PASS ", "FAIL ", "TIMEOUT ", "SIGABRT "]
+                    .iter()
+                    .any(|s| trimmed.starts_with(s))
+        })
+        .copied()
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[derive(Default)]
+struct Tally {
+    runs: usize,
+    failures: usize,
+    kinds: BTreeMap<&'static str, usize>,
+    times: Vec<Duration>,
+}
+
+fn main() {
+    let options = match options() {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("error: {message}");
+            std::process::exit(2);
+        }
+    };
+    let binaries = match build() {
+        Ok(binaries) => binaries,
+        Err(message) => {
+            eprintln!("error: {message}");
+            std::process::exit(1);
+        }
+    };
+    eprintln!(
+        "{} runs x {:?} x {:?}, {} test threads, open-file limit {}, {} busy threads for load",
+        options.runs,
+        options.runners,
+        options.forms,
+        options.threads,
+        options.nofile,
+        std::thread::available_parallelism().map_or(2, std::num::NonZero::get)
+    );
+    let mut tallies: BTreeMap<(String, &str, &str), Tally> = BTreeMap::new();
+    let mut walls: BTreeMap<(&str, &str), Vec<Duration>> = BTreeMap::new();
+    let load = CpuLoad::start();
+    for run in 1..=options.runs {
+        for &runner in &options.runners {
+            for &form in &options.forms {
+                let start = Instant::now();
+                let outcomes = if runner == "nextest" {
+                    run_nextest(form, &options)
+                } else {
+                    run_libtest(&binaries, form, &options)
+                };
+                let wall = start.elapsed();
+                walls.entry((runner, form)).or_default().push(wall);
+                let failed = outcomes
+                    .iter()
+                    .filter(|(_, kind, _)| kind.is_some())
+                    .count();
+                eprintln!(
+                    "run {run}/{}: {runner:<10} {form:<8} {} tests, {failed} failed, {:.1}s",
+                    options.runs,
+                    outcomes.len(),
+                    wall.as_secs_f64()
+                );
+                for (test, kind, time) in outcomes {
+                    let tally = tallies.entry((test, runner, form)).or_default();
+                    tally.runs += 1;
+                    tally.times.extend(time);
+                    if let Some(kind) = kind {
+                        tally.failures += 1;
+                        *tally.kinds.entry(kind).or_default() += 1;
+                    }
+                }
+            }
+        }
+    }
+    drop(load);
+    print_tables(&tallies, &walls);
+}
+
+fn percent(part: usize, whole: usize) -> f64 {
+    let as_f64 = |n: usize| f64::from(u32::try_from(n).unwrap_or(u32::MAX));
+    100.0 * as_f64(part) / as_f64(whole.max(1))
+}
+
+fn print_tables(
+    tallies: &BTreeMap<(String, &str, &str), Tally>,
+    walls: &BTreeMap<(&str, &str), Vec<Duration>>,
+) {
+    let cell = |tally: Option<&Tally>| match tally {
+        None => ("-".to_owned(), String::new()),
+        Some(t) => {
+            let rate = percent(t.failures, t.runs);
+            let mut kinds: Vec<String> = t
+                .kinds
+                .iter()
+                .map(|(kind, n)| format!("{kind} {n}"))
+                .collect();
+            let mut times = t.times.clone();
+            times.sort();
+            if let Some(median) = times.get(times.len() / 2) {
+                kinds.push(format!("median {:.2}s", median.as_secs_f64()));
+            }
+            (
+                format!("{}/{} ({rate:.1}%)", t.failures, t.runs),
+                kinds.join(", "),
+            )
+        }
+    };
+    println!("Per test (kinds of failure; median time per test where the runner reports it):\n");
+    println!(
+        "| test | runner | as found: failed/runs | as found: kinds | migrated: failed/runs | migrated: kinds |"
+    );
+    println!("|---|---|---:|---|---:|---|");
+    let mut keys: Vec<(&String, &str)> = tallies
+        .keys()
+        .map(|(test, runner, _)| (test, *runner))
+        .collect();
+    keys.dedup();
+    for (test, runner) in keys {
+        let (found, found_kinds) = cell(tallies.get(&(test.clone(), runner, "found")));
+        let (migrated, migrated_kinds) = cell(tallies.get(&(test.clone(), runner, "migrated")));
+        println!("| {test} | {runner} | {found} | {found_kinds} | {migrated} | {migrated_kinds} |");
+    }
+    println!();
+    println!(
+        "| runner | form | test executions | failures | flake rate | median wall time per run |"
+    );
+    println!("|---|---|---:|---:|---:|---:|");
+    for (&(runner, form), times) in walls {
+        let (runs, failures) = tallies
+            .iter()
+            .filter(|((_, r, f), _)| *r == runner && *f == form)
+            .fold((0, 0), |(runs, failures), (_, t)| {
+                (runs + t.runs, failures + t.failures)
+            });
+        let mut sorted = times.clone();
+        sorted.sort();
+        let median = sorted.get(sorted.len() / 2).copied().unwrap_or_default();
+        let rate = percent(failures, runs);
+        println!(
+            "| {runner} | {form} | {runs} | {failures} | {rate:.2}% | {:.1}s |",
+            median.as_secs_f64()
+        );
+    }
+}

@@ -1,0 +1,55 @@
+//! As found: TCP tests on the suite's fixed port, and a pick-then-release port picker.
+//! `found_startup.rs` uses the same fixed port from another binary.
+
+use isolate_offenders::{Node, request};
+use std::net::TcpListener;
+
+const TCP_PORT: u16 = 18_080;
+
+fn pick_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn put_and_get(node: &Node, addr: std::net::SocketAddr) {
+    assert_eq!(
+        request(addr, "ID").unwrap(),
+        node.id(),
+        "talked to another test's node"
+    );
+    for i in 0..20 {
+        assert_eq!(request(addr, &format!("PUT k{i} v{i}")).unwrap(), "ok");
+    }
+    assert_eq!(request(addr, "GET k7").unwrap(), "v7");
+}
+
+#[test]
+fn tcp_fixed_port_put_get() {
+    let node = Node::new("tcp-fixed-a");
+    let server = node
+        .serve_tcp(TcpListener::bind(("127.0.0.1", TCP_PORT)).unwrap())
+        .unwrap();
+    put_and_get(&node, server.addr());
+}
+
+#[test]
+fn tcp_fixed_port_id() {
+    let node = Node::new("tcp-fixed-b");
+    let server = node
+        .serve_tcp(TcpListener::bind(("127.0.0.1", TCP_PORT)).unwrap())
+        .unwrap();
+    put_and_get(&node, server.addr());
+}
+
+#[test]
+fn tcp_port_picker() {
+    let node = Node::new("tcp-picked");
+    let port = pick_port();
+    let server = node
+        .serve_tcp(TcpListener::bind(("127.0.0.1", port)).unwrap())
+        .unwrap();
+    put_and_get(&node, server.addr());
+}
