@@ -29,7 +29,10 @@ fn assert_all_distinct(records: &[String]) {
     }
 }
 
+// The two hundreds-of tests hold many descriptors each; one at a time keeps this binary well
+// under a 1024 open-file limit.
 #[test]
+#[isolated(serial = "isolate-tests-descriptor-heavy")]
 fn hundreds_of_threads_hold_distinct_ports_and_dirs() {
     static SPEC: Spec = Spec {
         ports: &["a", "b"],
@@ -91,6 +94,7 @@ fn holder() {
 }
 
 #[test]
+#[isolated(serial = "isolate-tests-descriptor-heavy")]
 fn hundreds_of_processes_hold_distinct_ports_numbers_and_dirs() {
     const CHILDREN: usize = 100;
     let root = support::private_root();

@@ -125,27 +125,11 @@ fn take_own_args(
 }
 
 /// One test fn: the guard, the bindings, then the body verbatim.
-fn expand_fn(args: &Args, mut func: TestFn, real: bool) -> TokenStream {
-    let private = private();
+fn expand_fn(args: &Args, func: TestFn, real: bool) -> TokenStream {
     if !real {
-        // Only our errors should show: no const-context errors about the placeholders, and no
-        // placeholder shadowing a parameter of the same name.
-        func.sig.constness = None;
-        let parameters: Vec<String> = func.parameter_names().map(ToString::to_string).collect();
-        let TestFn {
-            attrs,
-            vis,
-            sig,
-            body,
-        } = &func;
-        let lets = args.bindings.iter().filter(|b| !parameters.contains(&b.ident.to_string())).map(|binding| {
-            let ident = &binding.ident;
-            let ty = binding_type(binding.kind);
-            quote!(#[allow(unused_variables)] let #ident: #private::#ty = #private::unavailable();)
-        });
-        return quote!(#(#attrs)* #vis #sig { #(#lets)* #body });
+        return fallback_fn(args, func);
     }
-
+    let private = private();
     let spec = spec(args, &func);
     let TestFn {
         attrs,
@@ -191,6 +175,31 @@ fn expand_fn(args: &Args, mut func: TestFn, real: bool) -> TokenStream {
             #tail
         }
     }
+}
+
+/// The fn as written, with each binding declared as a placeholder so the body adds no errors
+/// of its own beside ours. No const-context errors about the placeholders, and no placeholder
+/// shadowing a parameter of the same name.
+fn fallback_fn(args: &Args, mut func: TestFn) -> TokenStream {
+    let private = private();
+    func.sig.constness = None;
+    let parameters: Vec<String> = func.parameter_names().map(ToString::to_string).collect();
+    let lets = args
+        .bindings
+        .iter()
+        .filter(|b| !parameters.contains(&b.ident.to_string()))
+        .map(|binding| {
+            let ident = &binding.ident;
+            let ty = binding_type(binding.kind);
+            quote!(#[allow(unused_variables)] let #ident: #private::#ty = #private::unavailable();)
+        });
+    let TestFn {
+        attrs,
+        vis,
+        sig,
+        body,
+    } = &func;
+    quote!(#(#attrs)* #vis #sig { #(#lets)* #body })
 }
 
 /// The return type whose value must be seen to keep temp dirs of a test that returns `Err`:

@@ -354,6 +354,16 @@ fn main() {
             std::process::exit(2);
         }
     };
+    let has_nextest = Command::new("cargo")
+        .args(["nextest", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if options.runners.contains(&"nextest") && !has_nextest {
+        eprintln!(
+            "error: cargo-nextest is not installed: `cargo install cargo-nextest --locked`, or pass `--runner test`"
+        );
+        std::process::exit(2);
+    }
     let binaries = match build() {
         Ok(binaries) => binaries,
         Err(message) => {
