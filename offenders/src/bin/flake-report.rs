@@ -74,8 +74,15 @@ fn options() -> Result<Options, String> {
     Ok(options)
 }
 
+/// A test binary: its target name (`found_tcp`, ...), its path, and the tests it holds.
+struct Binary {
+    name: String,
+    path: String,
+    tests: Vec<String>,
+}
+
 /// The test binaries of the offender crate, by target name (`found_tcp`, `migrated_tcp`, ...).
-fn build() -> Result<Vec<(String, String)>, String> {
+fn build() -> Result<Vec<Binary>, String> {
     eprintln!("building the offender suite...");
     let output = Command::new("cargo")
         .args([
@@ -111,7 +118,23 @@ fn build() -> Result<Vec<(String, String)>, String> {
         .filter(|(name, _)| name.starts_with("found_") || name.starts_with("migrated_"))
         .collect();
     binaries.sort();
-    Ok(binaries)
+    Ok(binaries
+        .into_iter()
+        .map(|(name, path)| {
+            let listed = Command::new(&path)
+                .args(["--list", "--format", "terse"])
+                .output();
+            let tests = listed
+                .map(|o| {
+                    String::from_utf8_lossy(&o.stdout)
+                        .lines()
+                        .filter_map(|line| line.strip_suffix(": test").map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            Binary { name, path, tests }
+        })
+        .collect())
 }
 
 /// Busy threads, one per core, until dropped.
@@ -196,31 +219,49 @@ fn limited(nofile: usize, program: &str, args: &[&str]) -> Command {
     command
 }
 
-/// Runs every binary of `form` at once, each with `threads` test threads.
-fn run_libtest(binaries: &[(String, String)], form: &str, options: &Options) -> Outcomes {
+/// How long one test binary may run in one round before it is killed as hung.
+const BINARY_DEADLINE: Duration = Duration::from_mins(1);
+
+/// Runs every binary of `form` at once, each with `threads` test threads. A binary still
+/// running after `BINARY_DEADLINE` is killed and its unreported tests count as timeouts.
+fn run_libtest(binaries: &[Binary], form: &str, options: &Options) -> Outcomes {
     let threads = options.threads.to_string();
-    let children: Vec<_> = binaries
+    let running: Vec<_> = binaries
         .iter()
-        .filter(|(name, _)| name.starts_with(form))
-        .filter_map(|(name, path)| {
-            let child = limited(options.nofile, path, &["--test-threads", &threads])
+        .filter(|binary| binary.name.starts_with(form))
+        .filter_map(|binary| {
+            let mut child = limited(options.nofile, &binary.path, &["--test-threads", &threads])
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()
                 .ok()?;
-            Some((name.clone(), child))
+            let pipes = (child.stdout.take()?, child.stderr.take()?);
+            let reader = std::thread::spawn(move || {
+                let (mut out, mut err) = pipes;
+                let mut text = String::new();
+                let _ = std::io::Read::read_to_string(&mut out, &mut text);
+                let _ = std::io::Read::read_to_string(&mut err, &mut text);
+                text
+            });
+            Some((binary, child, reader))
         })
         .collect();
+    let deadline = Instant::now() + BINARY_DEADLINE;
     let mut outcomes = Vec::new();
-    for (binary, child) in children {
-        let Ok(output) = child.wait_with_output() else {
-            continue;
-        };
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
+    for (binary, mut child, reader) in running {
+        let mut hung = false;
+        while matches!(child.try_wait(), Ok(None)) {
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                hung = true;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let text = reader.join().unwrap_or_default();
+        let short = binary.name.trim_start_matches(form).trim_start_matches('_');
+        let mut reported = Vec::new();
         for line in text.lines() {
             let Some(rest) = line.strip_prefix("test ") else {
                 continue;
@@ -228,13 +269,17 @@ fn run_libtest(binaries: &[(String, String)], form: &str, options: &Options) -> 
             let Some((name, result)) = rest.split_once(" ... ") else {
                 continue;
             };
-            let test_id = format!(
-                "{}::{name}",
-                binary.trim_start_matches(form).trim_start_matches('_')
-            );
             let kind = (result != "ok")
                 .then(|| classify(name, section(&text, &format!("---- {name} stdout ----"))));
-            outcomes.push((test_id, kind, None));
+            reported.push(name.to_owned());
+            outcomes.push((format!("{short}::{name}"), kind, None));
+        }
+        for name in binary.tests.iter().filter(|name| !reported.contains(name)) {
+            outcomes.push((
+                format!("{short}::{name}"),
+                Some(if hung { "timeout" } else { "crashed" }),
+                None,
+            ));
         }
     }
     outcomes

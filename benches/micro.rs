@@ -1,0 +1,141 @@
+//! The per-test price: enter plus exit of each `#[isolated(...)]` shape beside the raw
+//! operation it wraps, measured in the same run, as a table of medians and ratios.
+//!
+//! `cargo bench --bench micro`. Each figure is the median of 5 rounds, each round the mean of
+//! 2,000 iterations; the rounds alternate between the raw operation and the isolated one, so
+//! noise on a shared machine hits both alike.
+
+use std::fs::{File, OpenOptions};
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use isolate::Spec;
+
+const ITERATIONS: u32 = 2_000;
+const ROUNDS: usize = 5;
+
+fn mean_of(mut op: impl FnMut()) -> Duration {
+    let start = Instant::now();
+    for _ in 0..ITERATIONS {
+        op();
+    }
+    start.elapsed() / ITERATIONS
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+/// Medians of `raw` and `isolated`, measured in alternating rounds.
+fn compare(mut raw: impl FnMut(), mut isolated: impl FnMut()) -> (Duration, Duration) {
+    let (mut raws, mut ours) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        raws.push(mean_of(&mut raw));
+        ours.push(mean_of(&mut isolated));
+    }
+    (median(raws), median(ours))
+}
+
+fn row(name: &str, raw_name: &str, (raw, ours): (Duration, Duration)) {
+    let us = |d: Duration| d.as_secs_f64() * 1e6;
+    println!(
+        "| `{name}` | {raw_name} | {:.2} | {:.2} | {:+.2} | {:.2} |",
+        us(raw),
+        us(ours),
+        us(ours) - us(raw),
+        us(ours) / us(raw)
+    );
+}
+
+fn enter_exit(spec: &'static Spec) {
+    drop(isolate::enter(spec));
+}
+
+fn main() {
+    static PORT: Spec = Spec {
+        ports: &["port"],
+        ..Spec::new("bench::port")
+    };
+    static TMPDIR: Spec = Spec {
+        tmpdirs: &["tmpdir"],
+        ..Spec::new("bench::tmpdir")
+    };
+    static SERIAL: Spec = Spec {
+        serial: &["bench-serial"],
+        ..Spec::new("bench::serial")
+    };
+    static SHARED: Spec = Spec {
+        shared: &["bench-shared"],
+        ..Spec::new("bench::shared")
+    };
+    static BUDGET: Spec = Spec {
+        max_sockets: 8,
+        ..Spec::new("bench::budget")
+    };
+    static ALL: Spec = Spec {
+        ports: &["port"],
+        tmpdirs: &["tmpdir"],
+        serial: &["bench-all-serial"],
+        shared: &["bench-all-shared"],
+        max_sockets: 8,
+        ..Spec::new("bench::all")
+    };
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let lock_path = scratch.path().join("raw.lock");
+    let lock = || {
+        let file: File = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .expect("open");
+        file.lock().expect("lock");
+        file.unlock().expect("unlock");
+    };
+    let bind = || drop(TcpListener::bind("127.0.0.1:0").expect("bind"));
+    let tempdir = || drop(tempfile::TempDir::new().expect("temp dir"));
+    enter_exit(&ALL); // first use creates the isolate directory
+
+    println!("| attribute | raw operation | raw (µs) | isolated (µs) | added (µs) | ratio |");
+    println!("|---|---|---:|---:|---:|---:|");
+    row(
+        "port",
+        "bind 127.0.0.1:0",
+        compare(bind, || enter_exit(&PORT)),
+    );
+    row(
+        "tmpdir",
+        "tempfile::TempDir::new()",
+        compare(tempdir, || enter_exit(&TMPDIR)),
+    );
+    row(
+        "serial = \"g\"",
+        "open + File::lock + unlock",
+        compare(lock, || enter_exit(&SERIAL)),
+    );
+    row(
+        "shared = \"g\"",
+        "open + File::lock + unlock",
+        compare(lock, || enter_exit(&SHARED)),
+    );
+    row(
+        "max_sockets = 8",
+        "open + File::lock + unlock",
+        compare(lock, || enter_exit(&BUDGET)),
+    );
+    row(
+        "all together",
+        "bind + TempDir + 3 x lock",
+        compare(
+            || {
+                bind();
+                tempdir();
+                lock();
+                lock();
+                lock();
+            },
+            || enter_exit(&ALL),
+        ),
+    );
+}
