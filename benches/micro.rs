@@ -106,27 +106,27 @@ fn main() {
     );
     row(
         "tmpdir",
-        "tempfile::TempDir::new()",
+        "`tempfile::TempDir::new()`",
         compare(tempdir, || enter_exit(&TMPDIR)),
     );
     row(
         "serial = \"g\"",
-        "open + File::lock + unlock",
+        "open + `File::lock` + unlock",
         compare(lock, || enter_exit(&SERIAL)),
     );
     row(
         "shared = \"g\"",
-        "open + File::lock + unlock",
+        "open + `File::lock` + unlock",
         compare(lock, || enter_exit(&SHARED)),
     );
     row(
         "max_sockets = 8",
-        "open + File::lock + unlock",
+        "open + `File::lock` + unlock",
         compare(lock, || enter_exit(&BUDGET)),
     );
     row(
         "all together",
-        "bind + TempDir + 3 x lock",
+        "bind + `TempDir` + 3 x lock",
         compare(
             || {
                 bind();
