@@ -74,6 +74,25 @@ fn options() -> Result<Options, String> {
     Ok(options)
 }
 
+/// Whether `cargo nextest` runs, installing it from crates.io once when it is missing, so the
+/// proof works on a fresh machine.
+fn ensure_nextest() -> bool {
+    let installed = || {
+        Command::new("cargo")
+            .args(["nextest", "--version"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if installed() {
+        return true;
+    }
+    eprintln!("cargo-nextest is missing: installing it from crates.io (once; a few minutes)...");
+    let status = Command::new("cargo")
+        .args(["install", "cargo-nextest", "--locked"])
+        .status();
+    status.is_ok_and(|s| s.success()) && installed()
+}
+
 /// A test binary: its target name (`found_tcp`, ...), its path, and the tests it holds.
 struct Binary {
     name: String,
@@ -399,13 +418,10 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let has_nextest = Command::new("cargo")
-        .args(["nextest", "--version"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if options.runners.contains(&"nextest") && !has_nextest {
+    if options.runners.contains(&"nextest") && !ensure_nextest() {
         eprintln!(
-            "error: cargo-nextest is not installed: `cargo install cargo-nextest --locked`, or pass `--runner test`"
+            "error: cargo-nextest is missing and could not be installed; install it with \
+             `cargo install cargo-nextest --locked`, or pass `--runner test`"
         );
         std::process::exit(2);
     }
