@@ -1,8 +1,8 @@
 //! The per-test price: enter plus exit of each `#[isolated(...)]` shape beside the raw
 //! operation it wraps, measured in the same run, as a table of medians and ratios.
 //!
-//! `cargo bench --bench micro`. Each figure is the median of 5 rounds, each round the mean of
-//! 2,000 iterations; the rounds alternate between the raw operation and the isolated one, so
+//! `cargo bench --bench micro`. Each figure is the median of 11 rounds, each round the mean of
+//! 1,000 iterations; the rounds alternate between the raw operation and the isolated one, so
 //! noise on a shared machine hits both alike.
 
 use std::fs::{File, OpenOptions};
@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use isolate::Spec;
 
-const ITERATIONS: u32 = 2_000;
-const ROUNDS: usize = 5;
+const ITERATIONS: u32 = 1_000;
+const ROUNDS: usize = 11;
 
 fn mean_of(mut op: impl FnMut()) -> Duration {
     let start = Instant::now();
@@ -37,7 +37,20 @@ fn compare(mut raw: impl FnMut(), mut isolated: impl FnMut()) -> (Duration, Dura
     (median(raws), median(ours))
 }
 
-fn row(name: &str, raw_name: &str, (raw, ours): (Duration, Duration)) {
+/// Whether a row runs: `cargo bench --bench micro -- serial` runs the rows whose attribute
+/// contains `serial` (cargo's own `--bench` flag is ignored).
+fn selected(name: &str) -> bool {
+    std::env::args()
+        .skip(1)
+        .filter(|arg| !arg.starts_with("--"))
+        .all(|filter| name.contains(&filter))
+}
+
+fn row(name: &str, raw_name: &str, raw: impl FnMut(), spec: &'static Spec) {
+    if !selected(name) {
+        return;
+    }
+    let (raw, ours) = compare(raw, || enter_exit(spec));
     let us = |d: Duration| d.as_secs_f64() * 1e6;
     println!(
         "| `{name}` | {raw_name} | {:.2} | {:.2} | {:+.2} | {:.2} |",
@@ -99,43 +112,36 @@ fn main() {
 
     println!("| attribute | raw operation | raw (µs) | isolated (µs) | added (µs) | ratio |");
     println!("|---|---|---:|---:|---:|---:|");
-    row(
-        "port",
-        "bind 127.0.0.1:0",
-        compare(bind, || enter_exit(&PORT)),
-    );
-    row(
-        "tmpdir",
-        "`tempfile::TempDir::new()`",
-        compare(tempdir, || enter_exit(&TMPDIR)),
-    );
+    row("port", "bind 127.0.0.1:0", bind, &PORT);
+    row("tmpdir", "`tempfile::TempDir::new()`", tempdir, &TMPDIR);
     row(
         "serial = \"g\"",
         "open + `File::lock` + unlock",
-        compare(lock, || enter_exit(&SERIAL)),
+        lock,
+        &SERIAL,
     );
     row(
         "shared = \"g\"",
         "open + `File::lock` + unlock",
-        compare(lock, || enter_exit(&SHARED)),
+        lock,
+        &SHARED,
     );
     row(
         "max_sockets = 8",
         "open + `File::lock` + unlock",
-        compare(lock, || enter_exit(&BUDGET)),
+        lock,
+        &BUDGET,
     );
     row(
         "all together",
         "bind + `TempDir` + 3 x lock",
-        compare(
-            || {
-                bind();
-                tempdir();
-                lock();
-                lock();
-                lock();
-            },
-            || enter_exit(&ALL),
-        ),
+        || {
+            bind();
+            tempdir();
+            lock();
+            lock();
+            lock();
+        },
+        &ALL,
     );
 }

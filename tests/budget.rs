@@ -109,6 +109,59 @@ fn asks_for_no_permits() {
 }
 
 #[test]
+#[ignore = "child process of a_timeout_names_a_holder_in_the_same_process"]
+fn holds_then_waits_in_one_process() {
+    static HOLD: Spec = Spec {
+        max_sockets: 5,
+        ..Spec::new("budget::first_holder")
+    };
+    static WAIT: Spec = Spec {
+        max_sockets: 1,
+        ..Spec::new("budget::second_holder")
+    };
+    let held = isolate::try_enter(&HOLD).unwrap();
+    let message = isolate::try_enter(&WAIT).unwrap_err().to_string();
+    assert!(
+        message.contains("(5 of 5 in use, held by `budget::first_holder` (pid "),
+        "{message}"
+    );
+    drop(held);
+    // Released permits are free again at once, for this process and its record reused.
+    for _ in 0..3 {
+        drop(isolate::try_enter(&HOLD).unwrap());
+    }
+}
+
+#[test]
+fn a_timeout_names_a_holder_in_the_same_process() {
+    let root = support::private_root();
+    let log = Log::new(root.path());
+    support::run(
+        child(
+            "holds_then_waits_in_one_process",
+            "try",
+            root.path(),
+            &log,
+            5,
+        )
+        .env(isolate::env::TIMEOUT, "300ms"),
+        true,
+    );
+    let records = std::fs::read_dir(root.path().join("budget"))
+        .unwrap()
+        .filter(|entry| {
+            entry
+                .as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("h-")
+        })
+        .count();
+    assert!(records <= 2, "{records} records for two holders at most");
+}
+
+#[test]
 fn a_killed_holder_frees_its_permits() {
     let root = support::private_root();
     let log = Log::new(root.path());

@@ -73,27 +73,33 @@ pub(crate) fn join(
     }
     let (main_path, gate_path) = paths(name)?;
     let main = lockdir::lock_file(&main_path)?;
-    let gate = lockdir::lock_file(&gate_path)?;
     let io = |e| Error::io(format!("cannot lock `{}`", main_path.display()), e);
-    let acquired = wait::try_lock(&gate, Mode::Exclusive).map_err(io)?
-        && wait::try_lock(&main, mode).map_err(io)?;
-    let main = if acquired {
+    // An exclusive entrant that finds the group free needs no gate: the gate only keeps shared
+    // newcomers from slipping past a waiting exclusive member, and this one is not waiting.
+    let main = if mode == Mode::Exclusive && wait::try_lock(&main, mode).map_err(io)? {
         main
     } else {
-        // Slow path: wait in the kernel's queue, gate first, on a helper thread.
-        let waited = wait::until(deadline, move || {
-            wait::lock(&gate, Mode::Exclusive)?;
-            wait::lock(&main, mode)?;
-            Ok(main)
-        });
-        match waited {
-            Ok(main) => main,
-            Err(WaitError::Io(e)) => return Err(io(e)),
-            Err(WaitError::TimedOut) => {
-                let holders = lockdir::lock_file(&main_path)
-                    .map(|f| holder::read(&f))
-                    .unwrap_or_default();
-                return Err(timeout_error(name, mode, timeout, &holders));
+        let gate = lockdir::lock_file(&gate_path)?;
+        if wait::try_lock(&gate, Mode::Exclusive).map_err(io)?
+            && wait::try_lock(&main, mode).map_err(io)?
+        {
+            main
+        } else {
+            // Slow path: wait in the kernel's queue, gate first, on a helper thread.
+            let waited = wait::until(deadline, move || {
+                wait::lock(&gate, Mode::Exclusive)?;
+                wait::lock(&main, mode)?;
+                Ok(main)
+            });
+            match waited {
+                Ok(main) => main,
+                Err(WaitError::Io(e)) => return Err(io(e)),
+                Err(WaitError::TimedOut) => {
+                    let holders = lockdir::lock_file(&main_path)
+                        .map(|f| holder::read(&f))
+                        .unwrap_or_default();
+                    return Err(timeout_error(name, mode, timeout, &holders));
+                }
             }
         }
     };

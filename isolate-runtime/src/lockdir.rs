@@ -6,7 +6,7 @@
 use std::fs::{self, DirBuilder};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use crate::error::IoContext;
 use crate::{Error, env};
@@ -30,10 +30,17 @@ pub(crate) fn root() -> Result<&'static Path, Error> {
     .map_err(|message| Error::refused(message.clone()))
 }
 
-/// A subdirectory of the root (`locks`, `tmp`, ...), created owner-only on first use.
-pub(crate) fn subdir(name: &str) -> Result<PathBuf, Error> {
+/// A subdirectory of the root (`locks`, `tmp`, ...), created owner-only and validated on the
+/// process's first use; later calls cost no syscall. Should it vanish while we run (a temp
+/// cleaner), [`lock_file`] creates it again.
+pub(crate) fn subdir(name: &'static str) -> Result<PathBuf, Error> {
+    static VALIDATED: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
     let path = root()?.join(name);
-    open_private_dir(&path)?;
+    let mut validated = VALIDATED.lock().unwrap_or_else(PoisonError::into_inner);
+    if !validated.contains(&name) {
+        open_private_dir(&path)?;
+        validated.push(name);
+    }
     Ok(path)
 }
 
@@ -123,17 +130,29 @@ fn current_uid() -> Result<u32, Error> {
     Ok(*UID.get_or_init(|| uid))
 }
 
-/// Opens (creating owner-only) a lock file under the root.
+/// Opens (creating owner-only) a lock file under the root, recreating its directory if it was
+/// removed since we validated it.
 pub(crate) fn lock_file(path: &Path) -> Result<fs::File, Error> {
     use std::os::unix::fs::OpenOptionsExt;
-    fs::OpenOptions::new()
-        .read(true)
-        .append(true)
-        .create(true)
-        .mode(0o600)
-        .custom_flags(O_NOFOLLOW)
-        .open(path)
-        .context(|| format!("cannot open the lock file `{}`", path.display()))
+    let open = || {
+        fs::OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .mode(0o600)
+            .custom_flags(O_NOFOLLOW)
+            .open(path)
+    };
+    let what = || format!("cannot open the lock file `{}`", path.display());
+    match open() {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(dir) = path.parent() {
+                open_private_dir(dir)?;
+            }
+            open().context(what)
+        }
+        opened => opened.context(what),
+    }
 }
 
 /// `O_NOFOLLOW` on Linux: a symlink in place of a lock file is refused, not followed.

@@ -1,17 +1,19 @@
 //! The machine-wide socket budget: a weighted semaphore across threads and processes.
 //!
-//! Each holder keeps a record file `h-<pid>-<uuid>` (its permit count inside) locked for as long
-//! as it holds permits. Permits in use are the sum over record files whose lock is held: a
-//! record whose lock can be taken belongs to a holder that died, and is removed. So a holder
-//! killed with SIGKILL frees its permits as soon as the next acquirer looks. Acquirers pass one
-//! by one through a gate (a blocking OS lock, first come first served by the kernel's queue),
-//! and the one at the gate waits until enough permits are free: a large request is never
-//! overtaken by a stream of small ones.
+//! Each process keeps record files `h-<pid>-<uuid>-<n>` locked for as long as it lives, one per
+//! permit holder it has at once, and writes a holder's permit count into one while the holder
+//! holds permits (an empty record holds none). Permits in use are this process's own count plus
+//! the sum over other processes' records whose lock is held: a record whose lock can be taken
+//! belongs to a process that died, and is removed. So a holder killed with SIGKILL frees its
+//! permits as soon as the next acquirer looks, and a test that ends costs one truncation, not a
+//! file to create and remove. Acquirers pass one by one through a gate (a blocking OS lock, first
+//! come first served by the kernel's queue), and the one at the gate waits until enough permits
+//! are free: a large request is never overtaken by a stream of small ones.
 
 use std::fs::{self, File};
 use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::path::Path;
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::holder::{self, Holder};
@@ -21,15 +23,53 @@ use crate::{Error, env, lockdir};
 /// Permits held until dropped.
 #[derive(Debug)]
 pub(crate) struct Permits {
-    record: PathBuf,
-    _lock: File,
+    count: u32,
+    record: Option<File>,
 }
 
 impl Drop for Permits {
     fn drop(&mut self) {
-        // Remove before the lock is released, so no acquirer counts a stale record.
-        let _ = fs::remove_file(&self.record);
+        let Some(record) = self.record.take() else {
+            return;
+        };
+        // Empty the record before the count drops, so nobody sees the permits free twice.
+        let emptied = record.set_len(0).is_ok();
+        let mut own = own_records();
+        own.held = own.held.saturating_sub(self.count);
+        if emptied {
+            own.idle.push(record);
+        }
     }
+}
+
+/// This process's records: the idle ones, and the permits its holders hold.
+#[derive(Debug, Default)]
+struct OwnRecords {
+    idle: Vec<File>,
+    created: u32,
+    held: u32,
+}
+
+fn own_records() -> std::sync::MutexGuard<'static, OwnRecords> {
+    static OWN: Mutex<OwnRecords> = Mutex::new(OwnRecords {
+        idle: Vec::new(),
+        created: 0,
+        held: 0,
+    });
+    OWN.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The prefix of this process's record names: the uuid tells us apart from a dead process
+/// whose pid we were given.
+fn own_prefix() -> &'static str {
+    static PREFIX: OnceLock<String> = OnceLock::new();
+    PREFIX.get_or_init(|| {
+        format!(
+            "h-{}-{}-",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        )
+    })
 }
 
 /// The budget in force: `ISOLATE_SOCKET_BUDGET`, or half of this process's soft open-file
@@ -91,7 +131,7 @@ pub(crate) fn take(
             Ok(gate) => gate,
             Err(WaitError::Io(e)) => return Err(io(e)),
             Err(WaitError::TimedOut) => {
-                return Err(timeout_error(count, budget, timeout, &live_holders(&dir).1));
+                return Err(timeout_error(count, budget, timeout, &scan(&dir, true).1));
             }
         }
     };
@@ -99,53 +139,74 @@ pub(crate) fn take(
     // starting at 1ms and backing off to 20ms; only tests that exhaust the budget get here.
     let mut pause = Duration::from_millis(1);
     loop {
-        let (used, holders) = live_holders(&dir);
-        if used.saturating_add(count) <= budget {
-            let permits = create_record(&dir, count, test)?;
+        let others = scan(&dir, false).0;
+        let own = own_records().held;
+        if others.saturating_add(own).saturating_add(count) <= budget {
+            let permits = hold(&dir, count, test)?;
             drop(gate);
             return Ok(permits);
         }
         if Instant::now() + pause > deadline {
-            return Err(timeout_error(count, budget, timeout, &holders));
+            return Err(timeout_error(count, budget, timeout, &scan(&dir, true).1));
         }
         std::thread::sleep(pause);
         pause = (pause * 2).min(Duration::from_millis(20));
     }
 }
 
-fn create_record(dir: &Path, count: u32, test: &str) -> Result<Permits, Error> {
-    let record = dir.join(format!(
-        "h-{}-{}",
-        std::process::id(),
-        uuid::Uuid::new_v4().simple()
-    ));
-    let lock = lockdir::lock_file(&record)?;
-    lock.lock()
-        .map_err(|e| Error::io(format!("cannot lock `{}`", record.display()), e))?;
-    holder::record(&lock, &Holder::me(test, &count.to_string()));
+/// Writes `count` into an idle record of ours (creating one if none is idle) and counts it held.
+fn hold(dir: &Path, count: u32, test: &str) -> Result<Permits, Error> {
+    let idle = own_records().idle.pop();
+    let record = if let Some(record) = idle {
+        record
+    } else {
+        let n = {
+            let mut own = own_records();
+            own.created += 1;
+            own.created
+        };
+        let path = dir.join(format!("{}{n}", own_prefix()));
+        let record = lockdir::lock_file(&path)?;
+        record
+            .lock()
+            .map_err(|e| Error::io(format!("cannot lock `{}`", path.display()), e))?;
+        record
+    };
+    holder::record(&record, &Holder::me(test, &count.to_string()));
+    own_records().held += count;
     Ok(Permits {
-        record,
-        _lock: lock,
+        count,
+        record: Some(record),
     })
 }
 
-/// Permits held by live holders, and who they are. Records of dead holders are removed.
-fn live_holders(dir: &Path) -> (u32, Vec<Holder>) {
+/// Permits held by other live processes, and the holders: of other processes, and of this one
+/// too with `own_too` (for a timeout's message; our own count is kept in memory). Records of
+/// dead processes are removed.
+fn scan(dir: &Path, own_too: bool) -> (u32, Vec<Holder>) {
     let mut used = 0u32;
     let mut holders = Vec::new();
     let Ok(entries) = fs::read_dir(dir) else {
         return (0, holders);
     };
     for entry in entries.flatten() {
-        let path = entry.path();
-        if !entry.file_name().to_string_lossy().starts_with("h-") {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let own = name.starts_with(own_prefix());
+        if !name.starts_with("h-") || (own && !own_too) {
             continue;
         }
+        let path = entry.path();
         let Ok(file) = File::open(&path) else {
             continue;
         };
-        match wait::try_lock(&file, Mode::Shared) {
-            // Nobody holds it: its holder died (records are locked before they are written).
+        let unheld = if own {
+            Ok(false)
+        } else {
+            wait::try_lock(&file, Mode::Shared)
+        };
+        match unheld {
+            // Nobody holds it: its process died (records are locked before they are written).
             Ok(true) => {
                 let _ = fs::remove_file(&path);
             }
@@ -153,7 +214,9 @@ fn live_holders(dir: &Path) -> (u32, Vec<Holder>) {
                 let mut text = String::new();
                 let _ = (&file).read_to_string(&mut text);
                 if let Some(holder) = holder::read_line(&text) {
-                    used = used.saturating_add(holder.detail.parse().unwrap_or(0));
+                    if !own {
+                        used = used.saturating_add(holder.detail.parse().unwrap_or(0));
+                    }
                     holders.push(holder);
                 }
             }

@@ -1,6 +1,7 @@
 //! Fresh per-test directories: removed when the test passes, kept (path printed) on failure.
 
 use std::fs;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Once, OnceLock};
@@ -66,6 +67,10 @@ impl TmpDir {
     pub fn for_test(test: &str, name: &str) -> Result<Self, Error> {
         let policy = env::keep_policy()?;
         let parent = lockdir::subdir("tmp")?;
+        if !parent.is_dir() {
+            // Removed since we validated it (a temp cleaner): recreate it owner-only.
+            lockdir::open_private_dir(&parent)?;
+        }
         prune_once(&parent);
         let label = if name == "tmpdir" {
             sanitize(test)
@@ -73,7 +78,11 @@ impl TmpDir {
             format!("{}-{}", sanitize(test), sanitize(name))
         };
         let path = parent.join(format!("{label}-{}", uuid::Uuid::new_v4().simple()));
-        lockdir::open_private_dir(&path)?;
+        // A fresh name in a validated directory: one `mkdir`, nothing to check afterwards.
+        fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&path)
+            .context(|| format!("cannot create the temp dir `{}`", path.display()))?;
         Ok(TmpDir {
             inner: Arc::new(Inner {
                 path,
