@@ -1,0 +1,524 @@
+//! What users wait for: generated suites of small real network tests, isolated and parallel
+//! beside the alternatives, and what the attribute costs the compiler.
+//!
+//! `cargo bench --bench suites [-- --runs N]`. It writes a small workspace under
+//! `target/suite-bench/` (depending on this checkout of `isolate`, on `serial_test` and on
+//! portpicker), builds it once, and then:
+//!
+//! - runs suites of 100 and 400 tests, each test an echo server on its own port with a few round
+//!   trips and a few files, in five variants: `#[isolated(port, tmpdir)]`; the `serial_test`
+//!   band-aid `#[serial]` and `#[file_serial]` on everything; `portpicker`; and hand-written
+//!   port-0 code (the floor). Under `cargo test` (default threads and 16) and `cargo nextest run`
+//!   (default and `-j 16`), the variants alternating run by run; it prints median wall times with
+//!   min and max, each as a ratio of the floor, and any failures. Test binaries run prebuilt:
+//!   directly for `cargo test`, through nextest's reuse-build flags for nextest.
+//! - runs 100 tests in one exclusive group at 16 test threads and at 1, for `#[isolated(serial)]`
+//!   and `#[serial]`.
+//! - builds a crate of 200 tests with plain `#[test]`, with `#[serial]` and with `#[isolated]`,
+//!   clean (dependencies prebuilt) and after touching the test file.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const SIZES: [usize; 2] = [100, 400];
+const COMPILE_TESTS: usize = 200;
+
+/// A way to write the same test.
+#[derive(Debug, Clone, Copy)]
+struct Variant {
+    name: &'static str,
+    /// What goes above `fn`, after `#[test]`.
+    attribute: &'static str,
+    /// The body's call.
+    body: &'static str,
+}
+
+const FLOOR: Variant = Variant {
+    name: "port 0 (floor)",
+    attribute: "",
+    body: "suites::port_zero()",
+};
+
+const VARIANTS: [Variant; 5] = [
+    FLOOR,
+    Variant {
+        name: "isolated",
+        attribute: "#[isolate::isolated(port, tmpdir)]",
+        body: "suites::job(port.into_listener(), tmpdir.path())",
+    },
+    Variant {
+        name: "serial",
+        attribute: "#[serial_test::serial]",
+        body: "suites::port_zero()",
+    },
+    Variant {
+        name: "file_serial",
+        attribute: "#[serial_test::file_serial]",
+        body: "suites::port_zero()",
+    },
+    Variant {
+        name: "portpicker",
+        attribute: "",
+        body: "suites::port_picker()",
+    },
+];
+
+const ONE_GROUP: [Variant; 2] = [
+    Variant {
+        name: "isolated serial",
+        attribute: "#[isolate::isolated(serial = \"suite\", port, tmpdir)]",
+        body: "suites::job(port.into_listener(), tmpdir.path())",
+    },
+    Variant {
+        name: "serial",
+        attribute: "#[serial_test::serial]",
+        body: "suites::port_zero()",
+    },
+];
+
+const LIBRARY: &str = r#"//! The body every generated test runs: an echo server on the test's port, a few round trips,
+//! a few files.
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+
+pub fn job(listener: TcpListener, dir: &Path) {
+    let addr = listener.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut buffer = [0u8; 64];
+        for _ in 0..3 {
+            stream.read_exact(&mut buffer).unwrap();
+            stream.write_all(&buffer).unwrap();
+        }
+    });
+    let mut client = TcpStream::connect(addr).unwrap();
+    let mut reply = [0u8; 64];
+    for round in 0..3u8 {
+        client.write_all(&[round; 64]).unwrap();
+        client.read_exact(&mut reply).unwrap();
+        assert_eq!(reply, [round; 64]);
+    }
+    server.join().unwrap();
+    for file in 0..3 {
+        let path = dir.join(format!("file-{file}"));
+        std::fs::write(&path, [file; 256]).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), [file; 256]);
+    }
+}
+
+pub fn port_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    job(TcpListener::bind("127.0.0.1:0").unwrap(), dir.path());
+}
+
+pub fn port_picker() {
+    let port = portpicker::pick_unused_port().expect("a free port");
+    let dir = tempfile::tempdir().unwrap();
+    job(TcpListener::bind(("127.0.0.1", port)).unwrap(), dir.path());
+}
+"#;
+
+fn slug(name: &str) -> String {
+    name.split(' ')
+        .next()
+        .unwrap_or(name)
+        .replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+}
+
+fn tests_source(variant: Variant, count: usize) -> String {
+    let mut source = String::from("#![allow(missing_docs)]\n");
+    for i in 0..count {
+        let _ = writeln!(
+            source,
+            "#[test]\n{}\nfn t{i:03}() {{\n    {};\n}}\n",
+            variant.attribute, variant.body
+        );
+    }
+    source
+}
+
+fn write(path: &Path, text: &str) {
+    fs::create_dir_all(path.parent().expect("a parent")).expect("create the bench workspace");
+    fs::write(path, text).expect("write the bench workspace");
+}
+
+/// The generated workspace: the `suites` package (a test target per variant and size) and one
+/// package per compile-time variant.
+fn generate(dir: &Path, isolate: &Path) {
+    let deps = format!(
+        "[dependencies]\nisolate = {{ path = {:?} }}\nserial_test = {{ version = \"4\", features = [\"file_locks\"] }}\n\
+         portpicker = \"0.1\"\ntempfile = \"3\"\n",
+        isolate.display().to_string()
+    );
+    let package = |name: &str| {
+        format!(
+            "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n{deps}"
+        )
+    };
+    write(
+        &dir.join("Cargo.toml"),
+        "[workspace]\nmembers = [\"suites\", \"compile-plain\", \"compile-serial\", \"compile-isolated\"]\nresolver = \"3\"\n",
+    );
+    write(&dir.join("suites/Cargo.toml"), &package("suites"));
+    write(&dir.join("suites/src/lib.rs"), LIBRARY);
+    for size in SIZES {
+        for variant in VARIANTS {
+            write(
+                &dir.join(format!("suites/tests/{}_{size}.rs", slug(variant.name))),
+                &tests_source(variant, size),
+            );
+        }
+    }
+    for variant in ONE_GROUP {
+        write(
+            &dir.join(format!("suites/tests/group_{}.rs", slug(variant.name))),
+            &tests_source(variant, 100),
+        );
+    }
+    for (name, attribute) in [
+        ("plain", ""),
+        ("serial", "#[serial_test::serial]"),
+        ("isolated", "#[isolate::isolated(port)]"),
+    ] {
+        let body = if name == "isolated" {
+            "assert_ne!(port.port(), 0)"
+        } else {
+            "assert_ne!(std::net::TcpListener::bind(\"127.0.0.1:0\").unwrap().local_addr().unwrap().port(), 0)"
+        };
+        let variant = Variant {
+            name,
+            attribute,
+            body,
+        };
+        write(
+            &dir.join(format!("compile-{name}/Cargo.toml")),
+            &package(&format!("compile-{name}")),
+        );
+        write(&dir.join(format!("compile-{name}/src/lib.rs")), "");
+        write(
+            &dir.join(format!("compile-{name}/tests/t{COMPILE_TESTS}.rs")),
+            &tests_source(variant, COMPILE_TESTS),
+        );
+    }
+}
+
+fn cargo(dir: &Path, args: &[&str]) -> Output {
+    let output = Command::new(env!("CARGO"))
+        .args(args)
+        .current_dir(dir)
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run cargo");
+    assert!(output.status.success(), "`cargo {}` failed", args.join(" "));
+    output
+}
+
+/// Test binaries by target name, built once.
+fn build_suites(dir: &Path) -> Vec<(String, PathBuf)> {
+    let output = cargo(
+        dir,
+        &["test", "-p", "suites", "--no-run", "--message-format=json"],
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    text.lines()
+        .filter(|line| line.contains("\"executable\":\"") && line.contains("\"kind\":[\"test\"]"))
+        .filter_map(|line| {
+            let name = field(line, "\"name\":\"")?;
+            let executable = field(line, "\"executable\":\"")?;
+            Some((name.to_owned(), PathBuf::from(executable)))
+        })
+        .collect()
+}
+
+/// The string after `key` up to the next quote, in one JSON line.
+fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
+    let start = line.find(key)? + key.len();
+    let end = line[start..].find('"')? + start;
+    Some(&line[start..end])
+}
+
+/// How a suite is run.
+#[derive(Debug, Clone, Copy)]
+enum Runner {
+    CargoTest(Option<u32>),
+    Nextest(Option<u32>),
+}
+
+impl Runner {
+    fn label(self) -> String {
+        match self {
+            Runner::CargoTest(None) => "cargo test".to_owned(),
+            Runner::CargoTest(Some(n)) => format!("cargo test, {n} threads"),
+            Runner::Nextest(None) => "nextest".to_owned(),
+            Runner::Nextest(Some(n)) => format!("nextest -j {n}"),
+        }
+    }
+}
+
+/// Wall time and failed-test count of one run.
+fn run_suite(dir: &Path, runner: Runner, target: &str, binary: &Path) -> (Duration, usize) {
+    let mut command = match runner {
+        Runner::CargoTest(threads) => {
+            let mut command = Command::new(binary);
+            command.arg("-q");
+            if let Some(n) = threads {
+                command.args(["--test-threads", &n.to_string()]);
+            }
+            command
+        }
+        Runner::Nextest(jobs) => {
+            let mut command = Command::new(env!("CARGO"));
+            command.args([
+                "nextest",
+                "run",
+                "--binaries-metadata",
+                "binaries.json",
+                "--cargo-metadata",
+                "cargo.json",
+                "--no-fail-fast",
+                "--hide-progress-bar",
+                "--status-level",
+                "fail",
+                "--final-status-level",
+                "none",
+                "-E",
+                &format!("binary(={target})"),
+            ]);
+            if let Some(n) = jobs {
+                command.args(["-j", &n.to_string()]);
+            }
+            command
+        }
+    };
+    let start = Instant::now();
+    let output = command
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run a suite");
+    let elapsed = start.elapsed();
+    let text = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    (elapsed, failed_count(&text))
+}
+
+/// Failed tests from libtest's `N failed;` or nextest's `N failed`.
+fn failed_count(text: &str) -> usize {
+    text.lines()
+        .filter(|line| line.contains("test result:") || line.contains("tests run:"))
+        .filter_map(|line| {
+            let before = &line[..line.find(" failed")?];
+            before
+                .rsplit(|c: char| !c.is_ascii_digit())
+                .next()?
+                .parse::<usize>()
+                .ok()
+        })
+        .sum()
+}
+
+#[derive(Debug, Default, Clone)]
+struct Samples {
+    times: Vec<Duration>,
+    failed: usize,
+}
+
+impl Samples {
+    fn median(&self) -> Duration {
+        let mut sorted = self.times.clone();
+        sorted.sort();
+        sorted[sorted.len() / 2]
+    }
+
+    fn cell(&self, floor: Duration) -> String {
+        let min = self.times.iter().min().expect("a sample");
+        let max = self.times.iter().max().expect("a sample");
+        let failed = if self.failed > 0 {
+            format!(", **{} failed**", self.failed)
+        } else {
+            String::new()
+        };
+        format!(
+            "{:.2}s ({:.2}-{:.2}) {:.2}x{failed}",
+            self.median().as_secs_f64(),
+            min.as_secs_f64(),
+            max.as_secs_f64(),
+            self.median().as_secs_f64() / floor.as_secs_f64()
+        )
+    }
+}
+
+fn binary<'a>(binaries: &'a [(String, PathBuf)], target: &str) -> &'a Path {
+    &binaries
+        .iter()
+        .find(|(name, _)| name == target)
+        .unwrap_or_else(|| panic!("no test binary `{target}`"))
+        .1
+}
+
+fn suites_table(dir: &Path, binaries: &[(String, PathBuf)], runs: usize) {
+    let runners = [
+        Runner::CargoTest(None),
+        Runner::CargoTest(Some(16)),
+        Runner::Nextest(None),
+        Runner::Nextest(Some(16)),
+    ];
+    let mut samples =
+        vec![vec![vec![Samples::default(); VARIANTS.len()]; runners.len()]; SIZES.len()];
+    for run in 1..=runs {
+        eprintln!("suites: run {run}/{runs}");
+        for (s, size) in SIZES.into_iter().enumerate() {
+            for (r, runner) in runners.into_iter().enumerate() {
+                for (v, variant) in VARIANTS.into_iter().enumerate() {
+                    let target = format!("{}_{size}", slug(variant.name));
+                    let (time, failed) = run_suite(dir, runner, &target, binary(binaries, &target));
+                    let cell = &mut samples[s][r][v];
+                    cell.times.push(time);
+                    cell.failed += failed;
+                }
+            }
+        }
+    }
+    for (s, size) in SIZES.into_iter().enumerate() {
+        println!(
+            "\n{size} tests: median wall time (min-max) and ratio to the port-0 floor, {runs} runs each\n"
+        );
+        let header: Vec<String> = runners.iter().map(|r| r.label()).collect();
+        println!("| variant | {} |", header.join(" | "));
+        println!("|---|{}", "---|".repeat(runners.len()));
+        for (v, variant) in VARIANTS.into_iter().enumerate() {
+            let cells: Vec<String> = (0..runners.len())
+                .map(|r| samples[s][r][v].cell(samples[s][r][0].median()))
+                .collect();
+            println!("| {} | {} |", variant.name, cells.join(" | "));
+        }
+    }
+    if SIZES.len() == 2 {
+        println!(
+            "\nGrowth from {} to {} tests (median ratio)\n",
+            SIZES[0], SIZES[1]
+        );
+        println!("| variant | {} |", runners.map(Runner::label).join(" | "));
+        println!("|---|{}", "---|".repeat(runners.len()));
+        for (v, variant) in VARIANTS.into_iter().enumerate() {
+            let cells: Vec<String> = (0..runners.len())
+                .map(|r| {
+                    format!(
+                        "{:.2}x",
+                        samples[1][r][v].median().as_secs_f64()
+                            / samples[0][r][v].median().as_secs_f64()
+                    )
+                })
+                .collect();
+            println!("| {} | {} |", variant.name, cells.join(" | "));
+        }
+    }
+}
+
+fn one_group_table(dir: &Path, binaries: &[(String, PathBuf)], runs: usize) {
+    let runners = [Runner::CargoTest(Some(1)), Runner::CargoTest(Some(16))];
+    let mut samples = vec![vec![Samples::default(); runners.len()]; ONE_GROUP.len()];
+    for _ in 0..runs {
+        for (v, variant) in ONE_GROUP.into_iter().enumerate() {
+            for (r, runner) in runners.into_iter().enumerate() {
+                let target = format!("group_{}", slug(variant.name));
+                let (time, failed) = run_suite(dir, runner, &target, binary(binaries, &target));
+                samples[v][r].times.push(time);
+                samples[v][r].failed += failed;
+            }
+        }
+    }
+    println!("\n100 tests in one exclusive group: 16 test threads beside 1, {runs} runs each\n");
+    println!("| variant | 1 thread | 16 threads | ratio |");
+    println!("|---|---:|---:|---:|");
+    for (v, variant) in ONE_GROUP.into_iter().enumerate() {
+        let (one, many) = (samples[v][0].median(), samples[v][1].median());
+        println!(
+            "| {} | {:.3}s | {:.3}s | {:.2}x |",
+            variant.name,
+            one.as_secs_f64(),
+            many.as_secs_f64(),
+            many.as_secs_f64() / one.as_secs_f64()
+        );
+    }
+}
+
+fn compile_table(dir: &Path, runs: usize) {
+    let names = ["plain", "serial", "isolated"];
+    let mut clean = vec![Samples::default(); names.len()];
+    let mut incremental = vec![Samples::default(); names.len()];
+    for run in 1..=runs {
+        eprintln!("compile: run {run}/{runs}");
+        for (n, name) in names.into_iter().enumerate() {
+            let package = format!("compile-{name}");
+            cargo(dir, &["clean", "-q", "-p", &package]);
+            let start = Instant::now();
+            cargo(dir, &["test", "-q", "--no-run", "-p", &package]);
+            clean[n].times.push(start.elapsed());
+            let file = dir.join(format!("{package}/tests/t{COMPILE_TESTS}.rs"));
+            let mut source = fs::read_to_string(&file).expect("read the test file");
+            let _ = writeln!(source, "// touched {run}");
+            fs::write(&file, source).expect("touch the test file");
+            let start = Instant::now();
+            cargo(dir, &["test", "-q", "--no-run", "-p", &package]);
+            incremental[n].times.push(start.elapsed());
+        }
+    }
+    println!(
+        "\nBuilding {COMPILE_TESTS} tests (dependencies prebuilt): median (min-max) and ratio to plain `#[test]`, {runs} runs each\n"
+    );
+    println!("| attribute | clean | incremental |");
+    println!("|---|---:|---:|");
+    for (n, name) in names.into_iter().enumerate() {
+        println!(
+            "| {name} | {} | {} |",
+            clean[n].cell(clean[0].median()),
+            incremental[n].cell(incremental[0].median())
+        );
+    }
+}
+
+fn main() {
+    let mut runs = 3;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--runs" {
+            runs = args
+                .next()
+                .and_then(|n| n.parse().ok())
+                .filter(|&n| n > 0)
+                .expect("`--runs` takes a positive number");
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join("target/suite-bench");
+    generate(&dir, root);
+    eprintln!(
+        "suites: building the generated workspace in {}",
+        dir.display()
+    );
+    let binaries = build_suites(&dir);
+    let listed = cargo(
+        &dir,
+        &[
+            "nextest",
+            "list",
+            "--list-type",
+            "binaries-only",
+            "--message-format",
+            "json",
+        ],
+    );
+    fs::write(dir.join("binaries.json"), listed.stdout).expect("write binaries.json");
+    let metadata = cargo(&dir, &["metadata", "--format-version", "1"]);
+    fs::write(dir.join("cargo.json"), metadata.stdout).expect("write cargo.json");
+    cargo(&dir, &["test", "-q", "--no-run", "--workspace"]);
+
+    suites_table(&dir, &binaries, runs);
+    one_group_table(&dir, &binaries, runs);
+    compile_table(&dir, runs);
+}
