@@ -9,9 +9,10 @@
 //!   trips and a few files, in five variants: `#[isolated(port, tmpdir)]`; the `serial_test`
 //!   band-aid `#[serial]` and `#[file_serial]` on everything; `portpicker`; and hand-written
 //!   port-0 code (the floor). Under `cargo test` (default threads and 16) and `cargo nextest run`
-//!   (default and `-j 16`), the variants alternating run by run; it prints median wall times with
-//!   min and max, each as a ratio of the floor, and any failures. Test binaries run prebuilt:
-//!   directly for `cargo test`, through nextest's reuse-build flags for nextest.
+//!   (default and `-j 16`), the variants alternating (each run starting from the next one); it
+//!   prints median wall times with min and max, each as a ratio of the floor, and any failures.
+//!   Test binaries run prebuilt: directly for `cargo test`, through nextest's reuse-build flags
+//!   for nextest.
 //! - runs 100 tests in one exclusive group at 16 test threads and at 1, for `#[isolated(serial)]`
 //!   and `#[serial]`.
 //! - builds a crate of 200 tests with plain `#[test]`, with `#[serial]` and with `#[isolated]`,
@@ -373,7 +374,10 @@ fn suites_table(dir: &Path, binaries: &[(String, PathBuf)], runs: usize) {
         eprintln!("suites: run {run}/{runs}");
         for (s, size) in SIZES.into_iter().enumerate() {
             for (r, runner) in runners.into_iter().enumerate() {
-                for (v, variant) in VARIANTS.into_iter().enumerate() {
+                // Each run starts from another variant, so none always runs first after the
+                // previous batch (whose temp files the kernel may still be flushing).
+                for v in (0..VARIANTS.len()).map(|i| (i + run) % VARIANTS.len()) {
+                    let variant = VARIANTS[v];
                     let target = format!("{}_{size}", slug(variant.name));
                     let (time, failed) = run_suite(dir, runner, &target, binary(binaries, &target));
                     let cell = &mut samples[s][r][v];
@@ -422,9 +426,10 @@ fn suites_table(dir: &Path, binaries: &[(String, PathBuf)], runs: usize) {
 fn one_group_table(dir: &Path, binaries: &[(String, PathBuf)], runs: usize) {
     let runners = [Runner::CargoTest(Some(1)), Runner::CargoTest(Some(16))];
     let mut samples = vec![vec![Samples::default(); runners.len()]; ONE_GROUP.len()];
-    for _ in 0..runs {
+    for run in 0..runs {
         for (v, variant) in ONE_GROUP.into_iter().enumerate() {
-            for (r, runner) in runners.into_iter().enumerate() {
+            for r in (0..runners.len()).map(|i| (i + run) % runners.len()) {
+                let runner = runners[r];
                 let target = format!("group_{}", slug(variant.name));
                 let (time, failed) = run_suite(dir, runner, &target, binary(binaries, &target));
                 samples[v][r].times.push(time);
@@ -453,7 +458,8 @@ fn compile_table(dir: &Path, runs: usize) {
     let mut incremental = vec![Samples::default(); names.len()];
     for run in 1..=runs {
         eprintln!("compile: run {run}/{runs}");
-        for (n, name) in names.into_iter().enumerate() {
+        for n in (0..names.len()).map(|i| (i + run) % names.len()) {
+            let name = names[n];
             let package = format!("compile-{name}");
             cargo(dir, &["clean", "-q", "-p", &package]);
             let start = Instant::now();
