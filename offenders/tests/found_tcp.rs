@@ -1,4 +1,4 @@
-//! As found: TCP tests on the suite's fixed port, and a pick-then-release port picker.
+//! As found: TCP tests on the suite's fixed port, and two pick-then-release port pickers.
 //! `found_startup.rs` uses the same fixed port from another binary.
 
 use isolate_offenders::{Node, request};
@@ -12,6 +12,14 @@ fn pick_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// The other picker found in the wild: the first port from a base that binds, released for the
+/// caller to bind again. Two tests that scan at the same time both find the same number free.
+fn first_free_port() -> u16 {
+    (18_100..18_200)
+        .find(|&port| TcpListener::bind(("127.0.0.1", port)).is_ok())
+        .unwrap()
 }
 
 fn put_and_get(node: &Node, addr: std::net::SocketAddr) {
@@ -48,6 +56,26 @@ fn tcp_fixed_port_id() {
 fn tcp_port_picker() {
     let node = Node::new("tcp-picked");
     let port = pick_port();
+    let server = node
+        .serve_tcp(TcpListener::bind(("127.0.0.1", port)).unwrap())
+        .unwrap();
+    put_and_get(&node, server.addr());
+}
+
+#[test]
+fn tcp_port_scan_primary() {
+    let node = Node::new("tcp-scan-primary");
+    let port = first_free_port();
+    let server = node
+        .serve_tcp(TcpListener::bind(("127.0.0.1", port)).unwrap())
+        .unwrap();
+    put_and_get(&node, server.addr());
+}
+
+#[test]
+fn tcp_port_scan_replica() {
+    let node = Node::new("tcp-scan-replica");
+    let port = first_free_port();
     let server = node
         .serve_tcp(TcpListener::bind(("127.0.0.1", port)).unwrap())
         .unwrap();

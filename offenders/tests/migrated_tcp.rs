@@ -38,3 +38,19 @@ fn tcp_port_picker() {
     let server = node.serve_tcp(port.into_listener()).unwrap();
     put_and_get(&node, server.addr());
 }
+
+#[test]
+#[isolated(port)]
+fn tcp_port_scan_primary() {
+    let node = Node::new("tcp-scan-primary");
+    let server = node.serve_tcp(port.into_listener()).unwrap();
+    put_and_get(&node, server.addr());
+}
+
+#[test]
+#[isolated(port)]
+fn tcp_port_scan_replica() {
+    let node = Node::new("tcp-scan-replica");
+    let server = node.serve_tcp(port.into_listener()).unwrap();
+    put_and_get(&node, server.addr());
+}

@@ -1,14 +1,21 @@
 //! The proof: runs the offender suite as found and migrated, N times under parallel load, under
 //! `cargo test` and `cargo nextest run`, and prints failures per test, their kinds and rates.
 //!
-//! `cargo run -p isolate-offenders --release --bin flake-report -- [--runs N] [--runner test|nextest|both]
-//!  [--form found|migrated|both] [--threads T] [--nofile L]`
+//! `cargo run -p isolate-offenders --release --bin flake-report -- [--runs N]
+//!  [--runner test,nextest,concurrent|both|all] [--form found|migrated|both] [--threads T] [--nofile L]`
+//!
+//! Runners: `test` runs the test binaries one after another, as `cargo test` does; `nextest` runs
+//! `cargo nextest run` (a process per test); `concurrent` runs two `test` passes at once, as two
+//! CI jobs on one machine do. The default is all three.
 
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+
+/// The runner label for two `cargo test` passes at once.
+const CONCURRENT: &str = "2 x cargo test";
 
 struct Options {
     runs: usize,
@@ -21,7 +28,7 @@ struct Options {
 fn options() -> Result<Options, String> {
     let mut options = Options {
         runs: 10,
-        runners: vec!["cargo test", "nextest"],
+        runners: vec!["cargo test", "nextest", CONCURRENT],
         forms: vec!["found", "migrated"],
         threads: 16,
         nofile: 1024,
@@ -41,16 +48,24 @@ fn options() -> Result<Options, String> {
             "--threads" => options.threads = number()?,
             "--nofile" => options.nofile = number()?,
             "--runner" => {
-                options.runners = match value.as_str() {
-                    "test" => vec!["cargo test"],
-                    "nextest" => vec!["nextest"],
-                    "both" => vec!["cargo test", "nextest"],
-                    _ => {
-                        return Err(format!(
-                            "`--runner {value}`: expected `test`, `nextest` or `both`"
-                        ));
-                    }
+                options.runners = Vec::new();
+                for name in value.split(',') {
+                    options.runners.extend(match name {
+                        "test" => &["cargo test"][..],
+                        "nextest" => &["nextest"][..],
+                        "concurrent" => &[CONCURRENT][..],
+                        "both" => &["cargo test", "nextest"][..],
+                        "all" => &["cargo test", "nextest", CONCURRENT][..],
+                        _ => {
+                            return Err(format!(
+                                "`--runner {value}`: expected `test`, `nextest`, `concurrent`, \
+                                 `both` (test and nextest) or `all`, or several joined by commas"
+                            ));
+                        }
+                    });
                 }
+                let mut seen = std::collections::HashSet::new();
+                options.runners.retain(|runner| seen.insert(*runner));
             }
             "--form" => {
                 options.forms = match value.as_str() {
@@ -241,65 +256,82 @@ fn limited(nofile: usize, program: &str, args: &[&str]) -> Command {
 /// How long one test binary may run in one round before it is killed as hung.
 const BINARY_DEADLINE: Duration = Duration::from_mins(1);
 
-/// Runs every binary of `form` at once, each with `threads` test threads. A binary still
-/// running after `BINARY_DEADLINE` is killed and its unreported tests count as timeouts.
+/// Runs the binaries of `form` one after another, as `cargo test` does, each with `threads` test
+/// threads.
 fn run_libtest(binaries: &[Binary], form: &str, options: &Options) -> Outcomes {
-    let threads = options.threads.to_string();
-    let running: Vec<_> = binaries
+    binaries
         .iter()
         .filter(|binary| binary.name.starts_with(form))
-        .filter_map(|binary| {
-            let mut child = limited(options.nofile, &binary.path, &["--test-threads", &threads])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .ok()?;
-            let pipes = (child.stdout.take()?, child.stderr.take()?);
+        .flat_map(|binary| run_binary(binary, form, options))
+        .collect()
+}
+
+/// Two `cargo test`-style passes over `form` at once, as when two CI jobs or a developer and CI
+/// share a machine: every test runs twice per round.
+fn run_concurrent(binaries: &[Binary], form: &str, options: &Options) -> Outcomes {
+    std::thread::scope(|scope| {
+        let other = scope.spawn(|| run_libtest(binaries, form, options));
+        let mut outcomes = run_libtest(binaries, form, options);
+        outcomes.extend(other.join().unwrap_or_default());
+        outcomes
+    })
+}
+
+/// Runs one test binary. Past `BINARY_DEADLINE` it is killed and its unreported tests count as
+/// timeouts; tests it never reported otherwise count as crashed.
+fn run_binary(binary: &Binary, form: &str, options: &Options) -> Outcomes {
+    let threads = options.threads.to_string();
+    let short = binary.name.trim_start_matches(form).trim_start_matches('_');
+    let spawned = limited(options.nofile, &binary.path, &["--test-threads", &threads])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let (text, hung) = match spawned {
+        Ok(mut child) => {
+            let pipes = (child.stdout.take(), child.stderr.take());
             let reader = std::thread::spawn(move || {
-                let (mut out, mut err) = pipes;
                 let mut text = String::new();
-                let _ = std::io::Read::read_to_string(&mut out, &mut text);
-                let _ = std::io::Read::read_to_string(&mut err, &mut text);
+                if let (Some(mut out), Some(mut err)) = pipes {
+                    let _ = std::io::Read::read_to_string(&mut out, &mut text);
+                    let _ = std::io::Read::read_to_string(&mut err, &mut text);
+                }
                 text
             });
-            Some((binary, child, reader))
-        })
-        .collect();
-    let deadline = Instant::now() + BINARY_DEADLINE;
-    let mut outcomes = Vec::new();
-    for (binary, mut child, reader) in running {
-        let mut hung = false;
-        while matches!(child.try_wait(), Ok(None)) {
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                hung = true;
-                break;
+            let deadline = Instant::now() + BINARY_DEADLINE;
+            let mut hung = false;
+            while matches!(child.try_wait(), Ok(None)) {
+                if Instant::now() > deadline {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    hung = true;
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(5));
             }
-            std::thread::sleep(Duration::from_millis(20));
+            (reader.join().unwrap_or_default(), hung)
         }
-        let text = reader.join().unwrap_or_default();
-        let short = binary.name.trim_start_matches(form).trim_start_matches('_');
-        let mut reported = Vec::new();
-        for line in text.lines() {
-            let Some(rest) = line.strip_prefix("test ") else {
-                continue;
-            };
-            let Some((name, result)) = rest.split_once(" ... ") else {
-                continue;
-            };
-            let kind = (result != "ok")
-                .then(|| classify(name, section(&text, &format!("---- {name} stdout ----"))));
-            reported.push(name.to_owned());
-            outcomes.push((format!("{short}::{name}"), kind, None));
-        }
-        for name in binary.tests.iter().filter(|name| !reported.contains(name)) {
-            outcomes.push((
-                format!("{short}::{name}"),
-                Some(if hung { "timeout" } else { "crashed" }),
-                None,
-            ));
-        }
+        Err(_) => (String::new(), false),
+    };
+    let mut outcomes = Vec::new();
+    let mut reported = Vec::new();
+    for line in text.lines() {
+        let Some(rest) = line.strip_prefix("test ") else {
+            continue;
+        };
+        let Some((name, result)) = rest.split_once(" ... ") else {
+            continue;
+        };
+        let kind = (result != "ok")
+            .then(|| classify(name, section(&text, &format!("---- {name} stdout ----"))));
+        reported.push(name.to_owned());
+        outcomes.push((format!("{short}::{name}"), kind, None));
+    }
+    for name in binary.tests.iter().filter(|name| !reported.contains(name)) {
+        outcomes.push((
+            format!("{short}::{name}"),
+            Some(if hung { "timeout" } else { "crashed" }),
+            None,
+        ));
     }
     outcomes
 }
@@ -448,10 +480,10 @@ fn main() {
         for &runner in &options.runners {
             for &form in &options.forms {
                 let start = Instant::now();
-                let outcomes = if runner == "nextest" {
-                    run_nextest(form, &options)
-                } else {
-                    run_libtest(&binaries, form, &options)
+                let outcomes = match runner {
+                    "nextest" => run_nextest(form, &options),
+                    CONCURRENT => run_concurrent(&binaries, form, &options),
+                    _ => run_libtest(&binaries, form, &options),
                 };
                 let wall = start.elapsed();
                 walls.entry((runner, form)).or_default().push(wall);
