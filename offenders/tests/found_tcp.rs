@@ -22,6 +22,16 @@ fn first_free_port() -> u16 {
         .unwrap()
 }
 
+/// The node as the suite builds it: its fixture entries are loaded before it listens, so a port
+/// picked beforehand stays unbound for that long.
+fn loaded_node(id: &str) -> Node {
+    let node = Node::new(id);
+    for i in 0..5_000 {
+        node.put(&format!("fixture{i:04}"), "v").unwrap();
+    }
+    node
+}
+
 fn put_and_get(node: &Node, addr: std::net::SocketAddr) {
     assert_eq!(
         request(addr, "ID").unwrap(),
@@ -36,7 +46,7 @@ fn put_and_get(node: &Node, addr: std::net::SocketAddr) {
 
 #[test]
 fn tcp_fixed_port_put_get() {
-    let node = Node::new("tcp-fixed-a");
+    let node = loaded_node("tcp-fixed-a");
     let server = node
         .serve_tcp(TcpListener::bind(("127.0.0.1", TCP_PORT)).unwrap())
         .unwrap();
@@ -45,7 +55,7 @@ fn tcp_fixed_port_put_get() {
 
 #[test]
 fn tcp_fixed_port_id() {
-    let node = Node::new("tcp-fixed-b");
+    let node = loaded_node("tcp-fixed-b");
     let server = node
         .serve_tcp(TcpListener::bind(("127.0.0.1", TCP_PORT)).unwrap())
         .unwrap();
@@ -54,8 +64,8 @@ fn tcp_fixed_port_id() {
 
 #[test]
 fn tcp_port_picker() {
-    let node = Node::new("tcp-picked");
     let port = pick_port();
+    let node = loaded_node("tcp-picked");
     let server = node
         .serve_tcp(TcpListener::bind(("127.0.0.1", port)).unwrap())
         .unwrap();
@@ -64,8 +74,8 @@ fn tcp_port_picker() {
 
 #[test]
 fn tcp_port_scan_primary() {
-    let node = Node::new("tcp-scan-primary");
     let port = first_free_port();
+    let node = loaded_node("tcp-scan-primary");
     let server = node
         .serve_tcp(TcpListener::bind(("127.0.0.1", port)).unwrap())
         .unwrap();
@@ -74,8 +84,8 @@ fn tcp_port_scan_primary() {
 
 #[test]
 fn tcp_port_scan_replica() {
-    let node = Node::new("tcp-scan-replica");
     let port = first_free_port();
+    let node = loaded_node("tcp-scan-replica");
     let server = node
         .serve_tcp(TcpListener::bind(("127.0.0.1", port)).unwrap())
         .unwrap();

@@ -3,6 +3,15 @@
 use isolate::isolated;
 use isolate_offenders::{Node, request};
 
+/// The node as the suite builds it: its fixture entries are loaded before it listens.
+fn loaded_node(id: &str) -> Node {
+    let node = Node::new(id);
+    for i in 0..5_000 {
+        node.put(&format!("fixture{i:04}"), "v").unwrap();
+    }
+    node
+}
+
 fn put_and_get(node: &Node, addr: std::net::SocketAddr) {
     assert_eq!(
         request(addr, "ID").unwrap(),
@@ -18,7 +27,7 @@ fn put_and_get(node: &Node, addr: std::net::SocketAddr) {
 #[test]
 #[isolated(port)]
 fn tcp_fixed_port_put_get() {
-    let node = Node::new("tcp-fixed-a");
+    let node = loaded_node("tcp-fixed-a");
     let server = node.serve_tcp(port.into_listener()).unwrap();
     put_and_get(&node, server.addr());
 }
@@ -26,7 +35,7 @@ fn tcp_fixed_port_put_get() {
 #[test]
 #[isolated(port)]
 fn tcp_fixed_port_id() {
-    let node = Node::new("tcp-fixed-b");
+    let node = loaded_node("tcp-fixed-b");
     let server = node.serve_tcp(port.into_listener()).unwrap();
     put_and_get(&node, server.addr());
 }
@@ -34,7 +43,7 @@ fn tcp_fixed_port_id() {
 #[test]
 #[isolated(port)]
 fn tcp_port_picker() {
-    let node = Node::new("tcp-picked");
+    let node = loaded_node("tcp-picked");
     let server = node.serve_tcp(port.into_listener()).unwrap();
     put_and_get(&node, server.addr());
 }
@@ -42,7 +51,7 @@ fn tcp_port_picker() {
 #[test]
 #[isolated(port)]
 fn tcp_port_scan_primary() {
-    let node = Node::new("tcp-scan-primary");
+    let node = loaded_node("tcp-scan-primary");
     let server = node.serve_tcp(port.into_listener()).unwrap();
     put_and_get(&node, server.addr());
 }
@@ -50,7 +59,7 @@ fn tcp_port_scan_primary() {
 #[test]
 #[isolated(port)]
 fn tcp_port_scan_replica() {
-    let node = Node::new("tcp-scan-replica");
+    let node = loaded_node("tcp-scan-replica");
     let server = node.serve_tcp(port.into_listener()).unwrap();
     put_and_get(&node, server.addr());
 }

@@ -222,6 +222,11 @@ fn classify(test_name: &str, output: &str) -> &'static str {
         "too many open files"
     } else if lowered.contains("connection refused") {
         "connection refused"
+    } else if lowered.contains("connection reset") {
+        "connection reset"
+    } else if lowered.contains("poisonerror") {
+        // Another test of the binary panicked holding its mutex: the cascade of a flake.
+        "poisoned lock"
     } else if lowered.contains("timed out")
         || lowered.contains("timeout")
         || lowered.contains("would block")
@@ -476,6 +481,10 @@ fn main() {
     let mut tallies: BTreeMap<(String, &str, &str), Tally> = BTreeMap::new();
     let mut walls: BTreeMap<(&str, &str), Vec<Duration>> = BTreeMap::new();
     let load = CpuLoad::start();
+    let began = Instant::now();
+    let rounds = u32::try_from(options.runs * options.runners.len() * options.forms.len())
+        .unwrap_or(u32::MAX);
+    let mut done = 0u32;
     for run in 1..=options.runs {
         for &runner in &options.runners {
             for &form in &options.forms {
@@ -491,11 +500,15 @@ fn main() {
                     .iter()
                     .filter(|(_, kind, _)| kind.is_some())
                     .count();
+                done += 1;
+                let left = began.elapsed() / done * (rounds - done);
                 eprintln!(
-                    "run {run}/{}: {runner:<10} {form:<8} {} tests, {failed} failed, {:.1}s",
+                    "run {run}/{}: {runner:<14} {form:<8} {} tests, {failed} failed, {:.1}s \
+                     (about {:.0} min left)",
                     options.runs,
                     outcomes.len(),
-                    wall.as_secs_f64()
+                    wall.as_secs_f64(),
+                    left.as_secs_f64() / 60.0
                 );
                 for (test, kind, time) in outcomes {
                     let tally = tallies.entry((test, runner, form)).or_default();
