@@ -287,7 +287,17 @@ fn run_concurrent(binaries: &[Binary], form: &str, options: &Options) -> Outcome
 fn run_binary(binary: &Binary, form: &str, options: &Options) -> Outcomes {
     let threads = options.threads.to_string();
     let short = binary.name.trim_start_matches(form).trim_start_matches('_');
-    let spawned = limited(options.nofile, &binary.path, &["--test-threads", &threads])
+    // Stable libtest prints each test's time only behind its unstable `--report-time`;
+    // `RUSTC_BOOTSTRAP` unlocks that flag in the already built binary and changes nothing else.
+    let args = [
+        "--test-threads",
+        &threads,
+        "-Z",
+        "unstable-options",
+        "--report-time",
+    ];
+    let spawned = limited(options.nofile, &binary.path, &args)
+        .env("RUSTC_BOOTSTRAP", "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn();
@@ -326,10 +336,17 @@ fn run_binary(binary: &Binary, form: &str, options: &Options) -> Outcomes {
         let Some((name, result)) = rest.split_once(" ... ") else {
             continue;
         };
-        let kind = (result != "ok")
+        // `ok <0.021s>` or `FAILED <0.140s>`.
+        let (status, time) = result.split_once(" <").unwrap_or((result, ""));
+        let seconds = time.strip_suffix("s>").and_then(|t| t.parse::<f64>().ok());
+        let kind = (status != "ok")
             .then(|| classify(name, section(&text, &format!("---- {name} stdout ----"))));
         reported.push(name.to_owned());
-        outcomes.push((format!("{short}::{name}"), kind, None));
+        outcomes.push((
+            format!("{short}::{name}"),
+            kind,
+            seconds.map(Duration::from_secs_f64),
+        ));
     }
     for name in binary.tests.iter().filter(|name| !reported.contains(name)) {
         outcomes.push((
@@ -531,44 +548,51 @@ fn percent(part: usize, whole: usize) -> f64 {
     100.0 * as_f64(part) / as_f64(whole.max(1))
 }
 
+fn median(times: &[Duration]) -> Option<Duration> {
+    let mut sorted = times.to_vec();
+    sorted.sort();
+    sorted.get(sorted.len() / 2).copied()
+}
+
 fn print_tables(
     tallies: &BTreeMap<(String, &str, &str), Tally>,
     walls: &BTreeMap<(&str, &str), Vec<Duration>>,
 ) {
-    let cell = |tally: Option<&Tally>| match tally {
-        None => ("-".to_owned(), String::new()),
+    // `failed/runs (rate) | kinds | median time` of one form, or dashes when it did not run.
+    let cells = |tally: Option<&Tally>| match tally {
+        None => "- | | -".to_owned(),
         Some(t) => {
-            let rate = percent(t.failures, t.runs);
-            let mut kinds: Vec<String> = t
+            let kinds: Vec<String> = t
                 .kinds
                 .iter()
                 .map(|(kind, n)| format!("{kind} {n}"))
                 .collect();
-            let mut times = t.times.clone();
-            times.sort();
-            if let Some(median) = times.get(times.len() / 2) {
-                kinds.push(format!("median {:.2}s", median.as_secs_f64()));
-            }
-            (
-                format!("{}/{} ({rate:.1}%)", t.failures, t.runs),
-                kinds.join(", "),
+            let time =
+                median(&t.times).map_or("-".to_owned(), |m| format!("{:.3}s", m.as_secs_f64()));
+            format!(
+                "{}/{} ({:.1}%) | {} | {time}",
+                t.failures,
+                t.runs,
+                percent(t.failures, t.runs),
+                kinds.join(", ")
             )
         }
     };
-    println!("Per test (kinds of failure; median time per test where the runner reports it):\n");
+    println!("Per test: failed/runs (flake rate), kinds of failure, median time of the test:\n");
     println!(
-        "| test | runner | as found: failed/runs | as found: kinds | migrated: failed/runs | migrated: kinds |"
+        "| test | runner | as found | as found: kinds | as found: time \
+         | migrated | migrated: kinds | migrated: time |"
     );
-    println!("|---|---|---:|---|---:|---|");
+    println!("|---|---|---:|---|---:|---:|---|---:|");
     let mut keys: Vec<(&String, &str)> = tallies
         .keys()
         .map(|(test, runner, _)| (test, *runner))
         .collect();
     keys.dedup();
     for (test, runner) in keys {
-        let (found, found_kinds) = cell(tallies.get(&(test.clone(), runner, "found")));
-        let (migrated, migrated_kinds) = cell(tallies.get(&(test.clone(), runner, "migrated")));
-        println!("| {test} | {runner} | {found} | {found_kinds} | {migrated} | {migrated_kinds} |");
+        let found = cells(tallies.get(&(test.clone(), runner, "found")));
+        let migrated = cells(tallies.get(&(test.clone(), runner, "migrated")));
+        println!("| {test} | {runner} | {found} | {migrated} |");
     }
     println!();
     println!(
@@ -582,13 +606,10 @@ fn print_tables(
             .fold((0, 0), |(runs, failures), (_, t)| {
                 (runs + t.runs, failures + t.failures)
             });
-        let mut sorted = times.clone();
-        sorted.sort();
-        let median = sorted.get(sorted.len() / 2).copied().unwrap_or_default();
-        let rate = percent(failures, runs);
         println!(
-            "| {runner} | {form} | {runs} | {failures} | {rate:.2}% | {:.1}s |",
-            median.as_secs_f64()
+            "| {runner} | {form} | {runs} | {failures} | {:.2}% | {:.1}s |",
+            percent(failures, runs),
+            median(times).unwrap_or_default().as_secs_f64()
         );
     }
 }
