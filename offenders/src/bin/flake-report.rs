@@ -371,8 +371,9 @@ fn section<'a>(text: &'a str, header: &str) -> &'a str {
     &rest[..end]
 }
 
-/// Runs `form` under `cargo nextest run`: a process per test.
-fn run_nextest(form: &str, options: &Options) -> Outcomes {
+/// Runs `form` under `cargo nextest run`: a process per test. Tests of the suite that nextest did
+/// not report count as failures, and nextest's last lines are shown so the cause is visible.
+fn run_nextest(binaries: &[Binary], form: &str, options: &Options) -> Outcomes {
     let filter = format!("binary(/^{form}_/)");
     let jobs = options.threads.to_string();
     let args = [
@@ -393,14 +394,14 @@ fn run_nextest(form: &str, options: &Options) -> Outcomes {
         "--color",
         "never",
     ];
-    let Ok(output) = limited(options.nofile, "cargo", &args).output() else {
-        return Vec::new();
+    let text = match limited(options.nofile, "cargo", &args).output() {
+        Ok(output) => format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+        Err(error) => format!("cannot run cargo: {error}"),
     };
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
     let lines: Vec<&str> = text.lines().collect();
     let mut outcomes = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -436,6 +437,24 @@ fn run_nextest(form: &str, options: &Options) -> Outcomes {
             _ => Some(classify(name, &failure_block(&lines[index + 1..]))),
         };
         outcomes.push((test_id, kind, seconds.map(Duration::from_secs_f64)));
+    }
+    let mut missing = 0;
+    for binary in binaries
+        .iter()
+        .filter(|binary| binary.name.starts_with(form))
+    {
+        let short = binary.name.trim_start_matches(form).trim_start_matches('_');
+        for name in &binary.tests {
+            let test_id = format!("{short}::{name}");
+            if !seen.contains(&test_id) {
+                missing += 1;
+                outcomes.push((test_id, Some("not reported"), None));
+            }
+        }
+    }
+    if missing > 0 {
+        let tail = lines[lines.len().saturating_sub(20)..].join("\n");
+        eprintln!("nextest did not report {missing} tests; its last lines:\n{tail}");
     }
     outcomes
 }
@@ -507,7 +526,7 @@ fn main() {
             for &form in &options.forms {
                 let start = Instant::now();
                 let outcomes = match runner {
-                    "nextest" => run_nextest(form, &options),
+                    "nextest" => run_nextest(&binaries, form, &options),
                     CONCURRENT => run_concurrent(&binaries, form, &options),
                     _ => run_libtest(&binaries, form, &options),
                 };
