@@ -1,18 +1,28 @@
 //! The proof: runs the offender suite as found and migrated, N times under parallel load, under
-//! `cargo test` and `cargo nextest run`, and prints failures per test, their kinds and rates.
-//!
-//! `cargo run -p isolate-offenders --release --bin flake-report -- [--runs N]
-//!  [--runner test,nextest,concurrent|both|all] [--form found|migrated|both] [--threads T] [--nofile L]`
-//!
-//! Runners: `test` runs the test binaries one after another, as `cargo test` does; `nextest` runs
-//! `cargo nextest run` (a process per test); `concurrent` runs two `test` passes at once, as two
-//! CI jobs on one machine do. The default is all three.
+//! `cargo test`, `cargo nextest run` and two `cargo test` passes at once, and prints failures per
+//! test, their kinds, rates and times. `--help` lists the options.
 
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+
+const USAGE: &str = "\
+flake-report: runs the offender suite as found and migrated, N times under parallel load, and
+prints per test its failures, their kinds, the flake rate and its median time.
+
+usage: cargo run -p isolate-offenders --release --bin flake-report -- [OPTIONS]
+
+options:
+  --runs N          rounds of every runner and form (default 10)
+  --runner LIST     `test` (cargo test: the binaries one after another), `nextest` (a process per
+                    test), `concurrent` (two cargo test passes at once), `both` (test and nextest)
+                    or `all`; several joined by commas (default all)
+  --form FORM       `found`, `migrated` or `both` (default both)
+  --threads T       test threads per binary, and nextest's -j (default 16)
+  --nofile L        the open-file limit every test process runs under (default 1024)
+  -h, --help        this text";
 
 /// The runner label for two `cargo test` passes at once.
 const CONCURRENT: &str = "2 x cargo test";
@@ -35,13 +45,19 @@ fn options() -> Result<Options, String> {
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
+        if flag == "-h" || flag == "--help" {
+            println!("{USAGE}");
+            std::process::exit(0);
+        }
         let value = args
             .next()
             .ok_or_else(|| format!("`{flag}` needs a value"))?;
         let number = || {
             value
                 .parse::<usize>()
-                .map_err(|_| format!("`{flag} {value}`: expected a number"))
+                .ok()
+                .filter(|&n| n > 0)
+                .ok_or_else(|| format!("`{flag} {value}`: expected a whole number above 0"))
         };
         match flag.as_str() {
             "--runs" => options.runs = number()?,
@@ -81,7 +97,8 @@ fn options() -> Result<Options, String> {
             }
             _ => {
                 return Err(format!(
-                    "unknown flag `{flag}`; expected `--runs`, `--runner`, `--form`, `--threads`, `--nofile`"
+                    "unknown flag `{flag}`; expected `--runs`, `--runner`, `--form`, `--threads`, \
+                     `--nofile` or `--help`"
                 ));
             }
         }
