@@ -33,6 +33,23 @@ impl Node {
         }
     }
 
+    /// An in-memory node preloaded with `entries` fixture keys (`fixture0000=v`, ...), as suites
+    /// build their nodes: the loading takes a while, so a port picked before it stays unbound.
+    ///
+    /// ```
+    /// let node = isolate_offenders::Node::with_fixtures("a", 3);
+    /// assert_eq!(node.keys(), ["fixture0000", "fixture0001", "fixture0002"]);
+    /// ```
+    #[must_use]
+    pub fn with_fixtures(id: &str, entries: usize) -> Node {
+        let node = Node::new(id);
+        for i in 0..entries {
+            node.store()
+                .insert(format!("fixture{i:04}"), "v".to_owned());
+        }
+        node
+    }
+
     /// A node that replays and appends to `<dir>/journal`.
     ///
     /// # Errors

@@ -22,16 +22,6 @@ fn first_free_port() -> u16 {
         .unwrap()
 }
 
-/// The node as the suite builds it: its fixture entries are loaded before it listens, so a port
-/// picked beforehand stays unbound for that long.
-fn loaded_node(id: &str) -> Node {
-    let node = Node::new(id);
-    for i in 0..5_000 {
-        node.put(&format!("fixture{i:04}"), "v").unwrap();
-    }
-    node
-}
-
 fn put_and_get(node: &Node, addr: std::net::SocketAddr) {
     assert_eq!(
         request(addr, "ID").unwrap(),
@@ -46,7 +36,7 @@ fn put_and_get(node: &Node, addr: std::net::SocketAddr) {
 
 #[test]
 fn tcp_fixed_port_put_get() {
-    let node = loaded_node("tcp-fixed-a");
+    let node = Node::with_fixtures("tcp-fixed-a", 5_000);
     let server = node
         .serve_tcp(TcpListener::bind(("127.0.0.1", TCP_PORT)).unwrap())
         .unwrap();
@@ -55,7 +45,7 @@ fn tcp_fixed_port_put_get() {
 
 #[test]
 fn tcp_fixed_port_id() {
-    let node = loaded_node("tcp-fixed-b");
+    let node = Node::with_fixtures("tcp-fixed-b", 5_000);
     let server = node
         .serve_tcp(TcpListener::bind(("127.0.0.1", TCP_PORT)).unwrap())
         .unwrap();
@@ -65,7 +55,7 @@ fn tcp_fixed_port_id() {
 #[test]
 fn tcp_port_picker() {
     let port = pick_port();
-    let node = loaded_node("tcp-picked");
+    let node = Node::with_fixtures("tcp-picked", 5_000);
     let server = node
         .serve_tcp(TcpListener::bind(("127.0.0.1", port)).unwrap())
         .unwrap();
@@ -75,7 +65,7 @@ fn tcp_port_picker() {
 #[test]
 fn tcp_port_scan_primary() {
     let port = first_free_port();
-    let node = loaded_node("tcp-scan-primary");
+    let node = Node::with_fixtures("tcp-scan-primary", 5_000);
     let server = node
         .serve_tcp(TcpListener::bind(("127.0.0.1", port)).unwrap())
         .unwrap();
@@ -85,7 +75,7 @@ fn tcp_port_scan_primary() {
 #[test]
 fn tcp_port_scan_replica() {
     let port = first_free_port();
-    let node = loaded_node("tcp-scan-replica");
+    let node = Node::with_fixtures("tcp-scan-replica", 5_000);
     let server = node
         .serve_tcp(TcpListener::bind(("127.0.0.1", port)).unwrap())
         .unwrap();

@@ -3,15 +3,6 @@
 use isolate::isolated;
 use isolate_offenders::{Node, request};
 
-/// The node as the suite builds it: its fixture entries are loaded before it listens.
-fn loaded_node(id: &str) -> Node {
-    let node = Node::new(id);
-    for i in 0..5_000 {
-        node.put(&format!("fixture{i:04}"), "v").unwrap();
-    }
-    node
-}
-
 fn put_and_get(node: &Node, addr: std::net::SocketAddr) {
     assert_eq!(
         request(addr, "ID").unwrap(),
@@ -27,7 +18,7 @@ fn put_and_get(node: &Node, addr: std::net::SocketAddr) {
 #[test]
 #[isolated(port)]
 fn tcp_fixed_port_put_get() {
-    let node = loaded_node("tcp-fixed-a");
+    let node = Node::with_fixtures("tcp-fixed-a", 5_000);
     let server = node.serve_tcp(port.into_listener()).unwrap();
     put_and_get(&node, server.addr());
 }
@@ -35,7 +26,7 @@ fn tcp_fixed_port_put_get() {
 #[test]
 #[isolated(port)]
 fn tcp_fixed_port_id() {
-    let node = loaded_node("tcp-fixed-b");
+    let node = Node::with_fixtures("tcp-fixed-b", 5_000);
     let server = node.serve_tcp(port.into_listener()).unwrap();
     put_and_get(&node, server.addr());
 }
@@ -43,7 +34,7 @@ fn tcp_fixed_port_id() {
 #[test]
 #[isolated(port)]
 fn tcp_port_picker() {
-    let node = loaded_node("tcp-picked");
+    let node = Node::with_fixtures("tcp-picked", 5_000);
     let server = node.serve_tcp(port.into_listener()).unwrap();
     put_and_get(&node, server.addr());
 }
@@ -51,7 +42,7 @@ fn tcp_port_picker() {
 #[test]
 #[isolated(port)]
 fn tcp_port_scan_primary() {
-    let node = loaded_node("tcp-scan-primary");
+    let node = Node::with_fixtures("tcp-scan-primary", 5_000);
     let server = node.serve_tcp(port.into_listener()).unwrap();
     put_and_get(&node, server.addr());
 }
@@ -59,7 +50,7 @@ fn tcp_port_scan_primary() {
 #[test]
 #[isolated(port)]
 fn tcp_port_scan_replica() {
-    let node = loaded_node("tcp-scan-replica");
+    let node = Node::with_fixtures("tcp-scan-replica", 5_000);
     let server = node.serve_tcp(port.into_listener()).unwrap();
     put_and_get(&node, server.addr());
 }
