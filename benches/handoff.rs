@@ -69,7 +69,7 @@ thread_local! {
 fn body() {
     let entered = now_ns();
     std::thread::sleep(HOLD);
-    LAST.set((entered, now_ns()));
+    LAST.with(|last| last.set((entered, now_ns())));
 }
 
 /// One entry: the holder's entry and exit timestamps, taken inside the lock.
@@ -85,7 +85,7 @@ fn hold_once(mechanism: Mechanism, lock_file: &str) -> (u128, u128) {
             serial_test::fs_serial_core(vec!["handoff"], Some(lock_file), body);
         }
     }
-    LAST.get()
+    LAST.with(Cell::get)
 }
 
 fn hold_many(mechanism: Mechanism, lock_file: &str, entries: usize) -> Vec<(u128, u128)> {

@@ -133,8 +133,8 @@
 pub use isolate_macros::isolated;
 
 pub use isolate_runtime::{
-    DEFAULT_TIMEOUT, Error, Outcome, Port, ReservedPort, Spec, TestGuard, TmpDir, UdpPort, enter,
-    prune_kept_dirs, reserved_port_band, socket_budget, try_enter,
+    enter, prune_kept_dirs, reserved_port_band, socket_budget, try_enter, Error, Outcome, Port,
+    ReservedPort, Spec, TestGuard, TmpDir, UdpPort, DEFAULT_TIMEOUT,
 };
 
 /// The names of the `ISOLATE_*` environment variables the runtime reads.

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use isolate::{Spec, isolated};
+use isolate::{isolated, Spec};
 use support::{Log, ROLE};
 
 fn child(

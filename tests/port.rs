@@ -10,7 +10,7 @@ use std::sync::{Arc, Barrier, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use isolate::{Spec, isolated};
+use isolate::{isolated, Spec};
 use support::{Log, ROLE};
 
 fn assert_all_distinct(records: &[String]) {

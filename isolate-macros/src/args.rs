@@ -514,9 +514,7 @@ mod tests {
             unknown_key_message("max_socket"),
             errors::did_you_mean("max_socket", "max_sockets")
         );
-        assert!(
-            unknown_key_message("banana")
-                .starts_with("unknown argument `banana`; expected one of `port`")
-        );
+        assert!(unknown_key_message("banana")
+            .starts_with("unknown argument `banana`; expected one of `port`"));
     }
 }

@@ -2,7 +2,7 @@
 //! everything that could fail was rejected before.
 
 use proc_macro2::{Ident, Literal, Span, TokenStream};
-use quote::{ToTokens, format_ident, quote};
+use quote::{format_ident, quote, ToTokens};
 use syn::{ReturnType, Type};
 
 use crate::args::{Args, Kind};

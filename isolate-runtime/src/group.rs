@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use crate::holder::{self, Holder};
 use crate::wait::{self, Mode, WaitError};
-use crate::{Error, lockdir};
+use crate::{lockdir, Error};
 
 /// Membership of one group, held until dropped.
 #[derive(Debug)]

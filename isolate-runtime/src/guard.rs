@@ -5,12 +5,12 @@ use std::time::{Duration, Instant};
 use crate::group::{self, GroupLock};
 use crate::permits::{self, Permits};
 use crate::wait::Mode;
-use crate::{Error, Port, ReservedPort, Spec, TmpDir, UdpPort, env};
+use crate::{env, Error, Port, ReservedPort, Spec, TmpDir, UdpPort};
 
 /// How long a test waits for its groups and permits when neither the attribute's `timeout`
 /// nor `ISOLATE_TIMEOUT` says otherwise: long enough for a busy group's legitimate queue,
 /// short enough to fail a stuck suite with a diagnosis before CI's own limit.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_mins(5);
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
 /// Owns every resource one test asked for. Dropping it releases them in reverse order of
 /// acquisition (bindings, then permits, then groups), on pass, failure and panic alike.

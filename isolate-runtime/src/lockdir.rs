@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 use crate::error::IoContext;
-use crate::{Error, env};
+use crate::{env, Error};
 
 /// The validated root, `$ISOLATE_DIR` or `<temp dir>/isolate-<uid>`, created on first use.
 pub(crate) fn root() -> Result<&'static Path, Error> {

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use crate::holder::{self, Holder};
 use crate::wait::{self, Mode, WaitError};
-use crate::{Error, env, lockdir};
+use crate::{env, lockdir, Error};
 
 /// Permits held until dropped.
 #[derive(Debug)]
@@ -167,8 +167,7 @@ fn hold(dir: &Path, count: u32, test: &str) -> Result<Permits, Error> {
         };
         let path = dir.join(format!("{}{n}", own_prefix()));
         let record = lockdir::lock_file(&path)?;
-        record
-            .lock()
+        wait::lock(&record, Mode::Exclusive)
             .map_err(|e| Error::io(format!("cannot lock `{}`", path.display()), e))?;
         record
     };

@@ -4,7 +4,7 @@ use std::fs::File;
 use std::net::{Ipv4Addr, TcpListener, UdpSocket};
 
 use crate::wait::{self, Mode};
-use crate::{Error, env, lockdir};
+use crate::{env, lockdir, Error};
 
 /// A port number that no other isolated test, in any process on this machine, receives while
 /// this value lives.

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::env::{self, KeepPolicy};
 use crate::error::IoContext;
-use crate::{Error, lockdir};
+use crate::{lockdir, Error};
 
 /// A fresh directory, `<root>/tmp/<test>-<name>-<uuid>`, owned by one test.
 ///
@@ -176,10 +176,10 @@ fn sanitize(text: &str) -> String {
 fn prune_once(parent: &Path) {
     static PRUNE: Once = Once::new();
     PRUNE.call_once(|| {
-        if let Ok(days) = env::keep_days()
-            && days > 0
-        {
-            let _ = prune_in(parent, Duration::from_secs(days * 86_400));
+        if let Ok(days) = env::keep_days() {
+            if days > 0 {
+                let _ = prune_in(parent, Duration::from_secs(days * 86_400));
+            }
         }
     });
 }

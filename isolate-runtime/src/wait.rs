@@ -6,6 +6,8 @@
 //! the lock is free, no timer polling); the bound comes from waiting on a helper thread.
 
 use std::fs::File;
+
+use rustix::fs::{flock, FlockOperation};
 use std::sync::mpsc;
 use std::time::Instant;
 
@@ -24,22 +26,23 @@ pub(crate) enum WaitError {
 }
 
 pub(crate) fn try_lock(file: &File, mode: Mode) -> Result<bool, std::io::Error> {
-    let result = match mode {
-        Mode::Exclusive => file.try_lock(),
-        Mode::Shared => file.try_lock_shared(),
+    let operation = match mode {
+        Mode::Exclusive => FlockOperation::NonBlockingLockExclusive,
+        Mode::Shared => FlockOperation::NonBlockingLockShared,
     };
-    match result {
+    match flock(file, operation) {
         Ok(()) => Ok(true),
-        Err(std::fs::TryLockError::WouldBlock) => Ok(false),
-        Err(std::fs::TryLockError::Error(e)) => Err(e),
+        Err(rustix::io::Errno::WOULDBLOCK) => Ok(false),
+        Err(e) => Err(e.into()),
     }
 }
 
 pub(crate) fn lock(file: &File, mode: Mode) -> Result<(), std::io::Error> {
-    match mode {
-        Mode::Exclusive => file.lock(),
-        Mode::Shared => file.lock_shared(),
-    }
+    let operation = match mode {
+        Mode::Exclusive => FlockOperation::LockExclusive,
+        Mode::Shared => FlockOperation::LockShared,
+    };
+    flock(file, operation).map_err(Into::into)
 }
 
 /// Runs the blocking `acquire` on a helper thread and waits for it until `deadline`. On timeout
