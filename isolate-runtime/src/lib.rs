@@ -20,6 +20,7 @@ mod permits;
 mod port;
 mod reserved;
 mod spec;
+mod sys;
 mod tmpdir;
 mod wait;
 
