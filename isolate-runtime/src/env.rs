@@ -76,7 +76,7 @@ pub(crate) fn timeout() -> Result<Option<Duration>, Error> {
                     invalid(
                         TIMEOUT,
                         &value,
-                        &format!("a positive {}", isolate_rules::DURATION_FORMS),
+                        &format!("{}, above zero", isolate_rules::DURATION_FORMS),
                     )
                 })
         })
