@@ -82,25 +82,23 @@
 /// # #![allow(unused_variables)]
 /// fn reconnects() {
 ///     let mut guard = {
-///         static SPEC: isolate::Spec = isolate::Spec {
-///             serial: &["ws"],
-///             ports: &["port"],
-///             ..isolate::Spec::new(concat!(module_path!(), "::", "reconnects"))
-///         };
+///         static SPEC: isolate::Spec = isolate::Spec::for_test(module_path!(), "reconnects")
+///             .bind(isolate::Resource::Port, &["port"])
+///             .serial(&["ws"]);
 ///         isolate::enter(&SPEC) // groups (sorted), then permits, then ports and dirs
 ///     };
-///     let port = guard.port(0);
-///     {
-///         // the body, verbatim
-///     }
+///     let port: isolate::Port = guard.take("port").unwrap();
+///     // the body, verbatim
+///
 ///     // `port`, then `guard` drop: everything is released in reverse order, also on panic
 /// }
 /// # fn main() { reconnects() }
 /// ```
 ///
-/// When a test has temp dirs and returns something that can fail (`-> Result<..>`), the body
-/// runs as `guard.finish((move || -> R { body })())` (or `finish(async move { body }.await)`),
-/// so that an `Err` keeps the directories too. `return` and `?` mean what they meant.
+/// When a test has temp dirs and returns something that can fail (`-> Result<..>`,
+/// `ExitCode`, `impl Termination`), the body becomes an inner fn of the same name whose value
+/// the guard sees (`guard.finish(reconnects(..))`), so that a failing value keeps the
+/// directories too. `return`, `?` and inner attributes mean what they meant.
 ///
 /// # Compile-time errors
 ///
@@ -134,8 +132,8 @@
 pub use isolate_macros::isolated;
 
 pub use isolate_runtime::{
-    enter, prune_kept_dirs, reserved_port_band, socket_budget, try_enter, Error, Outcome, Port,
-    ReservedPort, Spec, TestGuard, TmpDir, UdpPort, DEFAULT_TIMEOUT,
+    enter, prune_kept_dirs, reserved_port_band, socket_budget, try_enter, Binding, Error, Outcome,
+    Port, ReservedPort, Resource, Spec, TestGuard, TmpDir, UdpPort, DEFAULT_TIMEOUT,
 };
 
 pub mod env {
