@@ -122,40 +122,27 @@ mod sealed {
     impl Sealed for crate::TmpDir {}
 }
 
-impl Binding for Port {
-    fn take(slot: &mut Option<Held>) -> Option<Self> {
-        match slot.take()? {
-            Held::Port(port) | Held::Port6(port) => Some(port),
-            other => {
-                *slot = Some(other);
-                None
+/// Types moved out of their slot, each with the rows of the table that bind it.
+macro_rules! moved_out {
+    ($($ty:ident: $($variant:ident)|+;)*) => {$(
+        impl Binding for $ty {
+            fn take(slot: &mut Option<Held>) -> Option<Self> {
+                match slot.take()? {
+                    $(Held::$variant(value))|+ => Some(value),
+                    other => {
+                        *slot = Some(other);
+                        None
+                    }
+                }
             }
         }
-    }
+    )*};
 }
 
-impl Binding for UdpPort {
-    fn take(slot: &mut Option<Held>) -> Option<Self> {
-        match slot.take()? {
-            Held::Udp(port) | Held::Udp6(port) => Some(port),
-            other => {
-                *slot = Some(other);
-                None
-            }
-        }
-    }
-}
-
-impl Binding for ReservedPort {
-    fn take(slot: &mut Option<Held>) -> Option<Self> {
-        match slot.take()? {
-            Held::ReservedPort(port) => Some(port),
-            other => {
-                *slot = Some(other);
-                None
-            }
-        }
-    }
+moved_out! {
+    Port: Port | Port6;
+    UdpPort: Udp | Udp6;
+    ReservedPort: ReservedPort;
 }
 
 impl Binding for TmpDir {
