@@ -2,7 +2,7 @@
 //! everything that could fail was rejected before.
 
 use proc_macro2::{Ident, Literal, Span, TokenStream};
-use quote::{format_ident, quote, ToTokens};
+use quote::{quote, ToTokens};
 use syn::{ReturnType, Type};
 
 use crate::args::{Args, Kind};
@@ -150,15 +150,12 @@ fn expand_fn(args: &Args, func: TestFn, real: bool) -> TokenStream {
             let index = Literal::usize_unsuffixed(counts[slot]);
             counts[slot] += 1;
             let ident = &binding.ident;
-            let accessor = format_ident!("{}", binding.kind.key());
-            quote!(#[allow(unused_variables)] let #ident = #guard.#accessor(#index);)
+            let ty = binding_type(binding.kind);
+            let resource = resource_variant(binding.kind);
+            quote!(#[allow(unused_variables)] let #ident = #private::take::<#private::#ty>(&mut #guard, #private::Resource::#resource, #index);)
         })
         .collect();
-    let takes_by_value = args
-        .bindings
-        .iter()
-        .any(|binding| binding.kind != Kind::TmpDir);
-    let mutability = takes_by_value.then(|| quote!(mut));
+    let mutability = (!args.bindings.is_empty()).then(|| quote!(mut));
     let tail = match observed_return_type(args, &sig.output) {
         Some(_) if sig.asyncness.is_some() => quote!(#guard.finish(async move #body.await)),
         Some(ty) => quote!(#guard.finish((move || -> #ty #body)())),
@@ -233,52 +230,48 @@ fn binding_type(kind: Kind) -> Ident {
     Ident::new(name, Span::call_site())
 }
 
-/// The static `Spec` literal describing what the test asked for.
+fn resource_variant(kind: Kind) -> Ident {
+    let name = match kind {
+        Kind::Port => "Port",
+        Kind::Port6 => "Port6",
+        Kind::Udp => "Udp",
+        Kind::Udp6 => "Udp6",
+        Kind::ReservedPort => "ReservedPort",
+        Kind::TmpDir => "TmpDir",
+    };
+    Ident::new(name, Span::call_site())
+}
+
+/// The static `Spec` describing what the test asked for, built with the runtime's builders.
 fn spec(args: &Args, func: &TestFn) -> TokenStream {
     let private = private();
-    let names = |kind: Kind| {
-        let names = args
+    let binds = Kind::ALL.iter().filter_map(|&kind| {
+        let names: Vec<String> = args
             .bindings
             .iter()
             .filter(|b| b.kind == kind)
-            .map(|b| b.ident.to_string());
-        quote!(&[#(#names),*])
-    };
-    let (ports, ports6, udp, udp6, reserved_ports, tmpdirs) = (
-        names(Kind::Port),
-        names(Kind::Port6),
-        names(Kind::Udp),
-        names(Kind::Udp6),
-        names(Kind::ReservedPort),
-        names(Kind::TmpDir),
-    );
+            .map(|b| b.ident.to_string())
+            .collect();
+        let resource = resource_variant(kind);
+        (!names.is_empty()).then(|| quote!(.bind(#private::Resource::#resource, &[#(#names),*])))
+    });
     let serial = args.serial.iter().map(|group| &group.name);
+    let serial = (!args.serial.is_empty()).then(|| quote!(.serial(&[#(#serial),*])));
     let shared = args.shared.iter().map(|group| &group.name);
-    let max_sockets = Literal::u32_unsuffixed(args.max_sockets.map_or(0, |(n, _)| n));
-    let timeout = args.timeout.map_or_else(
-        || quote!(::core::option::Option::None),
-        |(ms, _)| {
-            let ms = Literal::u64_unsuffixed(ms);
-            quote!(::core::option::Option::Some(::core::time::Duration::from_millis(#ms)))
-        },
-    );
+    let shared = (!args.shared.is_empty()).then(|| quote!(.shared(&[#(#shared),*])));
+    let max_sockets = args.max_sockets.map(|(n, _)| {
+        let n = Literal::u32_unsuffixed(n);
+        quote!(.max_sockets(#n))
+    });
+    let timeout = args.timeout.map(|(ms, _)| {
+        let ms = Literal::u64_unsuffixed(ms);
+        quote!(.timeout(::core::time::Duration::from_millis(#ms)))
+    });
     let test = func.sig.ident.to_string();
-    let expects_panic = func.expects_panic();
+    let expects_panic = func.expects_panic().then(|| quote!(.expects_panic()));
     quote! {
-        #private::Spec {
-            test: ::core::concat!(::core::module_path!(), "::", #test),
-            ports: #ports,
-            ports6: #ports6,
-            udp: #udp,
-            udp6: #udp6,
-            reserved_ports: #reserved_ports,
-            tmpdirs: #tmpdirs,
-            serial: &[#(#serial),*],
-            shared: &[#(#shared),*],
-            max_sockets: #max_sockets,
-            timeout: #timeout,
-            expects_panic: #expects_panic,
-        }
+        #private::Spec::for_test(::core::module_path!(), #test)
+            #(#binds)* #serial #shared #max_sockets #timeout #expects_panic
     }
 }
 

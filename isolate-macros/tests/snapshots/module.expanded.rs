@@ -4,20 +4,11 @@ mod tests {
     #[test]
     fn plain() {
         let __isolate_guard = {
-            static SPEC: ::isolate::__private::Spec = ::isolate::__private::Spec {
-                test: ::core::concat!(::core::module_path!(), "::", "plain"),
-                ports: &[],
-                ports6: &[],
-                udp: &[],
-                udp6: &[],
-                reserved_ports: &[],
-                tmpdirs: &[],
-                serial: &["db"],
-                shared: &[],
-                max_sockets: 0,
-                timeout: ::core::option::Option::None,
-                expects_panic: false,
-            };
+            static SPEC: ::isolate::__private::Spec = ::isolate::__private::Spec::for_test(
+                    ::core::module_path!(),
+                    "plain",
+                )
+                .serial(&["db"]);
             ::isolate::__private::enter(&SPEC)
         };
         {}
@@ -25,44 +16,29 @@ mod tests {
     #[test]
     fn own() {
         let mut __isolate_guard = {
-            static SPEC: ::isolate::__private::Spec = ::isolate::__private::Spec {
-                test: ::core::concat!(::core::module_path!(), "::", "own"),
-                ports: &["port"],
-                ports6: &[],
-                udp: &[],
-                udp6: &[],
-                reserved_ports: &[],
-                tmpdirs: &[],
-                serial: &["db"],
-                shared: &[],
-                max_sockets: 0,
-                timeout: ::core::option::Option::None,
-                expects_panic: false,
-            };
+            static SPEC: ::isolate::__private::Spec = ::isolate::__private::Spec::for_test(
+                    ::core::module_path!(),
+                    "own",
+                )
+                .bind(::isolate::__private::Resource::Port, &["port"])
+                .serial(&["db"]);
             ::isolate::__private::enter(&SPEC)
         };
         #[allow(unused_variables)]
-        let port = __isolate_guard.port(0);
+        let port = ::isolate::__private::take::<
+            ::isolate::__private::Port,
+        >(&mut __isolate_guard, ::isolate::__private::Resource::Port, 0);
         {}
     }
     mod nested {
         #[test]
         fn deep() {
             let __isolate_guard = {
-                static SPEC: ::isolate::__private::Spec = ::isolate::__private::Spec {
-                    test: ::core::concat!(::core::module_path!(), "::", "deep"),
-                    ports: &[],
-                    ports6: &[],
-                    udp: &[],
-                    udp6: &[],
-                    reserved_ports: &[],
-                    tmpdirs: &[],
-                    serial: &["db"],
-                    shared: &[],
-                    max_sockets: 0,
-                    timeout: ::core::option::Option::None,
-                    expects_panic: false,
-                };
+                static SPEC: ::isolate::__private::Spec = ::isolate::__private::Spec::for_test(
+                        ::core::module_path!(),
+                        "deep",
+                    )
+                    .serial(&["db"]);
                 ::isolate::__private::enter(&SPEC)
             };
             {}
