@@ -302,19 +302,11 @@ fn a_panicking_member_does_not_poison_the_group() {
 /// Shared members that left must not be named: only the one inside is.
 #[test]
 fn a_timeout_names_exactly_the_current_holders() {
-    static DEPARTED: Spec = Spec {
-        shared: &["it-current-holders"],
-        ..Spec::new("groups::departed")
-    };
-    static PRESENT: Spec = Spec {
-        shared: &["it-current-holders"],
-        ..Spec::new("groups::present")
-    };
-    static WAITER: Spec = Spec {
-        serial: &["it-current-holders"],
-        timeout: Some(Duration::from_millis(200)),
-        ..Spec::new("groups::waiter")
-    };
+    static DEPARTED: Spec = Spec::new("groups::departed").shared(&["it-current-holders"]);
+    static PRESENT: Spec = Spec::new("groups::present").shared(&["it-current-holders"]);
+    static WAITER: Spec = Spec::new("groups::waiter")
+        .serial(&["it-current-holders"])
+        .timeout(Duration::from_millis(200));
     for _ in 0..3 {
         drop(isolate::try_enter(&DEPARTED).unwrap());
     }
@@ -334,20 +326,13 @@ fn a_timeout_names_exactly_the_current_holders() {
 /// instead of waiting for itself until the timeout.
 #[test]
 fn re_entering_a_held_group_fails_at_once() {
-    static OUTER: Spec = Spec {
-        serial: &["it-reenter"],
-        ..Spec::new("groups::outer")
-    };
-    static INNER_SERIAL: Spec = Spec {
-        serial: &["it-reenter"],
-        timeout: Some(Duration::from_secs(30)),
-        ..Spec::new("groups::inner")
-    };
-    static INNER_SHARED: Spec = Spec {
-        shared: &["it-reenter"],
-        timeout: Some(Duration::from_secs(30)),
-        ..Spec::new("groups::inner")
-    };
+    static OUTER: Spec = Spec::new("groups::outer").serial(&["it-reenter"]);
+    static INNER_SERIAL: Spec = Spec::new("groups::inner")
+        .serial(&["it-reenter"])
+        .timeout(Duration::from_secs(30));
+    static INNER_SHARED: Spec = Spec::new("groups::inner")
+        .shared(&["it-reenter"])
+        .timeout(Duration::from_secs(30));
     let outer = isolate::try_enter(&OUTER).unwrap();
     for (inner, kind) in [(&INNER_SERIAL, "serial"), (&INNER_SHARED, "shared")] {
         let started = std::time::Instant::now();
@@ -371,14 +356,9 @@ fn re_entering_a_held_group_fails_at_once() {
 /// error from a file name grown too long by percent-encoding.
 #[test]
 fn a_hand_built_group_name_is_checked_by_the_attribute_rule() {
-    static LONG: Spec = Spec {
-        serial: &[":::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::"],
-        ..Spec::new("groups::long_name")
-    };
-    static SPACED: Spec = Spec {
-        shared: &["a b"],
-        ..Spec::new("groups::spaced_name")
-    };
+    static LONG: Spec = Spec::new("groups::long_name")
+        .serial(&[":::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::"]);
+    static SPACED: Spec = Spec::new("groups::spaced_name").shared(&["a b"]);
     let error = isolate::try_enter(&LONG).unwrap_err();
     assert!(error.is_config(), "{error}");
     assert!(
@@ -404,16 +384,11 @@ fn a_hand_built_group_name_is_checked_by_the_attribute_rule() {
 #[test]
 #[ignore = "child process of timed_out_waits_leave_no_thread_or_descriptor"]
 fn stuck_waiters() {
-    static HOLD: Spec = Spec {
-        serial: &["stuck"],
-        ..Spec::new("groups::stuck_holder")
-    };
-    static WAIT: Spec = Spec {
-        serial: &["stuck"],
-        shared: &["stuck-shared"],
-        timeout: Some(Duration::from_millis(20)),
-        ..Spec::new("groups::stuck_waiter")
-    };
+    static HOLD: Spec = Spec::new("groups::stuck_holder").serial(&["stuck"]);
+    static WAIT: Spec = Spec::new("groups::stuck_waiter")
+        .serial(&["stuck"])
+        .shared(&["stuck-shared"])
+        .timeout(Duration::from_millis(20));
     let count = |dir: &str| std::fs::read_dir(dir).unwrap().count();
     let held = isolate::try_enter(&HOLD).unwrap();
     let (threads, fds) = (count("/proc/self/task"), count("/proc/self/fd"));
