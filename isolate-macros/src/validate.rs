@@ -2,13 +2,18 @@
 //! function. Each check pushes into `Errors` and never stops the others.
 
 use crate::args::{Args, Group};
+use crate::bridge;
 use crate::errors::{self, Errors};
 use crate::item::TestFn;
 
-/// Checks one attribute's arguments among themselves.
-pub(crate) fn check_args(cx: &Errors, args: &Args) {
+/// Checks one attribute's arguments among themselves, and against `serial_test`'s key syntax
+/// when the bridge is on.
+pub(crate) fn check_args(cx: &Errors, args: &Args, bridge: bool) {
     check_duplicate_bindings(cx, args);
     check_serial_and_shared(cx, args);
+    if bridge {
+        bridge::check(cx, args);
+    }
 }
 
 /// Checks the (possibly merged) arguments against the function they expand on.
@@ -57,10 +62,12 @@ fn check_not_method(cx: &Errors, func: &TestFn) {
     }
 }
 
-/// A binding named like a parameter would shadow it (`rstest` and `test_case` pass parameters).
+/// A binding named like a parameter would shadow it (`rstest` and `test_case` pass parameters,
+/// also as patterns: `#[case] (port, b): (u8, u8)`).
 fn check_bindings_against_parameters(cx: &Errors, args: &Args, func: &TestFn) {
+    let parameters = func.parameter_names();
     for name in args.binding_names() {
-        if func.parameter_names().any(|parameter| parameter == name) {
+        if parameters.contains(&name) {
             cx.at(
                 name.span(),
                 errors::binding_shadows_parameter(&name.to_string()),

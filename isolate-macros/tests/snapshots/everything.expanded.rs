@@ -2,35 +2,45 @@
 #[should_panic]
 pub fn everything() {
     let mut __isolate_guard = {
-        static SPEC: ::isolate::__private::Spec = ::isolate::__private::Spec {
-            test: ::core::concat!(::core::module_path!(), "::", "everything"),
-            ports: &["port"],
-            ports6: &["v6"],
-            udp: &["udp"],
-            udp6: &["u6"],
-            reserved_ports: &["reserved_port"],
-            tmpdirs: &["tmpdir"],
-            serial: &["ws", "db"],
-            shared: &["cache"],
-            max_sockets: 64,
-            timeout: ::core::option::Option::Some(
-                ::core::time::Duration::from_millis(30000),
-            ),
-            expects_panic: true,
-        };
+        static SPEC: ::isolate::__private::Spec = ::isolate::__private::Spec::for_test(
+                ::core::module_path!(),
+                "everything",
+            )
+            .bind(::isolate::__private::Resource::Port, &["port"])
+            .bind(::isolate::__private::Resource::Port6, &["v6"])
+            .bind(::isolate::__private::Resource::Udp, &["udp"])
+            .bind(::isolate::__private::Resource::Udp6, &["u6"])
+            .bind(::isolate::__private::Resource::ReservedPort, &["reserved_port"])
+            .bind(::isolate::__private::Resource::TmpDir, &["tmpdir"])
+            .serial(&["ws", "db"])
+            .shared(&["cache"])
+            .max_sockets(64)
+            .timeout(::core::time::Duration::from_millis(30000))
+            .expects_panic();
         ::isolate::__private::enter(&SPEC)
     };
     #[allow(unused_variables)]
-    let port = __isolate_guard.port(0);
+    let port = ::isolate::__private::take::<
+        ::isolate::__private::Port,
+    >(&mut __isolate_guard, ::isolate::__private::Resource::Port, 0);
     #[allow(unused_variables)]
-    let v6 = __isolate_guard.port6(0);
+    let v6 = ::isolate::__private::take::<
+        ::isolate::__private::Port,
+    >(&mut __isolate_guard, ::isolate::__private::Resource::Port6, 0);
     #[allow(unused_variables)]
-    let udp = __isolate_guard.udp(0);
+    let udp = ::isolate::__private::take::<
+        ::isolate::__private::UdpPort,
+    >(&mut __isolate_guard, ::isolate::__private::Resource::Udp, 0);
     #[allow(unused_variables)]
-    let u6 = __isolate_guard.udp6(0);
+    let u6 = ::isolate::__private::take::<
+        ::isolate::__private::UdpPort,
+    >(&mut __isolate_guard, ::isolate::__private::Resource::Udp6, 0);
     #[allow(unused_variables)]
-    let reserved_port = __isolate_guard.reserved_port(0);
+    let reserved_port = ::isolate::__private::take::<
+        ::isolate::__private::ReservedPort,
+    >(&mut __isolate_guard, ::isolate::__private::Resource::ReservedPort, 0);
     #[allow(unused_variables)]
-    let tmpdir = __isolate_guard.tmpdir(0);
-    {}
+    let tmpdir = ::isolate::__private::take::<
+        ::isolate::__private::TmpDir,
+    >(&mut __isolate_guard, ::isolate::__private::Resource::TmpDir, 0);
 }

@@ -1,31 +1,30 @@
 #[test]
 fn writes() -> std::io::Result<()> {
-    let __isolate_guard = {
-        static SPEC: ::isolate::__private::Spec = ::isolate::__private::Spec {
-            test: ::core::concat!(::core::module_path!(), "::", "writes"),
-            ports: &[],
-            ports6: &[],
-            udp: &[],
-            udp6: &[],
-            reserved_ports: &[],
-            tmpdirs: &["data", "logs"],
-            serial: &[],
-            shared: &[],
-            max_sockets: 0,
-            timeout: ::core::option::Option::None,
-            expects_panic: false,
-        };
+    fn writes(
+        #[allow(unused_variables)]
+        data: ::isolate::__private::TmpDir,
+        #[allow(unused_variables)]
+        logs: ::isolate::__private::TmpDir,
+    ) -> std::io::Result<()> {
+        #![allow(unused_variables)]
+        std::fs::write(data.join("x"), "y")?;
+        Ok(())
+    }
+    let mut __isolate_guard = {
+        static SPEC: ::isolate::__private::Spec = ::isolate::__private::Spec::for_test(
+                ::core::module_path!(),
+                "writes",
+            )
+            .bind(::isolate::__private::Resource::TmpDir, &["data", "logs"]);
         ::isolate::__private::enter(&SPEC)
     };
     #[allow(unused_variables)]
-    let data = __isolate_guard.tmpdir(0);
+    let data = ::isolate::__private::take::<
+        ::isolate::__private::TmpDir,
+    >(&mut __isolate_guard, ::isolate::__private::Resource::TmpDir, 0);
     #[allow(unused_variables)]
-    let logs = __isolate_guard.tmpdir(1);
-    __isolate_guard
-        .finish(
-            (move || -> std::io::Result<()> {
-                std::fs::write(data.join("x"), "y")?;
-                Ok(())
-            })(),
-        )
+    let logs = ::isolate::__private::take::<
+        ::isolate::__private::TmpDir,
+    >(&mut __isolate_guard, ::isolate::__private::Resource::TmpDir, 1);
+    __isolate_guard.finish(writes(data, logs))
 }

@@ -1,25 +1,17 @@
 #[test]
 fn reconnects() {
     let mut __isolate_guard = {
-        static SPEC: ::isolate::__private::Spec = ::isolate::__private::Spec {
-            test: ::core::concat!(::core::module_path!(), "::", "reconnects"),
-            ports: &["port"],
-            ports6: &[],
-            udp: &[],
-            udp6: &[],
-            reserved_ports: &[],
-            tmpdirs: &[],
-            serial: &["ws"],
-            shared: &[],
-            max_sockets: 0,
-            timeout: ::core::option::Option::None,
-            expects_panic: false,
-        };
+        static SPEC: ::isolate::__private::Spec = ::isolate::__private::Spec::for_test(
+                ::core::module_path!(),
+                "reconnects",
+            )
+            .bind(::isolate::__private::Resource::Port, &["port"])
+            .serial(&["ws"]);
         ::isolate::__private::enter(&SPEC)
     };
     #[allow(unused_variables)]
-    let port = __isolate_guard.port(0);
-    {
-        assert!(true);
-    }
+    let port = ::isolate::__private::take::<
+        ::isolate::__private::Port,
+    >(&mut __isolate_guard, ::isolate::__private::Resource::Port, 0);
+    assert!(true);
 }
