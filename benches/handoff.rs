@@ -22,10 +22,7 @@ const HOLDERS: [usize; 4] = [2, 4, 8, 16];
 /// Set in a child process: which mechanism to use and how many entries to make.
 const CHILD: &str = "ISOLATE_HANDOFF_CHILD";
 
-static SPEC: Spec = Spec {
-    serial: &["handoff"],
-    ..Spec::new("bench::handoff")
-};
+static SPEC: Spec = Spec::new("bench::handoff").serial(&["handoff"]);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mechanism {

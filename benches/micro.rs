@@ -9,7 +9,7 @@ use std::fs::{File, OpenOptions};
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use isolate::Spec;
+use isolate::{Resource, Spec};
 
 const ITERATIONS: u32 = 1_000;
 const ROUNDS: usize = 11;
@@ -66,34 +66,17 @@ fn enter_exit(spec: &'static Spec) {
 }
 
 fn main() {
-    static PORT: Spec = Spec {
-        ports: &["port"],
-        ..Spec::new("bench::port")
-    };
-    static TMPDIR: Spec = Spec {
-        tmpdirs: &["tmpdir"],
-        ..Spec::new("bench::tmpdir")
-    };
-    static SERIAL: Spec = Spec {
-        serial: &["bench-serial"],
-        ..Spec::new("bench::serial")
-    };
-    static SHARED: Spec = Spec {
-        shared: &["bench-shared"],
-        ..Spec::new("bench::shared")
-    };
-    static BUDGET: Spec = Spec {
-        max_sockets: 8,
-        ..Spec::new("bench::budget")
-    };
-    static ALL: Spec = Spec {
-        ports: &["port"],
-        tmpdirs: &["tmpdir"],
-        serial: &["bench-all-serial"],
-        shared: &["bench-all-shared"],
-        max_sockets: 8,
-        ..Spec::new("bench::all")
-    };
+    static PORT: Spec = Spec::new("bench::port").bind(Resource::Port, &["port"]);
+    static TMPDIR: Spec = Spec::new("bench::tmpdir").bind(Resource::TmpDir, &["tmpdir"]);
+    static SERIAL: Spec = Spec::new("bench::serial").serial(&["bench-serial"]);
+    static SHARED: Spec = Spec::new("bench::shared").shared(&["bench-shared"]);
+    static BUDGET: Spec = Spec::new("bench::budget").max_sockets(8);
+    static ALL: Spec = Spec::new("bench::all")
+        .bind(Resource::Port, &["port"])
+        .bind(Resource::TmpDir, &["tmpdir"])
+        .serial(&["bench-all-serial"])
+        .shared(&["bench-all-shared"])
+        .max_sockets(8);
     let scratch = tempfile::tempdir().expect("temp dir");
     let lock_path = scratch.path().join("raw.lock");
     // The raw baseline is std's own flock; benches run on the measuring toolchain, not the MSRV.

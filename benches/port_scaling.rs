@@ -8,12 +8,9 @@
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use isolate::Spec;
+use isolate::{Port, Resource, Spec};
 
-static SPEC: Spec = Spec {
-    ports: &["port"],
-    ..Spec::new("bench::port_scaling")
-};
+static SPEC: Spec = Spec::new("bench::port_scaling").bind(Resource::Port, &["port"]);
 
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
@@ -59,12 +56,14 @@ fn main() {
         }
         while held.len() < level {
             let mut guard = isolate::enter(&SPEC);
-            held.push((guard.port(0), guard));
+            let port: Port = guard.take("port").expect("bound");
+            held.push((port, guard));
         }
         let raw = measure(|| TcpListener::bind("127.0.0.1:0").expect("bind"));
         let isolated = measure(|| {
             let mut guard = isolate::enter(&SPEC);
-            (guard.port(0), guard)
+            let port: Port = guard.take("port").expect("bound");
+            (port, guard)
         });
         println!(
             "{level} | {:.1} | {:.1} | {:.2}",

@@ -56,10 +56,7 @@ fn port_bind_failures(own_ports: bool) -> usize {
 
 /// Updates lost when `THREADS` tests bump one shared counter 1,000 times each.
 fn lost_updates(grouped: bool) -> u64 {
-    static SPEC: isolate::Spec = isolate::Spec {
-        serial: &["isolate-demo-service"],
-        ..isolate::Spec::new("demo::bump")
-    };
+    static SPEC: isolate::Spec = isolate::Spec::new("demo::bump").serial(&["isolate-demo-service"]);
     let counter = Arc::new(AtomicU64::new(0));
     let start = Arc::new(Barrier::new(THREADS));
     let tests: Vec<_> = (0..THREADS)

@@ -19,10 +19,8 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 fn main() {
     // Without the attribute: the same group, joined through the runtime API.
-    static SPEC: isolate::Spec = isolate::Spec {
-        serial: &["isolate-example-counter"],
-        ..isolate::Spec::new("serial_groups::main")
-    };
+    static SPEC: isolate::Spec =
+        isolate::Spec::new("serial_groups::main").serial(&["isolate-example-counter"]);
     let workers: Vec<_> = (0..4)
         .map(|_| {
             std::thread::spawn(|| {

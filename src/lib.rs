@@ -1,4 +1,5 @@
-#![doc = include_str!("../README.md")]
+// The crate docs stand alone on docs.rs: the README also names repository commands and files.
+#![doc = include_str!("lib.md")]
 #![doc(test(attr(deny(warnings))))]
 
 /// Gives the test it is written on what it must not share.
@@ -81,25 +82,23 @@
 /// # #![allow(unused_variables)]
 /// fn reconnects() {
 ///     let mut guard = {
-///         static SPEC: isolate::Spec = isolate::Spec {
-///             serial: &["ws"],
-///             ports: &["port"],
-///             ..isolate::Spec::new(concat!(module_path!(), "::", "reconnects"))
-///         };
+///         static SPEC: isolate::Spec = isolate::Spec::for_test(module_path!(), "reconnects")
+///             .bind(isolate::Resource::Port, &["port"])
+///             .serial(&["ws"]);
 ///         isolate::enter(&SPEC) // groups (sorted), then permits, then ports and dirs
 ///     };
-///     let port = guard.port(0);
-///     {
-///         // the body, verbatim
-///     }
+///     let port: isolate::Port = guard.take("port").unwrap();
+///     // the body, verbatim
+///
 ///     // `port`, then `guard` drop: everything is released in reverse order, also on panic
 /// }
 /// # fn main() { reconnects() }
 /// ```
 ///
-/// When a test has temp dirs and returns something that can fail (`-> Result<..>`), the body
-/// runs as `guard.finish((move || -> R { body })())` (or `finish(async move { body }.await)`),
-/// so that an `Err` keeps the directories too. `return` and `?` mean what they meant.
+/// When a test has temp dirs and returns something that can fail (`-> Result<..>`,
+/// `ExitCode`, `impl Termination`), the body becomes an inner fn of the same name whose value
+/// the guard sees (`guard.finish(reconnects(..))`), so that a failing value keeps the
+/// directories too. `return`, `?` and inner attributes mean what they meant.
 ///
 /// # Compile-time errors
 ///
@@ -133,12 +132,35 @@
 pub use isolate_macros::isolated;
 
 pub use isolate_runtime::{
-    enter, prune_kept_dirs, reserved_port_band, socket_budget, try_enter, Error, Outcome, Port,
-    ReservedPort, Spec, TestGuard, TmpDir, UdpPort, DEFAULT_TIMEOUT,
+    enter, prune_kept_dirs, reserved_port_band, socket_budget, try_enter, Binding, Error, Outcome,
+    Port, ReservedPort, Resource, Spec, TestGuard, TmpDir, UdpPort, DEFAULT_TIMEOUT,
 };
 
-/// The names of the `ISOLATE_*` environment variables the runtime reads.
 pub mod env {
+    //! The `ISOLATE_*` environment variables the runtime reads, and their names as constants.
+    //!
+    //! Each overrides a default for every test of every process that sees it, whatever the
+    //! attributes say; set them for a whole run (`ISOLATE_TIMEOUT=10m cargo nextest run`), not
+    //! from inside a test.
+    //!
+    //! | variable | default | meaning |
+    //! |---|---|---|
+    //! | `ISOLATE_DIR` ([`DIR`]) | `<temp dir>/isolate-<uid>` | where lock files, reservations and temp dirs live |
+    //! | `ISOLATE_TIMEOUT` ([`TIMEOUT`]) | | overrides every wait's timeout, the attribute's `timeout` included (`30s`, `2m`, `1m30s`, ...) |
+    //! | `ISOLATE_KEEP_TMPDIR` ([`KEEP_TMPDIR`]) | `on-failure` | when temp dirs are kept: `on-failure`, `always` or `never` |
+    //! | `ISOLATE_KEEP_DAYS` ([`KEEP_DAYS`]) | `7` | kept temp dirs older than this many days are pruned; `0` disables pruning (or call [`prune_kept_dirs`](crate::prune_kept_dirs)) |
+    //! | `ISOLATE_SOCKET_BUDGET` ([`SOCKET_BUDGET`]) | half the soft open-file limit | the machine-wide budget `max_sockets` draws from, in permits |
+    //! | `ISOLATE_PORT_BAND` ([`PORT_BAND`]) | 20000 to just below the ephemeral range | where [`ReservedPort`](crate::ReservedPort) numbers come from, `LOW-HIGH` |
+    //!
+    //! An empty value counts as unset. A value that cannot be parsed fails the test with a message
+    //! naming the variable and the accepted forms.
+    //!
+    //! # Examples
+    //!
+    //! ```
+    //! assert_eq!(isolate::env::TIMEOUT, "ISOLATE_TIMEOUT");
+    //! ```
+
     pub use isolate_runtime::{DIR, KEEP_DAYS, KEEP_TMPDIR, PORT_BAND, SOCKET_BUDGET, TIMEOUT};
 }
 

@@ -37,10 +37,7 @@ fn heavy_member() {
 #[test]
 #[ignore = "child process of budget_is_never_exceeded"]
 fn heavy_threads() {
-    static TWO: Spec = Spec {
-        max_sockets: 2,
-        ..Spec::new("budget::two")
-    };
+    static TWO: Spec = Spec::new("budget::two").max_sockets(2);
     let log = Log::from_env();
     let workers: Vec<_> = (0..6)
         .map(|_| {
@@ -75,10 +72,7 @@ fn budget_is_never_exceeded() {
 
 #[test]
 fn a_request_larger_than_the_whole_budget_fails_at_once() {
-    static GREEDY: Spec = Spec {
-        max_sockets: 1 << 30,
-        ..Spec::new("budget::greedy")
-    };
+    static GREEDY: Spec = Spec::new("budget::greedy").max_sockets(1 << 30);
     let budget = isolate::socket_budget().unwrap();
     let error = isolate::try_enter(&GREEDY).unwrap_err();
     assert_eq!(
@@ -111,14 +105,8 @@ fn asks_for_no_permits() {
 #[test]
 #[ignore = "child process of a_timeout_names_a_holder_in_the_same_process"]
 fn holds_then_waits_in_one_process() {
-    static HOLD: Spec = Spec {
-        max_sockets: 5,
-        ..Spec::new("budget::first_holder")
-    };
-    static WAIT: Spec = Spec {
-        max_sockets: 1,
-        ..Spec::new("budget::second_holder")
-    };
+    static HOLD: Spec = Spec::new("budget::first_holder").max_sockets(5);
+    static WAIT: Spec = Spec::new("budget::second_holder").max_sockets(1);
     let held = isolate::try_enter(&HOLD).unwrap();
     let message = isolate::try_enter(&WAIT).unwrap_err().to_string();
     assert!(
@@ -177,7 +165,7 @@ fn a_killed_holder_frees_its_permits() {
         child("hoarder", "try", root.path(), &log, 5).env(isolate::env::TIMEOUT, "300ms"),
         false,
     ));
-    assert!(output.contains("timed out after 0.3s waiting for 5 permits of the socket budget (5 of 5 in use, held by `budget::hoarder` (pid "), "{output}");
+    assert!(output.contains("timed out after 0.3s waiting for 5 permits of the socket budget (5 of 5 in use, held by `hoarder` (pid "), "{output}");
     assert!(output.contains(&format!("(pid {pid}, for ")), "{output}");
     assert!(output.contains("ISOLATE_SOCKET_BUDGET"), "{output}");
 
@@ -198,15 +186,10 @@ fn a_killed_holder_frees_its_permits() {
 #[test]
 #[ignore = "child process of a_large_request_is_not_starved_by_small_ones"]
 fn large_behind_small() {
-    static SMALL: Spec = Spec {
-        max_sockets: 1,
-        ..Spec::new("budget::small")
-    };
-    static LARGE: Spec = Spec {
-        max_sockets: 4,
-        timeout: Some(Duration::from_secs(20)),
-        ..Spec::new("budget::large")
-    };
+    static SMALL: Spec = Spec::new("budget::small").max_sockets(1);
+    static LARGE: Spec = Spec::new("budget::large")
+        .max_sockets(4)
+        .timeout(Duration::from_secs(20));
     let stop = Arc::new(AtomicBool::new(false));
     let entries = Arc::new(Mutex::new(0usize));
     let small: Vec<_> = (0..3)

@@ -26,10 +26,7 @@ fn in_threads(count: usize, body: impl Fn(usize) + Send + Sync + 'static) {
 
 #[test]
 fn exclusive_members_never_overlap_in_threads() {
-    static SPEC: Spec = Spec {
-        serial: &["it-groups-threads"],
-        ..Spec::new("groups::threads")
-    };
+    static SPEC: Spec = Spec::new("groups::threads").serial(&["it-groups-threads"]);
     let dir = tempfile::tempdir().unwrap();
     let log = Log::new(dir.path());
     let shared_log = log.clone();
@@ -48,14 +45,8 @@ fn exclusive_members_never_overlap_in_threads() {
 
 #[test]
 fn shared_members_run_together_and_never_beside_an_exclusive_one() {
-    static SHARED: Spec = Spec {
-        shared: &["it-groups-mixed"],
-        ..Spec::new("groups::shared")
-    };
-    static SERIAL: Spec = Spec {
-        serial: &["it-groups-mixed"],
-        ..Spec::new("groups::serial")
-    };
+    static SHARED: Spec = Spec::new("groups::shared").shared(&["it-groups-mixed"]);
+    static SERIAL: Spec = Spec::new("groups::serial").serial(&["it-groups-mixed"]);
     let dir = tempfile::tempdir().unwrap();
     let log = Log::new(dir.path());
 
@@ -92,22 +83,16 @@ fn shared_members_run_together_and_never_beside_an_exclusive_one() {
 
 #[test]
 fn groups_named_in_any_order_cannot_deadlock() {
-    static AB: Spec = Spec {
-        serial: &["it-dl-a", "it-dl-b"],
-        timeout: Some(Duration::from_secs(30)),
-        ..Spec::new("ab")
-    };
-    static BA: Spec = Spec {
-        serial: &["it-dl-b", "it-dl-a"],
-        timeout: Some(Duration::from_secs(30)),
-        ..Spec::new("ba")
-    };
-    static B_SHARED_A: Spec = Spec {
-        serial: &["it-dl-a"],
-        shared: &["it-dl-b"],
-        timeout: Some(Duration::from_secs(30)),
-        ..Spec::new("b-shared-a")
-    };
+    static AB: Spec = Spec::new("ab")
+        .serial(&["it-dl-a", "it-dl-b"])
+        .timeout(Duration::from_secs(30));
+    static BA: Spec = Spec::new("ba")
+        .serial(&["it-dl-b", "it-dl-a"])
+        .timeout(Duration::from_secs(30));
+    static B_SHARED_A: Spec = Spec::new("b-shared-a")
+        .serial(&["it-dl-a"])
+        .shared(&["it-dl-b"])
+        .timeout(Duration::from_secs(30));
     let done = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&done);
     in_threads(9, move |i| {
@@ -126,15 +111,10 @@ fn groups_named_in_any_order_cannot_deadlock() {
 /// arrives must still get in, overtaken only by the shared members already past the gate.
 #[test]
 fn a_waiting_exclusive_member_is_not_starved_by_shared_ones() {
-    static SHARED: Spec = Spec {
-        shared: &["it-fair"],
-        ..Spec::new("fair::shared")
-    };
-    static SERIAL: Spec = Spec {
-        serial: &["it-fair"],
-        timeout: Some(Duration::from_secs(20)),
-        ..Spec::new("fair::serial")
-    };
+    static SHARED: Spec = Spec::new("fair::shared").shared(&["it-fair"]);
+    static SERIAL: Spec = Spec::new("fair::serial")
+        .serial(&["it-fair"])
+        .timeout(Duration::from_secs(20));
     const READERS: usize = 4;
     let stop = Arc::new(AtomicBool::new(false));
     let entries = Arc::new(std::sync::Mutex::new(Vec::<u128>::new()));
@@ -281,9 +261,7 @@ fn a_killed_holder_releases_the_group_at_once() {
         "{output}"
     );
     assert!(
-        output.contains(&format!(
-            "held by `groups::crash_member` (pid {holder_pid}, for "
-        )),
+        output.contains(&format!("held by `crash_member` (pid {holder_pid}, for ")),
         "{output}"
     );
     assert!(
@@ -309,11 +287,9 @@ fn a_killed_holder_releases_the_group_at_once() {
 
 #[test]
 fn a_panicking_member_does_not_poison_the_group() {
-    static SPEC: Spec = Spec {
-        serial: &["it-poison"],
-        timeout: Some(Duration::from_secs(20)),
-        ..Spec::new("poison")
-    };
+    static SPEC: Spec = Spec::new("poison")
+        .serial(&["it-poison"])
+        .timeout(Duration::from_secs(20));
     let panicked = thread::spawn(|| {
         let _guard = isolate::enter(&SPEC);
         panic!("the test body fails");

@@ -10,7 +10,7 @@ use std::sync::{Arc, Barrier, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use isolate::{isolated, Spec};
+use isolate::{isolated, Port, ReservedPort, Resource, Spec, TmpDir, UdpPort};
 use support::{Log, ROLE};
 
 fn assert_all_distinct(records: &[String]) {
@@ -34,12 +34,10 @@ fn assert_all_distinct(records: &[String]) {
 #[test]
 #[isolated(serial = "isolate-tests-descriptor-heavy")]
 fn hundreds_of_threads_hold_distinct_ports_and_dirs() {
-    static SPEC: Spec = Spec {
-        ports: &["a", "b"],
-        udp: &["u"],
-        tmpdirs: &["t"],
-        ..Spec::new("port::threads")
-    };
+    static SPEC: Spec = Spec::new("port::threads")
+        .bind(Resource::Port, &["a", "b"])
+        .bind(Resource::Udp, &["u"])
+        .bind(Resource::TmpDir, &["t"]);
     const THREADS: usize = 200;
     let barrier = Arc::new(Barrier::new(THREADS));
     let records = Arc::new(Mutex::new(Vec::new()));
@@ -48,7 +46,12 @@ fn hundreds_of_threads_hold_distinct_ports_and_dirs() {
             let (barrier, records) = (Arc::clone(&barrier), Arc::clone(&records));
             thread::spawn(move || {
                 let mut guard = isolate::enter(&SPEC);
-                let (a, b, u, t) = (guard.port(0), guard.port(1), guard.udp(0), guard.tmpdir(0));
+                let (a, b, u, t): (Port, Port, UdpPort, TmpDir) = (
+                    guard.take("a").unwrap(),
+                    guard.take("b").unwrap(),
+                    guard.take("u").unwrap(),
+                    guard.take("t").unwrap(),
+                );
                 assert!(t.path().is_dir());
                 records.lock().unwrap().push(format!(
                     "held {} {} {} {}",
@@ -138,14 +141,12 @@ fn the_listener_accepts_before_the_body_asks() {
 
 #[test]
 fn ipv6_where_the_host_has_it_and_a_clear_error_where_not() {
-    static SPEC: Spec = Spec {
-        ports6: &["v6"],
-        udp6: &["u6"],
-        ..Spec::new("port::v6")
-    };
+    static SPEC: Spec = Spec::new("port::v6")
+        .bind(Resource::Port6, &["v6"])
+        .bind(Resource::Udp6, &["u6"]);
     if TcpListener::bind("[::1]:0").is_ok() {
         let mut guard = isolate::enter(&SPEC);
-        let (v6, u6) = (guard.port6(0), guard.udp6(0));
+        let (v6, u6): (Port, UdpPort) = (guard.take("v6").unwrap(), guard.take("u6").unwrap());
         assert!(v6.addr().is_ipv6() && v6.addr().ip().is_loopback());
         assert!(u6.addr().is_ipv6());
     } else {
@@ -157,22 +158,24 @@ fn ipv6_where_the_host_has_it_and_a_clear_error_where_not() {
 #[test]
 #[ignore = "child process of no_descriptor_is_leaked"]
 fn thousands_of_guards() {
-    static SPEC: Spec = Spec {
-        ports: &["a", "b"],
-        udp: &["u"],
-        reserved_ports: &["r"],
-        tmpdirs: &["t"],
-        serial: &["fd-leak"],
-        shared: &["fd-leak-shared"],
-        max_sockets: 2,
-        ..Spec::new("port::fd_leak")
-    };
+    static SPEC: Spec = Spec::new("port::fd_leak")
+        .bind(Resource::Port, &["a", "b"])
+        .bind(Resource::Udp, &["u"])
+        .bind(Resource::ReservedPort, &["r"])
+        .bind(Resource::TmpDir, &["t"])
+        .serial(&["fd-leak"])
+        .shared(&["fd-leak-shared"])
+        .max_sockets(2);
     let open = || std::fs::read_dir("/proc/self/fd").unwrap().count();
     drop(isolate::enter(&SPEC)); // first use opens the directories once
     let before = open();
     for _ in 0..2_000 {
         let mut guard = isolate::enter(&SPEC);
-        let _ = (guard.port(0), guard.udp(0), guard.reserved_port(0));
+        let _: (Port, UdpPort, ReservedPort) = (
+            guard.take("a").unwrap(),
+            guard.take("u").unwrap(),
+            guard.take("r").unwrap(),
+        );
     }
     assert_eq!(open(), before, "descriptors leaked over 2000 tests");
 }

@@ -96,3 +96,26 @@ impl<T> IoContext<T> for io::Result<T> {
         self.map_err(|source| Error::io(what(), source))
     }
 }
+
+/// So that a test returning `std::io::Result` can use `?` on the runtime's calls. The kind is
+/// the underlying I/O error's, `TimedOut` for a timeout, and `InvalidInput` for configuration.
+///
+/// # Examples
+///
+/// ```
+/// fn serve() -> std::io::Result<std::net::TcpListener> {
+///     Ok(isolate_runtime::Port::bind()?.into_nonblocking_listener()?)
+/// }
+/// assert!(serve().is_ok());
+/// ```
+impl From<Error> for io::Error {
+    fn from(error: Error) -> Self {
+        let kind = match (&error.source, error.kind) {
+            (Some(source), _) => source.kind(),
+            (None, Kind::Timeout) => io::ErrorKind::TimedOut,
+            (None, Kind::Config) => io::ErrorKind::InvalidInput,
+            (None, Kind::Io) => io::ErrorKind::Other,
+        };
+        io::Error::new(kind, error)
+    }
+}

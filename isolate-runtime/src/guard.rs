@@ -1,15 +1,17 @@
 //! `enter`: acquire everything a [`Spec`] asks for, in a fixed order, into one guard.
 
+use std::process::{ExitCode, Termination};
 use std::time::{Duration, Instant};
 
 use crate::group::{self, GroupLock};
 use crate::permits::{self, Permits};
+use crate::resource::{Acquire, Binding, Held, Resource};
 use crate::wait::Mode;
-use crate::{env, Error, Port, ReservedPort, Spec, TmpDir, UdpPort};
+use crate::{env, Error, Spec, TmpDir};
 
-/// How long a test waits for its groups and permits when neither the attribute's `timeout`
-/// nor `ISOLATE_TIMEOUT` says otherwise: long enough for a busy group's legitimate queue,
-/// short enough to fail a stuck suite with a diagnosis before CI's own limit.
+/// How long a test waits for its groups, permits and reserved numbers when neither the
+/// attribute's `timeout` nor `ISOLATE_TIMEOUT` says otherwise: long enough for a busy group's
+/// legitimate queue, short enough to fail a stuck suite with a diagnosis before CI's own limit.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
 /// Owns every resource one test asked for. Dropping it releases them in reverse order of
@@ -18,96 +20,111 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 /// # Examples
 ///
 /// ```
-/// use isolate_runtime::{Spec, enter};
+/// use isolate_runtime::{Port, Resource, Spec, enter};
 ///
-/// static SPEC: Spec = Spec { ports: &["api"], serial: &["doc-example"], ..Spec::new("doc::example") };
+/// static SPEC: Spec = Spec::new("doc::example")
+///     .bind(Resource::Port, &["api"])
+///     .serial(&["doc-example"]);
 /// let mut guard = enter(&SPEC);
-/// let api = guard.port(0);
+/// let api: Port = guard.take("api")?;
 /// assert_ne!(api.port(), 0);
+/// # Ok::<(), isolate_runtime::Error>(())
 /// ```
 #[derive(Debug)]
 pub struct TestGuard {
     spec: &'static Spec,
-    tmpdirs: Vec<TmpDir>,
-    ports: Vec<Option<Port>>,
-    ports6: Vec<Option<Port>>,
-    udp: Vec<Option<UdpPort>>,
-    udp6: Vec<Option<UdpPort>>,
-    reserved_ports: Vec<Option<ReservedPort>>,
+    test: String,
+    /// Every binding in acquisition order; a slot is emptied when the test takes its value.
+    bindings: Vec<Slot>,
     permits: Option<Permits>,
     groups: Vec<GroupLock>,
 }
 
+#[derive(Debug)]
+struct Slot {
+    resource: Resource,
+    name: &'static str,
+    held: Option<Held>,
+}
+
 /// Acquires everything `spec` asks for: groups in sorted order (so no two tests deadlock),
-/// then budget permits, then ports and directories (so a waiting test holds no descriptors).
+/// then budget permits, then the bindings in [`Resource::ALL`]'s order (so a waiting test
+/// holds no descriptors).
 ///
 /// # Errors
 ///
-/// Fails when a wait for a group or for permits times out (the message names the holder),
+/// Fails when a wait for a group, permits or a reserved number times out (the message names
+/// the holders), when a test re-enters a group it already holds, when a group name is invalid,
 /// when the isolate directory is refused, when an `ISOLATE_*` variable is malformed, or when a
 /// port cannot be bound or a directory created.
 ///
 /// # Examples
 ///
 /// ```
-/// use isolate_runtime::{Spec, try_enter};
+/// use isolate_runtime::{Resource, Spec, TmpDir, try_enter};
 ///
-/// static SPEC: Spec = Spec { tmpdirs: &["data"], shared: &["doc-readers"], ..Spec::new("doc::try_enter") };
-/// let guard = try_enter(&SPEC)?;
-/// assert!(guard.tmpdir(0).path().is_dir());
+/// static SPEC: Spec = Spec::new("doc::try_enter")
+///     .bind(Resource::TmpDir, &["data"])
+///     .shared(&["doc-readers"]);
+/// let mut guard = try_enter(&SPEC)?;
+/// let data: TmpDir = guard.take("data")?;
+/// assert!(data.path().is_dir());
 /// # Ok::<(), isolate_runtime::Error>(())
 /// ```
 pub fn try_enter(spec: &'static Spec) -> Result<TestGuard, Error> {
-    let timeout = env::timeout()?.or(spec.timeout).unwrap_or(DEFAULT_TIMEOUT);
+    let timeout = env::timeout()?
+        .or(spec.wait_timeout())
+        .unwrap_or(DEFAULT_TIMEOUT);
     let deadline = Instant::now() + timeout;
     let mut guard = TestGuard {
         spec,
-        tmpdirs: Vec::new(),
-        ports: Vec::new(),
-        ports6: Vec::new(),
-        udp: Vec::new(),
-        udp6: Vec::new(),
-        reserved_ports: Vec::new(),
+        test: spec.test().into_owned(),
+        bindings: Vec::new(),
         permits: None,
         groups: Vec::new(),
     };
     for (name, mode) in sorted_groups(spec) {
-        guard
-            .groups
-            .push(group::join(name, mode, spec.test, deadline, timeout)?);
+        let lock = group::join(name, mode, &guard.test, deadline, timeout)?;
+        guard.groups.push(lock);
     }
-    if spec.max_sockets > 0 {
+    if spec.socket_permits() > 0 {
         guard.permits = Some(permits::take(
-            spec.max_sockets,
-            spec.test,
+            spec.socket_permits(),
+            &guard.test,
             deadline,
             timeout,
         )?);
     }
-    guard.ports = bind_each(spec.ports, Port::bind)?;
-    guard.ports6 = bind_each(spec.ports6, Port::bind_v6)?;
-    guard.udp = bind_each(spec.udp, UdpPort::bind)?;
-    guard.udp6 = bind_each(spec.udp6, UdpPort::bind_v6)?;
-    guard.reserved_ports = bind_each(spec.reserved_ports, ReservedPort::reserve)?;
-    guard.tmpdirs = spec
-        .tmpdirs
-        .iter()
-        .map(|name| TmpDir::for_test(spec.test, name))
-        .collect::<Result<_, _>>()?;
+    for &resource in Resource::ALL {
+        for &name in spec.names(resource) {
+            let cx = Acquire {
+                test: &guard.test,
+                name,
+                deadline,
+                timeout,
+            };
+            let held = Held::acquire(resource, &cx)?;
+            guard.bindings.push(Slot {
+                resource,
+                name,
+                held: Some(held),
+            });
+        }
+    }
     Ok(guard)
-}
-
-fn bind_each<T>(names: &[&str], bind: fn() -> Result<T, Error>) -> Result<Vec<Option<T>>, Error> {
-    names.iter().map(|_| bind().map(Some)).collect()
 }
 
 /// Every group once, sorted by name; a name in both lists is joined exclusively.
 fn sorted_groups(spec: &Spec) -> Vec<(&'static str, Mode)> {
     let mut groups: Vec<(&'static str, Mode)> = spec
-        .serial
+        .serial_groups()
         .iter()
         .map(|name| (*name, Mode::Exclusive))
-        .chain(spec.shared.iter().map(|name| (*name, Mode::Shared)))
+        .chain(
+            spec.shared_groups()
+                .iter()
+                .map(|name| (*name, Mode::Shared)),
+        )
         .collect();
     // Exclusive sorts first within a name, and `dedup_by_key` keeps the first.
     groups.sort_by_key(|(name, mode)| (*name, *mode == Mode::Shared));
@@ -126,11 +143,13 @@ fn sorted_groups(spec: &Spec) -> Vec<(&'static str, Mode)> {
 /// # Examples
 ///
 /// ```
-/// use isolate_runtime::{Spec, enter};
+/// use isolate_runtime::{Resource, Spec, UdpPort, enter};
 ///
-/// static SPEC: Spec = Spec { udp: &["gossip"], ..Spec::new("doc::enter") };
+/// static SPEC: Spec = Spec::new("doc::enter").bind(Resource::Udp, &["gossip"]);
 /// let mut guard = enter(&SPEC);
-/// assert!(guard.udp(0).addr().ip().is_loopback());
+/// let gossip: UdpPort = guard.take("gossip")?;
+/// assert!(gossip.addr().ip().is_loopback());
+/// # Ok::<(), isolate_runtime::Error>(())
 /// ```
 #[track_caller]
 #[must_use = "resources are released when the guard drops"]
@@ -141,55 +160,41 @@ pub fn enter(spec: &'static Spec) -> TestGuard {
     }
 }
 
-macro_rules! take {
-    ($(#[$doc:meta])* $name:ident, $field:ident, $ty:ty) => {
-        $(#[$doc])*
-        ///
-        /// # Panics
-        ///
-        /// Panics when `index` is out of range or was taken already: generated code takes each
-        /// index exactly once.
-        #[must_use]
-        pub fn $name(&mut self, index: usize) -> $ty {
-            match self.$field.get_mut(index).and_then(Option::take) {
-                Some(value) => value,
-                None => panic!(concat!("isolate: `", stringify!($name), "({})` is out of range or taken twice"), index),
-            }
-        }
-    };
-}
-
 impl TestGuard {
-    take!(
-        /// Takes the TCP listener bound for `spec.ports[index]`.
-        port, ports, Port
-    );
-    take!(
-        /// Takes the IPv6 TCP listener bound for `spec.ports6[index]`.
-        port6, ports6, Port
-    );
-    take!(
-        /// Takes the UDP socket bound for `spec.udp[index]`.
-        udp, udp, UdpPort
-    );
-    take!(
-        /// Takes the IPv6 UDP socket bound for `spec.udp6[index]`.
-        udp6, udp6, UdpPort
-    );
-    take!(
-        /// Takes the port number reserved for `spec.reserved_ports[index]`.
-        reserved_port, reserved_ports, ReservedPort
-    );
+    /// Takes the value bound to `name`: a [`Port`](crate::Port), [`UdpPort`](crate::UdpPort),
+    /// [`ReservedPort`](crate::ReservedPort) (moved out), or a [`TmpDir`] (a handle; the guard
+    /// keeps its own to decide, once the outcome is known, whether the directory stays).
+    ///
+    /// # Errors
+    ///
+    /// Fails when the spec binds no `name` of type `T`, or it was taken already.
+    pub fn take<T: Binding>(&mut self, name: &str) -> Result<T, Error> {
+        let slot = self.bindings.iter_mut().find_map(|slot| {
+            if slot.name != name {
+                return None;
+            }
+            T::take(&mut slot.held)
+        });
+        slot.ok_or_else(|| {
+            Error::config(format!(
+                "`{}` binds no `{name}` of type `{}`, or it was taken already",
+                self.test,
+                std::any::type_name::<T>()
+                    .rsplit("::")
+                    .next()
+                    .unwrap_or_default()
+            ))
+        })
+    }
 
-    /// A handle to the temp dir created for `spec.tmpdirs[index]`. The guard decides whether
-    /// the directory is removed or kept, once the test's outcome is known.
-    ///
-    /// # Panics
-    ///
-    /// Panics when `index` is out of range.
-    #[must_use]
-    pub fn tmpdir(&self, index: usize) -> TmpDir {
-        self.tmpdirs[index].clone()
+    /// The value of the `index`-th binding of `resource`, for generated code.
+    fn take_nth<T: Binding>(&mut self, resource: Resource, index: usize) -> Option<T> {
+        let slot = self
+            .bindings
+            .iter_mut()
+            .filter(|slot| slot.resource == resource)
+            .nth(index)?;
+        T::take(&mut slot.held)
     }
 
     /// The spec this guard was entered with.
@@ -198,34 +203,84 @@ impl TestGuard {
         self.spec
     }
 
-    /// Records the test's result (an `Err` is a failure, so its temp dirs are kept), releases
-    /// everything, and hands the result back unchanged.
+    /// The test's name as the runner shows it (what holder records and messages name).
+    #[must_use]
+    pub fn test(&self) -> &str {
+        &self.test
+    }
+
+    /// Records the test's result (a failing one keeps its temp dirs), releases everything, and
+    /// hands the result back unchanged.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use isolate_runtime::{Resource, Spec, TmpDir, enter};
+    ///
+    /// static SPEC: Spec = Spec::new("doc::finish").bind(Resource::TmpDir, &["data"]);
+    /// let mut guard = enter(&SPEC);
+    /// let data: TmpDir = guard.take("data").unwrap();
+    /// let result: Result<(), &str> = guard.finish(Err("boom"));
+    /// assert!(result.is_err());
+    /// assert!(data.path().is_dir(), "a failed test's directory is kept");
+    /// # std::fs::remove_dir_all(data.path()).unwrap();
+    /// ```
     pub fn finish<T: Outcome>(self, result: T) -> T {
-        if result.is_failure() {
-            for dir in &self.tmpdirs {
+        self.record_outcome(result.is_failure());
+        result
+    }
+
+    /// Like [`finish`](Self::finish) for any [`Termination`] value (an opaque
+    /// `impl Termination`, say): reports it, as the test harness would, and returns the exit
+    /// code, so a failure is seen whatever the type.
+    pub fn finish_termination<T: Termination>(self, result: T) -> ExitCode {
+        let code = result.report();
+        self.record_outcome(code.is_failure());
+        code
+    }
+
+    fn record_outcome(&self, failed: bool) {
+        if failed {
+            for dir in self.tmpdirs() {
                 dir.set_outcome(true);
             }
         }
-        result
+    }
+
+    fn tmpdirs(&self) -> impl Iterator<Item = &TmpDir> {
+        self.bindings.iter().filter_map(|slot| match &slot.held {
+            Some(Held::TmpDir(dir)) => Some(dir),
+            _ => None,
+        })
     }
 }
 
 impl Drop for TestGuard {
     fn drop(&mut self) {
         // A `#[should_panic]` test passes by panicking and fails by returning; `finish` may
-        // already have recorded a failure.
-        let failed = std::thread::panicking() != self.spec.expects_panic;
-        for dir in &self.tmpdirs {
+        // already have recorded a failure, and the first record wins.
+        let failed = std::thread::panicking() != self.spec.panics_expected();
+        for dir in self.tmpdirs() {
             dir.set_outcome(failed);
         }
-        self.tmpdirs.clear();
-        self.ports.clear();
-        self.ports6.clear();
-        self.udp.clear();
-        self.udp6.clear();
-        self.reserved_ports.clear();
+        while self.bindings.pop().is_some() {}
         self.permits = None;
         while self.groups.pop().is_some() {}
+    }
+}
+
+/// Takes the `index`-th binding of `resource` for generated code, which takes each exactly once.
+///
+/// # Panics
+///
+/// When `index` is out of range or taken twice: a bug in the expansion, never in a test.
+#[doc(hidden)]
+#[track_caller]
+#[must_use]
+pub fn take<T: Binding>(guard: &mut TestGuard, resource: Resource, index: usize) -> T {
+    match guard.take_nth(resource, index) {
+        Some(value) => value,
+        None => panic!("isolate: binding {index} of `{resource}` is out of range or taken twice"),
     }
 }
 
@@ -238,6 +293,7 @@ impl Drop for TestGuard {
 ///
 /// assert!(Err::<(), _>("boom").is_failure());
 /// assert!(!().is_failure());
+/// assert!(std::process::ExitCode::FAILURE.is_failure());
 /// ```
 pub trait Outcome {
     /// True when the test harness would report this value as a failure.
@@ -256,8 +312,8 @@ impl<T, E> Outcome for Result<T, E> {
     }
 }
 
-impl Outcome for std::process::ExitCode {
+impl Outcome for ExitCode {
     fn is_failure(&self) -> bool {
-        *self != std::process::ExitCode::SUCCESS
+        *self != ExitCode::SUCCESS
     }
 }

@@ -1,5 +1,7 @@
 //! TCP listeners and UDP sockets bound to port 0 and handed over still open.
 
+use std::fmt;
+use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, UdpSocket};
 
 use crate::Error;
@@ -9,6 +11,7 @@ use crate::Error;
 ///
 /// Connections made before the server thread calls `accept` wait in the backlog, so a client
 /// may connect as soon as it has [`addr`](Port::addr): there is no startup race to sleep over.
+/// It displays as its address (`127.0.0.1:41234`), ready for a URL.
 ///
 /// # Examples
 ///
@@ -18,10 +21,12 @@ use crate::Error;
 /// let port = isolate_runtime::Port::bind()?;
 /// let mut client = std::net::TcpStream::connect(port.addr()).unwrap(); // already accepting
 /// client.write_all(b"ping").unwrap();
-/// let (mut server_side, _) = port.listener().accept().unwrap();
+/// let (listener, addr) = port.into_parts();
+/// let (mut server_side, _) = listener.accept().unwrap();
 /// let mut buf = [0; 4];
 /// server_side.read_exact(&mut buf).unwrap();
 /// assert_eq!(&buf, b"ping");
+/// assert!(addr.ip().is_loopback());
 /// # Ok::<(), isolate_runtime::Error>(())
 /// ```
 ///
@@ -29,105 +34,21 @@ use crate::Error;
 /// `tokio::net::TcpListener::from_std(port.into_nonblocking_listener()?)`.
 ///
 /// ```
-/// let listener = isolate_runtime::Port::bind()?.into_nonblocking_listener().unwrap();
+/// let port = isolate_runtime::Port::bind()?;
+/// let url = format!("http://{port}/health");
+/// let listener = port.into_nonblocking_listener()?;
 /// // Nobody is connecting: a non-blocking accept returns at once.
 /// assert_eq!(listener.accept().unwrap_err().kind(), std::io::ErrorKind::WouldBlock);
+/// assert!(url.starts_with("http://127.0.0.1:"));
 /// # Ok::<(), isolate_runtime::Error>(())
 /// ```
 #[derive(Debug)]
 pub struct Port {
-    listener: TcpListener,
-    addr: SocketAddr,
+    bound: Bound<TcpListener>,
 }
 
-impl Port {
-    /// Binds `127.0.0.1:0`.
-    ///
-    /// # Errors
-    ///
-    /// Fails when the kernel refuses the bind (no loopback, descriptors exhausted).
-    pub fn bind() -> Result<Self, Error> {
-        Self::bind_to(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
-    }
-
-    /// Binds `[::1]:0`.
-    ///
-    /// # Errors
-    ///
-    /// Fails when the host has no IPv6 loopback.
-    pub fn bind_v6() -> Result<Self, Error> {
-        Self::bind_to(SocketAddr::from((Ipv6Addr::LOCALHOST, 0)))
-    }
-
-    /// Binds `addr` (usually with port 0).
-    ///
-    /// # Errors
-    ///
-    /// Fails when the kernel refuses the bind.
-    pub fn bind_to(addr: SocketAddr) -> Result<Self, Error> {
-        let listener = TcpListener::bind(addr).map_err(|e| bind_error("TCP listener", addr, e))?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| Error::io("cannot read the bound listener's address", e))?;
-        Ok(Port { listener, addr })
-    }
-
-    /// The bound address.
-    #[must_use]
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// The bound port number.
-    #[must_use]
-    pub fn port(&self) -> u16 {
-        self.addr.port()
-    }
-
-    /// The listener, still open.
-    #[must_use]
-    pub fn listener(&self) -> &TcpListener {
-        &self.listener
-    }
-
-    /// Takes the listener out.
-    #[must_use]
-    pub fn into_listener(self) -> TcpListener {
-        self.listener
-    }
-
-    /// Takes the listener out in non-blocking mode, as async runtimes' `from_std` expect.
-    ///
-    /// # Errors
-    ///
-    /// Fails when the mode cannot be set.
-    pub fn into_nonblocking_listener(self) -> std::io::Result<TcpListener> {
-        self.listener.set_nonblocking(true)?;
-        Ok(self.listener)
-    }
-}
-
-/// Explains the usual reason a loopback bind fails, most often a host without IPv6.
-fn bind_error(what: &str, addr: SocketAddr, e: std::io::Error) -> Error {
-    let no_ipv6 = addr.is_ipv6()
-        && matches!(
-            e.kind(),
-            std::io::ErrorKind::AddrNotAvailable | std::io::ErrorKind::Unsupported
-        )
-        || e.raw_os_error() == Some(97); // EAFNOSUPPORT
-    if no_ipv6 {
-        Error::io(
-            format!(
-                "cannot bind a {what} on `{addr}`: this host has no IPv6 loopback; use `port`/`udp` (127.0.0.1) instead of `port6`/`udp6`"
-            ),
-            e,
-        )
-    } else {
-        Error::io(format!("cannot bind a {what} on `{addr}`"), e)
-    }
-}
-
-/// A UDP socket bound to a loopback address with port 0, handed over still open.
+/// A UDP socket bound to a loopback address with port 0, handed over still open. It displays
+/// as its address.
 ///
 /// # Examples
 ///
@@ -138,67 +59,183 @@ fn bind_error(what: &str, addr: SocketAddr, e: std::io::Error) -> Error {
 /// let mut buf = [0; 6];
 /// let (n, from) = b.socket().recv_from(&mut buf).unwrap();
 /// assert_eq!((&buf[..n], from), (&b"gossip"[..], a.addr()));
+/// assert_eq!(a.to_string(), a.addr().to_string());
 /// # Ok::<(), isolate_runtime::Error>(())
 /// ```
 #[derive(Debug)]
 pub struct UdpPort {
-    socket: UdpSocket,
+    bound: Bound<UdpSocket>,
+}
+
+/// A socket and the address it is bound to: what `Port` and `UdpPort` share.
+#[derive(Debug)]
+struct Bound<S> {
+    socket: S,
     addr: SocketAddr,
 }
 
-impl UdpPort {
-    /// Binds `127.0.0.1:0`.
-    ///
-    /// # Errors
-    ///
-    /// Fails when the kernel refuses the bind.
-    pub fn bind() -> Result<Self, Error> {
-        Self::bind_to(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
-    }
+/// The two socket types, as far as binding them goes.
+trait Bindable: Sized {
+    /// "TCP listener", "UDP socket": for messages.
+    const WHAT: &'static str;
+    fn bind(addr: SocketAddr) -> io::Result<Self>;
+    fn local_addr(&self) -> io::Result<SocketAddr>;
+}
 
-    /// Binds `[::1]:0`.
-    ///
-    /// # Errors
-    ///
-    /// Fails when the host has no IPv6 loopback.
-    pub fn bind_v6() -> Result<Self, Error> {
-        Self::bind_to(SocketAddr::from((Ipv6Addr::LOCALHOST, 0)))
+impl Bindable for TcpListener {
+    const WHAT: &'static str = "TCP listener";
+    fn bind(addr: SocketAddr) -> io::Result<Self> {
+        TcpListener::bind(addr)
     }
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        TcpListener::local_addr(self)
+    }
+}
 
-    /// Binds `addr` (usually with port 0).
-    ///
-    /// # Errors
-    ///
-    /// Fails when the kernel refuses the bind.
-    pub fn bind_to(addr: SocketAddr) -> Result<Self, Error> {
-        let socket = UdpSocket::bind(addr).map_err(|e| bind_error("UDP socket", addr, e))?;
+impl Bindable for UdpSocket {
+    const WHAT: &'static str = "UDP socket";
+    fn bind(addr: SocketAddr) -> io::Result<Self> {
+        UdpSocket::bind(addr)
+    }
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        UdpSocket::local_addr(self)
+    }
+}
+
+impl<S: Bindable> Bound<S> {
+    fn bind_to(addr: SocketAddr) -> Result<Self, Error> {
+        let socket = S::bind(addr).map_err(|e| bind_error(S::WHAT, addr, e))?;
         let addr = socket
             .local_addr()
-            .map_err(|e| Error::io("cannot read the bound socket's address", e))?;
-        Ok(UdpPort { socket, addr })
+            .map_err(|e| Error::io(format!("cannot read the bound {}'s address", S::WHAT), e))?;
+        Ok(Bound { socket, addr })
     }
+}
 
-    /// The bound address.
+/// The constructors and accessors `Port` and `UdpPort` share, written once.
+macro_rules! bound_socket {
+    ($ty:ident, $socket:ty) => {
+        impl $ty {
+            /// Binds `127.0.0.1:0`.
+            ///
+            /// # Errors
+            ///
+            /// Fails when the kernel refuses the bind (no loopback, descriptors exhausted).
+            pub fn bind() -> Result<Self, Error> {
+                Self::bind_to(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+            }
+
+            /// Binds `[::1]:0`.
+            ///
+            /// # Errors
+            ///
+            /// Fails when the host has no IPv6 loopback; the message says to use the IPv4 key.
+            pub fn bind_v6() -> Result<Self, Error> {
+                Self::bind_to(SocketAddr::from((Ipv6Addr::LOCALHOST, 0)))
+            }
+
+            /// Binds `addr` (usually with port 0).
+            ///
+            /// # Errors
+            ///
+            /// Fails when the kernel refuses the bind.
+            pub fn bind_to(addr: SocketAddr) -> Result<Self, Error> {
+                Bound::bind_to(addr).map(|bound| $ty { bound })
+            }
+
+            /// The bound address.
+            #[must_use]
+            pub fn addr(&self) -> SocketAddr {
+                self.bound.addr
+            }
+
+            /// The bound port number.
+            #[must_use]
+            pub fn port(&self) -> u16 {
+                self.bound.addr.port()
+            }
+
+            /// The socket and its address, in one call.
+            #[must_use]
+            pub fn into_parts(self) -> ($socket, SocketAddr) {
+                (self.bound.socket, self.bound.addr)
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&self.bound.addr, f)
+            }
+        }
+    };
+}
+
+bound_socket!(Port, TcpListener);
+bound_socket!(UdpPort, UdpSocket);
+
+impl Port {
+    /// The listener, still open.
     #[must_use]
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
+    pub fn listener(&self) -> &TcpListener {
+        &self.bound.socket
     }
 
-    /// The bound port number.
+    /// Takes the listener out.
     #[must_use]
-    pub fn port(&self) -> u16 {
-        self.addr.port()
+    pub fn into_listener(self) -> TcpListener {
+        self.bound.socket
     }
 
+    /// Takes the listener out in non-blocking mode, as async runtimes' `from_std` expect.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the mode cannot be set.
+    pub fn into_nonblocking_listener(self) -> Result<TcpListener, Error> {
+        let listener = self.bound.socket;
+        listener.set_nonblocking(true).map_err(|e| {
+            Error::io(
+                format!(
+                    "cannot make the listener on `{}` non-blocking",
+                    self.bound.addr
+                ),
+                e,
+            )
+        })?;
+        Ok(listener)
+    }
+}
+
+impl UdpPort {
     /// The socket, still open.
     #[must_use]
     pub fn socket(&self) -> &UdpSocket {
-        &self.socket
+        &self.bound.socket
     }
 
     /// Takes the socket out.
     #[must_use]
     pub fn into_socket(self) -> UdpSocket {
-        self.socket
+        self.bound.socket
+    }
+}
+
+/// Explains the usual reason a loopback bind fails, most often a host without IPv6.
+fn bind_error(what: &str, addr: SocketAddr, e: io::Error) -> Error {
+    let no_ipv6 = addr.is_ipv6()
+        && matches!(
+            e.kind(),
+            io::ErrorKind::AddrNotAvailable | io::ErrorKind::Unsupported
+        )
+        || e.raw_os_error() == Some(rustix::io::Errno::AFNOSUPPORT.raw_os_error());
+    if no_ipv6 {
+        Error::io(
+            format!(
+                "cannot bind a {what} on `{addr}`: this host has no IPv6 loopback; use `port`/`udp` (127.0.0.1) instead of `port6`/`udp6`"
+            ),
+            e,
+        )
+    } else {
+        Error::io(format!("cannot bind a {what} on `{addr}`"), e)
     }
 }

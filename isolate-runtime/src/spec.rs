@@ -1,70 +1,201 @@
-//! The static descriptor that `#[isolated]` generates for each test.
+//! The static descriptor of what one test asked for.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
-/// What one test asked for: built by `#[isolated]` as a `static`, or by hand for use
-/// without the macro.
+use crate::resource::{self, Resource};
+
+/// What one test asked for: built by `#[isolated]` as a `static`, or by hand for use without
+/// the macro, with `const` builders so it can live in a `static` too.
 ///
-/// Every list keeps the order the attribute wrote; the binding at index `i` of a list is
-/// taken from the guard with the accessor of the same kind and the same index
-/// (`TestGuard::port(i)`, `TestGuard::tmpdir(i)`, ...).
+/// Its fields are private, so new kinds of resources can be added without breaking a spec
+/// written by hand.
+///
+/// # Examples
+///
+/// ```
+/// use isolate_runtime::{Resource, Spec};
+///
+/// static SPEC: Spec = Spec::new("my_crate::tests::migrates")
+///     .bind(Resource::Port, &["api"])
+///     .bind(Resource::TmpDir, &["data"])
+///     .serial(&["db"])
+///     .max_sockets(64);
+///
+/// assert_eq!(SPEC.test(), "my_crate::tests::migrates");
+/// assert_eq!(SPEC.names(Resource::Port), ["api"]);
+/// assert_eq!(SPEC.serial_groups(), ["db"]);
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Spec {
-    /// The test's full path, `module_path!()` + `::` + the fn name. Names temp dirs and
-    /// appears in lock-holder records and timeout messages.
-    pub test: &'static str,
-    /// Names of TCP listeners bound to `127.0.0.1:0` (`port`, `port(a, b)`).
-    pub ports: &'static [&'static str],
-    /// Names of TCP listeners bound to `[::1]:0` (`port6`, `port6(a, b)`).
-    pub ports6: &'static [&'static str],
-    /// Names of UDP sockets bound to `127.0.0.1:0` (`udp`, `udp(a, b)`).
-    pub udp: &'static [&'static str],
-    /// Names of UDP sockets bound to `[::1]:0` (`udp6`, `udp6(a, b)`).
-    pub udp6: &'static [&'static str],
-    /// Names of port numbers reserved across processes for code that binds them itself
-    /// (`reserved_port`, `reserved_port(a, b)`).
-    pub reserved_ports: &'static [&'static str],
-    /// Names of temp dirs (`tmpdir`, `tmpdir(a, b)`).
-    pub tmpdirs: &'static [&'static str],
-    /// Groups joined exclusively (`serial = "g"` or a list).
-    pub serial: &'static [&'static str],
-    /// Groups joined as a shared member (`shared = "g"` or a list).
-    pub shared: &'static [&'static str],
-    /// Permits of the machine-wide socket budget held for the test's lifetime; 0 takes none.
-    pub max_sockets: u32,
-    /// The longest wait for groups and permits (`timeout = "90s"`); `None` uses the default.
-    pub timeout: Option<Duration>,
-    /// The test is expected to panic (`#[should_panic]`), so a panic counts as a pass when
-    /// deciding whether to keep its temp dirs.
-    pub expects_panic: bool,
+    module: Option<&'static str>,
+    test: &'static str,
+    names: [&'static [&'static str]; resource::COUNT],
+    serial: &'static [&'static str],
+    shared: &'static [&'static str],
+    max_sockets: u32,
+    timeout: Option<Duration>,
+    expects_panic: bool,
 }
 
 impl Spec {
-    /// A spec that asks for nothing, to start from with struct-update syntax.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use isolate_runtime::Spec;
-    ///
-    /// static SPEC: Spec = Spec { serial: &["db"], ..Spec::new("my_crate::tests::migrates") };
-    /// assert_eq!(SPEC.serial, ["db"]);
-    /// ```
+    /// A spec that asks for nothing, for the test named `test` (the name holder records,
+    /// timeouts and kept temp dirs show).
     #[must_use]
     pub const fn new(test: &'static str) -> Self {
         Spec {
+            module: None,
             test,
-            ports: &[],
-            ports6: &[],
-            udp: &[],
-            udp6: &[],
-            reserved_ports: &[],
-            tmpdirs: &[],
+            names: [&[]; resource::COUNT],
             serial: &[],
             shared: &[],
             max_sockets: 0,
             timeout: None,
             expects_panic: false,
         }
+    }
+
+    /// A spec that asks for nothing, for the fn `name` in the module `module_path` (pass
+    /// `module_path!()`). The test is reported by the name the runner shows: the module path
+    /// without its first segment (the crate), then the fn.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static SPEC: isolate_runtime::Spec =
+    ///     isolate_runtime::Spec::for_test("btree::btree::tests", "search_works");
+    /// assert_eq!(SPEC.test(), "btree::tests::search_works");
+    /// ```
+    #[must_use]
+    pub const fn for_test(module_path: &'static str, name: &'static str) -> Self {
+        let mut spec = Spec::new(name);
+        spec.module = Some(module_path);
+        spec
+    }
+
+    /// Binds one `resource` for each of `names`, in order; replaces earlier names of the same
+    /// kind.
+    #[must_use]
+    pub const fn bind(mut self, resource: Resource, names: &'static [&'static str]) -> Self {
+        self.names[resource as usize] = names;
+        self
+    }
+
+    /// Joins each of `groups` exclusively: no other member of a group runs meanwhile, in any
+    /// thread or process of the machine. A group named in both lists is joined exclusively.
+    #[must_use]
+    pub const fn serial(mut self, groups: &'static [&'static str]) -> Self {
+        self.serial = groups;
+        self
+    }
+
+    /// Joins each of `groups` as a shared member: beside other shared members, never beside an
+    /// exclusive one.
+    #[must_use]
+    pub const fn shared(mut self, groups: &'static [&'static str]) -> Self {
+        self.shared = groups;
+        self
+    }
+
+    /// Holds `permits` of the machine-wide socket budget for the test's lifetime (0 takes none).
+    #[must_use]
+    pub const fn max_sockets(mut self, permits: u32) -> Self {
+        self.max_sockets = permits;
+        self
+    }
+
+    /// Waits at most `timeout` for groups, permits and reserved numbers instead of the default.
+    #[must_use]
+    pub const fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The test passes by panicking (`#[should_panic]`), so a panic does not keep its temp dirs.
+    #[must_use]
+    pub const fn expects_panic(mut self) -> Self {
+        self.expects_panic = true;
+        self
+    }
+
+    /// The test's name as the runner shows it.
+    #[must_use]
+    pub fn test(&self) -> Cow<'static, str> {
+        match self.module.map(|path| path.split_once("::")) {
+            Some(Some((_crate, rest))) => Cow::Owned(format!("{rest}::{}", self.test)),
+            // A test at the crate's root: the runner shows the bare fn name.
+            Some(None) | None => Cow::Borrowed(self.test),
+        }
+    }
+
+    /// The names bound to `resource`, in order.
+    #[must_use]
+    pub const fn names(&self, resource: Resource) -> &'static [&'static str] {
+        self.names[resource as usize]
+    }
+
+    /// The groups joined exclusively.
+    #[must_use]
+    pub const fn serial_groups(&self) -> &'static [&'static str] {
+        self.serial
+    }
+
+    /// The groups joined as a shared member.
+    #[must_use]
+    pub const fn shared_groups(&self) -> &'static [&'static str] {
+        self.shared
+    }
+
+    /// The socket-budget permits held for the test (0: none).
+    #[must_use]
+    pub const fn socket_permits(&self) -> u32 {
+        self.max_sockets
+    }
+
+    /// The spec's own wait bound, if it sets one.
+    #[must_use]
+    pub const fn wait_timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    /// Whether the test passes by panicking.
+    #[must_use]
+    pub const fn panics_expected(&self) -> bool {
+        self.expects_panic
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_the_name_the_runner_shows() {
+        assert_eq!(
+            Spec::for_test("btree::btree::tests", "search_works").test(),
+            "btree::tests::search_works"
+        );
+        // An integration test at its binary's root: libtest shows the bare name.
+        assert_eq!(
+            Spec::for_test("groups", "crash_member").test(),
+            "crash_member"
+        );
+        assert_eq!(Spec::new("by::hand").test(), "by::hand");
+    }
+
+    #[test]
+    fn builders_fill_only_their_own_slot() {
+        const SPEC: Spec = Spec::new("t")
+            .bind(Resource::Port, &["a", "b"])
+            .bind(Resource::TmpDir, &["d"])
+            .shared(&["g"])
+            .expects_panic();
+        assert_eq!(SPEC.names(Resource::Port), ["a", "b"]);
+        assert_eq!(SPEC.names(Resource::TmpDir), ["d"]);
+        assert!(SPEC.names(Resource::Udp).is_empty());
+        assert_eq!(SPEC.shared_groups(), ["g"]);
+        assert!(SPEC.serial_groups().is_empty());
+        assert!(SPEC.panics_expected());
+        assert_eq!(SPEC.wait_timeout(), None);
     }
 }

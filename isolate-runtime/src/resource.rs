@@ -1,0 +1,157 @@
+//! The one table of resources a test binds by name.
+//!
+//! A row is a [`Resource`] variant, the attribute key that asks for it, the type the test
+//! receives and the function that acquires it. The enum, the keys, the acquisition dispatch and
+//! the storage in the guard all come from this table; a new resource is a row here, a
+//! [`Binding`] impl for its type (below, unless its type is new) and its own module.
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use crate::{Error, Port, ReservedPort, TmpDir, UdpPort};
+
+/// What an acquisition function gets to know about the binding it acquires.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Acquire<'a> {
+    /// The test's name as the runner shows it.
+    pub(crate) test: &'a str,
+    /// The binding's name (`api` in `port(api)`).
+    pub(crate) name: &'a str,
+    /// When a resource that must wait for a free one gives up.
+    #[allow(dead_code)] // read once reserved ports wait for a free number (issue 15, item 7)
+    pub(crate) deadline: Instant,
+    /// The whole wait, for the timeout's message.
+    #[allow(dead_code)] // read once reserved ports wait for a free number (issue 15, item 7)
+    pub(crate) timeout: Duration,
+}
+
+macro_rules! resources {
+    ($(
+        $(#[$doc:meta])*
+        $variant:ident = $key:literal => $ty:ident, $acquire:expr;
+    )*) => {
+        /// A kind of resource a test binds by name: one per `#[isolated]` key that binds a local.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use isolate_runtime::Resource;
+        ///
+        /// assert_eq!(Resource::TmpDir.key(), "tmpdir");
+        /// assert!(Resource::ALL.contains(&Resource::Port));
+        /// ```
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum Resource {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl Resource {
+            /// Every kind, in the order a guard acquires them.
+            pub const ALL: &'static [Resource] = &[$(Resource::$variant),*];
+
+            /// The attribute key that asks for this kind (`port`, `tmpdir`, ...).
+            #[must_use]
+            pub const fn key(self) -> &'static str {
+                match self {
+                    $(Resource::$variant => $key,)*
+                }
+            }
+        }
+
+        /// One acquired resource, as the guard stores it until the test takes it.
+        ///
+        /// Nominally `pub` for [`Binding`]'s signature, but unreachable from outside the crate.
+        #[derive(Debug)]
+        #[allow(unreachable_pub)]
+        pub enum Held {
+            $($variant($ty),)*
+        }
+
+        impl Held {
+            pub(crate) fn acquire(resource: Resource, cx: &Acquire<'_>) -> Result<Held, Error> {
+                match resource {
+                    $(Resource::$variant => ($acquire)(cx).map(Held::$variant),)*
+                }
+            }
+        }
+    };
+}
+
+resources! {
+    /// A TCP listener on `127.0.0.1:0`, bound as [`Port`].
+    Port = "port" => Port, |_: &Acquire<'_>| Port::bind();
+    /// A TCP listener on `[::1]:0`, bound as [`Port`].
+    Port6 = "port6" => Port, |_: &Acquire<'_>| Port::bind_v6();
+    /// A UDP socket on `127.0.0.1:0`, bound as [`UdpPort`].
+    Udp = "udp" => UdpPort, |_: &Acquire<'_>| UdpPort::bind();
+    /// A UDP socket on `[::1]:0`, bound as [`UdpPort`].
+    Udp6 = "udp6" => UdpPort, |_: &Acquire<'_>| UdpPort::bind_v6();
+    /// A port number reserved across processes, bound as [`ReservedPort`].
+    ReservedPort = "reserved_port" => ReservedPort,
+        |_: &Acquire<'_>| ReservedPort::reserve();
+    /// A fresh directory, bound as [`TmpDir`].
+    TmpDir = "tmpdir" => TmpDir, |cx: &Acquire<'_>| TmpDir::for_test(cx.test, cx.name);
+}
+
+/// How many kinds the table has: the size of a spec's per-kind name lists.
+pub(crate) const COUNT: usize = Resource::ALL.len();
+
+impl fmt::Display for Resource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
+/// A type a test receives for a binding: how it comes out of the guard's storage.
+///
+/// Sealed: implemented for the types of the resource table.
+pub trait Binding: Sized + sealed::Sealed {
+    /// Hands the value over: moved out of `slot`, or, for a resource whose release depends on
+    /// the test's outcome (a temp dir), a handle sharing it. `None` when the slot holds another
+    /// type or was taken already.
+    #[doc(hidden)]
+    fn take(slot: &mut Option<Held>) -> Option<Self>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for crate::Port {}
+    impl Sealed for crate::UdpPort {}
+    impl Sealed for crate::ReservedPort {}
+    impl Sealed for crate::TmpDir {}
+}
+
+/// Types moved out of their slot, each with the rows of the table that bind it.
+macro_rules! moved_out {
+    ($($ty:ident: $($variant:ident)|+;)*) => {$(
+        impl Binding for $ty {
+            fn take(slot: &mut Option<Held>) -> Option<Self> {
+                match slot.take()? {
+                    $(Held::$variant(value))|+ => Some(value),
+                    other => {
+                        *slot = Some(other);
+                        None
+                    }
+                }
+            }
+        }
+    )*};
+}
+
+moved_out! {
+    Port: Port | Port6;
+    UdpPort: Udp | Udp6;
+    ReservedPort: ReservedPort;
+}
+
+impl Binding for TmpDir {
+    /// The guard keeps its own handle, to record the test's outcome before the directory is
+    /// removed or kept.
+    fn take(slot: &mut Option<Held>) -> Option<Self> {
+        match slot {
+            Some(Held::TmpDir(dir)) => Some(dir.clone()),
+            _ => None,
+        }
+    }
+}
