@@ -34,3 +34,24 @@ mod module {
         let _ = port.addr();
     }
 }
+
+/// Issue 15 item 12: a single-expression body gets no `unused_braces`.
+#[test]
+#[isolated(port)]
+fn single_expression_body() {
+    assert!(port.port() > 0)
+}
+
+#[test]
+#[isolated(tmpdir)]
+fn single_expression_result() -> Result<(), std::io::Error> {
+    std::fs::write(tmpdir.join("x"), "y")
+}
+
+#[isolated(port)]
+mod single_expression_module {
+    #[test]
+    fn inherits() {
+        assert!(port.port() > 0)
+    }
+}

@@ -157,7 +157,7 @@ fn expected_keys() -> String {
         .join(", ")
 }
 
-pub(crate) fn path_text(path: &syn::Path) -> String {
+fn path_text(path: &syn::Path) -> String {
     path.segments
         .iter()
         .map(|segment| segment.ident.to_string())
@@ -373,13 +373,12 @@ fn parse_max_sockets(cx: &Errors, meta: &Meta) -> Option<(u32, Span)> {
 }
 
 fn parse_timeout(cx: &Errors, meta: &Meta) -> Option<(u64, Span)> {
-    let expected = errors::expected_timeout();
-    let value = name_value(cx, meta, &expected)?;
+    let value = name_value(cx, meta, errors::EXPECTED_TIMEOUT)?;
     let Expr::Lit(syn::ExprLit {
         lit: Lit::Str(lit), ..
     }) = value
     else {
-        cx.spanned(value, expected);
+        cx.spanned(value, errors::EXPECTED_TIMEOUT);
         return None;
     };
     let ms = isolate_rules::parse_duration(&lit.value())
@@ -486,7 +485,7 @@ mod tests {
             [
                 errors::expected_group_names("serial"),
                 errors::expected_integer("max_sockets"),
-                errors::expected_timeout(),
+                errors::EXPECTED_TIMEOUT.to_owned(),
                 errors::binding_takes_no_value("port"),
             ]
         );

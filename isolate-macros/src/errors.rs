@@ -168,9 +168,8 @@ pub(crate) fn max_sockets_too_large(max: u64) -> String {
     format!("`max_sockets` must be at most {max}")
 }
 
-pub(crate) fn expected_timeout() -> String {
-    format!("expected a duration string: `timeout = \"30s\"`, {DURATION_FORMS}")
-}
+pub(crate) const EXPECTED_TIMEOUT: &str =
+    "expected a duration string: `timeout = \"30s\"` (units `ms`, `s`, `m`, `h`)";
 
 pub(crate) fn invalid_timeout(text: &str) -> String {
     format!("invalid timeout `{text}`: expected {DURATION_FORMS}")

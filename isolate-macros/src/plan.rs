@@ -7,7 +7,7 @@
 use proc_macro2::{Ident, TokenStream};
 use syn::Attribute;
 
-use crate::args::{self, Args};
+use crate::args::Args;
 use crate::errors::{self, Errors};
 use crate::item::{self, Item, ModItem, Module, TestFn};
 use crate::test_attr::{self, Mark};
@@ -87,12 +87,10 @@ fn module_plan(cx: &Errors, outer: &Args, mut module: Module, bridge: bool) -> M
                         Planned::Test(test(cx, validate::merge(cx, outer, &own), func, bridge))
                     }
                     (None, Mark::Test) => Planned::Test(test(cx, outer.clone(), func, bridge)),
-                    (None, Mark::LooksLikeTest(attr)) => {
+                    (None, Mark::LooksLikeTest(path)) => {
                         if outer.constrains() {
-                            cx.spanned(
-                                attr.path(),
-                                errors::unknown_test_attribute(&args::path_text(attr.path())),
-                            );
+                            let text = path.to_string().replace(' ', "");
+                            cx.spanned(path, errors::unknown_test_attribute(&text));
                         }
                         Planned::Item(ModItem::Fn(func))
                     }

@@ -17,6 +17,8 @@
 //! we would silently skip; when the module asks for groups, a budget or a timeout, that is an
 //! error rather than a test running without its exclusion.
 
+use proc_macro2::TokenStream;
+use quote::ToTokens;
 use syn::punctuated::Punctuated;
 use syn::{Attribute, Meta, Token};
 
@@ -32,69 +34,63 @@ const TEST_NAMES: [&str; 6] = [
 ];
 
 /// What a function's attributes say about it.
-pub(crate) enum Mark<'a> {
+pub(crate) enum Mark {
     /// It has a known test attribute.
     Test,
-    /// It has no known test attribute, but this one looks like one.
-    LooksLikeTest(&'a Attribute),
+    /// It has no known test attribute, but the one at this path looks like one.
+    LooksLikeTest(TokenStream),
     /// It is not a test.
     Plain,
 }
 
 /// Classifies a function by its attributes.
-pub(crate) fn mark(attrs: &[Attribute]) -> Mark<'_> {
+pub(crate) fn mark(attrs: &[Attribute]) -> Mark {
     let mut looks_like = None;
     for attr in attrs {
         match meta_mark(&attr.meta) {
-            MetaMark::Test => return Mark::Test,
-            MetaMark::LooksLikeTest => looks_like = looks_like.or(Some(attr)),
-            MetaMark::Plain => {}
+            Mark::Test => return Mark::Test,
+            Mark::LooksLikeTest(path) => looks_like = looks_like.or(Some(path)),
+            Mark::Plain => {}
         }
     }
     looks_like.map_or(Mark::Plain, Mark::LooksLikeTest)
 }
 
-enum MetaMark {
-    Test,
-    LooksLikeTest,
-    Plain,
-}
-
-fn meta_mark(meta: &Meta) -> MetaMark {
+fn meta_mark(meta: &Meta) -> Mark {
     let path = meta.path();
     if path.is_ident("cfg_attr") {
         return cfg_attr_mark(meta);
     }
     let Some(last) = path.segments.last() else {
-        return MetaMark::Plain;
+        return Mark::Plain;
     };
     let name = last.ident.to_string();
     let test_case_alias =
         name == "case" && path.segments.len() == 2 && path.segments[0].ident == "test_case";
     if TEST_NAMES.contains(&name.as_str()) || test_case_alias {
-        MetaMark::Test
+        Mark::Test
     } else if name.contains("test") {
-        MetaMark::LooksLikeTest
+        Mark::LooksLikeTest(path.to_token_stream())
     } else {
-        MetaMark::Plain
+        Mark::Plain
     }
 }
 
 /// `#[cfg_attr(predicate, a, b)]`: the strongest mark among `a`, `b`.
-fn cfg_attr_mark(meta: &Meta) -> MetaMark {
+fn cfg_attr_mark(meta: &Meta) -> Mark {
     let Meta::List(list) = meta else {
-        return MetaMark::Plain;
+        return Mark::Plain;
     };
     let Ok(items) = list.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated) else {
-        return MetaMark::Plain;
+        return Mark::Plain;
     };
-    let mut result = MetaMark::Plain;
+    let mut result = Mark::Plain;
     // The first item is the predicate.
     for item in items.iter().skip(1) {
         match meta_mark(item) {
-            MetaMark::Test => return MetaMark::Test,
-            MetaMark::LooksLikeTest => result = MetaMark::LooksLikeTest,
-            MetaMark::Plain => {}
+            Mark::Test => return Mark::Test,
+            Mark::LooksLikeTest(path) => result = Mark::LooksLikeTest(path),
+            Mark::Plain => {}
         }
     }
     result
