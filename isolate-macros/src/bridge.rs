@@ -12,43 +12,28 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
 use crate::args::{Args, Group};
-use crate::errors::{self, Errors, DEFAULT_GROUP};
+use crate::errors::DEFAULT_GROUP;
 
 /// Names `serial_test` reads as options, not keys, in some version.
 const OPTIONS: [&str; 4] = ["path", "crate", "inner_attrs", "timeout_ms"];
 
-/// Each group name must be a key `serial_test` can take.
-pub(crate) fn check(cx: &Errors, args: &Args) {
-    for group in args.serial.iter().chain(&args.shared) {
-        if group.name != DEFAULT_GROUP && !is_key(&group.name) {
-            cx.at(
-                group.span,
-                errors::bridge_key(&group.name, &suggestion(&group.name)),
-            );
-        }
-    }
-}
-
-fn is_key(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && name != "_"
-        && !OPTIONS
-            .iter()
-            .any(|option| option.eq_ignore_ascii_case(name))
-        && syn::parse_str::<Ident>(name).is_ok()
-}
-
-fn suggestion(name: &str) -> String {
+/// The `serial_test` key for a group: the name itself when it is an identifier `serial_test`
+/// takes as a key, else the name with `_` for each other character (and a leading `_` for a
+/// leading digit, a trailing `_` for a keyword or an option name). Two groups may share a key
+/// that way; that only adds exclusion between them, never removes any.
+fn key(name: &str) -> String {
     let mut key: String = name
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
         .collect();
-    if !key.starts_with(|c: char| c.is_ascii_alphabetic()) || !is_key(&key) {
-        key.insert_str(0, "group_");
+    if key.starts_with(|c: char| c.is_ascii_digit()) {
+        key.insert(0, '_');
+    }
+    let reserved = OPTIONS
+        .iter()
+        .any(|option| option.eq_ignore_ascii_case(&key));
+    if key == "_" || reserved || syn::parse_str::<Ident>(&key).is_err() {
+        key.push('_');
     }
     key
 }
@@ -69,7 +54,7 @@ pub(crate) fn attributes(args: &Args) -> TokenStream {
             if group.name == DEFAULT_GROUP {
                 quote!(#[::serial_test::#mode])
             } else {
-                let key = Ident::new(&group.name, group.span);
+                let key = Ident::new(&key(&group.name), group.span);
                 quote!(#[::serial_test::#mode(#key)])
             }
         })
@@ -82,23 +67,15 @@ mod tests {
 
     #[test]
     fn keys() {
-        for good in ["db", "ws_2", "_x", "Default"] {
-            assert!(is_key(good), "{good}");
+        for same in ["db", "ws_2", "_x", "Default"] {
+            assert_eq!(key(same), same);
         }
-        for bad in [
-            "a-b",
-            "1st",
-            "db/users",
-            "path",
-            "Crate",
-            "timeout_ms",
-            "_",
-            "fn",
-        ] {
-            assert!(!is_key(bad), "{bad}");
-        }
-        assert_eq!(suggestion("a-b"), "a_b");
-        assert_eq!(suggestion("1st"), "group_1st");
-        assert_eq!(suggestion("path"), "group_path");
+        assert_eq!(key("a-b"), "a_b");
+        assert_eq!(key("db/users:v2"), "db_users_v2");
+        assert_eq!(key("1st"), "_1st");
+        assert_eq!(key("path"), "path_");
+        assert_eq!(key("Crate"), "Crate_");
+        assert_eq!(key("fn"), "fn_");
+        assert_eq!(key("_"), "__");
     }
 }

@@ -200,11 +200,3 @@ pub(crate) fn unknown_test_attribute(path: &str) -> String {
          one of the module's tests, or rename the attribute if it does not mark a test"
     )
 }
-
-pub(crate) fn bridge_key(name: &str, suggestion: &str) -> String {
-    format!(
-        "group `{name}` cannot be passed to serial_test (feature `serial_test`): serial_test's \
-         keys are Rust identifiers other than `path`, `crate`, `inner_attrs` and `timeout_ms`; \
-         rename the group, e.g. `\"{suggestion}\"`"
-    )
-}

@@ -50,7 +50,7 @@ pub(crate) enum Planned {
 /// Parses and checks the attribute's arguments and the item, reporting into `cx`.
 pub(crate) fn build(cx: &Errors, args: TokenStream, item: TokenStream, bridge: bool) -> Plan {
     let args = Args::parse(cx, args);
-    validate::check_args(cx, &args, bridge);
+    validate::check_args(cx, &args);
     match item::parse(cx, item.clone()) {
         Some(Item::Fn(func)) => Plan::Fn(test(cx, args, func, bridge)),
         Some(Item::Mod(module)) => Plan::Mod(module_plan(cx, &args, module, bridge)),
@@ -81,7 +81,7 @@ fn module_plan(cx: &Errors, outer: &Args, mut module: Module, bridge: bool) -> M
     for item in items {
         planned.push(match item {
             ModItem::Fn(mut func) => {
-                let own = take_own_args(cx, &mut func.attrs, &mut consumed, bridge);
+                let own = take_own_args(cx, &mut func.attrs, &mut consumed);
                 match (own, test_attr::mark(&func.attrs)) {
                     (Some(own), _) => {
                         Planned::Test(test(cx, validate::merge(cx, outer, &own), func, bridge))
@@ -98,7 +98,7 @@ fn module_plan(cx: &Errors, outer: &Args, mut module: Module, bridge: bool) -> M
                 }
             }
             ModItem::Mod(mut nested) if nested.content.is_ok() => {
-                let own = take_own_args(cx, &mut nested.attrs, &mut consumed, bridge);
+                let own = take_own_args(cx, &mut nested.attrs, &mut consumed);
                 let args =
                     own.map_or_else(|| outer.clone(), |own| validate::merge(cx, outer, &own));
                 Planned::Mod(module_plan(cx, &args, nested, bridge))
@@ -122,7 +122,6 @@ fn take_own_args(
     cx: &Errors,
     attrs: &mut Vec<Attribute>,
     consumed: &mut Vec<Ident>,
-    bridge: bool,
 ) -> Option<Args> {
     let mut own: Option<Args> = None;
     let mut kept = Vec::with_capacity(attrs.len());
@@ -139,7 +138,7 @@ fn take_own_args(
             consumed.push(first.ident.clone());
         }
         let args = Args::parse(cx, tokens);
-        validate::check_args(cx, &args, bridge);
+        validate::check_args(cx, &args);
         own = Some(match own {
             Some(earlier) => validate::merge(cx, &earlier, &args),
             None => args,

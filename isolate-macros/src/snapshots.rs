@@ -217,7 +217,7 @@ fn fallback_on_error() {
 fn serial_test_bridge() {
     snapshot_with(
         "bridge",
-        quote!(serial = ["ws", "db"], shared = ["default", "cache"]),
+        quote!(serial = ["ws", "db-1"], shared = ["default", "cache"]),
         quote!(
             #[test]
             fn bridged() {}

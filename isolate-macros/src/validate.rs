@@ -2,18 +2,13 @@
 //! function. Each check pushes into `Errors` and never stops the others.
 
 use crate::args::{Args, Group};
-use crate::bridge;
 use crate::errors::{self, Errors};
 use crate::item::TestFn;
 
-/// Checks one attribute's arguments among themselves, and against `serial_test`'s key syntax
-/// when the bridge is on.
-pub(crate) fn check_args(cx: &Errors, args: &Args, bridge: bool) {
+/// Checks one attribute's arguments among themselves.
+pub(crate) fn check_args(cx: &Errors, args: &Args) {
     check_duplicate_bindings(cx, args);
     check_serial_and_shared(cx, args);
-    if bridge {
-        bridge::check(cx, args);
-    }
 }
 
 /// Checks the (possibly merged) arguments against the function they expand on.

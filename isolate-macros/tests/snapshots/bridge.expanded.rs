@@ -1,6 +1,6 @@
 #[test]
 #[::serial_test::parallel(cache)]
-#[::serial_test::serial(db)]
+#[::serial_test::serial(db_1)]
 #[::serial_test::parallel]
 #[::serial_test::serial(ws)]
 fn bridged() {
@@ -9,7 +9,7 @@ fn bridged() {
                 ::core::module_path!(),
                 "bridged",
             )
-            .serial(&["ws", "db"])
+            .serial(&["ws", "db-1"])
             .shared(&["default", "cache"]);
         ::isolate::__private::enter(&SPEC)
     };
