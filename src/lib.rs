@@ -29,6 +29,23 @@
 /// Bindings are named by your own tokens: `port(api)` binds `api`, and go-to-definition on
 /// `api` lands on the attribute.
 ///
+/// On a module, the tests are the functions marked by a test attribute: `#[test]`, any
+/// `#[..::test]` (`tokio`, `async_std`, `actix_rt`, `actix_web`, `sqlx`, `test_log`, ...),
+/// `#[rstest]`, `#[test_case]`, `#[test_matrix]`, `#[wasm_bindgen_test]`, `#[quickcheck]`, and
+/// any of these inside `#[cfg_attr(..)]`. A function with another attribute whose name contains
+/// `test` is a compile error when the module asks for groups, a budget or a timeout: put
+/// `#[isolated]` on it to make it one of the module's tests.
+///
+/// ## Migrating from `serial_test`
+///
+/// `#[serial(k)]` is `serial = "k"`, `#[parallel(k)]` is `shared = "k"`, and `serial_test`'s
+/// unnamed key (bare `#[serial]`, `#[parallel]`) is the group `"default"`: `serial = "default"`.
+/// With the crate feature `serial_test`, each group is also written as `serial_test`'s own
+/// attribute on the test (`#[serial(k)]`, `#[parallel(k)]`, bare for `"default"`), resolved
+/// against the `serial_test` your suite depends on (0.9 and later), so migrated and unmigrated
+/// tests in one binary exclude each other (a group name that is not an identifier is written
+/// with `_` for each other character: `"db-1"` is `#[serial(db_1)]`).
+///
 /// `port` or `reserved_port`? A [`Port`] is the listener itself, held from before the test
 /// starts: race-free against everyone. A [`ReservedPort`] is only a number: no other isolated
 /// test and no kernel port-0 choice will get it, but an unrelated program could still bind it.

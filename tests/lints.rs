@@ -34,3 +34,22 @@ mod module {
         let _ = port.addr();
     }
 }
+
+/// Issue 15 item 12: a single-expression body gets no `unused_braces` (rustc checks braces
+/// written on one line, hence `rustfmt::skip`).
+#[test]
+#[isolated(port)]
+#[rustfmt::skip]
+fn single_expression_body() { assert!(port.port() > 0) }
+
+#[test]
+#[isolated(tmpdir)]
+#[rustfmt::skip]
+fn single_expression_result() -> Result<(), std::io::Error> { std::fs::write(tmpdir.join("x"), "y") }
+
+#[isolated(port)]
+mod single_expression_module {
+    #[test]
+    #[rustfmt::skip]
+    fn inherits() { drop(port) }
+}

@@ -78,3 +78,44 @@ mod serial_module {
         alone();
     }
 }
+
+/// Issue 15 item 10: a test's own `#[isolated]` inside an `#[isolated]` module compiles when
+/// `isolated` is imported only at the file's root (the module has no `use` of its own).
+#[isolated(shared = "module-own-attribute")]
+mod own_attribute_without_an_import {
+    #[test]
+    #[isolated(port)]
+    fn gets_both() {
+        assert_ne!(port.port(), 0);
+    }
+}
+
+/// Issue 15 item 9: every test-attribute family in a module gets the module's arguments (the
+/// body uses the binding, so a skipped test would not compile).
+#[isolated(tmpdir, shared = "module-families")]
+mod test_families {
+    #[test_case::test_matrix([1, 2], [3])]
+    fn matrix(a: u8, b: u8) {
+        assert!(a < b && tmpdir.path().is_dir());
+    }
+
+    #[test_case::test_case(1 ; "one")]
+    fn one_case(n: u8) {
+        assert!(n == 1 && tmpdir.path().is_dir());
+    }
+
+    #[cfg_attr(test, test)]
+    fn cfg_attr_wrapped() {
+        assert!(tmpdir.path().is_dir());
+    }
+
+    #[rstest::rstest]
+    fn rstest_plain() {
+        assert!(tmpdir.path().is_dir());
+    }
+
+    #[tokio::test]
+    async fn tokio_runtime() {
+        assert!(tmpdir.path().is_dir());
+    }
+}

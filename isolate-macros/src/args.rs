@@ -3,45 +3,12 @@
 //! Only per-argument checks live here (value types, ranges, duplicates); rules that relate
 //! arguments to each other or to the function are in `validate.rs`.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Span, TokenStream, TokenTree};
 use syn::punctuated::Punctuated;
 use syn::{Expr, Ident, Lit, Meta, Token};
 
 use crate::errors::{self, Errors};
-
-/// Keys of the resources bound as locals, each with the runtime accessor that hands it over.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum Kind {
-    Port,
-    Port6,
-    Udp,
-    Udp6,
-    ReservedPort,
-    TmpDir,
-}
-
-impl Kind {
-    pub(crate) const ALL: [Kind; 6] = [
-        Kind::Port,
-        Kind::Port6,
-        Kind::Udp,
-        Kind::Udp6,
-        Kind::ReservedPort,
-        Kind::TmpDir,
-    ];
-
-    /// The attribute key, which is also the `Spec` field's accessor name on the guard.
-    pub(crate) fn key(self) -> &'static str {
-        match self {
-            Kind::Port => "port",
-            Kind::Port6 => "port6",
-            Kind::Udp => "udp",
-            Kind::Udp6 => "udp6",
-            Kind::ReservedPort => "reserved_port",
-            Kind::TmpDir => "tmpdir",
-        }
-    }
-}
+use crate::resource::{self, Kind, KINDS};
 
 pub(crate) const SERIAL: &str = "serial";
 pub(crate) const SHARED: &str = "shared";
@@ -53,9 +20,9 @@ pub(crate) const TIMEOUT: &str = "timeout";
 pub(crate) const MAX_SOCKETS_LIMIT: u64 = 1 << 20;
 
 fn all_keys() -> impl Iterator<Item = &'static str> {
-    Kind::ALL
+    KINDS
         .iter()
-        .map(|kind| kind.key())
+        .map(|kind| kind.key)
         .chain([SERIAL, SHARED, MAX_SOCKETS, TIMEOUT])
 }
 
@@ -113,7 +80,7 @@ impl Args {
                 continue;
             }
             seen.push(name.clone());
-            if let Some(kind) = Kind::ALL.into_iter().find(|kind| kind.key() == name) {
+            if let Some(kind) = resource::by_key(&name) {
                 args.parse_binding(cx, kind, meta);
             } else if name == SERIAL {
                 args.serial = parse_groups(cx, SERIAL, meta);
@@ -124,7 +91,7 @@ impl Args {
             } else if name == TIMEOUT {
                 args.timeout = parse_timeout(cx, meta);
             } else {
-                cx.at(key.span(), unknown_key_message(&name));
+                cx.at(key.span(), unknown_key_message(&name, meta));
             }
         }
         args
@@ -140,22 +107,28 @@ impl Args {
                     });
                 }
             }
+            Meta::List(list) if !matches!(list.delimiter, syn::MacroDelimiter::Paren(_)) => {
+                cx.at(
+                    list.delimiter.span().join(),
+                    errors::binding_list_delimiter(kind.key),
+                );
+            }
             Meta::List(list) => {
                 match list.parse_args_with(Punctuated::<Ident, Token![,]>::parse_terminated) {
                     Ok(names) if names.is_empty() => {
-                        cx.spanned(list, errors::binding_list_empty(kind.key()));
+                        cx.spanned(list, errors::binding_list_empty(kind.key));
                     }
                     Ok(names) => self
                         .bindings
                         .extend(names.into_iter().map(|ident| Binding { kind, ident })),
-                    Err(error) => cx.at(error.span(), errors::binding_list_form(kind.key())),
+                    Err(error) => cx.at(error.span(), errors::binding_list_form(kind.key)),
                 }
             }
             Meta::NameValue(pair) => {
-                let message = if kind == Kind::TmpDir {
-                    errors::tmpdir_takes_no_value(kind.key())
+                let message = if kind.is_port {
+                    errors::binding_takes_no_value(kind.key)
                 } else {
-                    errors::binding_takes_no_value(kind.key())
+                    errors::tmpdir_takes_no_value(kind.key)
                 };
                 cx.spanned(&pair.value, message);
             }
@@ -165,6 +138,15 @@ impl Args {
     /// Every name the attribute binds, in order.
     pub(crate) fn binding_names(&self) -> impl Iterator<Item = &Ident> {
         self.bindings.iter().map(|binding| &binding.ident)
+    }
+
+    /// Whether a test left out of these arguments would run without an exclusion it asked
+    /// for: groups, the socket budget or a wait bound.
+    pub(crate) fn constrains(&self) -> bool {
+        !self.serial.is_empty()
+            || !self.shared.is_empty()
+            || self.max_sockets.is_some()
+            || self.timeout.is_some()
     }
 }
 
@@ -183,13 +165,27 @@ fn path_text(path: &syn::Path) -> String {
         .join("::")
 }
 
-/// The message for a key we don't know: `serial_test`'s spellings get their translation, close
-/// spellings a suggestion, anything else the list of keys.
-fn unknown_key_message(name: &str) -> String {
-    match name {
-        "file_serial" => return errors::serial_test_spelling(name, SERIAL),
-        "parallel" | "file_parallel" => return errors::serial_test_spelling(name, SHARED),
-        _ => {}
+/// The message for a key we don't know: `serial_test`'s spellings get their translation with
+/// the user's own keys, close spellings a suggestion, anything else the list of keys.
+fn unknown_key_message(name: &str, meta: &Meta) -> String {
+    let ours = match name {
+        "serial" | "file_serial" => Some(SERIAL),
+        "parallel" | "file_parallel" => Some(SHARED),
+        _ => None,
+    };
+    if let Some(ours) = ours {
+        let (found, keys) = match meta {
+            Meta::List(list) => {
+                let items: Vec<String> = comma_separated(list.tokens.clone())
+                    .iter()
+                    .map(|item| item.iter().cloned().collect::<TokenStream>().to_string())
+                    .collect();
+                let found = format!("{name}({})", items.join(", "));
+                (found, serial_test_keys(list.tokens.clone()))
+            }
+            _ => (name.to_owned(), Vec::new()),
+        };
+        return errors::serial_test_spelling(&found, &format!("{ours} = {}", group_value(&keys)));
     }
     let synonyms = [
         ("tempdir", "tmpdir"),
@@ -203,6 +199,50 @@ fn unknown_key_message(name: &str) -> String {
     match all_keys().map(|key| (edit_distance(name, key), key)).min() {
         Some((distance, key)) if distance <= 2 => errors::did_you_mean(name, key),
         _ => errors::unknown_argument(name, &expected_keys()),
+    }
+}
+
+/// The keys of a `serial_test` attribute's list (`a, b`, `"a"`), skipping its options
+/// (`path => ".."`, `crate = ..`, `timeout_ms = ..`).
+fn serial_test_keys(tokens: TokenStream) -> Vec<String> {
+    comma_separated(tokens)
+        .iter()
+        .filter_map(|item| match item.as_slice() {
+            [TokenTree::Ident(ident)] => Some(ident.to_string()),
+            [TokenTree::Literal(literal)] => match Lit::new(literal.clone()) {
+                Lit::Str(text) => Some(text.value()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
+/// The top-level items of a list, split at its commas.
+fn comma_separated(tokens: TokenStream) -> Vec<Vec<TokenTree>> {
+    let mut items = vec![Vec::new()];
+    for token in tokens {
+        match &token {
+            TokenTree::Punct(punct) if punct.as_char() == ',' => items.push(Vec::new()),
+            _ => items.last_mut().map_or((), |item| item.push(token)),
+        }
+    }
+    items.retain(|item| !item.is_empty());
+    items
+}
+
+/// `"a"`, `["a", "b"]`, or `serial_test`'s unnamed key.
+fn group_value(keys: &[String]) -> String {
+    match keys {
+        [] => format!("\"{}\"", errors::DEFAULT_GROUP),
+        [one] => format!("\"{one}\""),
+        many => format!(
+            "[{}]",
+            many.iter()
+                .map(|key| format!("\"{key}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 
@@ -233,25 +273,21 @@ fn parse_groups(cx: &Errors, key: &str, meta: &Meta) -> Vec<Group> {
         }
         Meta::List(list) => {
             // serial_test's `#[serial(a, b)]` habit: show the isolate spelling of the same names.
-            let names = list
-                .parse_args_with(Punctuated::<Ident, Token![,]>::parse_terminated)
-                .map(|names| {
-                    names
-                        .iter()
-                        .map(|name| format!("\"{name}\""))
-                        .collect::<Vec<_>>()
-                })
-                .unwrap_or_default();
-            let suggestion = match names.as_slice() {
-                [one] => one.clone(),
-                [] => "\"name\"".to_owned(),
-                many => format!("[{}]", many.join(", ")),
+            let keys = serial_test_keys(list.tokens.clone());
+            let names = if keys.is_empty() {
+                "\"name\"".to_owned()
+            } else {
+                group_value(&keys)
             };
-            cx.spanned(list, errors::group_list_form(key, &suggestion));
+            cx.spanned(list, errors::group_list_form(key, &names));
             return Vec::new();
         }
     };
     let literals: Vec<&Expr> = match value {
+        Expr::Array(array) if array.elems.is_empty() => {
+            cx.spanned(array, errors::empty_group_list(key));
+            return Vec::new();
+        }
         Expr::Array(array) => array.elems.iter().collect(),
         other => vec![other],
     };
@@ -265,10 +301,8 @@ fn parse_groups(cx: &Errors, key: &str, meta: &Meta) -> Vec<Group> {
             continue;
         };
         let name = lit.value();
-        if name.is_empty() {
-            cx.at(lit.span(), errors::EMPTY_GROUP_NAME);
-        } else if !is_valid_group_name(&name) {
-            cx.at(lit.span(), errors::invalid_group_name(&name));
+        if let Err(error) = isolate_rules::check_group_name(&name) {
+            cx.at(lit.span(), error);
         } else if groups.iter().any(|group| group.name == name) {
             cx.at(lit.span(), errors::duplicate_group(&name));
         } else {
@@ -279,13 +313,6 @@ fn parse_groups(cx: &Errors, key: &str, meta: &Meta) -> Vec<Group> {
         }
     }
     groups
-}
-
-pub(crate) fn is_valid_group_name(name: &str) -> bool {
-    (1..=64).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_-.:/".contains(&b))
 }
 
 fn name_value<'a>(cx: &Errors, meta: &'a Meta, expected: &str) -> Option<&'a Expr> {
@@ -301,15 +328,43 @@ fn name_value<'a>(cx: &Errors, meta: &'a Meta, expected: &str) -> Option<&'a Exp
 fn parse_max_sockets(cx: &Errors, meta: &Meta) -> Option<(u32, Span)> {
     let expected = errors::expected_integer(MAX_SOCKETS);
     let value = name_value(cx, meta, &expected)?;
-    let Expr::Lit(syn::ExprLit {
-        lit: Lit::Int(lit), ..
-    }) = value
-    else {
-        cx.spanned(value, expected);
-        return None;
+    let lit = match value {
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Int(lit), ..
+        }) => lit,
+        // `-1`: a number, just below the range.
+        Expr::Unary(syn::ExprUnary {
+            op: syn::UnOp::Neg(_),
+            expr,
+            ..
+        }) if matches!(
+            &**expr,
+            Expr::Lit(syn::ExprLit {
+                lit: Lit::Int(_),
+                ..
+            })
+        ) =>
+        {
+            cx.spanned(value, errors::MAX_SOCKETS_TOO_FEW);
+            return None;
+        }
+        _ => {
+            cx.spanned(value, expected);
+            return None;
+        }
     };
+    if lit.base10_digits().starts_with('-') {
+        cx.at(lit.span(), errors::MAX_SOCKETS_TOO_FEW);
+        return None;
+    }
+    // `300u8` would read as "300 of a u8", `0x40` as a bit mask: only the plain form means a count.
+    let text = lit.token().to_string();
+    if !lit.suffix().is_empty() || !text.bytes().all(|b| b.is_ascii_digit() || b == b'_') {
+        cx.at(lit.span(), errors::plain_integer(MAX_SOCKETS));
+        return None;
+    }
     match lit.base10_parse::<u64>() {
-        Ok(0) => cx.at(lit.span(), errors::MAX_SOCKETS_ZERO),
+        Ok(0) => cx.at(lit.span(), errors::MAX_SOCKETS_TOO_FEW),
         Ok(n) if n <= MAX_SOCKETS_LIMIT => return u32::try_from(n).ok().map(|n| (n, lit.span())),
         // Too large, or too large even for u64.
         Ok(_) | Err(_) => cx.at(lit.span(), errors::max_sockets_too_large(MAX_SOCKETS_LIMIT)),
@@ -326,44 +381,14 @@ fn parse_timeout(cx: &Errors, meta: &Meta) -> Option<(u64, Span)> {
         cx.spanned(value, errors::EXPECTED_TIMEOUT);
         return None;
     };
-    match parse_duration_ms(&lit.value()) {
+    let ms = isolate_rules::parse_duration(&lit.value())
+        .and_then(|duration| u64::try_from(duration.as_millis()).ok());
+    match ms {
         Some(0) => cx.at(lit.span(), errors::ZERO_TIMEOUT),
         Some(ms) => return Some((ms, lit.span())),
         None => cx.at(lit.span(), errors::invalid_timeout(&lit.value())),
     }
     None
-}
-
-/// Parses `"500ms"`, `"30s"`, `"2m"`, `"1h"` and sums like `"1m30s"` into milliseconds.
-pub(crate) fn parse_duration_ms(text: &str) -> Option<u64> {
-    let mut rest = text.trim();
-    if rest.is_empty() {
-        return None;
-    }
-    let mut total: u64 = 0;
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        if digits == 0 {
-            return None;
-        }
-        let number: u64 = rest[..digits].parse().ok()?;
-        rest = &rest[digits..];
-        let unit = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let scale = match &rest[..unit] {
-            "ms" => 1,
-            "s" => 1_000,
-            "m" => 60_000,
-            "h" => 3_600_000,
-            _ => return None,
-        };
-        rest = &rest[unit..];
-        total = total.checked_add(number.checked_mul(scale)?)?;
-    }
-    Some(total)
 }
 
 #[cfg(test)]
@@ -372,9 +397,9 @@ mod tests {
     use quote::quote;
 
     fn parse(tokens: TokenStream) -> (Args, Vec<String>) {
-        let cx = Errors::default();
+        let cx = Errors::new();
         let args = Args::parse(&cx, tokens);
-        let messages = match cx.finish() {
+        let messages = match cx.check() {
             Ok(()) => Vec::new(),
             Err(error) => error.into_iter().map(|e| e.to_string()).collect(),
         };
@@ -424,8 +449,8 @@ mod tests {
             errors,
             [
                 errors::did_you_mean("prot", "port"),
-                errors::MAX_SOCKETS_ZERO.to_owned(),
-                errors::EMPTY_GROUP_NAME.to_owned(),
+                errors::MAX_SOCKETS_TOO_FEW.to_owned(),
+                isolate_rules::GroupNameError::Empty.to_string(),
                 errors::invalid_timeout("soon"),
                 errors::duplicate_argument("port"),
             ]
@@ -439,8 +464,8 @@ mod tests {
             errors,
             [
                 errors::group_list_form("serial", "[\"ws\", \"db\"]"),
-                errors::serial_test_spelling("parallel", "shared"),
-                errors::serial_test_spelling("file_serial", "serial"),
+                errors::serial_test_spelling("parallel", "shared = \"default\""),
+                errors::serial_test_spelling("file_serial", "serial = \"default\""),
             ]
         );
         let (_, errors) = parse(quote!(serial));
@@ -473,7 +498,7 @@ mod tests {
             errors,
             [
                 errors::max_sockets_too_large(MAX_SOCKETS_LIMIT),
-                errors::invalid_group_name("a b"),
+                isolate_rules::GroupNameError::Invalid("a b".into()).to_string(),
                 errors::duplicate_group("ok"),
                 errors::binding_list_empty("tmpdir"),
             ]
@@ -481,40 +506,80 @@ mod tests {
     }
 
     #[test]
-    fn durations() {
-        assert_eq!(parse_duration_ms("500ms"), Some(500));
-        assert_eq!(parse_duration_ms("30s"), Some(30_000));
-        assert_eq!(parse_duration_ms("2m"), Some(120_000));
-        assert_eq!(parse_duration_ms("1h"), Some(3_600_000));
-        assert_eq!(parse_duration_ms("1m30s"), Some(90_000));
-        for bad in [
-            "",
-            "30",
-            "s",
-            "1.5s",
-            "30 s",
-            "-1s",
-            "99999999999999999999h",
-        ] {
-            assert_eq!(parse_duration_ms(bad), None, "{bad}");
-        }
-    }
-
-    #[test]
     fn suggestions() {
         assert_eq!(
-            unknown_key_message("tempdir"),
+            unknown_key_message("tempdir", &syn::parse_quote!(tempdir)),
             errors::did_you_mean("tempdir", "tmpdir")
         );
         assert_eq!(
-            unknown_key_message("serail"),
+            unknown_key_message("serail", &syn::parse_quote!(serail)),
             errors::did_you_mean("serail", "serial")
         );
         assert_eq!(
-            unknown_key_message("max_socket"),
+            unknown_key_message("max_socket", &syn::parse_quote!(max_socket)),
             errors::did_you_mean("max_socket", "max_sockets")
         );
-        assert!(unknown_key_message("banana")
+        assert!(unknown_key_message("banana", &syn::parse_quote!(banana))
             .starts_with("unknown argument `banana`; expected one of `port`"));
+    }
+
+    /// Issue 15 item 16: every `serial_test` spelling keeps the user's keys.
+    #[test]
+    fn serial_test_hints_keep_the_keys() {
+        let (_, errors) = parse(quote!(
+            file_serial(x),
+            parallel(a, b),
+            file_parallel("c", path => "/tmp/lock"),
+        ));
+        assert_eq!(
+            errors,
+            [
+                errors::serial_test_spelling("file_serial(x)", "serial = \"x\""),
+                errors::serial_test_spelling("parallel(a, b)", "shared = [\"a\", \"b\"]"),
+                errors::serial_test_spelling(
+                    "file_parallel(\"c\", path => \"/tmp/lock\")",
+                    "shared = \"c\""
+                ),
+            ]
+        );
+    }
+
+    /// Issue 15 item 15: the error for bare `serial` names `serial_test`'s unnamed key.
+    #[test]
+    fn bare_serial_names_the_default_group() {
+        let (_, errors) = parse(quote!(serial));
+        assert!(errors[0].contains("`serial = \"default\"`"), "{errors:?}");
+        let (args, errors) = parse(quote!(serial = "default"));
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(args.serial[0].name, "default");
+    }
+
+    /// Issue 15 item 11: each lenient spelling is refused.
+    #[test]
+    fn lenient_spellings_are_refused() {
+        let (_, errors) = parse(quote!(
+            serial = [],
+            shared = [],
+            port[a],
+            tmpdir { d },
+            max_sockets = 300u8
+        ));
+        assert_eq!(
+            errors,
+            [
+                errors::empty_group_list("serial"),
+                errors::empty_group_list("shared"),
+                errors::binding_list_delimiter("port"),
+                errors::binding_list_delimiter("tmpdir"),
+                errors::plain_integer("max_sockets"),
+            ]
+        );
+        let (_, errors) = parse(quote!(max_sockets = 0x40));
+        assert_eq!(errors, [errors::plain_integer("max_sockets")]);
+        let (_, errors) = parse(quote!(max_sockets = -1));
+        assert_eq!(errors, [errors::MAX_SOCKETS_TOO_FEW]);
+        let (args, errors) = parse(quote!(max_sockets = 1_024));
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(args.max_sockets.map(|m| m.0), Some(1024));
     }
 }

@@ -6,18 +6,30 @@
 use std::cell::RefCell;
 use std::fmt::Display;
 
+use isolate_rules::DURATION_FORMS;
 use proc_macro2::Span;
 use quote::ToTokens;
 
-/// Collects errors instead of stopping at the first.
-#[derive(Default)]
+/// Collects errors instead of stopping at the first. Dropping it without [`Errors::check`]
+/// panics (outside a panic): an error pushed and never reported would expand a broken test as
+/// if it were fine.
 pub(crate) struct Errors {
-    errors: RefCell<Vec<syn::Error>>,
+    errors: RefCell<Option<Vec<syn::Error>>>,
 }
 
 impl Errors {
+    pub(crate) fn new() -> Errors {
+        Errors {
+            errors: RefCell::new(Some(Vec::new())),
+        }
+    }
+
     pub(crate) fn push(&self, error: syn::Error) {
-        self.errors.borrow_mut().push(error);
+        self.errors
+            .borrow_mut()
+            .as_mut()
+            .expect("errors pushed after check")
+            .push(error);
     }
 
     pub(crate) fn at(&self, span: Span, message: impl Display) {
@@ -28,13 +40,10 @@ impl Errors {
         self.push(syn::Error::new_spanned(tokens, message));
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
-        self.errors.borrow().is_empty()
-    }
-
     /// All errors folded into one, or `Ok` when there were none.
-    pub(crate) fn finish(self) -> syn::Result<()> {
-        let mut errors = self.errors.into_inner().into_iter();
+    pub(crate) fn check(self) -> syn::Result<()> {
+        let errors = self.errors.borrow_mut().take().unwrap_or_default();
+        let mut errors = errors.into_iter();
         let Some(mut combined) = errors.next() else {
             return Ok(());
         };
@@ -42,6 +51,15 @@ impl Errors {
             combined.combine(error);
         }
         Err(combined)
+    }
+}
+
+impl Drop for Errors {
+    fn drop(&mut self) {
+        assert!(
+            std::thread::panicking() || self.errors.borrow().is_none(),
+            "forgot to check for errors"
+        );
     }
 }
 
@@ -53,9 +71,11 @@ pub(crate) fn did_you_mean(found: &str, suggestion: &str) -> String {
     format!("unknown argument `{found}`; did you mean `{suggestion}`?")
 }
 
+/// `found` and `ours` are written out in full, the user's keys kept: `file_serial(x)` and
+/// `serial = "x"`.
 pub(crate) fn serial_test_spelling(found: &str, ours: &str) -> String {
     format!(
-        "`{found}` is serial_test's spelling; write `{ours} = \"name\"` \
+        "`{found}` is serial_test's spelling; write `{ours}` \
          (isolate's groups already hold across threads and processes)"
     )
 }
@@ -64,8 +84,19 @@ pub(crate) fn duplicate_argument(key: &str) -> String {
     format!("duplicate `{key}` argument")
 }
 
+/// The name that stands for `serial_test`'s unnamed key (bare `#[serial]`, `#[parallel]`).
+pub(crate) const DEFAULT_GROUP: &str = "default";
+
 pub(crate) fn group_needs_name(key: &str) -> String {
-    format!("`{key}` needs a group name: `{key} = \"name\"` or `{key} = [\"a\", \"b\"]`")
+    let theirs = if key == "serial" {
+        "serial"
+    } else {
+        "parallel"
+    };
+    format!(
+        "`{key}` needs a group name: `{key} = \"name\"` or `{key} = [\"a\", \"b\"]`; \
+         serial_test's unnamed `#[{theirs}]` is `{key} = \"{DEFAULT_GROUP}\"`"
+    )
 }
 
 pub(crate) fn group_list_form(key: &str, names: &str) -> String {
@@ -78,13 +109,9 @@ pub(crate) fn expected_group_names(key: &str) -> String {
     )
 }
 
-pub(crate) fn invalid_group_name(name: &str) -> String {
-    format!(
-        "invalid group name `{name}`: use 1 to 64 ASCII letters, digits, `_`, `-`, `.`, `:` or `/`"
-    )
+pub(crate) fn empty_group_list(key: &str) -> String {
+    format!("`{key} = []` names no group: write `{key} = \"name\"`, or leave `{key}` out")
 }
-
-pub(crate) const EMPTY_GROUP_NAME: &str = "group name must not be empty";
 
 pub(crate) fn duplicate_group(name: &str) -> String {
     format!("duplicate group `{name}`")
@@ -113,6 +140,10 @@ pub(crate) fn binding_list_form(key: &str) -> String {
     format!("expected names to bind: `{key}(a, b)`")
 }
 
+pub(crate) fn binding_list_delimiter(key: &str) -> String {
+    format!("expected parentheses: `{key}(a, b)`")
+}
+
 pub(crate) fn duplicate_binding(name: &str) -> String {
     format!("`{name}` is bound twice; give each binding its own name")
 }
@@ -127,7 +158,11 @@ pub(crate) fn expected_integer(key: &str) -> String {
     format!("expected an integer: `{key} = 64`")
 }
 
-pub(crate) const MAX_SOCKETS_ZERO: &str = "`max_sockets` must be at least 1";
+pub(crate) fn plain_integer(key: &str) -> String {
+    format!("expected a plain decimal integer without a suffix: `{key} = 64`")
+}
+
+pub(crate) const MAX_SOCKETS_TOO_FEW: &str = "`max_sockets` must be at least 1";
 
 pub(crate) fn max_sockets_too_large(max: u64) -> String {
     format!("`max_sockets` must be at most {max}")
@@ -137,9 +172,7 @@ pub(crate) const EXPECTED_TIMEOUT: &str =
     "expected a duration string: `timeout = \"30s\"` (units `ms`, `s`, `m`, `h`)";
 
 pub(crate) fn invalid_timeout(text: &str) -> String {
-    format!(
-        "invalid timeout `{text}`: expected a duration like `\"500ms\"`, `\"30s\"`, `\"2m\"` or `\"1m30s\"`"
-    )
+    format!("invalid timeout `{text}`: expected {DURATION_FORMS}")
 }
 
 pub(crate) const ZERO_TIMEOUT: &str = "`timeout` must be greater than zero";
@@ -159,3 +192,11 @@ pub(crate) const CONST_FN: &str = "`#[isolated]` cannot be used on a `const fn`"
 
 pub(crate) const METHOD: &str =
     "`#[isolated]` cannot be used on a method: tests are free functions without `self`";
+
+pub(crate) fn unknown_test_attribute(path: &str) -> String {
+    format!(
+        "`#[{path}]` looks like a test attribute `#[isolated]` does not know, so this module's \
+         groups and budget would not reach this function; put `#[isolated]` on it to make it \
+         one of the module's tests, or rename the attribute if it does not mark a test"
+    )
+}

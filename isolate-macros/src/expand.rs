@@ -1,407 +1,262 @@
-//! Arguments + item -> tokens. The only file that uses `quote!`; it never fails, because
-//! everything that could fail was rejected before.
+//! Plan -> tokens. The only file besides `fallback.rs` that uses `quote!`; it never fails,
+//! because everything that could fail was reported while planning.
+//!
+//! A test's expansion is: the guard, the bindings, then the body. The body stays the fn's own
+//! body (its tokens spliced in after the bindings, its inner attributes hoisted to the top), so
+//! `return`, `?`, labels and error spans mean what they meant. Only a test with temp dirs that
+//! returns something (a `Result`, an `ExitCode`, an `impl Termination`) has its body moved, as
+//! written, into an inner fn of the same name, so the guard sees the outcome and keeps the dirs
+//! of a failing one.
 
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{quote, ToTokens};
-use syn::{ReturnType, Type};
+use syn::{FnArg, Pat, ReturnType, Type};
 
-use crate::args::{Args, Kind};
-use crate::errors::Errors;
-use crate::item::{self, Item, TestFn};
+use crate::bridge;
+use crate::item::TestFn;
 use crate::paths::private;
-use crate::validate;
+use crate::plan::{ModPlan, Plan, Planned, TestPlan};
+use crate::resource::{Kind, KINDS, TMPDIR};
 
-/// The attribute's whole pipeline: parse, validate, expand; on error, our errors plus the item
-/// with the attribute removed, its bindings declared so the body adds no errors of its own.
-pub(crate) fn isolated(args: TokenStream, tokens: TokenStream) -> TokenStream {
-    let cx = Errors::default();
-    let args = Args::parse(&cx, args);
-    validate::check_args(&cx, &args);
-    let output = match item::parse(&cx, tokens.clone()) {
-        Some(Item::Fn(func)) => {
-            validate::check_fn(&cx, &args, &func);
-            let real = cx.is_empty();
-            expand_fn(&args, func, real)
-        }
-        Some(Item::Mod(module)) if module.content.is_some() => {
-            let expanded = expand_module(&cx, &args, module, true);
-            match syn::parse2::<syn::ItemMod>(tokens) {
-                Ok(module) if !cx.is_empty() => {
-                    expand_module(&Errors::default(), &args, module, false)
-                }
-                _ => expanded,
-            }
-        }
-        // A file module or an item that is no fn: our error beside the untouched item.
-        Some(Item::Mod(_)) | None => tokens,
-    };
-    match cx.finish() {
-        Ok(()) => output,
-        Err(error) => {
-            let errors = error.into_compile_error();
-            quote!(#errors #output)
-        }
+/// Emits a plan that passed every check.
+pub(crate) fn emit(plan: Plan) -> TokenStream {
+    match plan {
+        Plan::Fn(test) => test_fn(test),
+        Plan::Mod(module) => walk(module, &test_fn),
+        Plan::Untouched(tokens) => tokens,
     }
 }
 
-/// Rewrites every test in `module` (and in nested inline modules), combining `outer` with each
-/// item's own `#[isolated]`. With `real == false` it emits the fallback shape.
-fn expand_module(cx: &Errors, outer: &Args, mut module: syn::ItemMod, real: bool) -> TokenStream {
-    if let Some((_, items)) = &mut module.content {
-        let mut consumed: Vec<syn::Path> = Vec::new();
-        for item in items.iter_mut() {
-            match item {
-                syn::Item::Fn(func) => {
-                    let own = take_own_args(cx, &mut func.attrs, &mut consumed);
-                    let is_test = func.attrs.iter().any(item::is_test_attribute);
-                    if own.is_none() && !is_test {
-                        continue;
-                    }
-                    let args =
-                        own.map_or_else(|| outer.clone(), |own| validate::merge(cx, outer, &own));
-                    let tokens = quote!(#func);
-                    // Re-parse so the body stays an unparsed group, exactly as for a single fn.
-                    if let Ok(func) = syn::parse2::<TestFn>(tokens) {
-                        validate::check_fn(cx, &args, &func);
-                        *item = syn::Item::Verbatim(expand_fn(&args, func, real));
-                    }
-                }
-                syn::Item::Mod(nested) if nested.content.is_some() => {
-                    let own = take_own_args(cx, &mut nested.attrs, &mut consumed);
-                    let args =
-                        own.map_or_else(|| outer.clone(), |own| validate::merge(cx, outer, &own));
-                    let syn::Item::Mod(nested) =
-                        std::mem::replace(item, syn::Item::Verbatim(TokenStream::new()))
-                    else {
-                        unreachable!("matched as a module above")
-                    };
-                    *item = syn::Item::Verbatim(expand_module(cx, &args, nested, real));
-                }
-                _ => {}
-            }
-        }
-        // The attributes we consumed no longer name `isolated`; name each path once more, so
-        // the user's `use isolate::isolated;` in this module is not reported unused.
-        consumed.dedup_by_key(|path| quote!(#path).to_string());
-        for path in consumed {
-            items.push(syn::Item::Verbatim(
-                quote!(#[allow(unused_imports)] use #path as _;),
-            ));
-        }
-    }
-    quote!(#module)
-}
-
-/// Removes the item's own `#[isolated(..)]` attributes, remembering their paths, and parses
-/// their arguments.
-fn take_own_args(
-    cx: &Errors,
-    attrs: &mut Vec<syn::Attribute>,
-    consumed: &mut Vec<syn::Path>,
-) -> Option<Args> {
-    let mut own: Option<Args> = None;
-    let mut kept = Vec::with_capacity(attrs.len());
-    for attr in attrs.drain(..) {
-        if !item::is_isolated_attribute(&attr) {
-            kept.push(attr);
-            continue;
-        }
-        let tokens = match &attr.meta {
-            syn::Meta::List(list) => list.tokens.clone(),
-            _ => TokenStream::new(),
-        };
-        if let Ok(path) = syn::parse2::<syn::Path>(attr.path().to_token_stream()) {
-            consumed.push(path);
-        }
-        let args = Args::parse(cx, tokens);
-        validate::check_args(cx, &args);
-        own = Some(match own {
-            Some(earlier) => validate::merge(cx, &earlier, &args),
-            None => args,
-        });
-    }
-    *attrs = kept;
-    own
-}
-
-/// One test fn: the guard, the bindings, then the body verbatim.
-fn expand_fn(args: &Args, func: TestFn, real: bool) -> TokenStream {
-    if !real {
-        return fallback_fn(args, func);
-    }
-    let private = private();
-    let spec = spec(args, &func);
-    let TestFn {
-        attrs,
-        vis,
-        sig,
-        body,
-    } = &func;
-    let guard = Ident::new("__isolate_guard", Span::mixed_site());
-    let mut counts = [0usize; Kind::ALL.len()];
-    let lets: Vec<TokenStream> = args
-        .bindings
+/// Emits a module, each of its tests (also in nested modules) through `emit_test`.
+pub(crate) fn walk(plan: ModPlan, emit_test: &dyn Fn(TestPlan) -> TokenStream) -> TokenStream {
+    let items = plan.items.into_iter().map(|item| match item {
+        Planned::Test(test) => emit_test(test),
+        Planned::Mod(nested) => walk(nested, emit_test),
+        Planned::Item(item) => item.into_token_stream(),
+    });
+    let imports = plan
+        .consumed_imports
         .iter()
-        .map(|binding| {
-            let slot = Kind::ALL
-                .iter()
-                .position(|kind| *kind == binding.kind)
-                .unwrap_or(0);
-            let index = Literal::usize_unsuffixed(counts[slot]);
-            counts[slot] += 1;
-            let ident = &binding.ident;
-            let ty = binding_type(binding.kind);
-            let resource = resource_variant(binding.kind);
-            quote!(#[allow(unused_variables)] let #ident = #private::take::<#private::#ty>(&mut #guard, #private::Resource::#resource, #index);)
-        })
-        .collect();
+        .map(|name| quote!(#[allow(unused_imports)] use #name as _;));
+    let mut tokens = TokenStream::new();
+    plan.module.header(&mut tokens);
+    if let Ok(content) = &plan.module.content {
+        let inner = &content.inner_attrs;
+        tokens.extend(
+            content
+                .braced(quote!(#(#inner)* #(#items)* #(#imports)*))
+                .into_token_stream(),
+        );
+    }
+    tokens
+}
+
+/// The guard's name: mixed-site, so the body can neither see nor shadow it.
+fn guard() -> Ident {
+    Ident::new("__isolate_guard", Span::mixed_site())
+}
+
+/// One test fn: the guard, the bindings, then the body.
+// By value to share `walk`'s callback type with `fallback`, which consumes the plan.
+#[allow(clippy::needless_pass_by_value)]
+fn test_fn(plan: TestPlan) -> TokenStream {
+    let private = private();
+    let guard = guard();
+    let spec = spec(&plan);
+    let args = &plan.args;
+    let bridge = if plan.bridge {
+        bridge::attributes(args)
+    } else {
+        TokenStream::new()
+    };
     let mutability = (!args.bindings.is_empty()).then(|| quote!(mut));
-    let tail = match observed_return_type(args, &sig.output) {
-        Some(_) if sig.asyncness.is_some() => quote!(#guard.finish(async move #body.await)),
-        Some(ty) => quote!(#guard.finish((move || -> #ty #body)())),
-        None => quote!(#body),
+    let enter = quote! {
+        let #mutability #guard = {
+            static SPEC: #private::Spec = #spec;
+            #private::enter(&SPEC)
+        };
     };
-    quote! {
-        #(#attrs)*
-        #vis #sig {
-            let #mutability #guard = {
-                static SPEC: #private::Spec = #spec;
-                #private::enter(&SPEC)
-            };
-            #(#lets)*
-            #tail
+    let mut counts = [0usize; KINDS.len()];
+    let lets = args.bindings.iter().map(|binding| {
+        let slot = KINDS.iter().position(|kind| *kind == binding.kind).unwrap_or(0);
+        let index = Literal::usize_unsuffixed(counts[slot]);
+        counts[slot] += 1;
+        let ident = &binding.ident;
+        let ty = type_ident(binding.kind);
+        let variant = Ident::new(binding.kind.variant, Span::call_site());
+        quote! {
+            #[allow(unused_variables)]
+            let #ident = #private::take::<#private::#ty>(&mut #guard, #private::Resource::#variant, #index);
+        }
+    });
+    match observed(&plan) {
+        None => {
+            let (inner, body) = plan.func.split_body();
+            let TestFn {
+                attrs, vis, sig, ..
+            } = &plan.func;
+            quote! {
+                #(#attrs)* #bridge
+                #vis #sig {
+                    #(#inner)*
+                    #enter
+                    #(#lets)*
+                    #body
+                }
+            }
+        }
+        Some(finish) => {
+            let asyncness = plan.func.sig.asyncness.is_some();
+            let (outer_sig, inner_fn, call) = split_into_inner_fn(&plan);
+            let TestFn { attrs, vis, .. } = &plan.func;
+            let call = if asyncness { quote!(#call.await) } else { call };
+            quote! {
+                #(#attrs)* #bridge
+                #vis #outer_sig {
+                    #inner_fn
+                    #enter
+                    #(#lets)*
+                    #guard.#finish(#call)
+                }
+            }
         }
     }
 }
 
-/// The fn as written, with each binding declared as a placeholder so the body adds no errors
-/// of its own beside ours. No const-context errors about the placeholders, and no placeholder
-/// shadowing a parameter of the same name.
-fn fallback_fn(args: &Args, mut func: TestFn) -> TokenStream {
-    let private = private();
-    func.sig.constness = None;
-    let parameters: Vec<String> = func.parameter_names().map(ToString::to_string).collect();
-    let lets = args
+/// How the guard observes the outcome, when it must: only a test with temp dirs that
+/// returns something can fail without a panic.
+fn observed(plan: &TestPlan) -> Option<Ident> {
+    if !plan
+        .args
         .bindings
         .iter()
-        .filter(|b| !parameters.contains(&b.ident.to_string()))
-        .map(|binding| {
-            let ident = &binding.ident;
-            let ty = binding_type(binding.kind);
-            quote!(#[allow(unused_variables)] let #ident: #private::#ty = #private::unavailable();)
-        });
-    let TestFn {
-        attrs,
-        vis,
-        sig,
-        body,
-    } = &func;
-    quote!(#(#attrs)* #vis #sig { #(#lets)* #body })
-}
-
-/// The return type whose value must be seen to keep temp dirs of a test that returns `Err`:
-/// only when there are temp dirs and the fn returns something that can fail.
-fn observed_return_type<'a>(args: &Args, output: &'a ReturnType) -> Option<&'a Type> {
-    if !args
-        .bindings
-        .iter()
-        .any(|binding| binding.kind == Kind::TmpDir)
+        .any(|binding| binding.kind == TMPDIR)
     {
         return None;
     }
-    match output {
+    let finish = match &plan.func.sig.output {
+        ReturnType::Default => return None,
         ReturnType::Type(_, ty) => match &**ty {
-            Type::Tuple(tuple) if tuple.elems.is_empty() => None,
-            // A closure cannot be annotated with `impl Trait`; such a test's `Err` goes unseen.
-            Type::ImplTrait(_) => None,
-            ty => Some(ty),
+            Type::Tuple(tuple) if tuple.elems.is_empty() => return None,
+            Type::Never(_) => return None,
+            Type::ImplTrait(_) => "finish_termination",
+            _ => "finish",
         },
-        ReturnType::Default => None,
-    }
-}
-
-fn binding_type(kind: Kind) -> Ident {
-    let name = match kind {
-        Kind::Port | Kind::Port6 => "Port",
-        Kind::Udp | Kind::Udp6 => "UdpPort",
-        Kind::ReservedPort => "ReservedPort",
-        Kind::TmpDir => "TmpDir",
     };
-    Ident::new(name, Span::call_site())
+    Some(Ident::new(finish, Span::call_site()))
 }
 
-fn resource_variant(kind: Kind) -> Ident {
-    let name = match kind {
-        Kind::Port => "Port",
-        Kind::Port6 => "Port6",
-        Kind::Udp => "Udp",
-        Kind::Udp6 => "Udp6",
-        Kind::ReservedPort => "ReservedPort",
-        Kind::TmpDir => "TmpDir",
-    };
-    Ident::new(name, Span::call_site())
-}
-
-/// The static `Spec` describing what the test asked for, built with the runtime's builders.
-fn spec(args: &Args, func: &TestFn) -> TokenStream {
+/// The outer signature (parameters kept, each passed on), the inner fn holding the body as
+/// written, and the call of it.
+fn split_into_inner_fn(plan: &TestPlan) -> (TokenStream, TokenStream, TokenStream) {
     let private = private();
-    let binds = Kind::ALL.iter().filter_map(|&kind| {
+    let func = &plan.func;
+    let mut outer_params: Vec<TokenStream> = Vec::new();
+    let mut inner_params: Vec<TokenStream> = plan
+        .args
+        .bindings
+        .iter()
+        .map(|binding| {
+            let ident = &binding.ident;
+            let ty = type_ident(binding.kind);
+            quote!(#[allow(unused_variables)] #ident: #private::#ty)
+        })
+        .collect();
+    let mut passed: Vec<TokenStream> = plan
+        .args
+        .binding_names()
+        .map(ToTokens::to_token_stream)
+        .collect();
+    for (i, arg) in func.sig.inputs.iter().enumerate() {
+        let FnArg::Typed(typed) = arg else { continue };
+        let (attrs, ty) = (&typed.attrs, &typed.ty);
+        match &*typed.pat {
+            // A plain name is kept (rstest finds fixtures by it); `mut` moves to the inner fn.
+            Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => {
+                let (ident, mutability) = (&pat.ident, &pat.mutability);
+                outer_params.push(quote!(#(#attrs)* #ident: #ty));
+                inner_params.push(quote!(#mutability #ident: #ty));
+                passed.push(ident.to_token_stream());
+            }
+            // A pattern is matched by the inner fn; the outer one passes the value on.
+            pat => {
+                let value = Ident::new(&format!("__isolate_arg{i}"), Span::mixed_site());
+                outer_params.push(quote!(#(#attrs)* #value: #ty));
+                inner_params.push(quote!(#pat: #ty));
+                passed.push(value.to_token_stream());
+            }
+        }
+    }
+    let syn::Signature {
+        constness,
+        asyncness,
+        safety,
+        abi,
+        fn_token,
+        ident,
+        generics,
+        output,
+        ..
+    } = &func.sig;
+    let where_clause = &generics.where_clause;
+    let outer = quote! {
+        #constness #asyncness #safety #abi #fn_token #ident #generics (#(#outer_params),*) #output #where_clause
+    };
+    let body = &func.body;
+    let inner = quote! {
+        #asyncness fn #ident #generics (#(#inner_params),*) #output #where_clause #body
+    };
+    (outer, inner, quote!(#ident(#(#passed),*)))
+}
+
+/// The binding's type in `__private`, from the resource table.
+pub(crate) fn type_ident(kind: Kind) -> Ident {
+    Ident::new(kind.ty, Span::call_site())
+}
+
+/// The static `Spec` describing what the test asked for, built with the runtime's `const fn`
+/// builders.
+fn spec(plan: &TestPlan) -> TokenStream {
+    let private = private();
+    let TestPlan { args, func, .. } = plan;
+    let test = unraw(&func.sig.ident);
+    let mut spec = quote!(#private::Spec::for_test(::core::module_path!(), #test));
+    for kind in KINDS {
         let names: Vec<String> = args
             .bindings
             .iter()
-            .filter(|b| b.kind == kind)
-            .map(|b| b.ident.to_string())
+            .filter(|binding| binding.kind == kind)
+            .map(|binding| unraw(&binding.ident))
             .collect();
-        let resource = resource_variant(kind);
-        (!names.is_empty()).then(|| quote!(.bind(#private::Resource::#resource, &[#(#names),*])))
-    });
-    let serial = args.serial.iter().map(|group| &group.name);
-    let serial = (!args.serial.is_empty()).then(|| quote!(.serial(&[#(#serial),*])));
-    let shared = args.shared.iter().map(|group| &group.name);
-    let shared = (!args.shared.is_empty()).then(|| quote!(.shared(&[#(#shared),*])));
-    let max_sockets = args.max_sockets.map(|(n, _)| {
-        let n = Literal::u32_unsuffixed(n);
-        quote!(.max_sockets(#n))
-    });
-    let timeout = args.timeout.map(|(ms, _)| {
-        let ms = Literal::u64_unsuffixed(ms);
-        quote!(.timeout(::core::time::Duration::from_millis(#ms)))
-    });
-    let test = func.sig.ident.to_string();
-    let expects_panic = func.expects_panic().then(|| quote!(.expects_panic()));
-    quote! {
-        #private::Spec::for_test(::core::module_path!(), #test)
-            #(#binds)* #serial #shared #max_sockets #timeout #expects_panic
+        if !names.is_empty() {
+            let variant = Ident::new(kind.variant, Span::call_site());
+            spec.extend(quote!(.bind(#private::Resource::#variant, &[#(#names),*])));
+        }
     }
+    if !args.serial.is_empty() {
+        let names = args.serial.iter().map(|group| &group.name);
+        spec.extend(quote!(.serial(&[#(#names),*])));
+    }
+    if !args.shared.is_empty() {
+        let names = args.shared.iter().map(|group| &group.name);
+        spec.extend(quote!(.shared(&[#(#names),*])));
+    }
+    if let Some((n, _)) = args.max_sockets {
+        let n = Literal::u32_unsuffixed(n);
+        spec.extend(quote!(.max_sockets(#n)));
+    }
+    if let Some((ms, _)) = args.timeout {
+        let ms = Literal::u64_unsuffixed(ms);
+        spec.extend(quote!(.timeout(::core::time::Duration::from_millis(#ms))));
+    }
+    if func.expects_panic() {
+        spec.extend(quote!(.expects_panic()));
+    }
+    spec
 }
 
-#[cfg(test)]
-mod tests {
-    use std::path::PathBuf;
-
-    use quote::quote;
-
-    use super::TokenStream;
-
-    /// Expands `args` on `item` and compares the formatted code with
-    /// `tests/snapshots/<name>.expanded.rs`; `UPDATE_EXPECT=1` rewrites the file.
-    fn snapshot(name: &str, args: TokenStream, item: TokenStream) {
-        let expanded = super::isolated(args, item);
-        let file = syn::parse2::<syn::File>(expanded).expect("the expansion parses as a file");
-        let actual = prettyplease::unparse(&file);
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join(format!("tests/snapshots/{name}.expanded.rs"));
-        if std::env::var_os("UPDATE_EXPECT").is_some() {
-            std::fs::write(&path, &actual).unwrap();
-        }
-        let expected = std::fs::read_to_string(&path).unwrap_or_default();
-        assert_eq!(
-            actual, expected,
-            "expansion of `{name}` changed; rerun with UPDATE_EXPECT=1 and review the diff"
-        );
-    }
-
-    #[test]
-    fn plain_sync_test() {
-        snapshot(
-            "sync",
-            quote!(port, serial = "ws"),
-            quote!(
-                #[test]
-                fn reconnects() {
-                    assert!(true);
-                }
-            ),
-        );
-    }
-
-    #[test]
-    fn result_with_tmpdir_is_observed() {
-        snapshot(
-            "result-tmpdir",
-            quote!(tmpdir(data, logs)),
-            quote!(
-                #[test]
-                fn writes() -> std::io::Result<()> {
-                    std::fs::write(data.join("x"), "y")?;
-                    Ok(())
-                }
-            ),
-        );
-    }
-
-    #[test]
-    fn async_fn() {
-        snapshot(
-            "async",
-            quote!(port, tmpdir, timeout = "1m30s"),
-            quote!(
-                #[tokio::test]
-                async fn serves() -> Result<(), String> {
-                    Ok(())
-                }
-            ),
-        );
-    }
-
-    #[test]
-    fn every_resource() {
-        snapshot(
-            "everything",
-            quote!(
-                port,
-                port6(v6),
-                udp,
-                udp6(u6),
-                reserved_port,
-                tmpdir,
-                serial = ["ws", "db"],
-                shared = "cache",
-                max_sockets = 64,
-                timeout = "30s"
-            ),
-            quote!(
-                #[test]
-                #[should_panic]
-                pub fn everything() {}
-            ),
-        );
-    }
-
-    #[test]
-    fn inline_module() {
-        snapshot(
-            "module",
-            quote!(serial = "db"),
-            quote!(
-                mod tests {
-                    use isolate::isolated;
-                    fn helper() {}
-                    #[test]
-                    fn plain() {}
-                    #[test]
-                    #[isolated(port)]
-                    fn own() {}
-                    mod nested {
-                        #[test]
-                        fn deep() {}
-                    }
-                }
-            ),
-        );
-    }
-
-    #[test]
-    fn fallback_on_error() {
-        snapshot(
-            "fallback",
-            quote!(port, max_sockets = 0),
-            quote!(
-                #[test]
-                fn broken() {
-                    let _ = port;
-                }
-            ),
-        );
-    }
+/// The name as the user reads it: `r#try` is `try`.
+fn unraw(ident: &Ident) -> String {
+    let name = ident.to_string();
+    name.strip_prefix("r#").map_or(name.clone(), str::to_owned)
 }

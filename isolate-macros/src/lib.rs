@@ -1,13 +1,24 @@
 //! Implementation detail of the `isolate` crate: the `#[isolated]` attribute.
 //!
-//! Everything below the entry point works on `proc_macro2` tokens so it can be unit-tested.
+//! The pipeline, one phase per module: `args` and `item` parse, `validate` checks, `plan`
+//! decides what each test gets (walking a module), `expand` emits; on any error `fallback`
+//! emits the user's item with our errors instead. Everything below the entry point works on
+//! `proc_macro2` tokens so it can be unit-tested.
 
 mod args;
+mod bridge;
 mod errors;
 mod expand;
+mod fallback;
 mod item;
 mod paths;
+mod plan;
+mod resource;
+mod test_attr;
 mod validate;
+
+#[cfg(test)]
+mod snapshots;
 
 use proc_macro::TokenStream;
 
@@ -15,5 +26,19 @@ use proc_macro::TokenStream;
 #[allow(missing_docs)]
 #[proc_macro_attribute]
 pub fn isolated(args: TokenStream, item: TokenStream) -> TokenStream {
-    expand::isolated(args.into(), item.into()).into()
+    pipeline(args.into(), item.into(), cfg!(feature = "serial_test")).into()
+}
+
+/// Parse, check and plan; then emit the plan, or our errors beside the item.
+fn pipeline(
+    args: proc_macro2::TokenStream,
+    item: proc_macro2::TokenStream,
+    bridge: bool,
+) -> proc_macro2::TokenStream {
+    let cx = errors::Errors::new();
+    let plan = plan::build(&cx, args, item, bridge);
+    match cx.check() {
+        Ok(()) => expand::emit(plan),
+        Err(error) => fallback::emit(plan, error),
+    }
 }

@@ -57,10 +57,12 @@ fn check_not_method(cx: &Errors, func: &TestFn) {
     }
 }
 
-/// A binding named like a parameter would shadow it (`rstest` and `test_case` pass parameters).
+/// A binding named like a parameter would shadow it (`rstest` and `test_case` pass parameters,
+/// also as patterns: `#[case] (port, b): (u8, u8)`).
 fn check_bindings_against_parameters(cx: &Errors, args: &Args, func: &TestFn) {
+    let parameters = func.parameter_names();
     for name in args.binding_names() {
-        if func.parameter_names().any(|parameter| parameter == name) {
+        if parameters.contains(&name) {
             cx.at(
                 name.span(),
                 errors::binding_shadows_parameter(&name.to_string()),

@@ -32,8 +32,6 @@ pub(crate) struct GroupLock {
     main: File,
     _record: Record,
     _membership: Membership,
-    #[cfg(feature = "serial_test")]
-    _interop: crate::interop::SerialTestLock,
 }
 
 impl Drop for GroupLock {
@@ -171,9 +169,6 @@ pub(crate) fn join(
     };
     let record = holder::publish("holders", &Holder::me(test, claim))?;
     Ok(GroupLock {
-        #[cfg(feature = "serial_test")]
-        _interop: crate::interop::SerialTestLock::acquire(name, mode, deadline)
-            .map_err(|()| timeout_error(name, mode, timeout))?,
         main,
         _record: record,
         _membership: Membership::enter(name, mode),

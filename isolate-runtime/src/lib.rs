@@ -22,8 +22,6 @@ mod fallback;
 mod group;
 mod guard;
 mod holder;
-#[cfg(feature = "serial_test")]
-mod interop;
 mod lockdir;
 mod permits;
 mod port;

@@ -1,5 +1,13 @@
 #[tokio::test]
 async fn serves() -> Result<(), String> {
+    async fn serves(
+        #[allow(unused_variables)]
+        port: ::isolate::__private::Port,
+        #[allow(unused_variables)]
+        tmpdir: ::isolate::__private::TmpDir,
+    ) -> Result<(), String> {
+        Ok(())
+    }
     let mut __isolate_guard = {
         static SPEC: ::isolate::__private::Spec = ::isolate::__private::Spec::for_test(
                 ::core::module_path!(),
@@ -18,5 +26,5 @@ async fn serves() -> Result<(), String> {
     let tmpdir = ::isolate::__private::take::<
         ::isolate::__private::TmpDir,
     >(&mut __isolate_guard, ::isolate::__private::Resource::TmpDir, 0);
-    __isolate_guard.finish(async move { Ok(()) }.await)
+    __isolate_guard.finish(serves(port, tmpdir).await)
 }

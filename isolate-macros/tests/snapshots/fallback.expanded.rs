@@ -3,9 +3,8 @@
 }
 #[test]
 fn broken() {
+    #![allow(unused_variables)]
     #[allow(unused_variables)]
     let port: ::isolate::__private::Port = ::isolate::__private::unavailable();
-    {
-        let _ = port;
-    }
+    let _ = port;
 }

@@ -1,5 +1,15 @@
 #[test]
 fn writes() -> std::io::Result<()> {
+    fn writes(
+        #[allow(unused_variables)]
+        data: ::isolate::__private::TmpDir,
+        #[allow(unused_variables)]
+        logs: ::isolate::__private::TmpDir,
+    ) -> std::io::Result<()> {
+        #![allow(unused_variables)]
+        std::fs::write(data.join("x"), "y")?;
+        Ok(())
+    }
     let mut __isolate_guard = {
         static SPEC: ::isolate::__private::Spec = ::isolate::__private::Spec::for_test(
                 ::core::module_path!(),
@@ -16,11 +26,5 @@ fn writes() -> std::io::Result<()> {
     let logs = ::isolate::__private::take::<
         ::isolate::__private::TmpDir,
     >(&mut __isolate_guard, ::isolate::__private::Resource::TmpDir, 1);
-    __isolate_guard
-        .finish(
-            (move || -> std::io::Result<()> {
-                std::fs::write(data.join("x"), "y")?;
-                Ok(())
-            })(),
-        )
+    __isolate_guard.finish(writes(data, logs))
 }

@@ -1,0 +1,161 @@
+//! Turns what the attribute was written on into a plan: for each test, the arguments it ends
+//! up with. For a module that means walking its items (nested inline modules included),
+//! inheriting the module's arguments, and adding a test's own `#[isolated]` to them.
+//!
+//! Every check runs here, into one `Errors`; emitting a plan cannot fail.
+
+use proc_macro2::{Ident, TokenStream};
+use syn::Attribute;
+
+use crate::args::Args;
+use crate::errors::{self, Errors};
+use crate::item::{self, Item, ModItem, Module, TestFn};
+use crate::test_attr::{self, Mark};
+use crate::validate;
+
+/// What to emit for one attribute.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Plan {
+    Fn(TestPlan),
+    Mod(ModPlan),
+    /// Not a fn or inline module (already reported), or not Rust at all (rustc will say).
+    Untouched(TokenStream),
+}
+
+/// A test and everything it asked for, its module's arguments included.
+pub(crate) struct TestPlan {
+    pub(crate) args: Args,
+    pub(crate) func: TestFn,
+    /// Emit `serial_test`'s attribute for each group.
+    pub(crate) bridge: bool,
+}
+
+/// An inline module whose tests get their plans.
+pub(crate) struct ModPlan {
+    /// The module, its items moved into `items`.
+    pub(crate) module: Module,
+    pub(crate) items: Vec<Planned>,
+    /// Names of `#[isolated]` attributes consumed here that this module imports with a `use`
+    /// of its own: named once more so that `use` is not reported unused.
+    pub(crate) consumed_imports: Vec<Ident>,
+}
+
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Planned {
+    Test(TestPlan),
+    Mod(ModPlan),
+    Item(ModItem),
+}
+
+/// Parses and checks the attribute's arguments and the item, reporting into `cx`.
+pub(crate) fn build(cx: &Errors, args: TokenStream, item: TokenStream, bridge: bool) -> Plan {
+    let args = Args::parse(cx, args);
+    validate::check_args(cx, &args);
+    match item::parse(cx, item.clone()) {
+        Some(Item::Fn(func)) => Plan::Fn(test(cx, args, func, bridge)),
+        Some(Item::Mod(module)) => Plan::Mod(module_plan(cx, &args, module, bridge)),
+        None => Plan::Untouched(item),
+    }
+}
+
+fn test(cx: &Errors, args: Args, func: TestFn, bridge: bool) -> TestPlan {
+    validate::check_fn(cx, &args, &func);
+    TestPlan { args, func, bridge }
+}
+
+fn module_plan(cx: &Errors, outer: &Args, mut module: Module, bridge: bool) -> ModPlan {
+    let items = match &mut module.content {
+        Ok(content) => std::mem::take(&mut content.items),
+        Err(_) => Vec::new(),
+    };
+    let imported: Vec<Ident> = items
+        .iter()
+        .filter_map(|item| match item {
+            ModItem::Use(item) => Some(item),
+            _ => None,
+        })
+        .flat_map(|item| imported_names(&item.tree))
+        .collect();
+    let mut consumed: Vec<Ident> = Vec::new();
+    let mut planned = Vec::with_capacity(items.len());
+    for item in items {
+        planned.push(match item {
+            ModItem::Fn(mut func) => {
+                let own = take_own_args(cx, &mut func.attrs, &mut consumed);
+                match (own, test_attr::mark(&func.attrs)) {
+                    (Some(own), _) => {
+                        Planned::Test(test(cx, validate::merge(cx, outer, &own), func, bridge))
+                    }
+                    (None, Mark::Test) => Planned::Test(test(cx, outer.clone(), func, bridge)),
+                    (None, Mark::LooksLikeTest(path)) => {
+                        if outer.constrains() {
+                            let text = path.to_string().replace(' ', "");
+                            cx.spanned(path, errors::unknown_test_attribute(&text));
+                        }
+                        Planned::Item(ModItem::Fn(func))
+                    }
+                    (None, Mark::Plain) => Planned::Item(ModItem::Fn(func)),
+                }
+            }
+            ModItem::Mod(mut nested) if nested.content.is_ok() => {
+                let own = take_own_args(cx, &mut nested.attrs, &mut consumed);
+                let args =
+                    own.map_or_else(|| outer.clone(), |own| validate::merge(cx, outer, &own));
+                Planned::Mod(module_plan(cx, &args, nested, bridge))
+            }
+            other => Planned::Item(other),
+        });
+    }
+    consumed.retain(|name| imported.contains(name));
+    consumed.sort_by_key(ToString::to_string);
+    consumed.dedup_by_key(|name| name.to_string());
+    ModPlan {
+        module,
+        items: planned,
+        consumed_imports: consumed,
+    }
+}
+
+/// Removes the item's own `#[isolated(..)]` attributes, remembering the first segment of each
+/// path, and parses their arguments.
+fn take_own_args(
+    cx: &Errors,
+    attrs: &mut Vec<Attribute>,
+    consumed: &mut Vec<Ident>,
+) -> Option<Args> {
+    let mut own: Option<Args> = None;
+    let mut kept = Vec::with_capacity(attrs.len());
+    for attr in attrs.drain(..) {
+        if !test_attr::is_isolated(&attr) {
+            kept.push(attr);
+            continue;
+        }
+        let tokens = match &attr.meta {
+            syn::Meta::List(list) => list.tokens.clone(),
+            _ => TokenStream::new(),
+        };
+        if let Some(first) = attr.path().segments.first() {
+            consumed.push(first.ident.clone());
+        }
+        let args = Args::parse(cx, tokens);
+        validate::check_args(cx, &args);
+        own = Some(match own {
+            Some(earlier) => validate::merge(cx, &earlier, &args),
+            None => args,
+        });
+    }
+    *attrs = kept;
+    own
+}
+
+/// The names a `use` tree brings into scope (`isolated` for `use super::isolated;`, `iso`
+/// for `use isolate::isolated as iso;`); globs bring nothing we can name.
+fn imported_names(tree: &syn::UseTree) -> Vec<Ident> {
+    match tree {
+        syn::UseTree::Path(path) => imported_names(&path.tree),
+        syn::UseTree::Name(name) => vec![name.ident.clone()],
+        syn::UseTree::Rename(rename) => vec![rename.rename.clone()],
+        syn::UseTree::Group(group) => group.items.iter().flat_map(imported_names).collect(),
+        syn::UseTree::Glob(_) => Vec::new(),
+    }
+}

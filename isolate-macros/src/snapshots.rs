@@ -1,0 +1,227 @@
+//! Expansion snapshots: one per shape, in `tests/snapshots/<name>.expanded.rs`, formatted with
+//! prettyplease. `UPDATE_EXPECT=1 cargo test -p isolate-macros` rewrites them; review the diff.
+
+use std::path::PathBuf;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+fn snapshot_with(name: &str, args: TokenStream, item: TokenStream, bridge: bool) {
+    let expanded = crate::pipeline(args, item, bridge);
+    let file = syn::parse2::<syn::File>(expanded).expect("the expansion parses as a file");
+    let actual = prettyplease::unparse(&file);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("tests/snapshots/{name}.expanded.rs"));
+    if std::env::var_os("UPDATE_EXPECT").is_some() {
+        std::fs::write(&path, &actual).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_default();
+    assert_eq!(
+        actual, expected,
+        "expansion of `{name}` changed; rerun with UPDATE_EXPECT=1 and review the diff"
+    );
+}
+
+fn snapshot(name: &str, args: TokenStream, item: TokenStream) {
+    snapshot_with(name, args, item, false);
+}
+
+#[test]
+fn plain_sync_test() {
+    snapshot(
+        "sync",
+        quote!(port, serial = "ws"),
+        quote!(
+            #[test]
+            fn reconnects() {
+                assert!(true);
+            }
+        ),
+    );
+}
+
+/// Issue 15 item 12: a single-expression body is spliced, not wrapped in braces.
+#[test]
+fn single_expression_body() {
+    snapshot(
+        "single-expression",
+        quote!(port),
+        quote!(
+            #[test]
+            fn serves() {
+                assert!(port.port() > 0)
+            }
+        ),
+    );
+}
+
+/// Issue 14: inner attributes are hoisted to the top of the fn body.
+#[test]
+fn inner_attributes_are_hoisted() {
+    snapshot(
+        "inner-attributes",
+        quote!(tmpdir, serial = "ws"),
+        quote!(
+            #[test]
+            fn quiet() {
+                #![allow(unused_variables)]
+                let unused = 1;
+            }
+        ),
+    );
+}
+
+/// Issue 14: `-> Result` with temp dirs: the body, verbatim, in an inner fn of the same name.
+#[test]
+fn result_with_tmpdir_is_observed() {
+    snapshot(
+        "result-tmpdir",
+        quote!(tmpdir(data, logs)),
+        quote!(
+            #[test]
+            fn writes() -> std::io::Result<()> {
+                #![allow(unused_variables)]
+                std::fs::write(data.join("x"), "y")?;
+                Ok(())
+            }
+        ),
+    );
+}
+
+/// Issue 15 item 2: an `impl Termination` test's outcome is observed too.
+#[test]
+fn impl_termination_with_tmpdir() {
+    snapshot(
+        "impl-termination",
+        quote!(tmpdir),
+        quote!(
+            #[test]
+            fn terminates() -> impl std::process::Termination {
+                std::process::ExitCode::SUCCESS
+            }
+        ),
+    );
+}
+
+/// Parameters (`rstest`, `test_case`) are passed on to the inner fn; a pattern is matched there.
+#[test]
+fn parameters_pass_through() {
+    snapshot(
+        "parameters",
+        quote!(tmpdir, port),
+        quote!(
+            #[rstest]
+            #[case(1, (2, 3))]
+            fn cases<T: Copy>(
+                #[case] mut n: u8,
+                #[case] (a, b): (u8, u8),
+                #[values(1)] t: T,
+            ) -> Result<(), String>
+            where
+                T: Default,
+            {
+                n += a + b;
+                Ok(())
+            }
+        ),
+    );
+}
+
+#[test]
+fn async_fn() {
+    snapshot(
+        "async",
+        quote!(port, tmpdir, timeout = "1m30s"),
+        quote!(
+            #[tokio::test]
+            async fn serves() -> Result<(), String> {
+                Ok(())
+            }
+        ),
+    );
+}
+
+#[test]
+fn every_resource() {
+    snapshot(
+        "everything",
+        quote!(
+            port,
+            port6(v6),
+            udp,
+            udp6(u6),
+            reserved_port,
+            tmpdir,
+            serial = ["ws", "db"],
+            shared = "cache",
+            max_sockets = 64,
+            timeout = "30s"
+        ),
+        quote!(
+            #[test]
+            #[should_panic]
+            pub fn everything() {}
+        ),
+    );
+}
+
+/// Issue 15 item 10: no `use isolated as _;` unless the module imports `isolated` itself.
+#[test]
+fn inline_module() {
+    snapshot(
+        "module",
+        quote!(serial = "db"),
+        quote!(
+            mod tests {
+                fn helper() {}
+                #[test]
+                fn plain() {}
+                #[test]
+                #[isolated(port)]
+                fn own() {}
+                #[test_case::test_matrix([1, 2])]
+                fn matrix(n: u8) {}
+                #[cfg_attr(test, test)]
+                fn wrapped() {}
+                mod nested {
+                    use super::isolated;
+                    #[test]
+                    fn deep() {}
+                    #[test]
+                    #[isolated(tmpdir)]
+                    fn deeper() {}
+                }
+            }
+        ),
+    );
+}
+
+#[test]
+fn fallback_on_error() {
+    snapshot(
+        "fallback",
+        quote!(port, max_sockets = 0),
+        quote!(
+            #[test]
+            fn broken() {
+                #![allow(unused_variables)]
+                let _ = port;
+            }
+        ),
+    );
+}
+
+/// Issue 15 items 14, 15: the `serial_test` bridge, one attribute per key in key order, and
+/// `"default"` as `serial_test`'s unnamed key.
+#[test]
+fn serial_test_bridge() {
+    snapshot_with(
+        "bridge",
+        quote!(serial = ["ws", "db-1"], shared = ["default", "cache"]),
+        quote!(
+            #[test]
+            fn bridged() {}
+        ),
+        true,
+    );
+}

@@ -1,0 +1,159 @@
+//! Which attributes mark a function as a test, for `#[isolated]` on a module: a function with
+//! one of them is a test and gets the module's arguments; other functions are left alone.
+//!
+//! The list, matched on the attribute's path:
+//!
+//! | attribute | written as |
+//! |---|---|
+//! | std | `#[test]`, `#[core::prelude::v1::test]`, `#[std::prelude::rust_2021::test]` |
+//! | async runtimes | `#[tokio::test]`, `#[async_std::test]`, `#[actix_rt::test]`, `#[actix_web::test]` |
+//! | others ending in `::test` | `#[sqlx::test]`, `#[test_log::test]`, `#[googletest::test]` |
+//! | rstest | `#[rstest]`, `#[rstest::rstest]` |
+//! | test-case | `#[test_case(..)]`, `#[test_matrix(..)]`, `#[test_case::case(..)]` and their `test_case::` paths |
+//! | others | `#[wasm_bindgen_test]`, `#[quickcheck]` |
+//! | wrapped | any of these inside `#[cfg_attr(predicate, ..)]` |
+//!
+//! An attribute outside the list whose name contains `test` (`#[my_test]`) might mark a test
+//! we would silently skip; when the module asks for groups, a budget or a timeout, that is an
+//! error rather than a test running without its exclusion.
+
+use proc_macro2::TokenStream;
+use quote::ToTokens;
+use syn::punctuated::Punctuated;
+use syn::{Attribute, Meta, Token};
+
+/// Last path segments that mark a test whatever the crate: `test` covers std and every
+/// runtime's `::test`.
+const TEST_NAMES: [&str; 6] = [
+    "test",
+    "rstest",
+    "test_case",
+    "test_matrix",
+    "wasm_bindgen_test",
+    "quickcheck",
+];
+
+/// What a function's attributes say about it.
+pub(crate) enum Mark {
+    /// It has a known test attribute.
+    Test,
+    /// It has no known test attribute, but the one at this path looks like one.
+    LooksLikeTest(TokenStream),
+    /// It is not a test.
+    Plain,
+}
+
+/// Classifies a function by its attributes.
+pub(crate) fn mark(attrs: &[Attribute]) -> Mark {
+    let mut looks_like = None;
+    for attr in attrs {
+        match meta_mark(&attr.meta) {
+            Mark::Test => return Mark::Test,
+            Mark::LooksLikeTest(path) => looks_like = looks_like.or(Some(path)),
+            Mark::Plain => {}
+        }
+    }
+    looks_like.map_or(Mark::Plain, Mark::LooksLikeTest)
+}
+
+fn meta_mark(meta: &Meta) -> Mark {
+    let path = meta.path();
+    if path.is_ident("cfg_attr") {
+        return cfg_attr_mark(meta);
+    }
+    let Some(last) = path.segments.last() else {
+        return Mark::Plain;
+    };
+    let name = last.ident.to_string();
+    let test_case_alias =
+        name == "case" && path.segments.len() == 2 && path.segments[0].ident == "test_case";
+    if TEST_NAMES.contains(&name.as_str()) || test_case_alias {
+        Mark::Test
+    } else if name.contains("test") {
+        Mark::LooksLikeTest(path.to_token_stream())
+    } else {
+        Mark::Plain
+    }
+}
+
+/// `#[cfg_attr(predicate, a, b)]`: the strongest mark among `a`, `b`.
+fn cfg_attr_mark(meta: &Meta) -> Mark {
+    let Meta::List(list) = meta else {
+        return Mark::Plain;
+    };
+    let Ok(items) = list.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated) else {
+        return Mark::Plain;
+    };
+    let mut result = Mark::Plain;
+    // The first item is the predicate.
+    for item in items.iter().skip(1) {
+        match meta_mark(item) {
+            Mark::Test => return Mark::Test,
+            Mark::LooksLikeTest(path) => result = Mark::LooksLikeTest(path),
+            Mark::Plain => {}
+        }
+    }
+    result
+}
+
+/// Whether an attribute is `#[isolated(..)]` or `#[isolate::isolated(..)]`.
+pub(crate) fn is_isolated(attr: &Attribute) -> bool {
+    attr.path()
+        .segments
+        .last()
+        .is_some_and(|segment| segment.ident == "isolated")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use syn::parse_quote;
+
+    fn is_test(attr: Attribute) -> bool {
+        matches!(mark(&[attr]), Mark::Test)
+    }
+
+    /// Issue 15 item 9: every family users have counts as a test.
+    #[test]
+    fn recognises_the_families() {
+        let attrs: Vec<Attribute> = vec![
+            parse_quote!(#[test]),
+            parse_quote!(#[::core::prelude::v1::test]),
+            parse_quote!(#[tokio::test(flavor = "multi_thread")]),
+            parse_quote!(#[async_std::test]),
+            parse_quote!(#[actix_rt::test]),
+            parse_quote!(#[actix_web::test]),
+            parse_quote!(#[sqlx::test(migrations = false)]),
+            parse_quote!(#[test_log::test]),
+            parse_quote!(#[rstest]),
+            parse_quote!(#[rstest::rstest]),
+            parse_quote!(#[test_case(1 ; "one")]),
+            parse_quote!(#[test_case::test_case(1)]),
+            parse_quote!(#[test_case::test_matrix([1, 2])]),
+            parse_quote!(#[test_matrix([1, 2], [3])]),
+            parse_quote!(#[test_case::case(1)]),
+            parse_quote!(#[cfg_attr(test, test)]),
+            parse_quote!(#[cfg_attr(all(unix, test), tokio::test)]),
+            parse_quote!(#[cfg_attr(test, allow(dead_code), test_case::test_matrix([1]))]),
+        ];
+        for attr in attrs {
+            let text = quote::quote!(#attr).to_string();
+            assert!(is_test(attr), "{text}");
+        }
+    }
+
+    #[test]
+    fn plain_and_look_alike_functions() {
+        let plain: Vec<Attribute> = vec![
+            parse_quote!(#[cfg(test)]),
+            parse_quote!(#[allow(dead_code)]),
+            parse_quote!(#[case(1)]),
+            parse_quote!(#[cfg_attr(test, allow(dead_code))]),
+        ];
+        assert!(matches!(mark(&plain), Mark::Plain));
+        let looks: Attribute = parse_quote!(#[my_crate::integration_test]);
+        assert!(matches!(mark(&[looks]), Mark::LooksLikeTest(_)));
+        let wrapped: Attribute = parse_quote!(#[cfg_attr(test, my_test)]);
+        assert!(matches!(mark(&[wrapped]), Mark::LooksLikeTest(_)));
+    }
+}
