@@ -261,9 +261,7 @@ fn a_killed_holder_releases_the_group_at_once() {
         "{output}"
     );
     assert!(
-        output.contains(&format!(
-            "held by `crash_member` (pid {holder_pid}, for "
-        )),
+        output.contains(&format!("held by `crash_member` (pid {holder_pid}, for ")),
         "{output}"
     );
     assert!(

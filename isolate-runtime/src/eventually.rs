@@ -1,0 +1,238 @@
+//! [`eventually`]: retry a fallible check until it passes or the time is up, in the manner of
+//! testify's `Eventually`, Awaitility and Kotest's `eventually`, with the same backoff and the
+//! same kind of diagnosis as the [`ready`](crate::ready) probes.
+//!
+//! Retries back off from 1 ms, doubling, to at most 50 ms: a condition that holds is seen within
+//! a few milliseconds, and a slow one costs at most twenty attempts a second.
+
+use std::fmt::Display;
+use std::future::Future;
+use std::panic::Location;
+use std::pin::pin;
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use crate::background::Delay;
+use crate::Error;
+
+/// The first pause between attempts.
+const FIRST_PAUSE: Duration = Duration::from_millis(1);
+/// The longest pause between attempts: bounds how late a ready condition is seen.
+pub(crate) const MAX_PAUSE: Duration = Duration::from_millis(50);
+
+/// Pauses that double from [`FIRST_PAUSE`] to [`MAX_PAUSE`].
+#[derive(Debug)]
+pub(crate) struct Backoff(Duration);
+
+impl Backoff {
+    pub(crate) fn new() -> Backoff {
+        Backoff(FIRST_PAUSE)
+    }
+
+    /// The next pause, never past `deadline`.
+    pub(crate) fn next(&mut self, deadline: Instant) -> Duration {
+        let pause = self.0;
+        self.0 = (self.0 * 2).min(MAX_PAUSE);
+        pause.min(deadline.saturating_duration_since(Instant::now()))
+    }
+}
+
+/// How long a wait may take: a duration string in the attribute's `timeout` syntax (`"500ms"`,
+/// `"30s"`, `"1m30s"`) or a [`Duration`]. Zero and unparsable values are errors.
+pub trait Within {
+    /// The duration, or why it is refused; `what` names the wait in the message.
+    ///
+    /// # Errors
+    ///
+    /// An unparsable or zero duration.
+    fn duration(&self, what: &str) -> Result<Duration, Error>;
+}
+
+impl Within for str {
+    fn duration(&self, what: &str) -> Result<Duration, Error> {
+        match isolate_rules::parse_duration(self) {
+            Some(duration) if duration.is_zero() => Err(zero(self, what)),
+            Some(duration) => Ok(duration),
+            None => Err(Error::config(format!(
+                "invalid duration `{}` for {what}: expected {}",
+                self.escape_debug(),
+                isolate_rules::DURATION_FORMS
+            ))),
+        }
+    }
+}
+
+impl Within for String {
+    fn duration(&self, what: &str) -> Result<Duration, Error> {
+        self.as_str().duration(what)
+    }
+}
+
+impl<T: Within + ?Sized> Within for &T {
+    fn duration(&self, what: &str) -> Result<Duration, Error> {
+        (**self).duration(what)
+    }
+}
+
+impl Within for Duration {
+    fn duration(&self, what: &str) -> Result<Duration, Error> {
+        if self.is_zero() {
+            Err(zero("0ms", what))
+        } else {
+            Ok(*self)
+        }
+    }
+}
+
+fn zero(written: &str, what: &str) -> Error {
+    Error::config(format!(
+        "a wait of `{written}` for {what} can never succeed: give a duration above zero, like `5s`"
+    ))
+}
+
+/// The message of a wait that ran out of time.
+pub(crate) fn timed_out(
+    what: &str,
+    within: Duration,
+    started: Instant,
+    attempts: u64,
+    last: &str,
+    knob: &str,
+) -> String {
+    format!(
+        "timed out after {:.1}s waiting for {what}: {attempts} attempt{} over {:.2}s, the last {last}; \
+         if it is legitimately slow, raise the wait with {knob}",
+        within.as_secs_f64(),
+        if attempts == 1 { "" } else { "s" },
+        started.elapsed().as_secs_f64(),
+    )
+}
+
+/// Retries `check` until it returns `Ok`, backing off from 1 ms to 50 ms between attempts, for
+/// at most `within` (`"5s"`, `"500ms"`, a [`Duration`]). Returns the first `Ok` value.
+///
+/// # Errors
+///
+/// When the time is up: the message says where `eventually` was called, how many attempts were
+/// made and the last error. An invalid `within` is an error before any attempt.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::atomic::{AtomicU32, Ordering};
+///
+/// let calls = AtomicU32::new(0);
+/// let value = isolate_runtime::eventually("5s", || match calls.fetch_add(1, Ordering::SeqCst) {
+///     0..=2 => Err("not yet"),
+///     n => Ok(n),
+/// })?;
+/// assert_eq!(value, 3);
+///
+/// let error = isolate_runtime::eventually("20ms", || Err::<(), _>("queue still has 3 items")).unwrap_err();
+/// assert!(error.is_timeout());
+/// assert!(error.to_string().contains("queue still has 3 items"));
+/// # Ok::<(), isolate_runtime::Error>(())
+/// ```
+#[track_caller]
+pub fn eventually<T, E: Display>(
+    within: impl Within,
+    mut check: impl FnMut() -> Result<T, E>,
+) -> Result<T, Error> {
+    let what = what(Location::caller());
+    let within = within.duration(&what)?;
+    let started = Instant::now();
+    let deadline = started + within;
+    let mut backoff = Backoff::new();
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let last = match check() {
+            Ok(value) => return Ok(value),
+            Err(error) => format!("failed with: {error}"),
+        };
+        if Instant::now() >= deadline {
+            return Err(failed(&what, within, started, attempts, &last));
+        }
+        std::thread::sleep(backoff.next(deadline));
+    }
+}
+
+/// [`eventually`] for async checks: `check` returns a future, which runs on the caller's
+/// executor (any: no runtime is assumed), and the pauses between attempts do not block the
+/// executor's thread. An attempt still running when the time is up is dropped.
+///
+/// # Errors
+///
+/// As [`eventually`].
+///
+/// # Examples
+///
+/// ```
+/// # async fn run() -> Result<(), isolate_runtime::Error> {
+/// let (sender, receiver) = std::sync::mpsc::channel();
+/// std::thread::spawn(move || sender.send(42).unwrap());
+/// let answer = isolate_runtime::eventually_async("5s", || {
+///     let answer = receiver.try_recv();
+///     async move { answer.map_err(|e| e.to_string()) }
+/// })
+/// .await?;
+/// assert_eq!(answer, 42);
+/// # Ok(())
+/// # }
+/// ```
+#[track_caller]
+pub fn eventually_async<T, E, F, Fut>(
+    within: impl Within,
+    mut check: F,
+) -> impl Future<Output = Result<T, Error>>
+where
+    E: Display,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
+    let what = what(Location::caller());
+    let within = within.duration(&what);
+    async move {
+        let within = within?;
+        let started = Instant::now();
+        let deadline = started + within;
+        let mut backoff = Backoff::new();
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let mut attempt = pin!(check());
+            let mut time_up = pin!(Delay::until(deadline));
+            let outcome = std::future::poll_fn(|cx| {
+                if let Poll::Ready(outcome) = attempt.as_mut().poll(cx) {
+                    return Poll::Ready(Some(outcome));
+                }
+                time_up.as_mut().poll(cx).map(|()| None)
+            })
+            .await;
+            let last = match outcome {
+                Some(Ok(value)) => return Ok(value),
+                Some(Err(error)) => format!("failed with: {error}"),
+                None => "was still running when the time was up".to_owned(),
+            };
+            if Instant::now() >= deadline {
+                return Err(failed(&what, within, started, attempts, &last));
+            }
+            Delay::until(Instant::now() + backoff.next(deadline)).await;
+        }
+    }
+}
+
+fn what(caller: &Location<'_>) -> String {
+    format!("the check of `eventually` at {caller}")
+}
+
+fn failed(what: &str, within: Duration, started: Instant, attempts: u64, last: &str) -> Error {
+    Error::timeout(timed_out(
+        what,
+        within,
+        started,
+        attempts,
+        last,
+        "the first argument of `eventually`",
+    ))
+}
