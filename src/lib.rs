@@ -135,6 +135,8 @@ pub use isolate_runtime::{
     Port, ReservedPort, Resource, Spec, TestGuard, TmpDir, UdpPort, DEFAULT_TIMEOUT,
 };
 
+pub use isolate_runtime::{eventually, eventually_async, ready, Child, DEFAULT_GRACE};
+
 /// The names of the `ISOLATE_*` environment variables the runtime reads.
 pub mod env {
     pub use isolate_runtime::{DIR, KEEP_DAYS, KEEP_TMPDIR, PORT_BAND, SOCKET_BUDGET, TIMEOUT};
