@@ -2,8 +2,10 @@
 //! testify's `Eventually`, Awaitility and Kotest's `eventually`, with the same backoff and the
 //! same kind of diagnosis as the [`ready`](crate::ready) probes.
 //!
-//! Retries back off from 1 ms, doubling, to at most 50 ms: a condition that holds is seen within
-//! a few milliseconds, and a slow one costs at most twenty attempts a second.
+//! Retries pause for 1/32 of the time waited so far, from 1 ms up to 50 ms: a condition that
+//! holds is seen within about 3% of the time it took (within a millisecond or two for the
+//! common case of a server that starts in tens of milliseconds), and a long wait costs at most
+//! twenty attempts a second. A fixed interval would make one of the two worse.
 
 use std::fmt::Display;
 use std::future::Future;
@@ -15,24 +17,25 @@ use std::time::{Duration, Instant};
 use crate::background::Delay;
 use crate::Error;
 
-/// The first pause between attempts.
+/// The shortest pause between attempts.
 const FIRST_PAUSE: Duration = Duration::from_millis(1);
 /// The longest pause between attempts: bounds how late a ready condition is seen.
-pub(crate) const MAX_PAUSE: Duration = Duration::from_millis(50);
+const MAX_PAUSE: Duration = Duration::from_millis(50);
+/// A pause is this fraction of the time waited so far.
+const PAUSE_DIVISOR: u32 = 32;
 
-/// Pauses that double from [`FIRST_PAUSE`] to [`MAX_PAUSE`].
+/// Pauses that grow with the time waited, from [`FIRST_PAUSE`] to [`MAX_PAUSE`].
 #[derive(Debug)]
-pub(crate) struct Backoff(Duration);
+pub(crate) struct Backoff(Instant);
 
 impl Backoff {
     pub(crate) fn new() -> Backoff {
-        Backoff(FIRST_PAUSE)
+        Backoff(Instant::now())
     }
 
     /// The next pause, never past `deadline`.
     pub(crate) fn next(&mut self, deadline: Instant) -> Duration {
-        let pause = self.0;
-        self.0 = (self.0 * 2).min(MAX_PAUSE);
+        let pause = (self.0.elapsed() / PAUSE_DIVISOR).clamp(FIRST_PAUSE, MAX_PAUSE);
         pause.min(deadline.saturating_duration_since(Instant::now()))
     }
 }

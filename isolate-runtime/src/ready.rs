@@ -2,10 +2,11 @@
 //!
 //! A probe says what "ready" means ([`tcp`], [`http`], [`line`], or your own [`probe`]) and for
 //! how long to try ([`Probe::within`], default [`DEFAULT_WITHIN`]); [`Probe::wait`] or
-//! [`Child::wait_ready`](crate::Child::wait_ready) runs it. Attempts back off from 1 ms,
-//! doubling, to 50 ms: a ready server is seen within milliseconds, and a waiting test costs
-//! at most twenty attempts a second. With a child, a new line of its output or its exit ends a
-//! pause at once, so a crashed server fails the wait at once too.
+//! [`Child::wait_ready`](crate::Child::wait_ready) runs it. Attempts pause for 1/32 of the
+//! time waited so far, from 1 ms up to 50 ms: a server that starts in tens of milliseconds is
+//! seen within a millisecond or two of being ready, a slow one within about 3% of its start-up
+//! time, and a long wait costs at most twenty attempts a second. With a child, a new line of
+//! its output or its exit ends a pause at once, so a crashed server fails the wait at once too.
 //!
 //! A wait that ends without readiness says what was probed, how many attempts over how long,
 //! the last error or the last status and body excerpt, and, for a child, whether it exited (and

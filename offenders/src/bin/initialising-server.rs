@@ -62,7 +62,7 @@ fn initialise() {
         ^ std::process::id();
     std::thread::sleep(Duration::from_millis(100 + u64::from(seed % 250)));
     let mut x = u64::from(seed);
-    for _ in 0..3_000_000u64 {
+    for _ in 0..10_000_000u64 {
         x = std::hint::black_box(x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1));
     }
 }
