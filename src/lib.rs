@@ -1,4 +1,5 @@
-#![doc = include_str!("../README.md")]
+// The crate docs stand alone on docs.rs: the README also names repository commands and files.
+#![doc = include_str!("lib.md")]
 #![doc(test(attr(deny(warnings))))]
 
 /// Gives the test it is written on what it must not share.
@@ -137,8 +138,31 @@ pub use isolate_runtime::{
 
 pub use isolate_runtime::{eventually, eventually_async, ready, Child, DEFAULT_GRACE};
 
-/// The names of the `ISOLATE_*` environment variables the runtime reads.
 pub mod env {
+    //! The `ISOLATE_*` environment variables the runtime reads, and their names as constants.
+    //!
+    //! Each overrides a default for every test of every process that sees it, whatever the
+    //! attributes say; set them for a whole run (`ISOLATE_TIMEOUT=10m cargo nextest run`), not
+    //! from inside a test.
+    //!
+    //! | variable | default | meaning |
+    //! |---|---|---|
+    //! | `ISOLATE_DIR` ([`DIR`]) | `<temp dir>/isolate-<uid>` | where lock files, reservations and temp dirs live |
+    //! | `ISOLATE_TIMEOUT` ([`TIMEOUT`]) | | overrides every wait's timeout, the attribute's `timeout` included (`30s`, `2m`, `1m30s`, ...) |
+    //! | `ISOLATE_KEEP_TMPDIR` ([`KEEP_TMPDIR`]) | `on-failure` | when temp dirs are kept: `on-failure`, `always` or `never` |
+    //! | `ISOLATE_KEEP_DAYS` ([`KEEP_DAYS`]) | `7` | kept temp dirs older than this many days are pruned; `0` disables pruning (or call [`prune_kept_dirs`](crate::prune_kept_dirs)) |
+    //! | `ISOLATE_SOCKET_BUDGET` ([`SOCKET_BUDGET`]) | half the soft open-file limit | the machine-wide budget `max_sockets` draws from, in permits |
+    //! | `ISOLATE_PORT_BAND` ([`PORT_BAND`]) | 20000 to just below the ephemeral range | where [`ReservedPort`](crate::ReservedPort) numbers come from, `LOW-HIGH` |
+    //!
+    //! An empty value counts as unset. A value that cannot be parsed fails the test with a message
+    //! naming the variable and the accepted forms.
+    //!
+    //! # Examples
+    //!
+    //! ```
+    //! assert_eq!(isolate::env::TIMEOUT, "ISOLATE_TIMEOUT");
+    //! ```
+
     pub use isolate_runtime::{DIR, KEEP_DAYS, KEEP_TMPDIR, PORT_BAND, SOCKET_BUDGET, TIMEOUT};
 }
 

@@ -298,3 +298,116 @@ fn a_panicking_member_does_not_poison_the_group() {
     assert!(panicked.is_err());
     assert!(isolate::try_enter(&SPEC).is_ok());
 }
+
+/// Shared members that left must not be named: only the one inside is.
+#[test]
+fn a_timeout_names_exactly_the_current_holders() {
+    static DEPARTED: Spec = Spec::new("groups::departed").shared(&["it-current-holders"]);
+    static PRESENT: Spec = Spec::new("groups::present").shared(&["it-current-holders"]);
+    static WAITER: Spec = Spec::new("groups::waiter")
+        .serial(&["it-current-holders"])
+        .timeout(Duration::from_millis(200));
+    for _ in 0..3 {
+        drop(isolate::try_enter(&DEPARTED).unwrap());
+    }
+    let present = isolate::try_enter(&PRESENT).unwrap();
+    let message = thread::spawn(|| isolate::try_enter(&WAITER).unwrap_err().to_string())
+        .join()
+        .unwrap();
+    drop(present);
+    assert!(
+        message.contains("(held by `groups::present` (pid "),
+        "{message}"
+    );
+    assert!(!message.contains("groups::departed"), "{message}");
+}
+
+/// A helper that joins the group its caller already holds fails at once, saying why,
+/// instead of waiting for itself until the timeout.
+#[test]
+fn re_entering_a_held_group_fails_at_once() {
+    static OUTER: Spec = Spec::new("groups::outer").serial(&["it-reenter"]);
+    static INNER_SERIAL: Spec = Spec::new("groups::inner")
+        .serial(&["it-reenter"])
+        .timeout(Duration::from_secs(30));
+    static INNER_SHARED: Spec = Spec::new("groups::inner")
+        .shared(&["it-reenter"])
+        .timeout(Duration::from_secs(30));
+    let outer = isolate::try_enter(&OUTER).unwrap();
+    for (inner, kind) in [(&INNER_SERIAL, "serial"), (&INNER_SHARED, "shared")] {
+        let started = std::time::Instant::now();
+        let error = isolate::try_enter(inner).unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(5), "{error}");
+        assert!(error.is_config(), "{error}");
+        assert!(
+            error.to_string().starts_with(&format!(
+                "`groups::inner` is already a serial member of group `it-reenter` on this thread, \
+                 so joining it again as a {kind} member would wait for itself"
+            )),
+            "{error}"
+        );
+    }
+    drop(outer);
+    // Released: the same thread joins again.
+    drop(isolate::try_enter(&INNER_SERIAL).unwrap());
+}
+
+/// A name built by hand that the attribute would refuse is a configuration error, not an I/O
+/// error from a file name grown too long by percent-encoding.
+#[test]
+fn a_hand_built_group_name_is_checked_by_the_attribute_rule() {
+    static LONG: Spec = Spec::new("groups::long_name")
+        .serial(&[":::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::::"]);
+    static SPACED: Spec = Spec::new("groups::spaced_name").shared(&["a b"]);
+    let error = isolate::try_enter(&LONG).unwrap_err();
+    assert!(error.is_config(), "{error}");
+    assert!(
+        error
+            .to_string()
+            .starts_with("invalid group name `::::::::::"),
+        "{error}"
+    );
+    assert!(
+        error
+            .to_string()
+            .ends_with("use 1 to 64 ASCII letters, digits, `_`, `-`, `.`, `:` or `/`"),
+        "{error}"
+    );
+    let error = isolate::try_enter(&SPACED).unwrap_err();
+    assert!(error.is_config(), "{error}");
+    assert!(
+        error.to_string().starts_with("invalid group name `a b`"),
+        "{error}"
+    );
+}
+
+#[test]
+#[ignore = "child process of timed_out_waits_leave_no_thread_or_descriptor"]
+fn stuck_waiters() {
+    static HOLD: Spec = Spec::new("groups::stuck_holder").serial(&["stuck"]);
+    static WAIT: Spec = Spec::new("groups::stuck_waiter")
+        .serial(&["stuck"])
+        .shared(&["stuck-shared"])
+        .timeout(Duration::from_millis(20));
+    let count = |dir: &str| std::fs::read_dir(dir).unwrap().count();
+    let held = isolate::try_enter(&HOLD).unwrap();
+    let (threads, fds) = (count("/proc/self/task"), count("/proc/self/fd"));
+    let waiter = thread::spawn(|| {
+        for _ in 0..20 {
+            assert!(isolate::try_enter(&WAIT).unwrap_err().is_timeout());
+        }
+    });
+    waiter.join().unwrap();
+    assert_eq!(count("/proc/self/task"), threads, "threads left behind");
+    assert_eq!(count("/proc/self/fd"), fds, "descriptors left behind");
+    drop(held);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn timed_out_waits_leave_no_thread_or_descriptor() {
+    let root = support::private_root();
+    let mut command = support::child("stuck_waiters", "run");
+    command.env(isolate::env::DIR, root.path());
+    support::run(&mut command, true);
+}

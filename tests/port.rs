@@ -201,6 +201,8 @@ fn reserver() {
     }
 }
 
+/// A full band makes the next reservation wait (naming the holder when it times out), and a
+/// holder killed with SIGKILL gives its number to the waiter.
 #[test]
 fn a_reserved_number_is_freed_by_sigkill_and_the_band_can_run_out() {
     // A one-number band around a number reserved for this test on the machine-wide root.
@@ -208,31 +210,90 @@ fn a_reserved_number_is_freed_by_sigkill_and_the_band_can_run_out() {
     let band = format!("{0}-{0}", mine.port());
     let root = support::private_root();
     let log = Log::new(root.path());
-    let child = |role: &str| {
+    let child = |role: &str, timeout: &str| {
         let mut command = support::child("reserver", role);
         command
             .env(isolate::env::DIR, root.path())
             .env(support::LOG, &log.path)
-            .env(isolate::env::PORT_BAND, &band);
+            .env(isolate::env::PORT_BAND, &band)
+            .env(isolate::env::TIMEOUT, timeout);
         command
     };
     let holder = support::KillOnDrop(
-        child("hold")
+        child("hold", "20s")
             .stdout(std::process::Stdio::null())
             .spawn()
             .unwrap(),
     );
+    let holder_pid = holder.0.id();
     log.wait_for("reserved", 1, Duration::from_secs(30));
     assert_eq!(log.lines()[0], format!("reserved {}", mine.port()));
 
-    let output = support::text(&support::run(&mut child("try"), false));
+    let started = std::time::Instant::now();
+    let output = support::text(&support::run(&mut child("try", "300ms"), false));
+    assert!(started.elapsed() >= Duration::from_millis(300), "{output}");
     assert!(
         output.contains(&format!(
-            "no free port number in the reserved band {band}: 1 are reserved by isolated tests"
+            "timed out after 0.3s waiting for a port number in the reserved band {band}: 1 are reserved by \
+             isolated tests (held by `"
+        )) && output.contains(&format!("reserver` (pid {holder_pid}, for ")),
+        "{output}"
+    );
+
+    // A waiter started while the band is full gets the number once the holder is killed.
+    let waiter = child("try", "30s")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(holder);
+    let output = waiter.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", support::text(&output));
+    assert_eq!(log.lines().len(), 2);
+}
+
+#[test]
+#[ignore = "child process of reservation_files_do_not_pile_up"]
+fn reserves_many() {
+    for _ in 0..300 {
+        let reserved = isolate::ReservedPort::reserve().unwrap();
+        assert_ne!(reserved.to_string(), "0");
+        assert_eq!(reserved.to_string(), reserved.port().to_string());
+    }
+}
+
+#[test]
+fn reservation_files_do_not_pile_up() {
+    let root = support::private_root();
+    let mut command = support::child("reserves_many", "run");
+    command.env(isolate::env::DIR, root.path());
+    support::run(&mut command, true);
+    let left = std::fs::read_dir(root.path().join("ports"))
+        .unwrap()
+        .count();
+    assert_eq!(
+        left, 0,
+        "lock files left behind by 300 released reservations"
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_band_inside_the_ephemeral_range_is_refused() {
+    let range = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap();
+    let low: u16 = range.split_whitespace().next().unwrap().parse().unwrap();
+    let band = format!("{}-{}", low - 10, low + 10);
+    let root = support::private_root();
+    let mut command = support::child("reserver", "try");
+    command
+        .env(isolate::env::DIR, root.path())
+        .env(support::LOG, root.path().join("log"))
+        .env(isolate::env::PORT_BAND, &band);
+    let output = support::text(&support::run(&mut command, false));
+    assert!(
+        output.contains(&format!(
+            "cannot use `ISOLATE_PORT_BAND={band}`: it overlaps the kernel's ephemeral range {low}-"
         )),
         "{output}"
     );
-    drop(holder);
-    support::run(&mut child("try"), true);
-    assert_eq!(log.lines().len(), 2);
 }

@@ -199,3 +199,72 @@ fn kept_dirs_are_pruned_when_old() {
     assert_eq!(log.lines(), ["removed 1"]);
     assert!(!old.exists() && fresh.exists() && foreign.exists());
 }
+
+#[test]
+#[ignore = "child process of a_live_tests_dir_is_never_pruned"]
+#[isolated(tmpdir)]
+fn holds_an_old_dir() {
+    record(tmpdir.path());
+    // A fixture copied with `cp -a` or `touch -d`: the directory looks a week old.
+    let week_ago = std::time::SystemTime::now() - std::time::Duration::from_hours(24 * 7);
+    fs::File::open(tmpdir.path())
+        .unwrap()
+        .set_modified(week_ago)
+        .unwrap();
+    let log = Log::from_env();
+    log.append("ready");
+    log.wait_for("pruned", 1, std::time::Duration::from_secs(30));
+    assert!(tmpdir.join("evidence.txt").is_file(), "pruned mid-test");
+}
+
+#[test]
+fn a_live_tests_dir_is_never_pruned() {
+    let root = support::private_root();
+    let log = Log::new(root.path());
+    let mut holder = support::child("holds_an_old_dir", "run");
+    holder
+        .env(isolate::env::DIR, root.path())
+        .env(support::LOG, &log.path)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let holder = holder.spawn().unwrap();
+    log.wait_for("ready", 1, std::time::Duration::from_secs(30));
+    let mut pruner = support::child("prune", "run");
+    pruner
+        .env(isolate::env::DIR, root.path())
+        .env(support::LOG, &log.path)
+        .env(isolate::env::KEEP_DAYS, "0");
+    support::run(&mut pruner, true);
+    log.append("pruned");
+    let output = holder.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", support::text(&output));
+    assert!(
+        log.lines().contains(&"removed 0".to_owned()),
+        "{:?}",
+        log.lines()
+    );
+}
+
+#[test]
+fn close_removes_the_dir_now() {
+    let dir = isolate::TmpDir::new().unwrap();
+    let path = dir.path().to_owned();
+    fs::write(dir.join("f"), "x").unwrap();
+    let other = dir.clone();
+    dir.close().unwrap();
+    assert!(!path.exists());
+    // Another handle no longer removes or keeps anything, even on failure.
+    other.mark_failed();
+    drop(other);
+    assert!(!path.exists());
+}
+
+#[test]
+fn keep_on_a_clone_keeps_the_dir_for_every_handle() {
+    let dir = isolate::TmpDir::new().unwrap();
+    assert_eq!(dir.to_string(), dir.path().display().to_string());
+    let kept = dir.clone().keep();
+    drop(dir);
+    assert!(kept.is_dir());
+    fs::remove_dir(kept).unwrap();
+}

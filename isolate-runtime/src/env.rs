@@ -19,10 +19,24 @@ pub const SOCKET_BUDGET: &str = "ISOLATE_SOCKET_BUDGET";
 /// The band reserved port numbers come from, `LOW-HIGH` inclusive.
 pub const PORT_BAND: &str = "ISOLATE_PORT_BAND";
 
-fn read(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .filter(|value| !value.trim().is_empty())
+/// The variable's value: `None` when unset or empty (the default applies), an error when it
+/// is not Unicode or only whitespace (a mistake, not a choice), else the value trimmed.
+fn read(name: &str) -> Result<Option<String>, Error> {
+    let Some(raw) = std::env::var_os(name).filter(|value| !value.is_empty()) else {
+        return Ok(None);
+    };
+    let Some(value) = raw.to_str() else {
+        return Err(Error::config(format!(
+            "cannot use `{name}={}`: the value is not valid Unicode",
+            raw.to_string_lossy()
+        )));
+    };
+    if value.trim().is_empty() {
+        return Err(Error::config(format!(
+            "cannot use `{name}={value:?}`: the value is blank; unset `{name}` for the default"
+        )));
+    }
+    Ok(Some(value.trim().to_owned()))
 }
 
 fn invalid(name: &str, value: &str, expected: &str) -> Error {
@@ -31,22 +45,38 @@ fn invalid(name: &str, value: &str, expected: &str) -> Error {
     ))
 }
 
-pub(crate) fn dir() -> Option<PathBuf> {
-    std::env::var_os(DIR)
-        .filter(|value| !value.is_empty())
-        .map(PathBuf::from)
+/// `ISOLATE_DIR`: an absolute path, since every process must find the same directory whatever
+/// its working directory, and one without surrounding whitespace (a mistake, never meant).
+pub(crate) fn dir() -> Result<Option<PathBuf>, Error> {
+    let Some(value) = std::env::var_os(DIR).filter(|value| !value.is_empty()) else {
+        return Ok(None);
+    };
+    let path = PathBuf::from(&value);
+    let text = value.to_string_lossy();
+    let problem = if text.trim().is_empty() {
+        "it is blank"
+    } else if text.trim() != text {
+        "it starts or ends with whitespace"
+    } else if path.is_relative() {
+        "it is relative, so processes with different working directories would not share it"
+    } else {
+        return Ok(Some(path));
+    };
+    Err(Error::config(format!(
+        "cannot use `{DIR}={text:?}`: {problem}; expected an absolute path like `/tmp/isolate`"
+    )))
 }
 
 pub(crate) fn timeout() -> Result<Option<Duration>, Error> {
-    read(TIMEOUT)
+    read(TIMEOUT)?
         .map(|value| {
-            parse_duration(&value)
+            isolate_rules::parse_duration(&value)
                 .filter(|duration| !duration.is_zero())
                 .ok_or_else(|| {
                     invalid(
                         TIMEOUT,
                         &value,
-                        "a positive duration like `500ms`, `30s`, `2m` or `1m30s`",
+                        &format!("{}, above zero", isolate_rules::DURATION_FORMS),
                     )
                 })
         })
@@ -62,7 +92,7 @@ pub(crate) enum KeepPolicy {
 }
 
 pub(crate) fn keep_policy() -> Result<KeepPolicy, Error> {
-    match read(KEEP_TMPDIR).as_deref() {
+    match read(KEEP_TMPDIR)?.as_deref() {
         None | Some("on-failure") => Ok(KeepPolicy::OnFailure),
         Some("always") => Ok(KeepPolicy::Always),
         Some("never") => Ok(KeepPolicy::Never),
@@ -74,92 +104,71 @@ pub(crate) fn keep_policy() -> Result<KeepPolicy, Error> {
     }
 }
 
-pub(crate) fn keep_days() -> Result<u64, Error> {
-    read(KEEP_DAYS).map_or(Ok(7), |value| {
-        value.trim().parse().map_err(|_| {
-            invalid(
-                KEEP_DAYS,
-                &value,
-                "a whole number of days, like `7` (0 disables pruning)",
-            )
-        })
-    })
+/// How old a kept temp dir must be to be pruned; `None` when pruning is off (`0`).
+pub(crate) fn keep_days() -> Result<Option<Duration>, Error> {
+    let Some(value) = read(KEEP_DAYS)? else {
+        return Ok(Some(Duration::from_secs(7 * 86_400)));
+    };
+    let days: u64 = value.parse().map_err(|_| {
+        invalid(
+            KEEP_DAYS,
+            &value,
+            "a whole number of days, like `7` (0 disables pruning)",
+        )
+    })?;
+    match days.checked_mul(86_400) {
+        Some(0) => Ok(None),
+        Some(seconds) => Ok(Some(Duration::from_secs(seconds))),
+        None => Err(invalid(
+            KEEP_DAYS,
+            &value,
+            "a whole number of days that fits in seconds, like `7` (0 disables pruning)",
+        )),
+    }
 }
 
 pub(crate) fn socket_budget() -> Result<Option<u32>, Error> {
-    read(SOCKET_BUDGET)
-        .map(|value| match value.trim().parse::<u32>() {
+    read(SOCKET_BUDGET)?
+        .map(|value| match value.parse::<u32>() {
             Ok(budget) if budget > 0 => Ok(budget),
             _ => Err(invalid(
                 SOCKET_BUDGET,
                 &value,
-                "a positive whole number of permits, like `512`",
+                "a positive whole number of permits below 2^32, like `512`",
             )),
         })
         .transpose()
 }
 
+/// `ISOLATE_PORT_BAND`, which must lie outside the kernel's ephemeral range: a number inside it
+/// could be handed to anyone binding port 0, which is what a reservation promises it is not.
 pub(crate) fn port_band() -> Result<Option<(u16, u16)>, Error> {
-    read(PORT_BAND)
-        .map(|value| {
-            let parsed = value.split_once('-').and_then(|(low, high)| {
-                Some((
-                    low.trim().parse::<u16>().ok()?,
-                    high.trim().parse::<u16>().ok()?,
-                ))
-            });
-            match parsed {
-                Some((low, high)) if low >= 1024 && low <= high => Ok((low, high)),
-                _ => Err(invalid(
-                    PORT_BAND,
-                    &value,
-                    "an inclusive range like `20000-30000` within 1024-65535",
-                )),
-            }
-        })
-        .transpose()
-}
-
-/// Parses `"500ms"`, `"30s"`, `"2m"`, `"1h"` and sums like `"1m30s"`: the attribute's forms.
-pub(crate) fn parse_duration(text: &str) -> Option<Duration> {
-    let mut rest = text.trim();
-    let mut total = Duration::ZERO;
-    if rest.is_empty() {
-        return None;
-    }
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let number: u64 = rest[..digits].parse().ok()?;
-        rest = &rest[digits..];
-        let unit = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let millis = match &rest[..unit] {
-            "ms" => 1,
-            "s" => 1_000,
-            "m" => 60_000,
-            "h" => 3_600_000,
-            _ => return None,
-        };
-        rest = &rest[unit..];
-        total = total.checked_add(Duration::from_millis(number.checked_mul(millis)?))?;
-    }
-    Some(total)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
-        assert_eq!(parse_duration("1m30s"), Some(Duration::from_secs(90)));
-        assert_eq!(parse_duration("2h"), Some(Duration::from_hours(2)));
-        for bad in ["", "5", "s5", "1.5s", "5 days"] {
-            assert_eq!(parse_duration(bad), None, "{bad}");
+    let Some(value) = read(PORT_BAND)? else {
+        return Ok(None);
+    };
+    let parsed = value.split_once('-').and_then(|(low, high)| {
+        Some((
+            low.trim().parse::<u16>().ok()?,
+            high.trim().parse::<u16>().ok()?,
+        ))
+    });
+    let (low, high) = match parsed {
+        Some((low, high)) if low >= 1024 && low <= high => (low, high),
+        _ => {
+            return Err(invalid(
+                PORT_BAND,
+                &value,
+                "an inclusive range like `20000-30000` within 1024-65535",
+            ))
         }
+    };
+    let (eph_low, eph_high) = crate::sys::ephemeral_range();
+    if low <= eph_high && eph_low <= high {
+        return Err(Error::config(format!(
+            "cannot use `{PORT_BAND}={value}`: it overlaps the kernel's ephemeral range \
+             {eph_low}-{eph_high}, whose numbers the kernel hands to anyone binding port 0; \
+             choose a band outside it"
+        )));
     }
+    Ok(Some((low, high)))
 }

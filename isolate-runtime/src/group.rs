@@ -7,36 +7,95 @@
 //! which holds the gate, stops new shared members from slipping past it: it waits only for the
 //! shared members already inside, and then the group alternates between waiters instead of
 //! letting a stream of shared members starve it.
+//!
+//! Who holds a group is published as one [`holder`] record per member, emptied on release, so a
+//! timeout names exactly the members inside. A test that joins a group its own thread already
+//! holds exclusively (a helper with `serial = "g"` called from a `serial = "g"` test) would
+//! wait for itself: that is refused at once.
 
 use std::fmt::Write;
 use std::fs::File;
 use std::path::PathBuf;
+use std::sync::{Mutex, PoisonError};
+use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
-use crate::holder::{self, Holder};
-use crate::wait::{self, Mode, WaitError};
+use rustix::fs::{flock, FlockOperation};
+
+use crate::holder::{self, Claim, Holder, Record};
+use crate::wait::{self, Mode};
 use crate::{lockdir, Error};
 
 /// Membership of one group, held until dropped.
 #[derive(Debug)]
 pub(crate) struct GroupLock {
     main: File,
-    mode: Mode,
+    _record: Record,
+    _membership: Membership,
     #[cfg(feature = "serial_test")]
     _interop: crate::interop::SerialTestLock,
 }
 
 impl Drop for GroupLock {
     fn drop(&mut self) {
-        if self.mode == Mode::Exclusive {
-            // The next holder starts from an empty record.
-            let _ = self.main.set_len(0);
+        // Unlock now rather than when the field drops, so that waiters woken below find it free.
+        let _ = flock(&self.main, FlockOperation::Unlock);
+        wait::released();
+    }
+}
+
+/// The groups each thread holds, to refuse a join that would wait for its own thread.
+static MEMBERSHIPS: Mutex<Vec<(ThreadId, String, Mode)>> = Mutex::new(Vec::new());
+
+/// This thread's membership of a group, struck from [`MEMBERSHIPS`] when dropped.
+#[derive(Debug)]
+struct Membership {
+    thread: ThreadId,
+    name: String,
+}
+
+impl Membership {
+    /// The mode this thread already holds `name` in, if it does.
+    fn held(name: &str) -> Option<Mode> {
+        let thread = std::thread::current().id();
+        let memberships = MEMBERSHIPS.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut held = memberships
+            .iter()
+            .filter(|(t, n, _)| *t == thread && n == name);
+        // Exclusive if any membership is: that is the one others wait for.
+        held.clone()
+            .find(|(_, _, mode)| *mode == Mode::Exclusive)
+            .or_else(|| held.next())
+            .map(|(_, _, mode)| *mode)
+    }
+
+    fn enter(name: &str, mode: Mode) -> Membership {
+        let thread = std::thread::current().id();
+        MEMBERSHIPS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((thread, name.to_owned(), mode));
+        Membership {
+            thread,
+            name: name.to_owned(),
         }
     }
 }
 
-/// The file name of a group: names the attribute accepts map to themselves, anything else is
-/// percent-encoded, so no name can reach outside the lock directory.
+impl Drop for Membership {
+    fn drop(&mut self) {
+        let mut memberships = MEMBERSHIPS.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(i) = memberships
+            .iter()
+            .rposition(|(t, n, _)| *t == self.thread && *n == self.name)
+        {
+            memberships.remove(i);
+        }
+    }
+}
+
+/// The file name of a group: the name's `:` and `/` are percent-encoded, so no name can reach
+/// outside the lock directory.
 fn file_stem(name: &str) -> String {
     let mut stem = String::from("group-");
     for byte in name.bytes() {
@@ -49,13 +108,20 @@ fn file_stem(name: &str) -> String {
     stem
 }
 
-pub(crate) fn paths(name: &str) -> Result<(PathBuf, PathBuf), Error> {
+fn paths(name: &str) -> Result<(PathBuf, PathBuf), Error> {
     let dir = lockdir::subdir("locks")?;
     let stem = file_stem(name);
     Ok((
         dir.join(format!("{stem}.lock")),
         dir.join(format!("{stem}.gate")),
     ))
+}
+
+fn kind(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Exclusive => "serial",
+        Mode::Shared => "shared",
+    }
 }
 
 /// Joins `name` in `mode`, waiting until `deadline`.
@@ -66,9 +132,15 @@ pub(crate) fn join(
     deadline: Instant,
     timeout: Duration,
 ) -> Result<GroupLock, Error> {
-    if name.is_empty() || name.len() > 255 {
+    isolate_rules::check_group_name(name).map_err(|e| Error::config(e.to_string()))?;
+    let held = Membership::held(name);
+    if held.is_some_and(|held| held == Mode::Exclusive || mode == Mode::Exclusive) {
         return Err(Error::config(format!(
-            "invalid group name `{name}`: use 1 to 255 bytes"
+            "`{test}` is already a {} member of group `{name}` on this thread, so joining it again as a \
+             {} member would wait for itself until the timeout; join the group once, in the outermost \
+             test or helper",
+            kind(held.unwrap_or(mode)),
+            kind(mode),
         )));
     }
     let (main_path, gate_path) = paths(name)?;
@@ -76,63 +148,49 @@ pub(crate) fn join(
     let io = |e| Error::io(format!("cannot lock `{}`", main_path.display()), e);
     // An exclusive entrant that finds the group free needs no gate: the gate only keeps shared
     // newcomers from slipping past a waiting exclusive member, and this one is not waiting.
-    let main = if mode == Mode::Exclusive && wait::try_lock(&main, mode).map_err(io)? {
-        main
+    // Nor does a shared member that this thread already is: it must not queue behind a waiting
+    // exclusive member that waits for this very thread.
+    let entered = if mode == Mode::Exclusive && wait::try_lock(&main, mode).map_err(io)? {
+        true
+    } else if held.is_some() {
+        wait::lock_until(&main, mode, deadline).map_err(io)?
     } else {
         let gate = lockdir::lock_file(&gate_path)?;
-        if wait::try_lock(&gate, Mode::Exclusive).map_err(io)?
-            && wait::try_lock(&main, mode).map_err(io)?
-        {
-            main
-        } else {
-            // Slow path: wait in the kernel's queue, gate first, on a helper thread.
-            let waited = wait::until(deadline, move || {
-                wait::lock(&gate, Mode::Exclusive)?;
-                wait::lock(&main, mode)?;
-                Ok(main)
-            });
-            match waited {
-                Ok(main) => main,
-                Err(WaitError::Io(e)) => return Err(io(e)),
-                Err(WaitError::TimedOut) => {
-                    let holders = lockdir::lock_file(&main_path)
-                        .map(|f| holder::read(&f))
-                        .unwrap_or_default();
-                    return Err(timeout_error(name, mode, timeout, &holders));
-                }
-            }
-        }
+        let entered = wait::lock_until(&gate, Mode::Exclusive, deadline).map_err(io)?
+            && wait::lock_until(&main, mode, deadline).map_err(io)?;
+        drop(gate);
+        wait::released();
+        entered
     };
-    let detail = if mode == Mode::Exclusive {
-        "serial"
-    } else {
-        "shared"
-    };
-    if mode == Mode::Shared && main.metadata().is_ok_and(|m| m.len() > 64 * 1024) {
-        // Shared members never clear their lines; keep the record from growing without end.
-        let _ = main.set_len(0);
+    if !entered {
+        return Err(timeout_error(name, mode, timeout));
     }
-    holder::record(&main, &Holder::me(test, detail));
+    let claim = match mode {
+        Mode::Exclusive => Claim::Serial(name.to_owned()),
+        Mode::Shared => Claim::Shared(name.to_owned()),
+    };
+    let record = holder::publish("holders", &Holder::me(test, claim))?;
     Ok(GroupLock {
         #[cfg(feature = "serial_test")]
         _interop: crate::interop::SerialTestLock::acquire(name, mode, deadline)
-            .map_err(|()| timeout_error(name, mode, timeout, &[]))?,
+            .map_err(|()| timeout_error(name, mode, timeout))?,
         main,
-        mode,
+        _record: record,
+        _membership: Membership::enter(name, mode),
     })
 }
 
-fn timeout_error(name: &str, mode: Mode, timeout: Duration, holders: &[Holder]) -> Error {
-    let kind = if mode == Mode::Exclusive {
-        "serial"
-    } else {
-        "shared"
-    };
+fn timeout_error(name: &str, mode: Mode, timeout: Duration) -> Error {
+    let holders: Vec<Holder> = holder::scan("holders")
+        .into_iter()
+        .filter(|holder| holder.claim.group() == Some(name))
+        .collect();
     Error::timeout(format!(
-        "timed out after {:.1}s waiting for {kind} group `{name}` ({}); if the holder is legitimately slow, \
+        "timed out after {:.1}s waiting for {} group `{name}` ({}); if the holder is legitimately slow, \
          raise the wait with `timeout = \"...\"` on the test or the `{}` environment variable",
         timeout.as_secs_f64(),
-        holder::describe_all(holders),
+        kind(mode),
+        holder::describe_all(&holders),
         crate::env::TIMEOUT,
     ))
 }

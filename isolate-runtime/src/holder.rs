@@ -1,9 +1,68 @@
-//! Who holds a lock: one line per holder, written into the lock file while held, read back
-//! when a wait times out.
+//! Who holds what: one record per holder, published while it holds and emptied when it lets
+//! go, read back when a wait times out (and by the budget, to count permits).
+//!
+//! A record is a file `h-<pid>-<random>-<n>` that its process keeps locked for as long as it
+//! lives, so liveness is the lock, not a pid that may have been reused: a record whose lock can
+//! be taken belongs to a process that died (even by SIGKILL), and the reader removes it. A
+//! process reuses its emptied records, so holding something costs one write and one truncate,
+//! and the files in a directory never outnumber the holders that were ever there at once.
 
-use std::fs::File;
-use std::io::{Read, Seek, Write};
+use std::fmt;
+use std::fs::{self, File};
+use std::io::{Read, Write};
+use std::path::Path;
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::wait::{self, Mode};
+use crate::{lockdir, Error};
+
+/// What a holder holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Claim {
+    /// An exclusive (`serial`) member of the group.
+    Serial(String),
+    /// A shared member of the group.
+    Shared(String),
+    /// Permits of the socket budget.
+    Permits(u32),
+    /// A reserved port number.
+    Port(u16),
+}
+
+impl Claim {
+    /// The group this claim is a member of, if any.
+    pub(crate) fn group(&self) -> Option<&str> {
+        match self {
+            Claim::Serial(name) | Claim::Shared(name) => Some(name),
+            Claim::Permits(_) | Claim::Port(_) => None,
+        }
+    }
+
+    /// The inverse of `Display`. Group names never contain spaces (the naming rule), so the
+    /// claim is one field of a record line.
+    fn parse(text: &str) -> Option<Claim> {
+        let (kind, value) = text.split_once('=')?;
+        Some(match kind {
+            "serial" => Claim::Serial(value.to_owned()),
+            "shared" => Claim::Shared(value.to_owned()),
+            "permits" => Claim::Permits(value.parse().ok()?),
+            "port" => Claim::Port(value.parse().ok()?),
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for Claim {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Claim::Serial(name) => write!(f, "serial={name}"),
+            Claim::Shared(name) => write!(f, "shared={name}"),
+            Claim::Permits(count) => write!(f, "permits={count}"),
+            Claim::Port(port) => write!(f, "port={port}"),
+        }
+    }
+}
 
 /// One holder's record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,30 +70,30 @@ pub(crate) struct Holder {
     pub(crate) pid: u32,
     pub(crate) since_ms: u64,
     pub(crate) test: String,
-    pub(crate) detail: String,
+    pub(crate) claim: Claim,
 }
 
-pub(crate) fn now_ms() -> u64 {
+fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 impl Holder {
-    pub(crate) fn me(test: &str, detail: &str) -> Holder {
+    pub(crate) fn me(test: &str, claim: Claim) -> Holder {
         Holder {
             pid: std::process::id(),
             since_ms: now_ms(),
             test: test.to_owned(),
-            detail: detail.to_owned(),
+            claim,
         }
     }
 
-    pub(crate) fn line(&self) -> String {
+    fn line(&self) -> String {
         // The test name goes last: it is the only field that could contain spaces.
         format!(
             "{} {} {} {}\n",
-            self.pid, self.since_ms, self.detail, self.test
+            self.pid, self.since_ms, self.claim, self.test
         )
     }
 
@@ -43,19 +102,12 @@ impl Holder {
         Some(Holder {
             pid: fields.next()?.parse().ok()?,
             since_ms: fields.next()?.parse().ok()?,
-            detail: fields.next()?.to_owned(),
+            claim: Claim::parse(fields.next()?)?,
             test: fields.next()?.to_owned(),
         })
     }
 
-    /// Whether the process is still alive (always assumed where `/proc` is missing).
-    pub(crate) fn alive(&self) -> bool {
-        self.pid == std::process::id()
-            || !std::path::Path::new("/proc/self").exists()
-            || std::path::Path::new(&format!("/proc/{}", self.pid)).exists()
-    }
-
-    pub(crate) fn describe(&self) -> String {
+    fn describe(&self) -> String {
         let held = Duration::from_millis(now_ms().saturating_sub(self.since_ms));
         format!(
             "`{}` (pid {}, for {:.1}s)",
@@ -66,24 +118,112 @@ impl Holder {
     }
 }
 
-/// Appends `holder` to the file (opened in append mode, so concurrent writers don't clobber).
-pub(crate) fn record(mut file: &File, holder: &Holder) {
+/// A published record, emptied and kept for reuse by this process when dropped.
+#[derive(Debug)]
+pub(crate) struct Record {
+    dir: &'static str,
+    file: Option<File>,
+}
+
+impl Drop for Record {
+    fn drop(&mut self) {
+        let Some(file) = self.file.take() else {
+            return;
+        };
+        // A record that cannot be emptied is closed: its lock goes with it, and the next
+        // reader removes it as a dead process's.
+        if file.set_len(0).is_ok() {
+            idle().push((self.dir, file));
+        }
+    }
+}
+
+/// This process's emptied records, by directory, and how many it has created.
+fn idle() -> std::sync::MutexGuard<'static, Vec<(&'static str, File)>> {
+    static IDLE: Mutex<Vec<(&'static str, File)>> = Mutex::new(Vec::new());
+    IDLE.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// `h-<pid>-<random>-`: the random part tells us apart from a dead process given our pid.
+fn own_prefix() -> &'static str {
+    static PREFIX: OnceLock<String> = OnceLock::new();
+    PREFIX.get_or_init(|| format!("h-{}-{}-", std::process::id(), lockdir::unique_name()))
+}
+
+/// Publishes `holder` in the subdirectory `dir` (`holders`, `budget`) until the record drops.
+pub(crate) fn publish(dir: &'static str, holder: &Holder) -> Result<Record, Error> {
+    let reused = {
+        let mut idle = idle();
+        let found = idle.iter().position(|(d, _)| *d == dir);
+        found.map(|i| idle.swap_remove(i).1)
+    };
+    let mut file = match reused {
+        Some(file) => file,
+        None => create(&lockdir::subdir(dir)?)?,
+    };
+    // Appended to an empty file: the whole line lands at once, so no reader sees half of it.
     let _ = file.write_all(holder.line().as_bytes());
+    Ok(Record {
+        dir,
+        file: Some(file),
+    })
 }
 
-/// Live holders recorded in `file`, newest last.
-pub(crate) fn read(mut file: &File) -> Vec<Holder> {
-    let mut text = String::new();
-    let _ = file.rewind().and_then(|()| file.read_to_string(&mut text));
-    text.lines()
-        .filter_map(Holder::parse)
-        .filter(Holder::alive)
-        .collect()
+/// A new record of ours, locked under a name readers skip and only then renamed into view:
+/// a reader that found it unlocked would take it for a dead process's and remove it.
+fn create(dir: &Path) -> Result<File, Error> {
+    static CREATED: Mutex<u64> = Mutex::new(0);
+    let n = {
+        let mut created = CREATED.lock().unwrap_or_else(PoisonError::into_inner);
+        *created += 1;
+        *created
+    };
+    let name = format!("{}{n}", own_prefix());
+    let hidden = dir.join(format!("new-{name}"));
+    let file = lockdir::lock_file(&hidden)?;
+    let fail = |e| {
+        Error::io(
+            format!("cannot create the record `{}`", hidden.display()),
+            e,
+        )
+    };
+    wait::try_lock(&file, Mode::Exclusive).map_err(fail)?;
+    fs::rename(&hidden, dir.join(name)).map_err(fail)?;
+    Ok(file)
 }
 
-/// The record in one holder file's text.
-pub(crate) fn read_line(text: &str) -> Option<Holder> {
-    text.lines().find_map(Holder::parse)
+/// Every live holder recorded in the subdirectory `dir`; records of dead processes are removed.
+pub(crate) fn scan(dir: &'static str) -> Vec<Holder> {
+    let Ok(dir) = lockdir::subdir(dir) else {
+        return Vec::new();
+    };
+    let Ok(entries) = fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut holders = Vec::new();
+    for entry in entries.flatten() {
+        if !entry.file_name().to_string_lossy().starts_with("h-") {
+            continue;
+        }
+        let path = entry.path();
+        let Ok(mut file) = File::open(&path) else {
+            continue;
+        };
+        // A second open of a record conflicts with its holder's lock, in this process too.
+        match wait::try_lock(&file, Mode::Shared) {
+            Ok(true) => {
+                let _ = fs::remove_file(&path);
+            }
+            Ok(false) => {
+                let mut text = String::new();
+                let _ = file.read_to_string(&mut text);
+                holders.extend(text.lines().find_map(Holder::parse));
+            }
+            Err(_) => {}
+        }
+    }
+    holders.sort_by_key(|holder| holder.since_ms);
+    holders
 }
 
 /// "held by `a` (pid 1, for 2.0s), `b` (...)", or a note that nobody live is recorded.
@@ -107,7 +247,16 @@ mod tests {
 
     #[test]
     fn round_trips_a_line() {
-        let holder = Holder::me("crate::tests::with spaces", "exclusive");
-        assert_eq!(Holder::parse(holder.line().trim_end()), Some(holder));
+        for claim in [
+            Claim::Serial("db/users:v2".to_owned()),
+            Claim::Shared("ws".to_owned()),
+            Claim::Permits(64),
+            Claim::Port(20_001),
+        ] {
+            let holder = Holder::me("crate::tests::with spaces", claim);
+            assert_eq!(Holder::parse(holder.line().trim_end()), Some(holder));
+        }
+        assert_eq!(Holder::parse("1 2 permits=x test"), None);
+        assert_eq!(Holder::parse("1 2 exclusive test"), None);
     }
 }

@@ -37,6 +37,7 @@ pub mod ready;
 mod reserved;
 mod resource;
 mod spec;
+mod sys;
 mod sys_process;
 mod tmpdir;
 mod wait;

@@ -3,31 +3,56 @@
 //! It is created owner-only (0700) and refused when it is a symlink, owned by someone else,
 //! or open to others: anyone who could write into it could plant a symlink or hold our locks.
 
-use std::fs::{self, DirBuilder};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+use std::collections::hash_map::RandomState;
+use std::fs;
+use std::hash::BuildHasher;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
+use std::time::SystemTime;
 
 use crate::error::IoContext;
-use crate::{env, Error};
+use crate::{env, sys, Error};
 
 /// The validated root, `$ISOLATE_DIR` or `<temp dir>/isolate-<uid>`, created on first use.
 pub(crate) fn root() -> Result<&'static Path, Error> {
-    static ROOT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    /// The error, remembered as its kind (configuration or not) and its message.
+    static ROOT: OnceLock<Result<PathBuf, (bool, String)>> = OnceLock::new();
+    let remember = |e: Error| (e.is_config(), e.to_string());
     ROOT.get_or_init(|| {
-        let path = match env::dir() {
-            Some(dir) => dir,
-            None => std::env::temp_dir().join(format!(
-                "isolate-{}",
-                current_uid().map_err(|e| e.to_string())?
-            )),
-        };
-        open_private_dir(&path)
-            .map(|()| path)
-            .map_err(|e| e.to_string())
+        let path = env::dir()
+            .map_err(remember)?
+            .unwrap_or_else(|| std::env::temp_dir().join(format!("isolate-{}", sys::uid())));
+        open_private_dir(&path).map(|()| path).map_err(remember)
     })
     .as_deref()
-    .map_err(|message| Error::refused(message.clone()))
+    .map_err(|(config, message)| {
+        if *config {
+            Error::config(message.clone())
+        } else {
+            Error::refused(message.clone())
+        }
+    })
+}
+
+/// 32 lowercase hex digits, different for every call in every process: the random part of
+/// temp dir and record names.
+pub(crate) fn unique_name() -> String {
+    format!("{:016x}{:016x}", random(), random())
+}
+
+/// A random number, different for every call in every process.
+///
+/// Uniqueness is all that is needed (names are created exclusively, and nothing is secret), so
+/// std's randomly keyed `RandomState` hashes the pid, the time and a counter: no `uuid` or
+/// `getrandom` dependency, whose MSRV is above ours.
+pub(crate) fn random() -> u64 {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    RandomState::new().hash_one((std::process::id(), now, count))
 }
 
 /// A subdirectory of the root (`locks`, `tmp`, ...), created owner-only and validated on the
@@ -68,7 +93,7 @@ pub fn open_private_dir(path: &Path) -> Result<(), Error> {
     if let Some(parent) = path.parent() {
         fs::create_dir_all(parent).context(|| format!("cannot create `{}`", parent.display()))?;
     }
-    match DirBuilder::new().mode(0o700).create(path) {
+    match sys::create_private_dir(path) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
         Err(e) => {
@@ -98,14 +123,13 @@ fn check_private_dir(path: &Path) -> Result<(), Error> {
             "refusing `{shown}`: it is not a directory; {fix}"
         )));
     }
-    let uid = current_uid()?;
-    if meta.uid() != uid {
+    let uid = sys::uid();
+    let (owner, mode) = sys::owner_and_mode(&meta);
+    if owner != uid {
         return Err(Error::refused(format!(
-            "refusing `{shown}`: it is owned by uid {}, not by you (uid {uid}); {fix}",
-            meta.uid()
+            "refusing `{shown}`: it is owned by uid {owner}, not by you (uid {uid}); {fix}"
         )));
     }
-    let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
         return Err(Error::refused(format!(
             "refusing `{shown}`: its mode is {mode:o}, open to other users; run `chmod 700 {shown}`, or {fix}"
@@ -114,35 +138,10 @@ fn check_private_dir(path: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-/// The effective uid, read from the owner of a file we just created: std has no `getuid`, and
-/// this avoids `unsafe` and a libc dependency.
-fn current_uid() -> Result<u32, Error> {
-    static UID: OnceLock<u32> = OnceLock::new();
-    if let Some(uid) = UID.get() {
-        return Ok(*uid);
-    }
-    let file = tempfile::tempfile()
-        .context(|| "cannot create a file to learn the current user id".to_owned())?;
-    let uid = file
-        .metadata()
-        .context(|| "cannot read a temp file's owner".to_owned())?
-        .uid();
-    Ok(*UID.get_or_init(|| uid))
-}
-
 /// Opens (creating owner-only) a lock file under the root, recreating its directory if it was
 /// removed since we validated it.
 pub(crate) fn lock_file(path: &Path) -> Result<fs::File, Error> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let open = || {
-        fs::OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .mode(0o600)
-            .custom_flags(O_NOFOLLOW)
-            .open(path)
-    };
+    let open = || sys::open_lock_file(path);
     let what = || format!("cannot open the lock file `{}`", path.display());
     match open() {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -155,8 +154,15 @@ pub(crate) fn lock_file(path: &Path) -> Result<fs::File, Error> {
     }
 }
 
-/// `O_NOFOLLOW` on Linux: a symlink in place of a lock file is refused, not followed.
-#[cfg(target_os = "linux")]
-const O_NOFOLLOW: i32 = 0o400_000;
-#[cfg(not(target_os = "linux"))]
-const O_NOFOLLOW: i32 = 0x100;
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn unique_names_differ_and_look_alike() {
+        let (a, b) = (super::unique_name(), super::unique_name());
+        assert_ne!(a, b);
+        for name in [a, b] {
+            assert_eq!(name.len(), 32);
+            assert!(name.bytes().all(|b| b.is_ascii_hexdigit()));
+        }
+    }
+}

@@ -39,10 +39,19 @@ impl Record {
     pub(crate) fn create(pid: u32, command: &str) -> Result<Record, Error> {
         let dir = lockdir::subdir(DIR)?;
         let path = dir.join(format!("{pid}{SUFFIX}"));
-        let draft = dir.join(format!("{pid}.{}.draft", uuid::Uuid::new_v4().simple()));
+        let draft = dir.join(format!("{pid}.{}.draft", lockdir::unique_name()));
         let lock = lockdir::lock_file(&draft)?;
-        wait::lock(&lock, Mode::Exclusive)
-            .context(|| format!("cannot lock `{}`", draft.display()))?;
+        // Nobody else knows the draft's unique name, so the lock is free.
+        match wait::try_lock(&lock, Mode::Exclusive) {
+            Ok(true) => {}
+            Ok(false) => {
+                return Err(Error::refused(format!(
+                    "cannot lock the fresh child record `{}`",
+                    draft.display()
+                )))
+            }
+            Err(e) => return Err(Error::io(format!("cannot lock `{}`", draft.display()), e)),
+        }
         let start = sys_process::start_time(pid).unwrap_or_default();
         let mut writer = &lock;
         writer

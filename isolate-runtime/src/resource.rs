@@ -18,10 +18,8 @@ pub(crate) struct Acquire<'a> {
     /// The binding's name (`api` in `port(api)`).
     pub(crate) name: &'a str,
     /// When a resource that must wait for a free one gives up.
-    #[allow(dead_code)] // read once reserved ports wait for a free number (issue 15, item 7)
     pub(crate) deadline: Instant,
     /// The whole wait, for the timeout's message.
-    #[allow(dead_code)] // read once reserved ports wait for a free number (issue 15, item 7)
     pub(crate) timeout: Duration,
 }
 
@@ -89,7 +87,7 @@ resources! {
     Udp6 = "udp6" => UdpPort, |_: &Acquire<'_>| UdpPort::bind_v6();
     /// A port number reserved across processes, bound as [`ReservedPort`].
     ReservedPort = "reserved_port" => ReservedPort,
-        |_: &Acquire<'_>| ReservedPort::reserve();
+        |cx: &Acquire<'_>| ReservedPort::reserve_for(cx.test, cx.deadline, cx.timeout);
     /// A fresh directory, bound as [`TmpDir`].
     TmpDir = "tmpdir" => TmpDir, |cx: &Acquire<'_>| TmpDir::for_test(cx.test, cx.name);
 }
@@ -122,40 +120,27 @@ mod sealed {
     impl Sealed for crate::TmpDir {}
 }
 
-impl Binding for Port {
-    fn take(slot: &mut Option<Held>) -> Option<Self> {
-        match slot.take()? {
-            Held::Port(port) | Held::Port6(port) => Some(port),
-            other => {
-                *slot = Some(other);
-                None
+/// Types moved out of their slot, each with the rows of the table that bind it.
+macro_rules! moved_out {
+    ($($ty:ident: $($variant:ident)|+;)*) => {$(
+        impl Binding for $ty {
+            fn take(slot: &mut Option<Held>) -> Option<Self> {
+                match slot.take()? {
+                    $(Held::$variant(value))|+ => Some(value),
+                    other => {
+                        *slot = Some(other);
+                        None
+                    }
+                }
             }
         }
-    }
+    )*};
 }
 
-impl Binding for UdpPort {
-    fn take(slot: &mut Option<Held>) -> Option<Self> {
-        match slot.take()? {
-            Held::Udp(port) | Held::Udp6(port) => Some(port),
-            other => {
-                *slot = Some(other);
-                None
-            }
-        }
-    }
-}
-
-impl Binding for ReservedPort {
-    fn take(slot: &mut Option<Held>) -> Option<Self> {
-        match slot.take()? {
-            Held::ReservedPort(port) => Some(port),
-            other => {
-                *slot = Some(other);
-                None
-            }
-        }
-    }
+moved_out! {
+    Port: Port | Port6;
+    UdpPort: Udp | Udp6;
+    ReservedPort: ReservedPort;
 }
 
 impl Binding for TmpDir {

@@ -1,24 +1,40 @@
 //! Fresh per-test directories: removed when the test passes, kept (path printed) on failure.
 
-use std::fs;
-use std::os::unix::fs::DirBuilderExt;
+use std::fmt;
+use std::fs::{self, File};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Once, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use crate::env::{self, KeepPolicy};
 use crate::error::IoContext;
-use crate::{lockdir, Error};
+use crate::wait::{self, Mode};
+use crate::{lockdir, sys, Error};
 
-/// A fresh directory, `<root>/tmp/<test>-<name>-<uuid>`, owned by one test.
+/// A fresh directory, `<root>/tmp/<test>-<name>-<random>`, owned by one test.
 ///
-/// Cloning gives another handle to the same directory; it is removed when the last handle
-/// drops, unless the test failed (a panic, or an `Err` seen by the guard) or
-/// `ISOLATE_KEEP_TMPDIR` says otherwise (`on-failure`, the default; `always`; `never`). A kept
-/// directory's path is printed to stderr, so it shows in the failed test's output. Kept
-/// directories older than `ISOLATE_KEEP_DAYS` (default 7) are pruned when a process first
-/// creates a temp dir; [`prune_kept_dirs`] does it on demand.
+/// It is removed when the last handle drops, unless the test failed (a panic, or an `Err`
+/// seen by the guard) or `ISOLATE_KEEP_TMPDIR` says otherwise (`on-failure`, the default;
+/// `always`; `never`). A kept directory's path is printed to stderr, so it shows in the failed
+/// test's output. Kept directories older than `ISOLATE_KEEP_DAYS` (default 7) are pruned when
+/// a process first creates a temp dir; [`prune_kept_dirs`] does it on demand. A directory whose
+/// test is still running is never pruned, whatever its timestamps: its handle holds a lock on
+/// it that pruning respects.
+///
+/// # Clones
+///
+/// Cloning gives another handle to the same directory, with one fate: [`keep`](TmpDir::keep)
+/// on any handle keeps the directory for all of them (the guard's handle included), and
+/// [`close`](TmpDir::close) on any handle removes it at once for all of them.
+///
+/// # Resource leaking
+///
+/// Like tempfile's `TempDir`, removal happens in `Drop`, which never runs when the process is
+/// killed (SIGKILL, a runner's timeout, `std::process::exit`, an abort). Such a directory stays
+/// until it is older than `ISOLATE_KEEP_DAYS` and a later run prunes it (or
+/// [`prune_kept_dirs`] does). Its lock dies with the process, so nothing else stays held.
 ///
 /// # Examples
 ///
@@ -43,7 +59,12 @@ struct Inner {
     /// Set when the outcome is known; until then a panic in flight counts as a failure.
     outcome: OnceLock<bool>,
     keep: AtomicBool,
+    /// Removed already, by [`TmpDir::close`].
+    closed: AtomicBool,
     policy: KeepPolicy,
+    /// The directory itself, share-locked while the test lives: pruning skips what it cannot
+    /// lock exclusively.
+    _lock: File,
 }
 
 impl TmpDir {
@@ -66,30 +87,37 @@ impl TmpDir {
     /// `ISOLATE_KEEP_DAYS` is malformed, or the directory cannot be created.
     pub fn for_test(test: &str, name: &str) -> Result<Self, Error> {
         let policy = env::keep_policy()?;
+        let keep_days = env::keep_days()?;
         let parent = lockdir::subdir("tmp")?;
         if !parent.is_dir() {
             // Removed since we validated it (a temp cleaner): recreate it owner-only.
             lockdir::open_private_dir(&parent)?;
         }
-        prune_once(&parent);
+        prune_once(&parent, keep_days);
         let label = if name == "tmpdir" {
             sanitize(test)
         } else {
             format!("{}-{}", sanitize(test), sanitize(name))
         };
-        let path = parent.join(format!("{label}-{}", uuid::Uuid::new_v4().simple()));
+        let path = parent.join(format!("{label}-{}", lockdir::unique_name()));
         // A fresh name in a validated directory: one `mkdir`, nothing to check afterwards.
-        fs::DirBuilder::new()
-            .mode(0o700)
-            .create(&path)
+        sys::create_private_dir(&path)
             .context(|| format!("cannot create the temp dir `{}`", path.display()))?;
+        let what = || format!("cannot lock the temp dir `{}`", path.display());
+        let lock = sys::open_dir(&path).context(what)?;
+        // Only a prune that found this brand-new directory old could hold it: never, in practice.
+        if !wait::try_lock(&lock, Mode::Shared).context(what)? {
+            return Err(Error::refused(format!("{}: a prune holds it", what())));
+        }
         Ok(TmpDir {
             inner: Arc::new(Inner {
                 path,
                 test: test.to_owned(),
                 outcome: OnceLock::new(),
                 keep: AtomicBool::new(false),
+                closed: AtomicBool::new(false),
                 policy,
+                _lock: lock,
             }),
         })
     }
@@ -106,11 +134,45 @@ impl TmpDir {
         self.inner.path.join(relative)
     }
 
-    /// Keeps the directory whatever the outcome, and returns its path.
+    /// Keeps the directory whatever the outcome, and returns its path. Every handle to it
+    /// shares this: the directory outlives them all.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = isolate_runtime::TmpDir::new()?;
+    /// let kept = dir.clone().keep();
+    /// drop(dir); // the last handle: the directory stays
+    /// assert!(kept.is_dir());
+    /// # std::fs::remove_dir(kept).unwrap();
+    /// # Ok::<(), isolate_runtime::Error>(())
+    /// ```
     #[must_use = "the directory is kept; the path is the only way to find it"]
     pub fn keep(self) -> PathBuf {
         self.inner.keep.store(true, Ordering::Relaxed);
         self.inner.path.clone()
+    }
+
+    /// Removes the directory now, whatever the outcome and the keep policy, and reports what
+    /// `Drop` would swallow. Every handle to it shares this: none of them removes or keeps it
+    /// afterwards.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the directory or something inside it cannot be removed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = isolate_runtime::TmpDir::new()?;
+    /// let path = dir.path().to_owned();
+    /// dir.close().unwrap();
+    /// assert!(!path.exists());
+    /// # Ok::<(), isolate_runtime::Error>(())
+    /// ```
+    pub fn close(self) -> io::Result<()> {
+        self.inner.closed.store(true, Ordering::Relaxed);
+        fs::remove_dir_all(&self.inner.path)
     }
 
     /// Marks the owning test as failed: the directory is then kept under the default policy.
@@ -131,8 +193,18 @@ impl AsRef<Path> for TmpDir {
     }
 }
 
+/// The path, as [`Path::display`] shows it.
+impl fmt::Display for TmpDir {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.path().display().fmt(f)
+    }
+}
+
 impl Drop for Inner {
     fn drop(&mut self) {
+        if self.closed.load(Ordering::Relaxed) {
+            return;
+        }
         let failed = self
             .outcome
             .get()
@@ -173,15 +245,14 @@ fn sanitize(text: &str) -> String {
     clean.trim_start_matches('.').to_owned()
 }
 
-fn prune_once(parent: &Path) {
-    static PRUNE: Once = Once::new();
-    PRUNE.call_once(|| {
-        if let Ok(days) = env::keep_days() {
-            if days > 0 {
-                let _ = prune_in(parent, Duration::from_secs(days * 86_400));
-            }
+/// Prunes once per process, on the first temp dir: later ones would find nothing new.
+fn prune_once(parent: &Path, older_than: Option<Duration>) {
+    static PRUNED: AtomicBool = AtomicBool::new(false);
+    if let Some(older_than) = older_than {
+        if !PRUNED.swap(true, Ordering::Relaxed) {
+            let _ = prune_in(parent, older_than);
         }
-    });
+    }
 }
 
 /// Removes kept temp dirs older than `older_than` from the isolate directory, and returns how
@@ -222,7 +293,17 @@ fn prune_in(parent: &Path, older_than: Duration) -> Result<usize, Error> {
             continue;
         };
         let old = meta.modified().is_ok_and(|modified| modified < cutoff);
-        if ours && meta.is_dir() && old && fs::remove_dir_all(entry.path()).is_ok() {
+        if !(ours && meta.is_dir() && old) {
+            continue;
+        }
+        // A live test share-locks its directory: skip what we cannot lock, and hold the lock
+        // while removing, so no test can start using it meanwhile.
+        let Ok(lock) = sys::open_dir(&entry.path()) else {
+            continue;
+        };
+        if wait::try_lock(&lock, Mode::Exclusive).unwrap_or(false)
+            && fs::remove_dir_all(entry.path()).is_ok()
+        {
             removed += 1;
         }
     }

@@ -2,14 +2,20 @@
 //!
 //! flock locks belong to an open file description, so two opens of one file conflict whether
 //! they come from two threads or two processes: one mechanism serves both, and the kernel drops
-//! a lock when its holder dies. Waiting is blocking (the kernel wakes the next holder as soon as
-//! the lock is free, no timer polling); the bound comes from waiting on a helper thread.
+//! a lock when its holder dies.
+//!
+//! A wait polls with non-blocking attempts, backing off from 0.5ms to 10ms, and wakes at once
+//! when something in this process is released ([`released`]). So a wait that times out leaves
+//! nothing behind: a blocking `flock` cannot be cancelled, and bounding one meant a helper
+//! thread and its descriptors blocked until the lock came free, one per timed-out test.
+//! Hand-offs within a process are immediate; across processes they take at most one pause.
 
 use std::fs::File;
+use std::io;
+use std::sync::{Condvar, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use rustix::fs::{flock, FlockOperation};
-use std::sync::mpsc;
-use std::time::Instant;
 
 /// How a lock is held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,14 +24,8 @@ pub(crate) enum Mode {
     Shared,
 }
 
-/// Why a bounded wait ended without the lock.
-#[derive(Debug)]
-pub(crate) enum WaitError {
-    TimedOut,
-    Io(std::io::Error),
-}
-
-pub(crate) fn try_lock(file: &File, mode: Mode) -> Result<bool, std::io::Error> {
+/// Takes the lock if nobody conflicting holds it; false when someone does.
+pub(crate) fn try_lock(file: &File, mode: Mode) -> io::Result<bool> {
     let operation = match mode {
         Mode::Exclusive => FlockOperation::NonBlockingLockExclusive,
         Mode::Shared => FlockOperation::NonBlockingLockShared,
@@ -37,29 +37,47 @@ pub(crate) fn try_lock(file: &File, mode: Mode) -> Result<bool, std::io::Error> 
     }
 }
 
-pub(crate) fn lock(file: &File, mode: Mode) -> Result<(), std::io::Error> {
-    let operation = match mode {
-        Mode::Exclusive => FlockOperation::LockExclusive,
-        Mode::Shared => FlockOperation::LockShared,
-    };
-    flock(file, operation).map_err(Into::into)
+/// Takes the lock, waiting until `deadline`; false when the deadline passed first.
+pub(crate) fn lock_until(file: &File, mode: Mode, deadline: Instant) -> io::Result<bool> {
+    Ok(poll_until(deadline, || Ok(try_lock(file, mode)?.then_some(())))?.is_some())
 }
 
-/// Runs the blocking `acquire` on a helper thread and waits for it until `deadline`. On timeout
-/// the helper is abandoned: whatever it acquires later is dropped at once, releasing the locks.
-pub(crate) fn until<T: Send + 'static>(
+/// Counts releases in this process, so waiters can sleep until the next one.
+static RELEASES: (Mutex<u64>, Condvar) = (Mutex::new(0), Condvar::new());
+
+fn releases() -> std::sync::MutexGuard<'static, u64> {
+    RELEASES.0.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Wakes this process's waiters: something they may wait for (a lock, permits, a number) was
+/// just released.
+pub(crate) fn released() {
+    *releases() += 1;
+    RELEASES.1.notify_all();
+}
+
+/// Calls `attempt` until it yields a value or `deadline` passes (then `None`). Between
+/// attempts it sleeps until a release in this process or the end of a growing pause.
+pub(crate) fn poll_until<T>(
     deadline: Instant,
-    acquire: impl FnOnce() -> std::io::Result<T> + Send + 'static,
-) -> Result<T, WaitError> {
-    let (sender, receiver) = mpsc::sync_channel(1);
-    std::thread::Builder::new()
-        .name("isolate-wait".into())
-        .spawn(move || {
-            let _ = sender.send(acquire());
-        })
-        .map_err(WaitError::Io)?;
-    match receiver.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-        Ok(result) => result.map_err(WaitError::Io),
-        Err(_) => Err(WaitError::TimedOut),
+    mut attempt: impl FnMut() -> io::Result<Option<T>>,
+) -> io::Result<Option<T>> {
+    let mut pause = Duration::from_micros(500);
+    loop {
+        let seen = *releases();
+        if let Some(value) = attempt()? {
+            return Ok(Some(value));
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(None);
+        }
+        let guard = releases();
+        // A release since `seen` means the attempt may already succeed: no sleep.
+        let _ = RELEASES
+            .1
+            .wait_timeout_while(guard, pause.min(left), |count| *count == seen)
+            .unwrap_or_else(PoisonError::into_inner);
+        pause = (pause * 2).min(Duration::from_millis(10));
     }
 }

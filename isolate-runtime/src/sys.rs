@@ -1,0 +1,104 @@
+//! The platform boundary: every call that is specific to Unix or to Linux lives here.
+//!
+//! Everything but [`ephemeral_range`] is portable across the Unixes rustix supports (Linux,
+//! Android, macOS and the BSDs): safe wrappers over `getuid`, `getrlimit`, `open(O_NOFOLLOW)`,
+//! `fstat` and `mkdir(0700)`, no `/proc` text and no `unsafe`. Whether a holder is alive is
+//! never asked of a pid (which the kernel reuses): a holder keeps a lock, which dies with it.
+//! The kernel's ephemeral port range has no syscall; it is read from `/proc/sys` on Linux and
+//! assumed to be the IANA range elsewhere (the default of macOS and the BSDs).
+
+use std::fs::{self, File, Metadata};
+use std::io;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+use std::path::Path;
+
+use rustix::fs::{Mode, OFlags};
+use rustix::process::Resource;
+
+/// The real uid of this process.
+pub(crate) fn uid() -> u32 {
+    rustix::process::getuid().as_raw()
+}
+
+/// The owner's uid and the permission bits (`0o777`) of a file.
+pub(crate) fn owner_and_mode(meta: &Metadata) -> (u32, u32) {
+    (meta.uid(), meta.permissions().mode() & 0o777)
+}
+
+/// Creates one directory, owner-only (`0700`).
+pub(crate) fn create_private_dir(path: &Path) -> io::Result<()> {
+    fs::DirBuilder::new().mode(0o700).create(path)
+}
+
+/// Opens a lock or record file for reading and appending, creating it owner-only (`0600`); a
+/// symlink in its place is refused (`O_NOFOLLOW`), never followed.
+pub(crate) fn open_lock_file(path: &Path) -> io::Result<File> {
+    let flags = OFlags::RDWR | OFlags::APPEND | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let fd = rustix::fs::open(path, flags, Mode::RUSR | Mode::WUSR)?;
+    Ok(File::from(fd))
+}
+
+/// Opens a directory itself (to lock it), refusing a symlink in its place.
+pub(crate) fn open_dir(path: &Path) -> io::Result<File> {
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    Ok(File::from(rustix::fs::open(path, flags, Mode::empty())?))
+}
+
+/// The soft limit on open files (`RLIMIT_NOFILE`), `None` when unlimited.
+pub(crate) fn open_file_limit() -> Option<u64> {
+    rustix::process::getrlimit(Resource::Nofile).current
+}
+
+/// Whether `file` is still the file at `path` (same device and inode): a lock taken on a file
+/// that was unlinked and replaced meanwhile guards nothing.
+pub(crate) fn is_file_at(file: &File, path: &Path) -> bool {
+    match (file.metadata(), fs::symlink_metadata(path)) {
+        (Ok(open), Ok(named)) => open.dev() == named.dev() && open.ino() == named.ino(),
+        _ => false,
+    }
+}
+
+/// The kernel's ephemeral port range, inclusive: the numbers it hands out for port 0 and for
+/// outgoing connections. Linux has no syscall for it, so it is read from
+/// `net.ipv4.ip_local_port_range`, with the kernel's default where that cannot be read.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) fn ephemeral_range() -> (u16, u16) {
+    fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|text| {
+            let mut numbers = text.split_whitespace().map(str::parse::<u16>);
+            Some((numbers.next()?.ok()?, numbers.next()?.ok()?))
+        })
+        .unwrap_or((32_768, 60_999))
+}
+
+/// The kernel's ephemeral port range, inclusive. Elsewhere it is a sysctl
+/// (`net.inet.ip.portrange.first`/`last`) that std cannot read without `unsafe`; macOS and the
+/// BSDs default to the IANA range, which is assumed here. Set `ISOLATE_PORT_BAND` where the
+/// host differs.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub(crate) fn ephemeral_range() -> (u16, u16) {
+    (49_152, 65_535)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_files_refuse_symlinks() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("target");
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        assert!(open_lock_file(&link).is_err());
+        assert!(!target.exists());
+        let file = open_lock_file(&target).unwrap();
+        let (owner, mode) = owner_and_mode(&file.metadata().unwrap());
+        assert_eq!((owner, mode), (uid(), 0o600));
+        assert!(is_file_at(&file, &target));
+        std::fs::remove_file(&target).unwrap();
+        drop(open_lock_file(&target).unwrap());
+        assert!(!is_file_at(&file, &target));
+    }
+}
