@@ -141,22 +141,12 @@ pub fn eventually<T, E: Display>(
     within: impl Within,
     mut check: impl FnMut() -> Result<T, E>,
 ) -> Result<T, Error> {
-    let what = what(Location::caller());
-    let within = within.duration(&what)?;
-    let started = Instant::now();
-    let deadline = started + within;
-    let mut backoff = Backoff::new();
-    let mut attempts = 0;
+    let mut tries = Tries::start(Location::caller(), &within)?;
     loop {
-        attempts += 1;
-        let last = match check() {
+        match check() {
             Ok(value) => return Ok(value),
-            Err(error) => format!("failed with: {error}"),
-        };
-        if Instant::now() >= deadline {
-            return Err(failed(&what, within, started, attempts, &last));
+            Err(error) => std::thread::sleep(tries.failed(&format!("failed with: {error}"))?),
         }
-        std::thread::sleep(backoff.next(deadline));
     }
 }
 
@@ -193,18 +183,12 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, E>>,
 {
-    let what = what(Location::caller());
-    let within = within.duration(&what);
+    let tries = Tries::start(Location::caller(), &within);
     async move {
-        let within = within?;
-        let started = Instant::now();
-        let deadline = started + within;
-        let mut backoff = Backoff::new();
-        let mut attempts = 0;
+        let mut tries = tries?;
         loop {
-            attempts += 1;
             let mut attempt = pin!(check());
-            let mut time_up = pin!(Delay::until(deadline));
+            let mut time_up = pin!(Delay::until(tries.deadline));
             let outcome = std::future::poll_fn(|cx| {
                 if let Poll::Ready(outcome) = attempt.as_mut().poll(cx) {
                     return Poll::Ready(Some(outcome));
@@ -212,30 +196,55 @@ where
                 time_up.as_mut().poll(cx).map(|()| None)
             })
             .await;
-            let last = match outcome {
+            let pause = match outcome {
                 Some(Ok(value)) => return Ok(value),
-                Some(Err(error)) => format!("failed with: {error}"),
-                None => "was still running when the time was up".to_owned(),
+                Some(Err(error)) => tries.failed(&format!("failed with: {error}"))?,
+                None => tries.failed("was still running when the time was up")?,
             };
-            if Instant::now() >= deadline {
-                return Err(failed(&what, within, started, attempts, &last));
-            }
-            Delay::until(Instant::now() + backoff.next(deadline)).await;
+            Delay::until(Instant::now() + pause).await;
         }
     }
 }
 
-fn what(caller: &Location<'_>) -> String {
-    format!("the check of `eventually` at {caller}")
+/// The bookkeeping of one `eventually`: attempts, backoff and the timeout message.
+struct Tries {
+    what: String,
+    within: Duration,
+    started: Instant,
+    deadline: Instant,
+    backoff: Backoff,
+    attempts: u64,
 }
 
-fn failed(what: &str, within: Duration, started: Instant, attempts: u64, last: &str) -> Error {
-    Error::timeout(timed_out(
-        what,
-        within,
-        started,
-        attempts,
-        last,
-        "the first argument of `eventually`",
-    ))
+impl Tries {
+    fn start(caller: &Location<'_>, within: &impl Within) -> Result<Tries, Error> {
+        let what = format!("the check of `eventually` at {caller}");
+        let within = within.duration(&what)?;
+        let started = Instant::now();
+        Ok(Tries {
+            what,
+            within,
+            started,
+            deadline: started + within,
+            backoff: Backoff::new(),
+            attempts: 0,
+        })
+    }
+
+    /// After a failed attempt (`last` says how it failed): the pause before the next one, or
+    /// the timeout error when the time is up.
+    fn failed(&mut self, last: &str) -> Result<Duration, Error> {
+        self.attempts += 1;
+        if Instant::now() >= self.deadline {
+            return Err(Error::timeout(timed_out(
+                &self.what,
+                self.within,
+                self.started,
+                self.attempts,
+                last,
+                "the first argument of `eventually`",
+            )));
+        }
+        Ok(self.backoff.next(self.deadline))
+    }
 }
