@@ -153,6 +153,8 @@ pub use isolate_runtime::{
     Port, ReservedPort, Resource, Spec, TestGuard, TmpDir, UdpPort, DEFAULT_TIMEOUT,
 };
 
+pub use isolate_runtime::{eventually, eventually_async, ready, Child, DEFAULT_GRACE};
+
 pub mod env {
     //! The `ISOLATE_*` environment variables the runtime reads, and their names as constants.
     //!

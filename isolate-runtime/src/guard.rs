@@ -72,6 +72,8 @@ struct Slot {
 /// # Ok::<(), isolate_runtime::Error>(())
 /// ```
 pub fn try_enter(spec: &'static Spec) -> Result<TestGuard, Error> {
+    // Children of test processes that died without `Drop` are stopped by the next use.
+    crate::orphans::sweep();
     let timeout = env::timeout()?
         .or(spec.wait_timeout())
         .unwrap_or(DEFAULT_TIMEOUT);

@@ -16,15 +16,22 @@ compile_error!(
      file locks, owner-only directories and Unix sockets; this target is not supported"
 );
 
+mod background;
+mod child;
 mod env;
 mod error;
+mod eventually;
 mod fallback;
 mod group;
 mod guard;
 mod holder;
+mod http;
 mod lockdir;
+mod orphans;
+mod output;
 mod permits;
 mod port;
+pub mod ready;
 mod reserved;
 mod resource;
 mod spec;
@@ -32,8 +39,10 @@ mod sys;
 mod tmpdir;
 mod wait;
 
+pub use child::{Child, DEFAULT_GRACE};
 pub use env::{DIR, KEEP_DAYS, KEEP_TMPDIR, PORT_BAND, SOCKET_BUDGET, TIMEOUT};
 pub use error::Error;
+pub use eventually::{eventually, eventually_async};
 pub use guard::{enter, try_enter, Outcome, TestGuard, DEFAULT_TIMEOUT};
 pub use lockdir::open_private_dir;
 pub use permits::socket_budget;

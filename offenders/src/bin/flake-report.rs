@@ -1,6 +1,7 @@
 //! The proof: runs the offender suite as found and migrated, N times under parallel load, under
 //! `cargo test`, `cargo nextest run` and two `cargo test` passes at once, and prints failures per
-//! test, their kinds, rates and times. `--help` lists the options.
+//! test, their kinds, rates and times, and the orphan server processes each round left behind.
+//! `--help` lists the options.
 
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
@@ -10,7 +11,8 @@ use std::time::{Duration, Instant};
 
 const USAGE: &str = "\
 flake-report: runs the offender suite as found and migrated, N times under parallel load, and
-prints per test its failures, their kinds, the flake rate and its median time.
+prints per test its failures, their kinds, the flake rate and its median time, and per round
+the orphan processes of the offender server it left behind (Linux; then stopped).
 
 usage: cargo run -p isolate-offenders --release --bin flake-report -- [OPTIONS]
 
@@ -264,9 +266,16 @@ fn classify(test_name: &str, output: &str) -> &'static str {
 /// `(test, failure kind or None, duration when the runner reports it)` for every test a run reported.
 type Outcomes = Vec<(String, Option<&'static str>, Option<Duration>)>;
 
+/// Marks every process a round starts (through the environment, which children inherit), so
+/// that its orphans can be told from any other process on the machine.
+const ROUND_VAR: &str = "ISOLATE_OFFENDER_ROUND";
+static ROUND: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
+
 fn limited(nofile: usize, program: &str, args: &[&str]) -> Command {
+    let round = ROUND.lock().map(|r| r.clone()).unwrap_or_default();
     let mut command = Command::new("sh");
     command
+        .env(ROUND_VAR, round)
         .env("RUST_BACKTRACE", "0")
         .arg("-c")
         .arg(format!("ulimit -n {nofile}; exec \"$0\" \"$@\""))
@@ -492,6 +501,35 @@ fn failure_block(lines: &[&str]) -> String {
         .join("\n")
 }
 
+/// The offender server processes this round started that are still alive after it ended:
+/// counted, then killed, so the next round starts clean. Only processes of our own server
+/// binary carrying this round's marker are touched. `None` where `/proc` is missing.
+fn stop_orphans(round: &str) -> Option<usize> {
+    let marker = format!("{ROUND_VAR}={round}\0");
+    let entries = std::fs::read_dir("/proc").ok()?;
+    let mut orphans = 0;
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let ours = std::fs::read_link(entry.path().join("exe"))
+            .is_ok_and(|exe| exe.file_name().is_some_and(|n| n == "initialising-server"))
+            && std::fs::read(entry.path().join("environ"))
+                .is_ok_and(|env| env.windows(marker.len()).any(|w| w == marker.as_bytes()));
+        if ours {
+            orphans += 1;
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+        }
+    }
+    Some(orphans)
+}
+
 #[derive(Default)]
 struct Tally {
     runs: usize,
@@ -533,6 +571,7 @@ fn main() {
     );
     let mut tallies: BTreeMap<(String, &str, &str), Tally> = BTreeMap::new();
     let mut walls: BTreeMap<(&str, &str), Vec<Duration>> = BTreeMap::new();
+    let mut orphans: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
     let load = CpuLoad::start();
     let began = Instant::now();
     let rounds = u32::try_from(options.runs * options.runners.len() * options.forms.len())
@@ -541,6 +580,10 @@ fn main() {
     for run in 1..=options.runs {
         for &runner in &options.runners {
             for &form in &options.forms {
+                let round = format!("{}-{run}-{runner}-{form}", std::process::id());
+                if let Ok(mut current) = ROUND.lock() {
+                    current.clone_from(&round);
+                }
                 let start = Instant::now();
                 let outcomes = match runner {
                     "nextest" => run_nextest(&binaries, form, &options),
@@ -549,6 +592,11 @@ fn main() {
                 };
                 let wall = start.elapsed();
                 walls.entry((runner, form)).or_default().push(wall);
+                let left_behind = stop_orphans(&round);
+                orphans
+                    .entry((runner, form))
+                    .or_default()
+                    .extend(left_behind);
                 let failed = outcomes
                     .iter()
                     .filter(|(_, kind, _)| kind.is_some())
@@ -556,10 +604,11 @@ fn main() {
                 done += 1;
                 let left = began.elapsed() / done * (rounds - done);
                 eprintln!(
-                    "run {run}/{}: {runner:<14} {form:<8} {} tests, {failed} failed, {:.1}s \
-                     (about {:.0} min left)",
+                    "run {run}/{}: {runner:<14} {form:<8} {} tests, {failed} failed, {} orphans, \
+                     {:.1}s (about {:.0} min left)",
                     options.runs,
                     outcomes.len(),
+                    left_behind.map_or("?".to_owned(), |n| n.to_string()),
                     wall.as_secs_f64(),
                     left.as_secs_f64() / 60.0
                 );
@@ -577,6 +626,22 @@ fn main() {
     }
     drop(load);
     print_tables(&tallies, &walls);
+    print_orphans(&orphans);
+}
+
+fn print_orphans(orphans: &BTreeMap<(&str, &str), Vec<usize>>) {
+    println!();
+    println!("Orphan server processes left behind after each round (counted, then killed):\n");
+    println!("| runner | form | rounds counted | orphans in all | most in one round |");
+    println!("|---|---|---:|---:|---:|");
+    for (&(runner, form), counts) in orphans {
+        println!(
+            "| {runner} | {form} | {} | {} | {} |",
+            counts.len(),
+            counts.iter().sum::<usize>(),
+            counts.iter().max().copied().unwrap_or(0)
+        );
+    }
 }
 
 fn percent(part: usize, whole: usize) -> f64 {

@@ -6,6 +6,11 @@
 //! never asked of a pid (which the kernel reuses): a holder keeps a lock, which dies with it.
 //! The kernel's ephemeral port range has no syscall; it is read from `/proc/sys` on Linux and
 //! assumed to be the IANA range elsewhere (the default of macOS and the BSDs).
+//!
+//! [`process`] holds the child-process side: process groups, the parent-death signal (the one
+//! audited `unsafe` of the crate) and a process's start time.
+
+pub(crate) mod process;
 
 use std::fs::{self, File, Metadata};
 use std::io;

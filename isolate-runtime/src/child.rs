@@ -1,0 +1,397 @@
+//! [`Child`]: a process that belongs to a test.
+//!
+//! Stopping is graceful first (SIGTERM to the child's whole process group, a grace period,
+//! then SIGKILL) and always reaps, so no zombie and no grandchild is left. `Drop` does the
+//! same, so a child is stopped on pass, failure and panic. The deaths that skip `Drop` are
+//! covered too: the parent-death signal (Linux) and the records of `orphans.rs`.
+
+use std::fmt;
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::orphans::{self, Record};
+use crate::output::{self, Output, Stream};
+use crate::ready::{Check, Probe, Watch};
+use crate::sys::process::{self as sys_process, Stop};
+use crate::Error;
+
+/// How long a child may take to exit after SIGTERM before it gets SIGKILL, unless
+/// [`Child::grace`] says otherwise.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(3);
+
+/// How many of the last output lines an error message shows.
+const TAIL_IN_ERRORS: usize = 20;
+
+/// A process that belongs to a test: started in its own process group with its stdout and
+/// stderr captured, and stopped (with its own children) when dropped or [`stop`](Child::stop)ped.
+///
+/// Its output goes through the test's own output capture, each line prefixed with the program
+/// and pid (`python3[4242]: ...`): it shows with a failing test's output and not otherwise. The
+/// last 200 lines are kept for [`output_tail`](Child::output_tail) and error messages.
+///
+/// No child outlives its test: on pass, failure or panic `Drop` stops it; if the test process
+/// dies without running `Drop` (a runner's timeout, Ctrl-C, SIGKILL), Linux kills the child at
+/// once (parent-death signal), and the next use of isolate on the machine stops whatever is left
+/// of its process group (on every Unix).
+///
+/// To hand a port number to a child that binds it itself, use a [`ReservedPort`](crate::ReservedPort).
+///
+/// # Examples
+///
+/// ```
+/// use isolate_runtime::{ready, Child, ReservedPort};
+/// use std::process::Command;
+///
+/// let port = ReservedPort::reserve()?;
+/// // Any server will do; this one is a shell that says when it is up.
+/// let server = Child::spawn(
+///     Command::new("sh").args(["-c", &format!("echo listening on {}; sleep 30", port.port())]),
+/// )?;
+/// server.wait_ready(ready::line("listening on").within("10s"))?;
+/// assert!(server.output_tail().contains(&port.port().to_string()));
+/// let status = server.stop()?; // SIGTERM: the shell ends at once
+/// assert!(!status.success());
+/// # Ok::<(), isolate_runtime::Error>(())
+/// ```
+pub struct Child {
+    inner: Arc<Inner>,
+}
+
+/// What the waits share with the child: async waits run on a helper thread.
+pub(crate) struct Inner {
+    pid: u32,
+    command: String,
+    started: Instant,
+    grace: Mutex<Duration>,
+    process: Mutex<Process>,
+    pub(crate) output: Arc<Output>,
+}
+
+struct Process {
+    child: std::process::Child,
+    status: Option<ExitStatus>,
+    readers: Vec<JoinHandle<()>>,
+    record: Option<Record>,
+}
+
+impl Child {
+    /// Starts `command` as a child of the test: in a process group of its own, with stdout and
+    /// stderr piped to isolate (anything set for them before is replaced). Stdin is left as the
+    /// command says.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the program cannot be started (missing, not executable), naming it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let error = isolate_runtime::Child::spawn(&mut std::process::Command::new("no-such-server"))
+    ///     .unwrap_err();
+    /// assert!(error.to_string().starts_with("cannot start `no-such-server`"));
+    /// ```
+    pub fn spawn(command: &mut Command) -> Result<Child, Error> {
+        orphans::sweep();
+        let shown = show(command);
+        command.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = sys_process::spawn(command).map_err(|error| {
+            let hint = match error.kind() {
+                std::io::ErrorKind::NotFound => {
+                    "; check the program's name, or give its path or put it on `PATH`"
+                }
+                std::io::ErrorKind::PermissionDenied => "; check that the file is executable",
+                _ => "",
+            };
+            Error::io(format!("cannot start `{shown}`{hint}"), error)
+        })?;
+        let pid = child.id();
+        // The record comes first: if it cannot be written, the child must not run unrecorded.
+        let record = match Record::create(pid, &shown) {
+            Ok(record) => record,
+            Err(error) => {
+                let _ = sys_process::signal_group(pid, Stop::Kill);
+                let _ = child.wait();
+                return Err(error);
+            }
+        };
+        let program = command.get_program().to_string_lossy();
+        let program = program.rsplit('/').next().unwrap_or_default();
+        let label = format!("{program}[{pid}]");
+        let output = Arc::new(Output::default());
+        let mut readers = Vec::new();
+        let pipes = [
+            child
+                .stdout
+                .take()
+                .map(|p| (Box::new(p) as Box<dyn std::io::Read + Send>, Stream::Stdout)),
+            child
+                .stderr
+                .take()
+                .map(|p| (Box::new(p) as Box<dyn std::io::Read + Send>, Stream::Stderr)),
+        ];
+        for (pipe, stream) in pipes.into_iter().flatten() {
+            match output::read(pipe, stream, label.clone(), Arc::clone(&output)) {
+                Ok(reader) => readers.push(reader),
+                Err(error) => {
+                    let _ = sys_process::signal_group(pid, Stop::Kill);
+                    let _ = child.wait();
+                    return Err(Error::io(
+                        format!("cannot start a thread to read the output of `{shown}`"),
+                        error,
+                    ));
+                }
+            }
+        }
+        Ok(Child {
+            inner: Arc::new(Inner {
+                pid,
+                command: shown,
+                started: Instant::now(),
+                grace: Mutex::new(DEFAULT_GRACE),
+                process: Mutex::new(Process {
+                    child,
+                    status: None,
+                    readers,
+                    record: Some(record),
+                }),
+                output,
+            }),
+        })
+    }
+
+    /// The child's process id (also its process group's id).
+    #[must_use]
+    pub fn pid(&self) -> u32 {
+        self.inner.pid
+    }
+
+    /// Sets how long [`stop`](Child::stop) and `Drop` wait after SIGTERM before SIGKILL
+    /// (default [`DEFAULT_GRACE`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let child = isolate_runtime::Child::spawn(std::process::Command::new("sleep").arg("30"))?
+    ///     .grace(Duration::from_millis(100));
+    /// # Ok::<(), isolate_runtime::Error>(())
+    /// ```
+    #[must_use]
+    pub fn grace(self, grace: Duration) -> Child {
+        *self
+            .inner
+            .grace
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = grace;
+        self
+    }
+
+    /// The last lines of the child's stdout and stderr (up to 200), interleaved as they came,
+    /// one per line.
+    #[must_use]
+    pub fn output_tail(&self) -> String {
+        let seen = self.inner.output.seen();
+        seen.lines.iter().fold(String::new(), |mut text, line| {
+            text.push_str(line);
+            text.push('\n');
+            text
+        })
+    }
+
+    /// The exit status if the child has exited, without waiting.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the OS cannot tell.
+    pub fn try_status(&self) -> Result<Option<ExitStatus>, Error> {
+        self.inner.try_status()
+    }
+
+    /// Stops the child: SIGTERM to its process group, up to the grace period for it to exit,
+    /// then SIGKILL; then reaps it and returns its exit status. A child that already exited is
+    /// only reaped. Calling it again returns the same status.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the child cannot be signalled or waited for.
+    pub fn stop(&self) -> Result<ExitStatus, Error> {
+        self.inner.stop()
+    }
+
+    /// Waits until `probe` succeeds, ending at once with the child's exit status and output if
+    /// the child exits first.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the child exits, when the probe's time is up (the message says what was
+    /// probed, how often, the last answer, and the tail of the child's output with its command
+    /// line), or when the probe is invalid.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use isolate_runtime::{ready, Child};
+    /// let crashing = Child::spawn(std::process::Command::new("sh").args(["-c", "echo bad config >&2; exit 3"]))?;
+    /// let error = crashing.wait_ready(ready::line("listening")).unwrap_err();
+    /// assert!(error.to_string().contains("exited with exit status: 3"));
+    /// assert!(error.to_string().contains("bad config"));
+    /// # Ok::<(), isolate_runtime::Error>(())
+    /// ```
+    pub fn wait_ready<K: Check>(&self, probe: Probe<K>) -> Result<(), Error> {
+        probe.run(Some(&self.inner))
+    }
+
+    /// [`wait_ready`](Child::wait_ready) for async tests: the probe runs on a helper thread,
+    /// so the runtime's thread (and a server on it) keeps running meanwhile. Works on any
+    /// executor.
+    ///
+    /// # Errors
+    ///
+    /// As [`wait_ready`](Child::wait_ready).
+    pub fn wait_ready_async<K: Check + Send + 'static>(
+        &self,
+        probe: Probe<K>,
+    ) -> impl std::future::Future<Output = Result<(), Error>> + Send + 'static {
+        let inner = Arc::clone(&self.inner);
+        crate::background::run(move || probe.run(Some(&inner)))
+    }
+}
+
+impl Inner {
+    fn process(&self) -> MutexGuard<'_, Process> {
+        self.process.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn try_status(&self) -> Result<Option<ExitStatus>, Error> {
+        let mut process = self.process();
+        if process.status.is_none() {
+            process.status = process
+                .child
+                .try_wait()
+                .map_err(|e| Error::io(format!("cannot check on `{}`", self.command), e))?;
+        }
+        Ok(process.status)
+    }
+
+    fn stop(&self) -> Result<ExitStatus, Error> {
+        let grace = *self.grace.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut process = self.process();
+        let status = if let Some(status) = process.status {
+            status
+        } else {
+            let status = stop(&mut process.child, self.pid, grace)
+                .map_err(|e| Error::io(format!("cannot stop `{}`", self.command), e))?;
+            process.status = Some(status);
+            status
+        };
+        // Whatever is left of the group (children that ignored SIGTERM, or outlived a child
+        // that exited by itself) goes too.
+        orphans::kill_group_if_ours(self.pid, None);
+        let readers = std::mem::take(&mut process.readers);
+        output::join(
+            readers,
+            &self.output,
+            Instant::now() + Duration::from_secs(1),
+        );
+        process.record = None;
+        Ok(status)
+    }
+
+    /// "child `cmd` (pid 42) exited with exit status: 3 after 0.20s", or "... is still running".
+    pub(crate) fn state(&self) -> String {
+        let state = match self.try_status() {
+            Ok(Some(status)) => {
+                // Let the readers drain the pipes, so the tail holds the child's last words.
+                self.output.wait_closed(Duration::from_millis(500));
+                format!(
+                    "exited with {status} after {:.2}s",
+                    self.started.elapsed().as_secs_f64()
+                )
+            }
+            _ => "is still running".to_owned(),
+        };
+        format!("child `{}` (pid {}) {state}", self.command, self.pid)
+    }
+
+    /// "its last output:" and the last lines, or "it printed nothing".
+    pub(crate) fn tail_text(&self) -> String {
+        let tail = self.output.tail(TAIL_IN_ERRORS);
+        if tail.is_empty() {
+            "it printed nothing".to_owned()
+        } else {
+            format!("its last output:\n{}", tail.trim_end())
+        }
+    }
+
+    pub(crate) fn watch(&self) -> Watch {
+        let seen = self.output.seen();
+        Watch {
+            total: seen.total,
+            closed: seen.closed,
+        }
+    }
+}
+
+/// SIGTERM, a bounded wait, SIGKILL, reap.
+fn stop(child: &mut std::process::Child, pid: u32, grace: Duration) -> std::io::Result<ExitStatus> {
+    if let Some(status) = child.try_wait()? {
+        return Ok(status);
+    }
+    sys_process::signal_group(pid, Stop::Term)?;
+    let deadline = Instant::now() + grace;
+    let mut pause = Duration::from_millis(1);
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait()? {
+            return Ok(status);
+        }
+        std::thread::sleep(pause.min(deadline.saturating_duration_since(Instant::now())));
+        pause = (pause * 2).min(Duration::from_millis(20));
+    }
+    sys_process::signal_group(pid, Stop::Kill)?;
+    child.wait()
+}
+
+/// The command line as a shell would show it, for messages.
+fn show(command: &Command) -> String {
+    std::iter::once(command.get_program())
+        .chain(command.get_args())
+        .map(|part| {
+            let part = part.to_string_lossy();
+            if part.is_empty()
+                || part.contains(|c: char| c.is_whitespace() || c == '\'' || c == '"')
+            {
+                format!("'{}'", part.replace('\'', r"'\''"))
+            } else {
+                part.into_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        if let Err(error) = self.inner.stop() {
+            eprintln!("isolate: {error}");
+        }
+    }
+}
+
+impl fmt::Debug for Child {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Child")
+            .field("pid", &self.inner.pid)
+            .field("command", &self.inner.command)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for Inner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Inner")
+            .field("pid", &self.pid)
+            .finish_non_exhaustive()
+    }
+}

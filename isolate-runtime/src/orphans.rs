@@ -1,0 +1,119 @@
+//! Records of live children, so that children of a test process killed with SIGKILL (or any
+//! death that skips `Drop`) are stopped no later than the next use of isolate on the machine.
+//!
+//! Each live [`Child`](crate::Child) has a record file `children/<pid>.child` in the isolate
+//! directory, holding the child's pid and start time and locked (flock) by the owning process
+//! while it lives. The kernel drops that lock when the owner dies, however it dies. The next
+//! `enter` or `Child::spawn` in any process looks for records whose lock is free and stops the
+//! process group they name. On Linux the parent-death signal has usually killed the child
+//! itself already; the record also catches its own children (a shell's server, say) and covers
+//! the Unixes without that signal.
+//!
+//! Never signal a process we did not start: the group is signalled only if its leader still has
+//! the recorded start time, or if no process has the leader's pid any more. In the second case
+//! any process still in the group is ours: the kernel does not hand out a pid while a process
+//! group with that id exists.
+
+use std::fs::{self, File};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use crate::error::IoContext;
+use crate::sys::process::{self as sys_process, Stop};
+use crate::wait::{self, Mode};
+use crate::{lockdir, Error};
+
+const DIR: &str = "children";
+const SUFFIX: &str = ".child";
+
+/// A live child's record; removing it (on a clean stop) is `Drop`.
+#[derive(Debug)]
+pub(crate) struct Record {
+    path: PathBuf,
+    _lock: File,
+}
+
+impl Record {
+    /// Writes and locks the record of the child `pid`: written under a temporary name first, so
+    /// that a sweeper never sees a record before it is locked and complete.
+    pub(crate) fn create(pid: u32, command: &str) -> Result<Record, Error> {
+        let dir = lockdir::subdir(DIR)?;
+        let path = dir.join(format!("{pid}{SUFFIX}"));
+        let draft = dir.join(format!("{pid}.{}.draft", lockdir::unique_name()));
+        let lock = lockdir::lock_file(&draft)?;
+        // Nobody else knows the draft's unique name, so the lock is free.
+        match wait::try_lock(&lock, Mode::Exclusive) {
+            Ok(true) => {}
+            Ok(false) => {
+                return Err(Error::refused(format!(
+                    "cannot lock the fresh child record `{}`",
+                    draft.display()
+                )))
+            }
+            Err(e) => return Err(Error::io(format!("cannot lock `{}`", draft.display()), e)),
+        }
+        let start = sys_process::start_time(pid).unwrap_or_default();
+        let mut writer = &lock;
+        writer
+            .write_all(format!("{pid} {start}\n{command}\n").as_bytes())
+            .and_then(|()| fs::rename(&draft, &path))
+            .context(|| format!("cannot write the child record `{}`", path.display()))?;
+        Ok(Record { path, _lock: lock })
+    }
+}
+
+impl Drop for Record {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
+    }
+}
+
+/// Stops the children recorded by processes that are gone. Cheap when there are none: one
+/// directory read. Errors are ignored: a sweep must never fail the test that triggered it.
+pub(crate) fn sweep() {
+    let Ok(root) = lockdir::root() else { return };
+    let Ok(entries) = fs::read_dir(root.join(DIR)) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "child") {
+            stop_orphan(&path);
+        }
+    }
+}
+
+fn stop_orphan(path: &Path) {
+    let Ok(mut file) = lockdir::lock_file(path) else {
+        return;
+    };
+    // A held lock means the owner lives (and will stop its child itself).
+    if !wait::try_lock(&file, Mode::Exclusive).unwrap_or(false) {
+        return;
+    }
+    let mut text = String::new();
+    let _ = file.read_to_string(&mut text);
+    let mut fields = text.lines().next().unwrap_or_default().split(' ');
+    let pid = fields.next().and_then(|pid| pid.parse::<u32>().ok());
+    let recorded = fields.next().unwrap_or_default();
+    if let Some(pid) = pid {
+        kill_group_if_ours(pid, Some(recorded));
+    }
+    let _ = fs::remove_file(path);
+}
+
+/// SIGKILLs the process group we started with leader `pid`, unless that pid now belongs to a
+/// process we did not start. `leader_start` is the leader's recorded start time, or `None`
+/// when we reaped the leader ourselves (then any process with that pid is someone else's).
+/// With no process holding the pid, whatever is left in the group is ours: the kernel hands
+/// out no pid while a process group of that id exists.
+pub(crate) fn kill_group_if_ours(pid: u32, leader_start: Option<&str>) {
+    let ours = match (sys_process::start_time(pid), leader_start) {
+        (None, _) => true,
+        (Some(now), Some(recorded)) => now == recorded,
+        (Some(_), None) => false,
+    };
+    if ours {
+        let _ = sys_process::signal_group(pid, Stop::Kill);
+    }
+}

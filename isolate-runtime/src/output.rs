@@ -1,0 +1,154 @@
+//! A child's stdout and stderr: read line by line by two threads, forwarded to the test's own
+//! output, and the last lines kept for [`Child::output_tail`](crate::Child::output_tail), error
+//! messages and [`ready::line`](crate::ready::line).
+//!
+//! The reader threads are spawned by the test's thread, and std hands a thread's output capture
+//! to the threads it spawns: libtest therefore shows the child's lines with a failing test's
+//! output and hides them for a passing one, exactly like the test's own prints.
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Lines kept per child; older ones are dropped.
+pub(crate) const KEPT_LINES: usize = 200;
+/// Longer lines are cut here, so one runaway line cannot hold megabytes.
+const LINE_MAX: usize = 2_000;
+
+/// What the readers have seen so far.
+#[derive(Debug, Default)]
+pub(crate) struct Seen {
+    /// The last [`KEPT_LINES`] lines, stdout and stderr interleaved as they arrived.
+    pub(crate) lines: VecDeque<String>,
+    /// Every line ever read, also those dropped from `lines`.
+    pub(crate) total: u64,
+    /// Streams that reached their end (0, 1 or 2).
+    pub(crate) closed: u8,
+}
+
+/// Shared by the readers and the waits: waits sleep on `changed` so that a new line or a
+/// closed stream (the child exiting) ends their sleep at once.
+#[derive(Debug, Default)]
+pub(crate) struct Output {
+    seen: Mutex<Seen>,
+    changed: Condvar,
+}
+
+/// Both streams are read.
+const STREAMS: u8 = 2;
+
+impl Output {
+    /// Waits up to `limit` for both streams to reach their end, so that an error message about
+    /// a child that exited shows all it printed.
+    pub(crate) fn wait_closed(&self, limit: Duration) -> bool {
+        let guard = self.seen();
+        let (seen, _) = self
+            .changed
+            .wait_timeout_while(guard, limit, |seen| seen.closed < STREAMS)
+            .unwrap_or_else(PoisonError::into_inner);
+        seen.closed >= STREAMS
+    }
+
+    pub(crate) fn seen(&self) -> MutexGuard<'_, Seen> {
+        self.seen.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Sleeps up to `limit`, or until a line arrives or a stream closes.
+    pub(crate) fn sleep(&self, limit: Duration, total_before: u64, closed_before: u8) {
+        let guard = self.seen();
+        let _ = self.changed.wait_timeout_while(guard, limit, |seen| {
+            seen.total == total_before && seen.closed == closed_before
+        });
+    }
+
+    /// The last `n` kept lines, each indented for an error message.
+    pub(crate) fn tail(&self, n: usize) -> String {
+        let seen = self.seen();
+        let skip = seen.lines.len().saturating_sub(n);
+        seen.lines
+            .iter()
+            .skip(skip)
+            .fold(String::new(), |mut text, line| {
+                text.push_str("  | ");
+                text.push_str(line);
+                text.push('\n');
+                text
+            })
+    }
+
+    fn push(&self, line: String) {
+        let mut seen = self.seen();
+        if seen.lines.len() == KEPT_LINES {
+            seen.lines.pop_front();
+        }
+        seen.lines.push_back(line);
+        seen.total += 1;
+        drop(seen);
+        self.changed.notify_all();
+    }
+
+    fn close(&self) {
+        self.seen().closed += 1;
+        self.changed.notify_all();
+    }
+}
+
+/// Which stream a reader forwards, so stdout lines go to the test's stdout and stderr lines to
+/// its stderr.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// Reads `pipe` line by line on a new thread (which inherits the caller's output capture),
+/// prefixing each forwarded line with `label` (`python3[1234]`).
+pub(crate) fn read(
+    pipe: impl Read + Send + 'static,
+    stream: Stream,
+    label: String,
+    output: std::sync::Arc<Output>,
+) -> std::io::Result<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name(format!("isolate-output-{label}"))
+        .spawn(move || {
+            let mut reader = BufReader::new(pipe);
+            let mut bytes = Vec::new();
+            loop {
+                bytes.clear();
+                match reader.read_until(b'\n', &mut bytes) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {}
+                }
+                let mut line = String::from_utf8_lossy(&bytes).trim_end().to_owned();
+                if line.len() > LINE_MAX {
+                    let mut cut = LINE_MAX;
+                    while !line.is_char_boundary(cut) {
+                        cut -= 1;
+                    }
+                    line.truncate(cut);
+                    line.push_str(" [...]");
+                }
+                match stream {
+                    Stream::Stdout => println!("{label}: {line}"),
+                    Stream::Stderr => eprintln!("{label}: {line}"),
+                }
+                output.push(line);
+            }
+            output.close();
+        })
+}
+
+/// Joins the readers, waiting at most until `deadline`: a grandchild that escaped the process
+/// group may hold a pipe open forever, and a test must not hang on it.
+pub(crate) fn join(readers: Vec<JoinHandle<()>>, output: &Output, deadline: Instant) {
+    // Closed readers are returning; the others are abandoned to their pipe.
+    let all_closed = output.wait_closed(deadline.saturating_duration_since(Instant::now()));
+    for reader in readers {
+        if all_closed || reader.is_finished() {
+            let _ = reader.join();
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! The platform side of [`Child`](crate::Child): a process group of its own, the parent-death
+//! signal, group signals and a process's start time. Everything that needs `unsafe` or `/proc`
+//! for child processes is here, behind safe functions.
+//!
+//! Why a spawner thread: Linux sends the parent-death signal when the *thread* that forked the
+//! child exits, not the process. A test thread under `cargo test` ends with its test, while a
+//! [`Child`](crate::Child) may be moved elsewhere and outlive it; so every child is forked by
+//! one helper thread that lives as long as the process.
+
+use std::io;
+use std::os::unix::process::CommandExt;
+use std::process::Command;
+use std::sync::mpsc::{self, Sender};
+use std::sync::{Mutex, OnceLock, PoisonError};
+
+use rustix::process::{kill_process_group, Pid, Signal};
+
+/// A request to the spawner thread: the command to start, and where to send it back with the
+/// started process.
+type Request = (Command, Sender<(Command, io::Result<std::process::Child>)>);
+
+/// Starts `command` in a process group of its own (so stopping it reaches its own children too,
+/// and a runner signalling the test's group does not reach it), with the parent-death signal
+/// set on Linux. The command is handed back configured as it was, plus these two settings.
+pub(crate) fn spawn(command: &mut Command) -> io::Result<std::process::Child> {
+    static SPAWNER: OnceLock<Mutex<Sender<Request>>> = OnceLock::new();
+    let spawner = SPAWNER.get_or_init(|| {
+        let (sender, requests) = mpsc::channel::<Request>();
+        let started = std::thread::Builder::new()
+            .name("isolate-spawner".into())
+            .spawn(move || {
+                for (mut command, reply) in requests {
+                    let child = command.spawn();
+                    let _ = reply.send((command, child));
+                }
+            });
+        if let Err(error) = started {
+            // Without the thread, children are forked here; the sweep of records still
+            // stops them if this process dies.
+            eprintln!("isolate: cannot start the spawner thread ({error}); spawning inline");
+        }
+        Mutex::new(sender)
+    });
+    command.process_group(0);
+    set_parent_death_signal(command);
+    let placeholder = std::mem::replace(command, Command::new(""));
+    let (reply, answer) = mpsc::channel();
+    let sent = spawner
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .send((placeholder, reply));
+    let (original, child) = match sent {
+        Ok(()) => match answer.recv() {
+            Ok(answered) => answered,
+            Err(_) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::Other,
+                    "the isolate spawner thread is gone",
+                ))
+            }
+        },
+        Err(mpsc::SendError((mut original, _))) => {
+            let child = original.spawn();
+            (original, child)
+        }
+    };
+    *command = original;
+    child
+}
+
+/// Makes the kernel SIGKILL the child when the thread that forked it (our spawner thread, which
+/// lives as long as the process) dies, however the test process ends.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[allow(unsafe_code)]
+fn set_parent_death_signal(command: &mut Command) {
+    let parent = rustix::process::getpid();
+    // SAFETY: the closure runs between fork and exec in the child, where only async-signal-safe
+    // calls are sound. It makes two raw system calls (prctl, getppid) through rustix, which
+    // neither allocate nor take locks, and touches no state but the copied `parent`.
+    unsafe {
+        command.pre_exec(move || {
+            rustix::process::set_parent_process_death_signal(Some(Signal::KILL))?;
+            // The parent may have died between fork and prctl: then no signal will come.
+            if rustix::process::getppid() != Some(parent) {
+                return Err(io::Error::from(io::ErrorKind::BrokenPipe));
+            }
+            Ok(())
+        });
+    }
+}
+
+/// Elsewhere there is no parent-death signal: the records in the isolate directory stop the
+/// orphans at the next use of isolate (see `orphans.rs`).
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn set_parent_death_signal(_command: &mut Command) {}
+
+/// The signals a child is stopped with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stop {
+    Term,
+    Kill,
+}
+
+/// Sends `stop` to every process of the group led by `pid`. A group that is already empty is
+/// not an error.
+pub(crate) fn signal_group(pid: u32, stop: Stop) -> io::Result<()> {
+    let Some(pid) = i32::try_from(pid).ok().and_then(Pid::from_raw) else {
+        return Ok(());
+    };
+    let signal = match stop {
+        Stop::Term => Signal::TERM,
+        Stop::Kill => Signal::KILL,
+    };
+    match kill_process_group(pid, signal) {
+        Ok(()) | Err(rustix::io::Errno::SRCH) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// When the process `pid` started, as an opaque token that differs between two processes that
+/// had the same pid; `None` when no such process exists. Linux: field 22 of `/proc/<pid>/stat`
+/// (clock ticks since boot); elsewhere `ps -o lstart=`.
+pub(crate) fn start_time(pid: u32) -> Option<String> {
+    if cfg!(any(target_os = "linux", target_os = "android")) {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // The command name (field 2) is in parentheses and may hold spaces: count after it.
+        let after_name = &stat[stat.rfind(')')? + 1..];
+        return after_name.split_whitespace().nth(19).map(str::to_owned);
+    }
+    let output = Command::new("ps")
+        .args(["-o", "lstart=", "-p", &pid.to_string()])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    (output.status.success() && !text.is_empty()).then_some(text)
+}

@@ -1,0 +1,364 @@
+//! `isolate::Child`: starting, output capture, stopping (SIGTERM, grace, SIGKILL, the whole
+//! group), readiness waits that end when the child dies, and the orphan guarantees when the
+//! test process itself dies without running `Drop` (re-running this binary as the victim).
+
+mod http_server;
+mod support;
+
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use isolate::{eventually, ready, Child};
+use support::{role, Log, ROLE};
+
+/// Whether `pid` is a live process (not a zombie waiting to be reaped).
+fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|rest| !rest.trim_start().starts_with('Z')),
+        Err(_) if std::path::Path::new("/proc/self").exists() => false,
+        Err(_) => Command::new("kill")
+            .args(["-0", &pid.to_string()])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success()),
+    }
+}
+
+fn gone(pid: u32) -> Result<(), String> {
+    if alive(pid) {
+        Err(format!("pid {pid} is still alive"))
+    } else {
+        Ok(())
+    }
+}
+
+fn sh(script: &str) -> Command {
+    let mut command = Command::new("sh");
+    command.args(["-c", script]);
+    command
+}
+
+/// The pid a child printed after `prefix`.
+fn printed_pid(child: &Child, prefix: &str) -> u32 {
+    child.wait_ready(ready::line(prefix).within("10s")).unwrap();
+    let tail = child.output_tail();
+    let line = tail.lines().find(|l| l.starts_with(prefix)).unwrap();
+    line[prefix.len()..].trim().parse().unwrap()
+}
+
+#[test]
+fn a_missing_program_is_named_with_the_fix() {
+    let error = Child::spawn(&mut Command::new("isolate-no-such-server")).unwrap_err();
+    let message = error.to_string();
+    assert!(
+        message.starts_with(
+            "cannot start `isolate-no-such-server`; check the program's name, or give its path or put it on `PATH`"
+        ),
+        "{message}"
+    );
+}
+
+#[test]
+fn stop_sends_sigterm_and_returns_the_status_once_and_again() {
+    let child = Child::spawn(Command::new("sleep").arg("300")).unwrap();
+    assert!(alive(child.pid()));
+    let status = child.stop().unwrap();
+    assert_eq!(status.signal(), Some(15), "{status}");
+    assert_eq!(child.stop().unwrap().signal(), Some(15));
+    assert!(!alive(child.pid()));
+}
+
+#[test]
+fn stop_escalates_to_sigkill_after_the_grace_period() {
+    let child = Child::spawn(&mut sh(
+        "trap '' TERM; echo armed; while :; do sleep 1; done",
+    ))
+    .unwrap()
+    .grace(Duration::from_millis(200));
+    child.wait_ready(ready::line("armed")).unwrap();
+    let started = Instant::now();
+    let status = child.stop().unwrap();
+    assert_eq!(status.signal(), Some(9), "{status}");
+    assert!(started.elapsed() >= Duration::from_millis(200));
+}
+
+#[test]
+fn drop_stops_the_childs_own_children_too() {
+    let child = Child::spawn(&mut sh("sleep 300 & echo grandchild $!; wait")).unwrap();
+    let grandchild = printed_pid(&child, "grandchild ");
+    assert!(alive(grandchild));
+    drop(child);
+    eventually("5s", || gone(grandchild)).unwrap();
+}
+
+#[test]
+fn a_panicking_test_stops_its_child() {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let result = std::panic::catch_unwind(move || {
+        let child = Child::spawn(Command::new("sleep").arg("300")).unwrap();
+        sender.send(child.pid()).unwrap();
+        panic!("the test failed");
+    });
+    assert!(result.is_err());
+    let pid = receiver.recv().unwrap();
+    eventually("5s", || gone(pid)).unwrap();
+}
+
+#[test]
+fn a_child_that_exits_ends_the_wait_at_once_with_its_status_output_and_command() {
+    let port = isolate::ReservedPort::reserve().unwrap();
+    let child = Child::spawn(&mut sh(
+        "echo reading config; echo 'config: no such key `listen`' >&2; exit 3",
+    ))
+    .unwrap();
+    let started = Instant::now();
+    let error = child
+        .wait_ready(ready::http(format!("http://127.0.0.1:{}/", port.port())).within("60s"))
+        .unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "the wait did not end at once"
+    );
+    let message = error.to_string();
+    for part in [
+        "child `sh -c 'echo reading config;",
+        &format!("(pid {}) exited with exit status: 3 after ", child.pid()),
+        "while waiting for HTTP GET `http://127.0.0.1:",
+        "the last failed with: Connection refused",
+        // stdout and stderr are two pipes read by two threads: their lines keep their order
+        // within a stream, not across the two.
+        "its last output:\n  | ",
+        "  | reading config",
+        "  | config: no such key `listen`",
+    ] {
+        assert!(message.contains(part), "`{part}` missing from: {message}");
+    }
+    assert!(!error.is_timeout());
+}
+
+#[test]
+fn a_killed_child_reports_its_signal() {
+    let child = Child::spawn(&mut sh("echo up; kill -9 $$")).unwrap();
+    let error = child.wait_ready(ready::tcp("127.0.0.1:1")).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("exited with signal: 9 (SIGKILL)"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_timeout_shows_the_running_childs_state_and_tail() {
+    let child = Child::spawn(&mut sh("echo migrating 1 of 400; sleep 300")).unwrap();
+    child.wait_ready(ready::line("migrating")).unwrap();
+    let error = child
+        .wait_ready(ready::line("listening").within("100ms"))
+        .unwrap_err();
+    let message = error.to_string();
+    assert!(error.is_timeout());
+    for part in [
+        "timed out after 0.1s waiting for a line containing `listening` in the child's output",
+        "the last found it in none of 1 lines",
+        &format!(
+            "child `sh -c 'echo migrating 1 of 400; sleep 300'` (pid {}) is still running",
+            child.pid()
+        ),
+        "its last output:\n  | migrating 1 of 400",
+    ] {
+        assert!(message.contains(part), "`{part}` missing from: {message}");
+    }
+}
+
+#[test]
+fn output_tail_keeps_the_last_200_lines() {
+    let child = Child::spawn(&mut sh(
+        "i=1; while [ $i -le 300 ]; do echo line $i; i=$((i+1)); done; sleep 300",
+    ))
+    .unwrap();
+    child.wait_ready(ready::line("line 300")).unwrap();
+    let tail = child.output_tail();
+    let lines: Vec<&str> = tail.lines().collect();
+    assert_eq!(lines.len(), 200);
+    assert_eq!(lines[0], "line 101");
+    assert_eq!(lines[199], "line 300");
+}
+
+#[test]
+fn a_server_child_is_waited_for_over_http() {
+    if role().as_deref() == Some("server") {
+        // Binds at once, answers 503 for its first requests, then 200.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        println!("listening on {}", listener.local_addr().unwrap());
+        let count = std::sync::atomic::AtomicU64::new(0);
+        http_server::serve_on(
+            &listener,
+            &|n| {
+                if n < 3 {
+                    (503, "initialising")
+                } else {
+                    (200, "ready")
+                }
+            },
+            &count,
+        );
+        return;
+    }
+    let child = Child::spawn(&mut support::child(
+        "a_server_child_is_waited_for_over_http",
+        "server",
+    ))
+    .unwrap();
+    child.wait_ready(ready::line("listening on")).unwrap();
+    let tail = child.output_tail();
+    let addr = tail
+        .lines()
+        .find_map(|l| l.split("listening on ").nth(1))
+        .unwrap()
+        .to_owned();
+    child
+        .wait_ready(
+            ready::http(format!("http://{addr}/"))
+                .body_contains("ready")
+                .within("30s"),
+        )
+        .unwrap();
+    let status = child.stop().unwrap();
+    assert_eq!(status.signal(), Some(15));
+}
+
+#[test]
+fn async_wait_ready_leaves_the_runtime_free() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let child = Child::spawn(&mut sh("sleep 0.05; echo ready now; sleep 300")).unwrap();
+        let ticks = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let counter = std::sync::Arc::clone(&ticks);
+        tokio::spawn(async move {
+            loop {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                tokio::task::yield_now().await;
+            }
+        });
+        child
+            .wait_ready_async(ready::line("ready now"))
+            .await
+            .unwrap();
+        assert!(
+            ticks.load(std::sync::atomic::Ordering::SeqCst) > 0,
+            "the runtime was blocked"
+        );
+    });
+}
+
+/// The test's output capture: a child's lines show with a failing test's output, and not with
+/// a passing one's. Run as a child test without `--nocapture`, as a runner would.
+#[test]
+fn output_shows_with_a_failing_test_only() {
+    if let Some(role) = role() {
+        if role == "pass" || role == "fail" {
+            let child = Child::spawn(&mut sh("echo marker-from-the-child-7c1; sleep 300")).unwrap();
+            child
+                .wait_ready(ready::line("marker-from-the-child"))
+                .unwrap();
+            drop(child);
+            assert_eq!(role, "pass", "failing on purpose");
+        }
+        return;
+    }
+    let run = |role: &str| {
+        let output = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "output_shows_with_a_failing_test_only",
+                "--test-threads",
+                "1",
+            ])
+            .env(ROLE, role)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(
+            output.status.success(),
+            role == "pass",
+            "{}",
+            support::text(&output)
+        );
+        support::text(&output)
+    };
+    let failing = run("fail");
+    assert!(failing.contains("sh["), "{failing}");
+    assert!(
+        failing.contains("]: marker-from-the-child-7c1"),
+        "{failing}"
+    );
+    let passing = run("pass");
+    assert!(!passing.contains("marker-from-the-child"), "{passing}");
+}
+
+/// A test process that dies without `Drop` (SIGKILL; SIGTERM as nextest sends on a timeout;
+/// SIGINT as Ctrl-C) leaves no orphan: its child dies with it (Linux), and what the child
+/// started is stopped by the next use of isolate (any Unix).
+#[test]
+fn children_of_a_killed_test_process_are_stopped() {
+    if role().as_deref() == Some("victim") {
+        let child = Child::spawn(&mut sh("sleep 300 & echo grandchild $!; sleep 300")).unwrap();
+        let grandchild = printed_pid(&child, "grandchild ");
+        Log::from_env().append(&format!("pids {} {grandchild}", child.pid()));
+        std::thread::sleep(Duration::from_secs(300)); // until killed
+        return;
+    }
+    if role().as_deref() == Some("next-use") {
+        drop(Child::spawn(&mut Command::new("true")).unwrap());
+        return;
+    }
+    for signal in ["KILL", "TERM", "INT"] {
+        let root = support::private_root();
+        let log = Log::new(root.path());
+        let mut victim = support::child("children_of_a_killed_test_process_are_stopped", "victim");
+        victim
+            .env("ISOLATE_DIR", root.path().join("isolate"))
+            .env(support::LOG, &log.path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let mut victim = support::KillOnDrop(victim.spawn().unwrap());
+        log.wait_for("pids ", 1, Duration::from_secs(30));
+        let line = log
+            .lines()
+            .into_iter()
+            .find(|l| l.starts_with("pids "))
+            .unwrap();
+        let pids: Vec<u32> = line
+            .split(' ')
+            .skip(1)
+            .map(|p| p.parse().unwrap())
+            .collect();
+        let (child, grandchild) = (pids[0], pids[1]);
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &victim.0.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let _ = victim.0.wait();
+        if cfg!(target_os = "linux") {
+            eventually("5s", || gone(child)).unwrap_or_else(|e| panic!("SIG{signal}: {e}"));
+        }
+        // Only the next use of isolate stops what the child started: prove that it waited.
+        assert!(
+            alive(grandchild),
+            "SIG{signal}: the grandchild died before the next use"
+        );
+        let mut next = support::child("children_of_a_killed_test_process_are_stopped", "next-use");
+        next.env("ISOLATE_DIR", root.path().join("isolate"));
+        support::run(&mut next, true);
+        eventually("5s", || gone(grandchild).and_then(|()| gone(child)))
+            .unwrap_or_else(|e| panic!("SIG{signal}: {e}"));
+    }
+}
