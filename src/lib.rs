@@ -120,22 +120,28 @@
 /// # Compile-time errors
 ///
 /// Each on the token that is wrong, all of one attribute's at once: unknown argument (with a
-/// "did you mean" hint, and the translation of `serial_test`'s `serial(ws)`, `parallel`,
-/// `file_serial`), duplicate argument, wrong value type, `max_sockets = 0` or above 1048576, an
-/// empty or malformed group name (1 to 64 of ASCII letters, digits, `_ - . : /`), a group both
-/// `serial` and `shared`, a name bound twice or clashing with a parameter, a `const fn`, a method
+/// "did you mean" hint, and the translation of `serial_test`'s `serial(ws)`, `parallel(a, b)`,
+/// `file_serial(x)` keeping your keys; bare `serial` says serial_test's bare `#[serial]` is
+/// `serial = "default"`), duplicate argument, wrong value type (a suffixed or non-decimal
+/// `max_sockets`, a list in brackets instead of parentheses, an empty `serial = []`),
+/// `max_sockets` below 1 or above 1048576, an empty or malformed group name (1 to 64 of ASCII
+/// letters, digits, `_ - . : /`), a group both `serial` and `shared`, a name bound twice or
+/// clashing with a parameter (also a name inside a pattern parameter), a `const fn`, a method
 /// with `self`, a file module `mod m;` (the attribute cannot see into another file: write the
 /// module inline, or put the attribute on the tests in its file), anything that is not a
-/// function or module, an unparsable `timeout`.
+/// function or module, an unparsable `timeout`, and, on a module that asks for groups, a budget
+/// or a timeout, a test under a test attribute the attribute does not recognise (it would
+/// otherwise run without them).
 ///
 /// # Timeouts
 ///
-/// A test waits for its groups and permits at most its `timeout` (default 5 minutes);
-/// `ISOLATE_TIMEOUT` overrides both. When the wait runs out, the test fails with a message that
-/// names the group or budget, who holds it (test, pid, for how long) and the knob to turn:
+/// A test waits for its groups, permits and reserved numbers at most its `timeout` (default 5
+/// minutes); `ISOLATE_TIMEOUT` overrides both. When the wait runs out, the test fails with a
+/// message that names the group or budget, who holds it (test, pid, for how long) and the knob
+/// to turn:
 ///
 /// ```text
-/// isolate: timed out after 0.3s waiting for serial group `crash` (held by `groups::crash_member`
+/// isolate: timed out after 0.3s waiting for serial group `crash` (held by `crash_member`
 /// (pid 4242, for 0.4s)); if the holder is legitimately slow, raise the wait with
 /// `timeout = "..."` on the test or the `ISOLATE_TIMEOUT` environment variable
 /// ```
