@@ -14,34 +14,24 @@
 //! wait for itself: that is refused at once.
 
 use std::fmt::Write;
-use std::fs::File;
 use std::path::PathBuf;
 use std::sync::{Mutex, PoisonError};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
-use rustix::fs::{flock, FlockOperation};
-
 use crate::holder::{self, Claim, Holder, Record};
-use crate::wait::{self, Mode};
+use crate::wait::{Lock, Mode, Wait};
 use crate::{lockdir, Error};
 
 /// Membership of one group, held until dropped.
 #[derive(Debug)]
 pub(crate) struct GroupLock {
-    main: File,
+    // First, so that it is released first: the next member need not wait for the rest.
+    _main: Lock,
     _record: Record,
     _membership: Membership,
     #[cfg(feature = "serial_test")]
     _interop: crate::interop::SerialTestLock,
-}
-
-impl Drop for GroupLock {
-    fn drop(&mut self) {
-        // Unlock now rather than when the field drops, so that waiters woken below find it free.
-        let _ = flock(&self.main, FlockOperation::Unlock);
-        wait::released();
-    }
 }
 
 /// The groups each thread holds, to refuse a join that would wait for its own thread.
@@ -144,27 +134,26 @@ pub(crate) fn join(
         )));
     }
     let (main_path, gate_path) = paths(name)?;
-    let main = lockdir::lock_file(&main_path)?;
-    let io = |e| Error::io(format!("cannot lock `{}`", main_path.display()), e);
     // An exclusive entrant that finds the group free needs no gate: the gate only keeps shared
     // newcomers from slipping past a waiting exclusive member, and this one is not waiting.
     // Nor does a shared member that this thread already is: it must not queue behind a waiting
     // exclusive member that waits for this very thread.
-    let entered = if mode == Mode::Exclusive && wait::try_lock(&main, mode).map_err(io)? {
-        true
-    } else if held.is_some() {
-        wait::lock_until(&main, mode, deadline).map_err(io)?
-    } else {
-        let gate = lockdir::lock_file(&gate_path)?;
-        let entered = wait::lock_until(&gate, Mode::Exclusive, deadline).map_err(io)?
-            && wait::lock_until(&main, mode, deadline).map_err(io)?;
-        drop(gate);
-        wait::released();
-        entered
+    let fast = match mode {
+        Mode::Exclusive => Lock::take(&main_path, mode, Wait::Never)?,
+        Mode::Shared => None,
     };
-    if !entered {
+    let main = match fast {
+        Some(main) => Some(main),
+        None if held.is_some() => Lock::take(&main_path, mode, Wait::Rejoin(deadline))?,
+        None => match Lock::take(&gate_path, Mode::Exclusive, Wait::Until(deadline))? {
+            // The gate is released once the group is entered (or the wait ran out).
+            Some(_gate) => Lock::take(&main_path, mode, Wait::Until(deadline))?,
+            None => None,
+        },
+    };
+    let Some(main) = main else {
         return Err(timeout_error(name, mode, timeout));
-    }
+    };
     let claim = match mode {
         Mode::Exclusive => Claim::Serial(name.to_owned()),
         Mode::Shared => Claim::Shared(name.to_owned()),
@@ -174,7 +163,7 @@ pub(crate) fn join(
         #[cfg(feature = "serial_test")]
         _interop: crate::interop::SerialTestLock::acquire(name, mode, deadline)
             .map_err(|()| timeout_error(name, mode, timeout))?,
-        main,
+        _main: main,
         _record: record,
         _membership: Membership::enter(name, mode),
     })

@@ -11,7 +11,7 @@ use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::holder::{self, Claim, Holder, Record};
-use crate::wait::{self, Mode};
+use crate::wait::{self, Lock, Mode, Wait};
 use crate::{env, lockdir, sys, Error};
 
 /// Permits held until dropped.
@@ -82,11 +82,10 @@ pub(crate) fn take(
         )));
     }
     let gate_path = lockdir::subdir("budget")?.join("gate");
-    let gate = lockdir::lock_file(&gate_path)?;
-    let io = |e| Error::io(format!("cannot lock `{}`", gate_path.display()), e);
-    if !wait::lock_until(&gate, Mode::Exclusive, deadline).map_err(io)? {
+    let Some(gate) = Lock::take(&gate_path, Mode::Exclusive, Wait::Until(deadline))? else {
         return Err(timeout_error(count, budget, timeout));
-    }
+    };
+    let io = |e| Error::io(format!("cannot read `{}`", gate_path.display()), e);
     // At the gate: wait for enough permits. Holders in other processes leave without telling
     // us, so this polls; only tests that exhaust the budget wait here.
     let fits = || {
@@ -99,7 +98,6 @@ pub(crate) fn take(
     let record = holder::publish("budget", &Holder::me(test, Claim::Permits(count)))?;
     *own_held() += count;
     drop(gate);
-    wait::released();
     Ok(Permits {
         count,
         record: Some(record),
