@@ -142,14 +142,17 @@ pub(crate) fn join(
         Mode::Exclusive => Lock::take(&main_path, mode, Wait::Never)?,
         Mode::Shared => None,
     };
+    let mut gate = None;
     let main = match fast {
         Some(main) => Some(main),
         None if held.is_some() => Lock::take(&main_path, mode, Wait::Rejoin(deadline))?,
-        None => match Lock::take(&gate_path, Mode::Exclusive, Wait::Until(deadline))? {
-            // The gate is released once the group is entered (or the wait ran out).
-            Some(_gate) => Lock::take(&main_path, mode, Wait::Until(deadline))?,
-            None => None,
-        },
+        None => {
+            gate = Lock::take(&gate_path, Mode::Exclusive, Wait::Until(deadline))?;
+            match gate {
+                Some(_) => Lock::take(&main_path, mode, Wait::Until(deadline))?,
+                None => None,
+            }
+        }
     };
     let Some(main) = main else {
         return Err(timeout_error(name, mode, timeout));
@@ -159,13 +162,17 @@ pub(crate) fn join(
         Mode::Shared => Claim::Shared(name.to_owned()),
     };
     let record = holder::publish("holders", &Holder::me(test, claim))?;
+    let membership = Membership::enter(name, mode);
+    // The gate goes once this member is in: the next entrant it wakes would compete with this
+    // one's entry for the CPU.
+    drop(gate);
     Ok(GroupLock {
         #[cfg(feature = "serial_test")]
         _interop: crate::interop::SerialTestLock::acquire(name, mode, deadline)
             .map_err(|()| timeout_error(name, mode, timeout))?,
         _main: main,
         _record: record,
-        _membership: Membership::enter(name, mode),
+        _membership: membership,
     })
 }
 
