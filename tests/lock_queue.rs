@@ -63,16 +63,7 @@ fn longest_run_while_both_wait(intervals: &[support::Interval]) -> (usize, usize
 fn two_processes_with_several_threads_both_make_progress() {
     let root = support::private_root();
     let log = Log::new(root.path());
-    let commands = (0..2)
-        .map(|_| {
-            let mut command = support::child("contending_process", "contend");
-            command
-                .env(isolate::env::DIR, root.path())
-                .env(support::LOG, &log.path);
-            command
-        })
-        .collect();
-    support::run_all(commands, true);
+    run_children(&root, &log, "contending_process", &["contend", "contend"]);
     let intervals = support::intervals(&log);
     assert_eq!(intervals.len(), 2 * THREADS * ENTRIES);
     support::assert_exclusive_alone(&intervals);
@@ -132,10 +123,15 @@ fn holder_or_waiter() {
 fn waits_for_another_process_leave_one_thread_per_lock() {
     let root = support::private_root();
     let log = Log::new(root.path());
-    let commands = ["hold", "wait"]
-        .into_iter()
+    run_children(&root, &log, "holder_or_waiter", &["hold", "wait"]);
+}
+
+/// Runs `test` once per role, all at once, in the isolate directory `root`, logging to `log`.
+fn run_children(root: &tempfile::TempDir, log: &Log, test: &str, roles: &[&str]) {
+    let commands = roles
+        .iter()
         .map(|role| {
-            let mut command = support::child("holder_or_waiter", role);
+            let mut command = support::child(test, role);
             command
                 .env(isolate::env::DIR, root.path())
                 .env(support::LOG, &log.path);

@@ -8,6 +8,12 @@
 //! shared members already inside, and then the group alternates between waiters instead of
 //! letting a stream of shared members starve it.
 //!
+//! Both files are taken through [`wait::Lock`](crate::wait::Lock): one open file per process,
+//! with the process's waiters queued in memory in front of it. So a member hands the group to
+//! the next member of its own process directly, shared members of one process share one
+//! kernel lock, and only one thread per process waits in the kernel. A shared member rejoining
+//! a group its thread is already in joins at once, past the local queue.
+//!
 //! Who holds a group is published as one [`holder`] record per member, emptied on release, so a
 //! timeout names exactly the members inside. A test that joins a group its own thread already
 //! holds exclusively (a helper with `serial = "g"` called from a `serial = "g"` test) would

@@ -4,8 +4,10 @@
 //! permits. Permits in use are this process's own count (kept in memory) plus the sum over
 //! other processes' live records; a dead process's records are removed by the reader, so a
 //! holder killed with SIGKILL frees its permits as soon as the next acquirer looks. Acquirers
-//! pass one by one through a gate (an OS lock), and the one at the gate waits until enough
-//! permits are free: a large request is never overtaken by a stream of small ones.
+//! pass one by one through a gate (an OS lock taken through [`wait::Lock`](crate::wait::Lock),
+//! so they queue in memory and one per process waits in the kernel), and the one at the gate
+//! polls until enough permits are free: a large request is never overtaken by a stream of
+//! small ones.
 
 use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
