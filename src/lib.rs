@@ -121,7 +121,7 @@
 ///
 /// Each on the token that is wrong, all of one attribute's at once: unknown argument (with a
 /// "did you mean" hint, and the translation of `serial_test`'s `serial(ws)`, `parallel(a, b)`,
-/// `file_serial(x)` keeping your keys; bare `serial` says serial_test's bare `#[serial]` is
+/// `file_serial(x)` keeping your keys; bare `serial` says `serial_test`'s bare `#[serial]` is
 /// `serial = "default"`), duplicate argument, wrong value type (a suffixed or non-decimal
 /// `max_sockets`, a list in brackets instead of parentheses, an empty `serial = []`),
 /// `max_sockets` below 1 or above 1048576, an empty or malformed group name (1 to 64 of ASCII

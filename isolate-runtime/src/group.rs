@@ -8,38 +8,34 @@
 //! shared members already inside, and then the group alternates between waiters instead of
 //! letting a stream of shared members starve it.
 //!
+//! Both files are taken through [`wait::Lock`](crate::wait::Lock): one open file per process,
+//! with the process's waiters queued in memory in front of it. So a member hands the group to
+//! the next member of its own process directly, shared members of one process share one
+//! kernel lock, and only one thread per process waits in the kernel. A shared member rejoining
+//! a group its thread is already in joins at once, past the local queue.
+//!
 //! Who holds a group is published as one [`holder`] record per member, emptied on release, so a
 //! timeout names exactly the members inside. A test that joins a group its own thread already
 //! holds exclusively (a helper with `serial = "g"` called from a `serial = "g"` test) would
 //! wait for itself: that is refused at once.
 
 use std::fmt::Write;
-use std::fs::File;
 use std::path::PathBuf;
 use std::sync::{Mutex, PoisonError};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
-use rustix::fs::{flock, FlockOperation};
-
 use crate::holder::{self, Claim, Holder, Record};
-use crate::wait::{self, Mode};
+use crate::wait::{Lock, Mode, Wait};
 use crate::{lockdir, Error};
 
 /// Membership of one group, held until dropped.
 #[derive(Debug)]
 pub(crate) struct GroupLock {
-    main: File,
+    // First, so that it is released first: the next member need not wait for the rest.
+    _main: Lock,
     _record: Record,
     _membership: Membership,
-}
-
-impl Drop for GroupLock {
-    fn drop(&mut self) {
-        // Unlock now rather than when the field drops, so that waiters woken below find it free.
-        let _ = flock(&self.main, FlockOperation::Unlock);
-        wait::released();
-    }
 }
 
 /// The groups each thread holds, to refuse a join that would wait for its own thread.
@@ -142,36 +138,42 @@ pub(crate) fn join(
         )));
     }
     let (main_path, gate_path) = paths(name)?;
-    let main = lockdir::lock_file(&main_path)?;
-    let io = |e| Error::io(format!("cannot lock `{}`", main_path.display()), e);
     // An exclusive entrant that finds the group free needs no gate: the gate only keeps shared
     // newcomers from slipping past a waiting exclusive member, and this one is not waiting.
     // Nor does a shared member that this thread already is: it must not queue behind a waiting
     // exclusive member that waits for this very thread.
-    let entered = if mode == Mode::Exclusive && wait::try_lock(&main, mode).map_err(io)? {
-        true
-    } else if held.is_some() {
-        wait::lock_until(&main, mode, deadline).map_err(io)?
-    } else {
-        let gate = lockdir::lock_file(&gate_path)?;
-        let entered = wait::lock_until(&gate, Mode::Exclusive, deadline).map_err(io)?
-            && wait::lock_until(&main, mode, deadline).map_err(io)?;
-        drop(gate);
-        wait::released();
-        entered
+    let fast = match mode {
+        Mode::Exclusive => Lock::take(&main_path, mode, Wait::Never)?,
+        Mode::Shared => None,
     };
-    if !entered {
+    let mut gate = None;
+    let main = match fast {
+        Some(main) => Some(main),
+        None if held.is_some() => Lock::take(&main_path, mode, Wait::Rejoin(deadline))?,
+        None => {
+            gate = Lock::take(&gate_path, Mode::Exclusive, Wait::Until(deadline))?;
+            match gate {
+                Some(_) => Lock::take(&main_path, mode, Wait::Until(deadline))?,
+                None => None,
+            }
+        }
+    };
+    let Some(main) = main else {
         return Err(timeout_error(name, mode, timeout));
-    }
+    };
     let claim = match mode {
         Mode::Exclusive => Claim::Serial(name.to_owned()),
         Mode::Shared => Claim::Shared(name.to_owned()),
     };
     let record = holder::publish("holders", &Holder::me(test, claim))?;
+    let membership = Membership::enter(name, mode);
+    // The gate goes once this member is in: the next entrant it wakes would compete with this
+    // one's entry for the CPU.
+    drop(gate);
     Ok(GroupLock {
-        main,
+        _main: main,
         _record: record,
-        _membership: Membership::enter(name, mode),
+        _membership: membership,
     })
 }
 

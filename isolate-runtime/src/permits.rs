@@ -4,14 +4,16 @@
 //! permits. Permits in use are this process's own count (kept in memory) plus the sum over
 //! other processes' live records; a dead process's records are removed by the reader, so a
 //! holder killed with SIGKILL frees its permits as soon as the next acquirer looks. Acquirers
-//! pass one by one through a gate (an OS lock), and the one at the gate waits until enough
-//! permits are free: a large request is never overtaken by a stream of small ones.
+//! pass one by one through a gate (an OS lock taken through [`wait::Lock`](crate::wait::Lock),
+//! so they queue in memory and one per process waits in the kernel), and the one at the gate
+//! polls until enough permits are free: a large request is never overtaken by a stream of
+//! small ones.
 
 use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::holder::{self, Claim, Holder, Record};
-use crate::wait::{self, Mode};
+use crate::wait::{self, Lock, Mode, Wait};
 use crate::{env, lockdir, sys, Error};
 
 /// Permits held until dropped.
@@ -82,11 +84,10 @@ pub(crate) fn take(
         )));
     }
     let gate_path = lockdir::subdir("budget")?.join("gate");
-    let gate = lockdir::lock_file(&gate_path)?;
-    let io = |e| Error::io(format!("cannot lock `{}`", gate_path.display()), e);
-    if !wait::lock_until(&gate, Mode::Exclusive, deadline).map_err(io)? {
+    let Some(gate) = Lock::take(&gate_path, Mode::Exclusive, Wait::Until(deadline))? else {
         return Err(timeout_error(count, budget, timeout));
-    }
+    };
+    let io = |e| Error::io(format!("cannot read `{}`", gate_path.display()), e);
     // At the gate: wait for enough permits. Holders in other processes leave without telling
     // us, so this polls; only tests that exhaust the budget wait here.
     let fits = || {
@@ -99,7 +100,6 @@ pub(crate) fn take(
     let record = holder::publish("budget", &Holder::me(test, Claim::Permits(count)))?;
     *own_held() += count;
     drop(gate);
-    wait::released();
     Ok(Permits {
         count,
         record: Some(record),

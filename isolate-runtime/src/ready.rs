@@ -1,6 +1,6 @@
 //! Readiness probes: wait until a server answers, bounded, fast and with a diagnosis.
 //!
-//! A probe says what "ready" means ([`tcp`], [`http`], [`line`], or your own [`probe`]) and for
+//! A probe says what "ready" means ([`tcp`], [`http`], [`line`](fn@line), or your own [`probe`]) and for
 //! how long to try ([`Probe::within`], default [`DEFAULT_WITHIN`]); [`Probe::wait`] or
 //! [`Child::wait_ready`](crate::Child::wait_ready) runs it. Attempts pause for 1/32 of the
 //! time waited so far, from 1 ms up to 50 ms: a server that starts in tens of milliseconds is
@@ -123,7 +123,7 @@ impl<K: Check> Probe<K> {
     /// # Errors
     ///
     /// When the time is up (see the [module docs](self) for what the message holds), or when
-    /// the probe is invalid (a bad URL, duration, or a [`line`] probe without a child).
+    /// the probe is invalid (a bad URL, duration, or a [`line`](fn@line) probe without a child).
     pub fn wait(self) -> Result<(), Error> {
         self.run(None)
     }
@@ -400,7 +400,7 @@ impl Check for Http {
     }
 }
 
-/// A line of a child's output; see [`line`].
+/// A line of a child's output; see [`line`](fn@line).
 #[derive(Debug)]
 pub struct Line {
     text: String,

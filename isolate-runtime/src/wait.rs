@@ -1,21 +1,48 @@
-//! Bounded waits on OS file locks.
+//! Bounded waits on OS file locks, with a queue per process in front of each lock file.
 //!
-//! flock locks belong to an open file description, so two opens of one file conflict whether
-//! they come from two threads or two processes: one mechanism serves both, and the kernel drops
-//! a lock when its holder dies.
+//! flock locks belong to an open file description and the kernel drops them when their holder
+//! dies, so a holder killed by SIGKILL frees its locks at once. But a blocking `flock` cannot be
+//! cancelled, and polling with non-blocking attempts makes every hand-off between processes
+//! wait for the next attempt. So each process opens a lock file once ([`Lock::take`]) and
+//! queues its own waiters in memory, FIFO:
 //!
-//! A wait polls with non-blocking attempts, backing off from 0.5ms to 10ms, and wakes at once
-//! when something in this process is released ([`released`]). So a wait that times out leaves
-//! nothing behind: a blocking `flock` cannot be cancelled, and bounding one meant a helper
-//! thread and its descriptors blocked until the lock came free, one per timed-out test.
-//! Hand-offs within a process are immediate; across processes they take at most one pause.
+//! - between threads of this process, a release hands the lock straight to the next local
+//!   waiter (one wake-up, no system call): the process keeps the kernel lock meanwhile;
+//! - towards other processes, at most one thread per process and lock file waits in the
+//!   kernel's queue: an *agent* thread, started the first time the lock is contended and kept
+//!   for the life of the process, which blocks in `flock` only while local waiters exist and
+//!   wakes the first of them when it wins. A local waiter whose deadline passes simply leaves
+//!   the queue; a lock the agent wins for nobody is released at once. So timed-out waits leave
+//!   no thread or descriptor behind: threads are bounded by the locks contended, not the waits;
+//! - so that another process is never starved by local hand-offs, after
+//!   [`FAIR_HANDOFFS`] of them or [`FAIR_HOLD`] holding the kernel lock, the process checks
+//!   whether another process waits (agents hold a shared lock on `<lock>.waiting` while they
+//!   wait in the kernel) and if so releases the kernel lock and lets its agent queue again
+//!   only once the waiters it saw got in (or after [`STEP_ASIDE`]).
+//!
+//! Waits that are not for a lock (permits, port numbers) poll ([`poll_until`]) and wake when
+//! something in this process is released ([`released`]).
 
+use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io;
-use std::sync::{Condvar, Mutex, PoisonError};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
 use rustix::fs::{flock, FlockOperation};
+use rustix::io::Errno;
+
+use crate::{lockdir, Error};
+
+/// Local hand-offs after which another process's waiter, if any, goes first.
+const FAIR_HANDOFFS: u32 = 8;
+/// How long the process may keep a contended kernel lock for its own threads.
+const FAIR_HOLD: Duration = Duration::from_millis(20);
+/// The longest a process that stepped aside waits for the others' waiters before it queues.
+const STEP_ASIDE: Duration = Duration::from_millis(50);
 
 /// How a lock is held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,33 +51,391 @@ pub(crate) enum Mode {
     Shared,
 }
 
-/// Takes the lock if nobody conflicting holds it; false when someone does.
+/// How long [`Lock::take`] may wait.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Wait {
+    /// Not at all: the lock is free now, and nobody in this process queues for it.
+    Never,
+    /// Until the deadline, behind the waiters queued before.
+    Until(Instant),
+    /// Until the deadline; a shared lock this process holds is joined at once, ahead of the
+    /// queue (a thread joining a group it already is a shared member of must not queue behind
+    /// an exclusive waiter that waits for that very thread).
+    Rejoin(Instant),
+}
+
+/// Takes the lock on `file` if nobody conflicting holds it; false when someone does.
 pub(crate) fn try_lock(file: &File, mode: Mode) -> io::Result<bool> {
-    let operation = match mode {
-        Mode::Exclusive => FlockOperation::NonBlockingLockExclusive,
-        Mode::Shared => FlockOperation::NonBlockingLockShared,
-    };
-    match flock(file, operation) {
+    match flock(file, operation(mode, false)) {
         Ok(()) => Ok(true),
-        Err(rustix::io::Errno::WOULDBLOCK) => Ok(false),
+        Err(Errno::WOULDBLOCK) => Ok(false),
         Err(e) => Err(e.into()),
     }
 }
 
-/// Takes the lock, waiting until `deadline`; false when the deadline passed first.
-pub(crate) fn lock_until(file: &File, mode: Mode, deadline: Instant) -> io::Result<bool> {
-    Ok(poll_until(deadline, || Ok(try_lock(file, mode)?.then_some(())))?.is_some())
+fn operation(mode: Mode, blocking: bool) -> FlockOperation {
+    match (mode, blocking) {
+        (Mode::Exclusive, false) => FlockOperation::NonBlockingLockExclusive,
+        (Mode::Shared, false) => FlockOperation::NonBlockingLockShared,
+        (Mode::Exclusive, true) => FlockOperation::LockExclusive,
+        (Mode::Shared, true) => FlockOperation::LockShared,
+    }
+}
+
+/// A lock file held, in this process, by one holder; released when dropped.
+#[derive(Debug)]
+pub(crate) struct Lock {
+    queue: Arc<Queue>,
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let mut state = self.queue.state();
+        state.holders -= 1;
+        self.queue.dispatch(&mut state);
+    }
+}
+
+impl Lock {
+    /// Takes the lock file at `path` in `mode`; `None` when `wait` ran out first.
+    pub(crate) fn take(path: &Path, mode: Mode, wait: Wait) -> Result<Option<Lock>, Error> {
+        Queue::of(path).take(mode, wait)
+    }
+}
+
+/// One local waiter.
+#[derive(Debug)]
+struct Waiter {
+    mode: Mode,
+    thread: Thread,
+    granted: AtomicBool,
+}
+
+/// This process's use of one lock file.
+#[derive(Debug)]
+struct Queue {
+    path: PathBuf,
+    waiting_path: PathBuf,
+    state: Mutex<State>,
+    /// Wakes the agent when it has a lock to wait for.
+    agent: Condvar,
+}
+
+#[derive(Debug)]
+struct State {
+    /// The open lock file, while this process uses it (closed when idle, so a file replaced
+    /// meanwhile is not locked through a stale descriptor for longer than one busy spell).
+    file: Option<Arc<File>>,
+    /// The lock this process holds on `file` in the kernel.
+    kernel: Option<Mode>,
+    /// Holders in this process, all in `held_mode`.
+    holders: u32,
+    held_mode: Mode,
+    queue: VecDeque<Arc<Waiter>>,
+    agent_started: bool,
+    /// The lock the agent is asked to wait for; `step_aside` first lets other processes in.
+    request: Option<Mode>,
+    step_aside: bool,
+    /// The agent is waiting in the kernel (or about to): only it may touch the kernel lock.
+    in_kernel: bool,
+    /// The agent's last wait failed; the waiters queued then fail with it.
+    failed: Option<Errno>,
+    /// Local hand-offs since the kernel lock was taken, and when it was.
+    handoffs: u32,
+    since: Instant,
+}
+
+impl State {
+    /// Makes the caller a holder at once if it can be, without queueing.
+    fn grant_now(&mut self, mode: Mode, rejoin: bool) -> bool {
+        let ahead = !self.queue.is_empty() || self.request.is_some() || self.in_kernel;
+        if self.holders > 0 {
+            let joins = mode == Mode::Shared && self.held_mode == Mode::Shared;
+            if joins && (rejoin || !ahead) {
+                self.holders += 1;
+                return true;
+            }
+            return false;
+        }
+        if ahead || !self.kernel_lock(mode) {
+            return false;
+        }
+        self.holders = 1;
+        self.held_mode = mode;
+        true
+    }
+
+    /// Holds the kernel lock in `mode` without blocking, if it can be had now.
+    fn kernel_lock(&mut self, mode: Mode) -> bool {
+        if self.kernel == Some(mode) {
+            return true;
+        }
+        self.kernel_unlock();
+        let Some(file) = &self.file else {
+            return false;
+        };
+        // An error here recurs in the agent's wait, which reports it to the waiters.
+        if try_lock(file, mode).unwrap_or(false) {
+            self.kernel = Some(mode);
+            self.handoffs = 0;
+            self.since = Instant::now();
+            return true;
+        }
+        false
+    }
+
+    fn kernel_unlock(&mut self) {
+        if self.kernel.take().is_some() {
+            if let Some(file) = &self.file {
+                let _ = flock(&**file, FlockOperation::Unlock);
+            }
+        }
+    }
+}
+
+impl Queue {
+    /// The queue of the lock file at `path`, created on first use and kept.
+    fn of(path: &Path) -> Arc<Queue> {
+        static QUEUES: OnceLock<Mutex<HashMap<PathBuf, Arc<Queue>>>> = OnceLock::new();
+        let mut queues = QUEUES
+            .get_or_init(Mutex::default)
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(queue) = queues.get(path) {
+            return Arc::clone(queue);
+        }
+        let mut waiting_path = path.as_os_str().to_owned();
+        waiting_path.push(".waiting");
+        let queue = Arc::new(Queue {
+            path: path.to_owned(),
+            waiting_path: waiting_path.into(),
+            state: Mutex::new(State {
+                file: None,
+                kernel: None,
+                holders: 0,
+                held_mode: Mode::Exclusive,
+                queue: VecDeque::new(),
+                agent_started: false,
+                request: None,
+                step_aside: false,
+                in_kernel: false,
+                failed: None,
+                handoffs: 0,
+                since: Instant::now(),
+            }),
+            agent: Condvar::new(),
+        });
+        queues.insert(path.to_owned(), Arc::clone(&queue));
+        queue
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn take(self: Arc<Self>, mode: Mode, wait: Wait) -> Result<Option<Lock>, Error> {
+        let mut state = self.state();
+        if state.file.is_none() {
+            state.file = Some(Arc::new(lockdir::lock_file(&self.path)?));
+        }
+        let (deadline, rejoin) = match wait {
+            Wait::Never => (None, false),
+            Wait::Until(deadline) => (Some(deadline), false),
+            Wait::Rejoin(deadline) => (Some(deadline), true),
+        };
+        if state.grant_now(mode, rejoin) {
+            drop(state);
+            return Ok(Some(Lock { queue: self }));
+        }
+        let Some(deadline) = deadline else {
+            self.dispatch(&mut state);
+            return Ok(None);
+        };
+        let me = Arc::new(Waiter {
+            mode,
+            thread: thread::current(),
+            granted: AtomicBool::new(false),
+        });
+        state.queue.push_back(Arc::clone(&me));
+        self.dispatch(&mut state);
+        loop {
+            if me.granted.load(Ordering::Acquire) {
+                drop(state);
+                return Ok(Some(Lock { queue: self }));
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            let failed = state.failed;
+            if left.is_zero() || failed.is_some() {
+                state.queue.retain(|waiter| !Arc::ptr_eq(waiter, &me));
+                self.dispatch(&mut state);
+                return match failed {
+                    Some(errno) => Err(Error::io(
+                        format!("cannot lock `{}`", self.path.display()),
+                        errno.into(),
+                    )),
+                    None => Ok(None),
+                };
+            }
+            drop(state);
+            thread::park_timeout(left);
+            state = self.state();
+        }
+    }
+
+    /// Grants the lock to the waiters at the head of the queue that can have it now, asks the
+    /// agent to wait in the kernel for the first one that cannot, and lets the lock file go
+    /// when nobody in this process needs it.
+    fn dispatch(self: &Arc<Self>, state: &mut State) {
+        while let Some(head) = state.queue.front() {
+            let mode = head.mode;
+            if state.request.is_some() || state.in_kernel {
+                break;
+            }
+            if state.holders > 0 {
+                if mode == Mode::Exclusive || state.held_mode == Mode::Exclusive {
+                    break;
+                }
+            } else if state.kernel == Some(mode) {
+                // A hand-off between threads of this process: first, a turn for other
+                // processes if this one has had the lock long enough.
+                if state.handoffs >= FAIR_HANDOFFS || state.since.elapsed() >= FAIR_HOLD {
+                    if self.others_waiting() {
+                        state.kernel_unlock();
+                        self.ask_agent(state, mode, true);
+                        break;
+                    }
+                    state.handoffs = 0;
+                    state.since = Instant::now();
+                }
+                state.handoffs += 1;
+            } else if !state.kernel_lock(mode) {
+                self.ask_agent(state, mode, false);
+                break;
+            }
+            if let Some(head) = state.queue.pop_front() {
+                state.holders += 1;
+                state.held_mode = mode;
+                head.granted.store(true, Ordering::Release);
+                head.thread.unpark();
+            }
+        }
+        if state.queue.is_empty() {
+            state.request = None;
+            state.step_aside = false;
+            state.failed = None;
+            if state.holders == 0 && !state.in_kernel {
+                state.kernel_unlock();
+                state.file = None;
+            }
+        }
+    }
+
+    fn ask_agent(self: &Arc<Self>, state: &mut State, mode: Mode, step_aside: bool) {
+        state.request = Some(mode);
+        state.step_aside |= step_aside;
+        if !state.agent_started {
+            let queue = Arc::clone(self);
+            let spawned = thread::Builder::new()
+                .name("isolate-lock-agent".to_owned())
+                .spawn(move || queue.agent());
+            match spawned {
+                Ok(_) => state.agent_started = true,
+                Err(e) => {
+                    state.request = None;
+                    state.failed = Some(Errno::from_io_error(&e).unwrap_or(Errno::AGAIN));
+                    state.queue.iter().for_each(|waiter| waiter.thread.unpark());
+                }
+            }
+        }
+        self.agent.notify_one();
+    }
+
+    /// The agent: waits in the kernel on this process's behalf, one request at a time.
+    fn agent(self: Arc<Self>) {
+        let mut state = self.state();
+        loop {
+            let Some(mode) = state.request.take() else {
+                state = self
+                    .agent
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner);
+                continue;
+            };
+            let Some(file) = state.file.clone() else {
+                continue;
+            };
+            let step_aside = std::mem::take(&mut state.step_aside);
+            state.in_kernel = true;
+            drop(state);
+            let waited = self.wait_in_kernel(&file, mode, step_aside);
+            state = self.state();
+            state.in_kernel = false;
+            let waiting = match waited {
+                Ok(waiting) => {
+                    state.kernel = Some(mode);
+                    state.handoffs = 0;
+                    state.since = Instant::now();
+                    waiting
+                }
+                Err(errno) => {
+                    state.failed = Some(errno);
+                    state.queue.iter().for_each(|waiter| waiter.thread.unpark());
+                    None
+                }
+            };
+            // Wakes the first waiter, or releases a lock won for nobody.
+            self.dispatch(&mut state);
+            drop(waiting);
+        }
+    }
+
+    /// Blocks until this process holds `file` in `mode`, announced as a waiter meanwhile.
+    /// Returns the announcement, to withdraw once the lock is handed on.
+    fn wait_in_kernel(
+        &self,
+        file: &File,
+        mode: Mode,
+        step_aside: bool,
+    ) -> Result<Option<File>, Errno> {
+        if step_aside {
+            let until = Instant::now() + STEP_ASIDE;
+            let mut pause = Duration::from_micros(200);
+            while self.others_waiting() && Instant::now() < until {
+                thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(2));
+            }
+        }
+        let waiting = lockdir::lock_file(&self.waiting_path).ok();
+        if let Some(waiting) = &waiting {
+            let _ = flock(waiting, FlockOperation::LockShared);
+        }
+        loop {
+            match flock(file, operation(mode, true)) {
+                Ok(()) => return Ok(waiting),
+                Err(Errno::INTR) => {}
+                Err(errno) => return Err(errno),
+            }
+        }
+    }
+
+    /// Whether an agent of another process waits in the kernel for this lock file (this
+    /// process's agent is not waiting whenever this is asked).
+    fn others_waiting(&self) -> bool {
+        lockdir::lock_file(&self.waiting_path)
+            .ok()
+            .is_some_and(|file| !try_lock(&file, Mode::Exclusive).unwrap_or(true))
+    }
 }
 
 /// Counts releases in this process, so waiters can sleep until the next one.
 static RELEASES: (Mutex<u64>, Condvar) = (Mutex::new(0), Condvar::new());
 
-fn releases() -> std::sync::MutexGuard<'static, u64> {
+fn releases() -> MutexGuard<'static, u64> {
     RELEASES.0.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Wakes this process's waiters: something they may wait for (a lock, permits, a number) was
-/// just released.
+/// Wakes this process's pollers: something they may wait for (permits, a number) was just
+/// released.
 pub(crate) fn released() {
     *releases() += 1;
     RELEASES.1.notify_all();
