@@ -4,4 +4,5 @@
 
 pub mod audit;
 pub mod cli;
+pub mod stress;
 pub mod workspace;

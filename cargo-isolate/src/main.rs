@@ -15,7 +15,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse_from(args);
     let result = match cli.command {
         Command::Audit(args) => run_audit(&args),
-        Command::Stress(_args) => Ok(ExitCode::SUCCESS),
+        Command::Stress(args) => cargo_isolate::stress::run_cli(&args),
     };
     match result {
         Ok(code) => code,

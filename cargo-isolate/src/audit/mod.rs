@@ -79,7 +79,7 @@ fn audit_on_this_thread(root: &Path, files: &[Source]) -> Audit {
 ///     true,
 /// ).unwrap();
 /// assert_eq!(found[0].kind, cargo_isolate::audit::Kind::FixedPort);
-/// assert_eq!((found[0].line, found[0].column), (1, 47));
+/// assert_eq!((found[0].line, found[0].column), (1, 46));
 /// ```
 ///
 /// # Errors
