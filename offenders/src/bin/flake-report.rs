@@ -132,7 +132,7 @@ fn main() -> ExitCode {
         filters: Vec::new(),
         // Never stops early, and ends a hung offender quickly (`.config/nextest.toml`).
         nextest_profile: Some("offenders".to_owned()),
-        deadline: Duration::from_secs(120),
+        deadline: Duration::from_mins(2),
     };
     let tally = stress::run(&plan, &suites, &mut Orphans);
     print!("{}", tally.human());
