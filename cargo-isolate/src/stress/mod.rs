@@ -223,22 +223,24 @@ fn run_libtest(plan: &Plan, suite: &Suite, env: &[(String, String)]) -> Vec<Outc
         };
         let name = (suite.display)(&binary.target);
         for test in &binary.tests {
-            let outcome = reported
-                .iter()
-                .find(|o| o.test == *test)
-                .cloned()
-                .unwrap_or(Outcome {
-                    test: test.clone(),
-                    failure: Some(unreported),
-                    time: None,
-                });
-            outcomes.push(Outcome {
-                test: format!("{name}::{test}"),
-                ..outcome
-            });
+            let found = reported.iter().find(|o| o.test == *test).cloned();
+            outcomes.push(named(&name, test, found, unreported));
         }
     }
     outcomes
+}
+
+/// The outcome of `binary::test`: as reported, or failed as `unreported` when it was not.
+fn named(binary: &str, test: &str, reported: Option<Outcome>, unreported: FailureKind) -> Outcome {
+    let outcome = reported.unwrap_or(Outcome {
+        test: String::new(),
+        failure: Some(unreported),
+        time: None,
+    });
+    Outcome {
+        test: format!("{binary}::{test}"),
+        ..outcome
+    }
 }
 
 /// The suite under `cargo nextest run`: a process per test.
@@ -288,15 +290,7 @@ fn run_nextest(plan: &Plan, suite: &Suite, env: &[(String, String)]) -> Vec<Outc
                 .find(|(id, o)| *id == binary.nextest_id && o.test == *test)
                 .map(|(_, o)| o.clone());
             missing += usize::from(found.is_none());
-            let outcome = found.unwrap_or(Outcome {
-                test: test.clone(),
-                failure: Some(unreported),
-                time: None,
-            });
-            outcomes.push(Outcome {
-                test: format!("{name}::{test}"),
-                ..outcome
-            });
+            outcomes.push(named(&name, test, found, unreported));
         }
     }
     if missing > 0 && !ran.killed {
