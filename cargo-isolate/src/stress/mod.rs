@@ -191,6 +191,13 @@ fn limited(plan: &Plan, program: &std::ffi::OsStr, env: &[(String, String)]) -> 
         }
         None => Command::new(program),
     };
+    // Run from inside a runner (our own tests run under nextest), the suite must not inherit the
+    // outer run's settings: its profile, run id and execution mode would change the inner run.
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("NEXTEST") {
+            command.env_remove(name);
+        }
+    }
     command
         .env("RUST_BACKTRACE", "0")
         .envs(env.iter().map(|(k, v)| (k, v)));
