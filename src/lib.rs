@@ -21,6 +21,7 @@
 /// | `udp6`, `udp6(a, b)` | [`UdpPort`] | | a UDP socket on `[::1]:0` |
 /// | `reserved_port`, `reserved_port(a, b)` | [`ReservedPort`] | | a port *number* for code that binds it itself, reserved against every other isolated test on the machine |
 /// | `tmpdir`, `tmpdir(a, b)` | [`TmpDir`] | | a fresh directory, removed on pass, kept (path printed) on failure |
+/// | `fixture(db = DB, ..)` | `&T` | | the run's value of `static DB: Fixture<T>` ([`Fixture`]): started once per `cargo test` / `cargo nextest run`, shared by all its tests and processes (feature `fixture`, on by default) |
 /// | `serial = "g"` or `["g", "h"]` | | | exclusive member of each group, across threads and processes |
 /// | `shared = "g"` or `["g", "h"]` | | | shared member: beside other shared members, never beside an exclusive one |
 /// | `max_sockets = N` | | | `N` permits (1 to 1048576) of the machine-wide socket budget |

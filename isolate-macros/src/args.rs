@@ -165,8 +165,8 @@ impl Args {
                 return;
             }
             Ok(pairs) => pairs,
-            Err(error) => {
-                cx.at(error.span(), errors::fixture_form(FIXTURE));
+            Err(_) => {
+                cx.spanned(&list.tokens, errors::fixture_form(FIXTURE));
                 return;
             }
         };
@@ -633,6 +633,33 @@ mod tests {
         let (args, errors) = parse(quote!(serial = "default"));
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(args.serial[0].name, "default");
+    }
+
+    /// Issue 17: `fixture(a = A)` binds by path; each misuse is an error on its token.
+    #[test]
+    fn fixtures() {
+        let (args, errors) = parse(quote!(fixture(db = DB, cache = crate::CACHE), port));
+        assert!(errors.is_empty(), "{errors:?}");
+        let names: Vec<String> = args.binding_names().map(ToString::to_string).collect();
+        assert_eq!(names, ["port", "db", "cache"]);
+        assert_eq!(args.fixtures[1].text, "crate::CACHE");
+        let (_, errors) = parse(quote!(fixture(db = "DB", x = DB, y = DB)));
+        assert_eq!(
+            errors,
+            [
+                errors::fixture_not_a_path("db"),
+                errors::duplicate_fixture("DB")
+            ]
+        );
+        for bad in [
+            quote!(fixture),
+            quote!(fixture = DB),
+            quote!(fixture()),
+            quote!(fixture(DB)),
+        ] {
+            let (_, errors) = parse(bad);
+            assert_eq!(errors, [errors::fixture_form("fixture")]);
+        }
     }
 
     /// Issue 15 item 11: each lenient spelling is refused.
