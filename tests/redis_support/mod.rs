@@ -72,10 +72,11 @@ impl Redis {
     /// (`+OK` as `OK`, `:3` as `3`, `$1\r\n7` as `7`).
     pub fn command(&self, args: &[&str]) -> std::io::Result<String> {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
-        let mut request = format!("*{}\r\n", args.len());
-        for arg in args {
-            request.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
-        }
+        let request = args
+            .iter()
+            .fold(format!("*{}\r\n", args.len()), |request, arg| {
+                request + "$" + &arg.len().to_string() + "\r\n" + arg + "\r\n"
+            });
         stream.write_all(request.as_bytes())?;
         let mut reader = BufReader::new(stream);
         let mut line = String::new();
