@@ -276,6 +276,7 @@ fn limited(nofile: usize, program: &str, args: &[&str]) -> Command {
     let mut command = Command::new("sh");
     command
         .env(ROUND_VAR, round)
+        .envs(database::env())
         .env("RUST_BACKTRACE", "0")
         .arg("-c")
         .arg(format!("ulimit -n {nofile}; exec \"$0\" \"$@\""))
@@ -572,6 +573,7 @@ fn main() {
     let mut tallies: BTreeMap<(String, &str, &str), Tally> = BTreeMap::new();
     let mut walls: BTreeMap<(&str, &str), Vec<Duration>> = BTreeMap::new();
     let mut orphans: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
+    let mut instances: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
     let load = CpuLoad::start();
     let began = Instant::now();
     let rounds = u32::try_from(options.runs * options.runners.len() * options.forms.len())
@@ -584,6 +586,7 @@ fn main() {
                 if let Ok(mut current) = ROUND.lock() {
                     current.clone_from(&round);
                 }
+                let database = database::Round::start(&round);
                 let start = Instant::now();
                 let outcomes = match runner {
                     "nextest" => run_nextest(&binaries, form, &options),
@@ -592,6 +595,8 @@ fn main() {
                 };
                 let wall = start.elapsed();
                 walls.entry((runner, form)).or_default().push(wall);
+                let started = database.finish(form);
+                instances.entry((runner, form)).or_default().push(started);
                 let left_behind = stop_orphans(&round);
                 orphans
                     .entry((runner, form))
@@ -627,6 +632,7 @@ fn main() {
     drop(load);
     print_tables(&tallies, &walls);
     print_orphans(&orphans);
+    database::print(&instances);
 }
 
 fn print_orphans(orphans: &BTreeMap<(&str, &str), Vec<usize>>) {
@@ -712,5 +718,104 @@ fn print_tables(
             percent(failures, runs),
             median(times).unwrap_or_default().as_secs_f64()
         );
+    }
+}
+
+/// The database family (`tests/*_database_*.rs`, issue 17): how many database instances each
+/// round started. Each round is a run of its own for `isolate::Fixture`: a stand-in runner
+/// process names it (`ISOLATE_RUN`) and is killed when the round ends, and the migrated form's
+/// servers are then stopped by the run's watcher, before `stop_orphans` counts what is left.
+mod database {
+    use std::collections::BTreeMap;
+    use std::path::PathBuf;
+    use std::process::{Child, Command};
+    use std::sync::Mutex;
+    use std::time::{Duration, Instant};
+
+    /// The environment of the current round's test processes.
+    static ENV: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
+
+    pub(super) fn env() -> Vec<(String, String)> {
+        ENV.lock().map(|env| env.clone()).unwrap_or_default()
+    }
+
+    pub(super) struct Round {
+        runner: Option<Child>,
+        starts: PathBuf,
+        marker: String,
+    }
+
+    impl Round {
+        pub(super) fn start(round: &str) -> Round {
+            let starts = std::env::temp_dir().join(format!("isolate-offender-starts-{round}"));
+            let _ = std::fs::remove_file(&starts);
+            let runner = Command::new("sleep").arg("3600").spawn().ok();
+            let mut env = vec![(
+                "ISOLATE_OFFENDER_STARTS".to_owned(),
+                starts.to_string_lossy().into_owned(),
+            )];
+            if let Some(runner) = &runner {
+                env.push(("ISOLATE_RUN".to_owned(), runner.id().to_string()));
+            }
+            if let Ok(mut current) = ENV.lock() {
+                *current = env;
+            }
+            Round {
+                runner,
+                starts,
+                marker: round.to_owned(),
+            }
+        }
+
+        /// Ends the round's run and returns how many instances it started. For the migrated
+        /// form, waits (up to 10s) for the run's watcher to stop its servers.
+        pub(super) fn finish(mut self, form: &str) -> usize {
+            if let Some(mut runner) = self.runner.take() {
+                let _ = runner.kill();
+                let _ = runner.wait();
+            }
+            if form == "migrated" {
+                let end = Instant::now() + Duration::from_secs(10);
+                while Instant::now() < end && servers_running(&self.marker) {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            }
+            let started =
+                std::fs::read_to_string(&self.starts).map_or(0, |text| text.lines().count());
+            let _ = std::fs::remove_file(&self.starts);
+            started
+        }
+    }
+
+    /// Whether a server this round started still runs (Linux; elsewhere assumed gone).
+    fn servers_running(round: &str) -> bool {
+        let marker = format!("{}={round}\0", super::ROUND_VAR);
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return false;
+        };
+        entries.flatten().any(|entry| {
+            std::fs::read_link(entry.path().join("exe"))
+                .is_ok_and(|exe| exe.file_name().is_some_and(|n| n == "initialising-server"))
+                && std::fs::read(entry.path().join("environ"))
+                    .is_ok_and(|env| env.windows(marker.len()).any(|w| w == marker.as_bytes()))
+        })
+    }
+
+    pub(super) fn print(instances: &BTreeMap<(&str, &str), Vec<usize>>) {
+        println!();
+        println!(
+            "Database instances started per round by the database family (`tests/*_database_*.rs`; \
+             migrated: 1 per run):\n"
+        );
+        println!("| runner | form | rounds | instances per round |");
+        println!("|---|---|---:|---|");
+        for (&(runner, form), counts) in instances {
+            let shown: Vec<String> = counts.iter().map(ToString::to_string).collect();
+            println!(
+                "| {runner} | {form} | {} | {} |",
+                counts.len(),
+                shown.join(", ")
+            );
+        }
     }
 }
