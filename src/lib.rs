@@ -21,6 +21,7 @@
 /// | `udp6`, `udp6(a, b)` | [`UdpPort`] | | a UDP socket on `[::1]:0` |
 /// | `reserved_port`, `reserved_port(a, b)` | [`ReservedPort`] | | a port *number* for code that binds it itself, reserved against every other isolated test on the machine |
 /// | `tmpdir`, `tmpdir(a, b)` | [`TmpDir`] | | a fresh directory, removed on pass, kept (path printed) on failure |
+/// | `fixture(db = DB, ..)` | `&T` | | the run's value of `static DB: Fixture<T>` ([`Fixture`]): started once per `cargo test` / `cargo nextest run`, shared by all its tests and processes (feature `fixture`, on by default) |
 /// | `serial = "g"` or `["g", "h"]` | | | exclusive member of each group, across threads and processes |
 /// | `shared = "g"` or `["g", "h"]` | | | shared member: beside other shared members, never beside an exclusive one |
 /// | `max_sockets = N` | | | `N` permits (1 to 1048576) of the machine-wide socket budget |
@@ -161,6 +162,9 @@ pub use isolate_runtime::{
 
 pub use isolate_runtime::{eventually, eventually_async, ready, Child, DEFAULT_GRACE};
 
+#[cfg(feature = "fixture")]
+pub use isolate_runtime::{Fixture, InitError, Setup};
+
 pub mod env {
     //! The `ISOLATE_*` environment variables the runtime reads, and their names as constants.
     //!
@@ -175,6 +179,7 @@ pub mod env {
     //! | `ISOLATE_KEEP_TMPDIR` ([`KEEP_TMPDIR`]) | `on-failure` | when temp dirs are kept: `on-failure`, `always` or `never` |
     //! | `ISOLATE_KEEP_DAYS` ([`KEEP_DAYS`]) | `7` | kept temp dirs older than this many days are pruned; `0` disables pruning (or call [`prune_kept_dirs`](crate::prune_kept_dirs)) |
     //! | `ISOLATE_SOCKET_BUDGET` ([`SOCKET_BUDGET`]) | half the soft open-file limit | the machine-wide budget `max_sockets` draws from, in permits |
+    //! | `ISOLATE_RUN` (`RUN`) | the `cargo`/`cargo-nextest` runner | the pid of a process that lives as long as the run, for [`Fixture`](crate::Fixture)s under other harnesses |
     //! | `ISOLATE_PORT_BAND` ([`PORT_BAND`]) | 20000 to just below the ephemeral range | where [`ReservedPort`](crate::ReservedPort) numbers come from, `LOW-HIGH` |
     //!
     //! An empty value counts as unset. A value that cannot be parsed fails the test with a message
@@ -187,6 +192,9 @@ pub mod env {
     //! ```
 
     pub use isolate_runtime::{DIR, KEEP_DAYS, KEEP_TMPDIR, PORT_BAND, SOCKET_BUDGET, TIMEOUT};
+
+    #[cfg(feature = "fixture")]
+    pub use isolate_runtime::RUN;
 }
 
 #[doc(hidden)]

@@ -33,6 +33,11 @@ fn every_found_offender_file_is_reported_with_its_kinds() {
             "found_backup.rs",
             &[Kind::FixedPath, Kind::ProcessLock, Kind::FixedPort],
         ),
+        // The database family's offence (a fixture started once per process and again after a
+        // timed-out init) lives in `database/found.rs` and has no detector kind yet.
+        ("found_database_orders.rs", &[]),
+        ("found_database_reports.rs", &[]),
+        ("found_database_users.rs", &[]),
         ("found_heavy.rs", &[Kind::SocketHeavy]),
         ("found_persistence.rs", &[Kind::FixedPath]),
         ("found_readiness.rs", &[Kind::SleepWait, Kind::FixedPort]),
@@ -60,7 +65,11 @@ fn every_found_offender_file_is_reported_with_its_kinds() {
 #[test]
 fn no_migrated_offender_file_is_reported() {
     let files = offender_files("migrated_");
-    assert_eq!(files.len(), 10);
+    assert_eq!(
+        files.len(),
+        offender_files("found_").len(),
+        "every offender is migrated"
+    );
     for file in files {
         let found = audit_source("t.rs", &std::fs::read_to_string(&file).unwrap(), true).unwrap();
         assert!(found.is_empty(), "{file:?}: {found:#?}");

@@ -8,7 +8,7 @@ use syn::punctuated::Punctuated;
 use syn::{Expr, Ident, Lit, Meta, Token};
 
 use crate::errors::{self, Errors};
-use crate::resource::{self, Kind, KINDS};
+use crate::resource::{self, Kind, FIXTURE, KINDS};
 
 pub(crate) const SERIAL: &str = "serial";
 pub(crate) const SHARED: &str = "shared";
@@ -23,7 +23,7 @@ fn all_keys() -> impl Iterator<Item = &'static str> {
     KINDS
         .iter()
         .map(|kind| kind.key)
-        .chain([SERIAL, SHARED, MAX_SOCKETS, TIMEOUT])
+        .chain([FIXTURE, SERIAL, SHARED, MAX_SOCKETS, TIMEOUT])
 }
 
 /// A local the attribute binds, named by the user's own token.
@@ -31,6 +31,16 @@ fn all_keys() -> impl Iterator<Item = &'static str> {
 pub(crate) struct Binding {
     pub(crate) kind: Kind,
     pub(crate) ident: Ident,
+}
+
+/// A run-wide fixture bound as a local: `db = DB` binds `db` to `&T` of `static DB: Fixture<T>`.
+#[derive(Clone)]
+pub(crate) struct FixtureBinding {
+    pub(crate) ident: Ident,
+    /// The path's tokens, spans kept (syn's `Path` is not `Clone` with our features).
+    pub(crate) path: TokenStream,
+    /// The path as written, to compare and to show.
+    pub(crate) text: String,
 }
 
 /// A group the test joins, with the span of its string literal.
@@ -44,6 +54,7 @@ pub(crate) struct Group {
 #[derive(Clone, Default)]
 pub(crate) struct Args {
     pub(crate) bindings: Vec<Binding>,
+    pub(crate) fixtures: Vec<FixtureBinding>,
     pub(crate) serial: Vec<Group>,
     pub(crate) shared: Vec<Group>,
     pub(crate) max_sockets: Option<(u32, Span)>,
@@ -82,6 +93,8 @@ impl Args {
             seen.push(name.clone());
             if let Some(kind) = resource::by_key(&name) {
                 args.parse_binding(cx, kind, meta);
+            } else if name == FIXTURE {
+                args.parse_fixtures(cx, meta);
             } else if name == SERIAL {
                 args.serial = parse_groups(cx, SERIAL, meta);
             } else if name == SHARED {
@@ -135,9 +148,70 @@ impl Args {
         }
     }
 
-    /// Every name the attribute binds, in order.
+    /// `fixture(db = DB, cache = crate::CACHE)`: each a name and the path of a static.
+    fn parse_fixtures(&mut self, cx: &Errors, meta: &Meta) {
+        let list = match meta {
+            Meta::List(list) if matches!(list.delimiter, syn::MacroDelimiter::Paren(_)) => list,
+            other => {
+                cx.spanned(other, errors::fixture_form(FIXTURE));
+                return;
+            }
+        };
+        let pairs = match list
+            .parse_args_with(Punctuated::<syn::MetaNameValue, Token![,]>::parse_terminated)
+        {
+            Ok(pairs) if pairs.is_empty() => {
+                cx.spanned(list, errors::fixture_form(FIXTURE));
+                return;
+            }
+            Ok(pairs) => pairs,
+            Err(_) => {
+                cx.spanned(&list.tokens, errors::fixture_form(FIXTURE));
+                return;
+            }
+        };
+        for pair in pairs {
+            let Some(ident) = pair.path.get_ident() else {
+                cx.spanned(&pair.path, errors::fixture_form(FIXTURE));
+                continue;
+            };
+            let path = match &pair.value {
+                Expr::Path(path) if path.qself.is_none() && path.attrs.is_empty() => &path.path,
+                other => {
+                    cx.spanned(other, errors::fixture_not_a_path(&ident.to_string()));
+                    continue;
+                }
+            };
+            self.add_fixture(
+                cx,
+                FixtureBinding {
+                    ident: ident.clone(),
+                    path: quote::ToTokens::to_token_stream(path),
+                    text: path_text(path),
+                },
+            );
+        }
+    }
+
+    /// Adds a fixture unless this attribute binds it already (reported on the second path).
+    pub(crate) fn add_fixture(&mut self, cx: &Errors, fixture: FixtureBinding) {
+        if self
+            .fixtures
+            .iter()
+            .any(|earlier| earlier.text == fixture.text)
+        {
+            cx.spanned(&fixture.path, errors::duplicate_fixture(&fixture.text));
+        } else {
+            self.fixtures.push(fixture);
+        }
+    }
+
+    /// Every name the attribute binds, in order: resources, then fixtures.
     pub(crate) fn binding_names(&self) -> impl Iterator<Item = &Ident> {
-        self.bindings.iter().map(|binding| &binding.ident)
+        self.bindings
+            .iter()
+            .map(|binding| &binding.ident)
+            .chain(self.fixtures.iter().map(|fixture| &fixture.ident))
     }
 
     /// Whether a test left out of these arguments would run without an exclusion it asked
@@ -158,11 +232,18 @@ fn expected_keys() -> String {
 }
 
 fn path_text(path: &syn::Path) -> String {
-    path.segments
-        .iter()
-        .map(|segment| segment.ident.to_string())
-        .collect::<Vec<_>>()
-        .join("::")
+    let root = if path.leading_colon.is_some() {
+        "::"
+    } else {
+        ""
+    };
+    root.to_owned()
+        + &path
+            .segments
+            .iter()
+            .map(|segment| segment.ident.to_string())
+            .collect::<Vec<_>>()
+            .join("::")
 }
 
 /// The message for a key we don't know: `serial_test`'s spellings get their translation with
@@ -552,6 +633,33 @@ mod tests {
         let (args, errors) = parse(quote!(serial = "default"));
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(args.serial[0].name, "default");
+    }
+
+    /// Issue 17: `fixture(a = A)` binds by path; each misuse is an error on its token.
+    #[test]
+    fn fixtures() {
+        let (args, errors) = parse(quote!(fixture(db = DB, cache = crate::CACHE), port));
+        assert!(errors.is_empty(), "{errors:?}");
+        let names: Vec<String> = args.binding_names().map(ToString::to_string).collect();
+        assert_eq!(names, ["port", "db", "cache"]);
+        assert_eq!(args.fixtures[1].text, "crate::CACHE");
+        let (_, errors) = parse(quote!(fixture(db = "DB", x = DB, y = DB)));
+        assert_eq!(
+            errors,
+            [
+                errors::fixture_not_a_path("db"),
+                errors::duplicate_fixture("DB")
+            ]
+        );
+        for bad in [
+            quote!(fixture),
+            quote!(fixture = DB),
+            quote!(fixture()),
+            quote!(fixture(DB)),
+        ] {
+            let (_, errors) = parse(bad);
+            assert_eq!(errors, [errors::fixture_form("fixture")]);
+        }
     }
 
     /// Issue 15 item 11: each lenient spelling is refused.

@@ -148,6 +148,18 @@ pub(crate) fn duplicate_binding(name: &str) -> String {
     format!("`{name}` is bound twice; give each binding its own name")
 }
 
+pub(crate) fn fixture_form(key: &str) -> String {
+    format!("expected fixtures to bind, each a name and the path of a `static` `Fixture`: `{key}(db = DB)`")
+}
+
+pub(crate) fn fixture_not_a_path(name: &str) -> String {
+    format!("expected the path of a `static` `Fixture`, like `{name} = DB` or `{name} = crate::fixtures::DB`")
+}
+
+pub(crate) fn duplicate_fixture(path: &str) -> String {
+    format!("fixture `{path}` is bound twice; bind it once and use that name")
+}
+
 pub(crate) fn binding_shadows_parameter(name: &str) -> String {
     format!(
         "`{name}` is already a parameter of this function; bind another name, e.g. `port({name}_port)`"

@@ -89,6 +89,13 @@ fn test_fn(plan: TestPlan) -> TokenStream {
             let #ident = #private::take::<#private::#ty>(&mut #guard, #private::Resource::#variant, #index);
         }
     });
+    let fixtures = args.fixtures.iter().map(|fixture| {
+        let (ident, path) = (&fixture.ident, &fixture.path);
+        quote! {
+            #[allow(unused_variables)]
+            let #ident = #private::fixture(&#guard, &#path);
+        }
+    });
     match observed(&plan) {
         None => {
             let (inner, body) = plan.func.split_body();
@@ -101,6 +108,7 @@ fn test_fn(plan: TestPlan) -> TokenStream {
                     #(#inner)*
                     #enter
                     #(#lets)*
+                    #(#fixtures)*
                     #body
                 }
             }
@@ -109,6 +117,11 @@ fn test_fn(plan: TestPlan) -> TokenStream {
             let asyncness = plan.func.sig.asyncness.is_some();
             let (outer_sig, inner_fn, call) = split_into_inner_fn(&plan);
             let TestFn { attrs, vis, .. } = &plan.func;
+            // Resolved (or failed) before the body; the inner fn reads the resolved values.
+            let fixtures = args.fixtures.iter().map(|fixture| {
+                let path = &fixture.path;
+                quote!(let _ = #private::fixture(&#guard, &#path);)
+            });
             let call = if asyncness { quote!(#call.await) } else { call };
             quote! {
                 #(#attrs)* #bridge
@@ -116,6 +129,7 @@ fn test_fn(plan: TestPlan) -> TokenStream {
                     #inner_fn
                     #enter
                     #(#lets)*
+                    #(#fixtures)*
                     #guard.#finish(#call)
                 }
             }
@@ -162,10 +176,12 @@ fn split_into_inner_fn(plan: &TestPlan) -> (TokenStream, TokenStream, TokenStrea
             quote!(#[allow(unused_variables)] #ident: #private::#ty)
         })
         .collect();
+    // Fixtures are not passed: the inner fn reads them itself (their type is not ours to name).
     let mut passed: Vec<TokenStream> = plan
         .args
-        .binding_names()
-        .map(ToTokens::to_token_stream)
+        .bindings
+        .iter()
+        .map(|binding| binding.ident.to_token_stream())
         .collect();
     for (i, arg) in func.sig.inputs.iter().enumerate() {
         let FnArg::Typed(typed) = arg else { continue };
@@ -202,7 +218,16 @@ fn split_into_inner_fn(plan: &TestPlan) -> (TokenStream, TokenStream, TokenStrea
     let outer = quote! {
         #constness #asyncness #safety #abi #fn_token #ident #generics (#(#outer_params),*) #output #where_clause
     };
-    let body = &func.body;
+    let body = if plan.args.fixtures.is_empty() {
+        func.body.to_token_stream()
+    } else {
+        let (inner_attrs, stmts) = func.split_body();
+        let lets = plan.args.fixtures.iter().map(|fixture| {
+            let (ident, path) = (&fixture.ident, &fixture.path);
+            quote!(#[allow(unused_variables)] let #ident = #private::fixture_value(&#path);)
+        });
+        quote!({ #(#inner_attrs)* #(#lets)* #stmts })
+    };
     let inner = quote! {
         #asyncness fn #ident #generics (#(#inner_params),*) #output #where_clause #body
     };

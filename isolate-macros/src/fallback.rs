@@ -37,8 +37,17 @@ fn test_fn(mut plan: TestPlan) -> TokenStream {
             let ty = expand::type_ident(binding.kind);
             quote!(#[allow(unused_variables)] let #ident: #private::#ty = #private::unavailable();)
         });
+    let fixtures = plan
+        .args
+        .fixtures
+        .iter()
+        .filter(|fixture| !parameters.contains(&&fixture.ident))
+        .map(|fixture| {
+            let (ident, path) = (&fixture.ident, &fixture.path);
+            quote!(#[allow(unused_variables)] let #ident = #private::fixture_unavailable(&#path);)
+        });
     let (inner, body) = plan.func.split_body();
     let attrs = &plan.func.attrs;
     let vis = &plan.func.vis;
-    quote!(#(#attrs)* #vis #sig { #(#inner)* #(#lets)* #body })
+    quote!(#(#attrs)* #vis #sig { #(#inner)* #(#lets)* #(#fixtures)* #body })
 }

@@ -55,6 +55,11 @@ pub(crate) const KINDS: [Kind; 6] = [
     },
 ];
 
+/// The argument that binds run-wide fixtures by path, `fixture(db = DB)`: not a row of
+/// [`KINDS`], since its type is the user's (`&T` of a `static DB: Fixture<T>`), named by the
+/// path rather than by the table. It binds locals like the kinds above and shares their checks.
+pub(crate) const FIXTURE: &str = "fixture";
+
 /// The kind whose temp dirs are kept when the test fails: its outcome must be observed.
 pub(crate) const TMPDIR: Kind = KINDS[5];
 

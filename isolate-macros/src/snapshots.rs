@@ -225,3 +225,30 @@ fn serial_test_bridge() {
         true,
     );
 }
+
+/// Issue 17: fixtures bound by path, beside a resource; and with the body moved into an inner
+/// fn (temp dir + `Result`), where the inner fn reads the resolved fixture itself.
+#[test]
+fn fixtures() {
+    snapshot(
+        "fixture",
+        quote!(fixture(db = DB, cache = crate::fixtures::CACHE), port),
+        quote!(
+            #[test]
+            fn reads_users() {
+                assert!(db.url.starts_with("postgres://"));
+            }
+        ),
+    );
+    snapshot(
+        "fixture-inner-fn",
+        quote!(fixture(db = DB), tmpdir),
+        quote!(
+            #[test]
+            fn exports() -> std::io::Result<()> {
+                #![allow(unused_mut)]
+                std::fs::write(tmpdir.join("url"), &db.url)
+            }
+        ),
+    );
+}

@@ -21,15 +21,10 @@ pub(crate) fn check_fn(cx: &Errors, args: &Args, func: &TestFn) {
 /// Two bindings with one name would shadow each other: the first resource would be
 /// unreachable while still held.
 fn check_duplicate_bindings(cx: &Errors, args: &Args) {
-    for (i, binding) in args.bindings.iter().enumerate() {
-        if args.bindings[..i]
-            .iter()
-            .any(|earlier| earlier.ident == binding.ident)
-        {
-            cx.at(
-                binding.ident.span(),
-                errors::duplicate_binding(&binding.ident.to_string()),
-            );
+    let names: Vec<&proc_macro2::Ident> = args.binding_names().collect();
+    for (i, name) in names.iter().enumerate() {
+        if names[..i].contains(name) {
+            cx.at(name.span(), errors::duplicate_binding(&name.to_string()));
         }
     }
 }
@@ -75,18 +70,22 @@ fn check_bindings_against_parameters(cx: &Errors, args: &Args, func: &TestFn) {
 /// the test's own `max_sockets` and `timeout` win. Conflicts are reported on the test's tokens.
 pub(crate) fn merge(cx: &Errors, outer: &Args, own: &Args) -> Args {
     let mut merged = outer.clone();
+    let taken: Vec<&proc_macro2::Ident> = outer.binding_names().collect();
+    let clashes = |ident: &proc_macro2::Ident| {
+        let clash = taken.contains(&ident);
+        if clash {
+            cx.at(ident.span(), errors::duplicate_binding(&ident.to_string()));
+        }
+        clash
+    };
     for binding in &own.bindings {
-        if outer
-            .bindings
-            .iter()
-            .any(|earlier| earlier.ident == binding.ident)
-        {
-            cx.at(
-                binding.ident.span(),
-                errors::duplicate_binding(&binding.ident.to_string()),
-            );
-        } else {
+        if !clashes(&binding.ident) {
             merged.bindings.push(binding.clone());
+        }
+    }
+    for fixture in &own.fixtures {
+        if !clashes(&fixture.ident) {
+            merged.add_fixture(cx, fixture.clone());
         }
     }
     add_groups(cx, &mut merged.serial, &own.serial, &outer.shared);

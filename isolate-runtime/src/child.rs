@@ -67,6 +67,8 @@ pub(crate) struct Inner {
     grace: Mutex<Duration>,
     process: Mutex<Process>,
     pub(crate) output: Arc<Output>,
+    /// Set for a fixture's child: its output files are followed until this says done.
+    follow: Option<output::Follow>,
 }
 
 struct Process {
@@ -77,6 +79,12 @@ struct Process {
 }
 
 impl Child {
+    /// The shared state, for a fixture's setup that must stop its children if it fails.
+    #[cfg(feature = "fixture")]
+    pub(crate) fn inner(&self) -> Arc<Inner> {
+        Arc::clone(&self.inner)
+    }
+
     /// Starts `command` as a child of the test: in a process group of its own, with stdout and
     /// stderr piped to isolate (anything set for them before is replaced). Stdin is left as the
     /// command says.
@@ -93,10 +101,33 @@ impl Child {
     /// assert!(error.to_string().starts_with("cannot start `no-such-server`"));
     /// ```
     pub fn spawn(command: &mut Command) -> Result<Child, Error> {
+        Child::start(command, None)
+    }
+
+    /// Starts `command` for a run-wide fixture: no parent-death signal and no orphan record
+    /// (its run's watcher stops it when the run ends), stdin from `/dev/null`, stdout and
+    /// stderr appended to `<log>.out` and `<log>.err` (a pipe would die with this process),
+    /// which are followed for [`wait_ready`](Child::wait_ready) and messages until the handle
+    /// drops. Dropping the handle leaves the process running.
+    #[cfg(feature = "fixture")]
+    pub(crate) fn spawn_detached(
+        command: &mut Command,
+        log: &std::path::Path,
+    ) -> Result<Child, Error> {
+        command.stdin(Stdio::null());
+        Child::start(command, Some(log))
+    }
+
+    fn start(command: &mut Command, log: Option<&std::path::Path>) -> Result<Child, Error> {
         orphans::sweep();
         let shown = show(command);
-        command.stdout(Stdio::piped()).stderr(Stdio::piped());
-        let mut child = sys_process::spawn(command).map_err(|error| {
+        let follow = if let Some(log) = log {
+            Some(output::Follow::create(command, log)?)
+        } else {
+            command.stdout(Stdio::piped()).stderr(Stdio::piped());
+            None
+        };
+        let mut child = sys_process::spawn_tied(command, follow.is_none()).map_err(|error| {
             let hint = match error.kind() {
                 std::io::ErrorKind::NotFound => {
                     "; check the program's name, or give its path or put it on `PATH`"
@@ -108,29 +139,35 @@ impl Child {
         })?;
         let pid = child.id();
         // The record comes first: if it cannot be written, the child must not run unrecorded.
-        let record = match Record::create(pid, &shown) {
-            Ok(record) => record,
-            Err(error) => {
-                let _ = sys_process::signal_group(pid, Stop::Kill);
-                let _ = child.wait();
-                return Err(error);
-            }
+        let record = match follow {
+            Some(_) => None,
+            None => match Record::create(pid, &shown) {
+                Ok(record) => Some(record),
+                Err(error) => {
+                    let _ = sys_process::signal_group(pid, Stop::Kill);
+                    let _ = child.wait();
+                    return Err(error);
+                }
+            },
         };
         let program = command.get_program().to_string_lossy();
         let program = program.rsplit('/').next().unwrap_or_default();
         let label = format!("{program}[{pid}]");
         let output = Arc::new(Output::default());
         let mut readers = Vec::new();
-        let pipes = [
-            child
-                .stdout
-                .take()
-                .map(|p| (Box::new(p) as Box<dyn std::io::Read + Send>, Stream::Stdout)),
-            child
-                .stderr
-                .take()
-                .map(|p| (Box::new(p) as Box<dyn std::io::Read + Send>, Stream::Stderr)),
-        ];
+        let pipes = match &follow {
+            Some(follow) => follow.readers(),
+            None => [
+                child
+                    .stdout
+                    .take()
+                    .map(|p| (Box::new(p) as Box<dyn std::io::Read + Send>, Stream::Stdout)),
+                child
+                    .stderr
+                    .take()
+                    .map(|p| (Box::new(p) as Box<dyn std::io::Read + Send>, Stream::Stderr)),
+            ],
+        };
         for (pipe, stream) in pipes.into_iter().flatten() {
             match output::read(pipe, stream, label.clone(), Arc::clone(&output)) {
                 Ok(reader) => readers.push(reader),
@@ -154,9 +191,10 @@ impl Child {
                     child,
                     status: None,
                     readers,
-                    record: Some(record),
+                    record,
                 }),
                 output,
+                follow,
             }),
         })
     }
@@ -272,10 +310,13 @@ impl Inner {
                 .try_wait()
                 .map_err(|e| Error::io(format!("cannot check on `{}`", self.command), e))?;
         }
+        if process.status.is_some() {
+            self.stop_following();
+        }
         Ok(process.status)
     }
 
-    fn stop(&self) -> Result<ExitStatus, Error> {
+    pub(crate) fn stop(&self) -> Result<ExitStatus, Error> {
         let grace = *self.grace.lock().unwrap_or_else(PoisonError::into_inner);
         let mut process = self.process();
         let status = if let Some(status) = process.status {
@@ -289,6 +330,7 @@ impl Inner {
         // Whatever is left of the group (children that ignored SIGTERM, or outlived a child
         // that exited by itself) goes too.
         orphans::kill_group_if_ours(self.pid, None);
+        self.stop_following();
         let readers = std::mem::take(&mut process.readers);
         output::join(
             readers,
@@ -297,6 +339,13 @@ impl Inner {
         );
         process.record = None;
         Ok(status)
+    }
+
+    /// A followed output file has no end of its own: its readers end when told.
+    fn stop_following(&self) {
+        if let Some(follow) = &self.follow {
+            follow.finish();
+        }
     }
 
     /// "child `cmd` (pid 42) exited with exit status: 3 after 0.20s", or "... is still running".
@@ -373,6 +422,11 @@ fn show(command: &Command) -> String {
 
 impl Drop for Child {
     fn drop(&mut self) {
+        // A fixture's child belongs to its run, not to this handle.
+        if self.inner.follow.is_some() {
+            self.inner.stop_following();
+            return;
+        }
         if let Err(error) = self.inner.stop() {
             eprintln!("isolate: {error}");
         }

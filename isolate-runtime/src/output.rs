@@ -152,3 +152,83 @@ pub(crate) fn join(readers: Vec<JoinHandle<()>>, output: &Output, deadline: Inst
         }
     }
 }
+
+/// A fixture child's output, written to files instead of pipes (a pipe's reader would be a test
+/// process that may exit long before the child) and followed like `tail -f` until
+/// [`finish`](Follow::finish): by then nothing more is wanted from them.
+#[derive(Debug)]
+pub(crate) struct Follow {
+    paths: [std::path::PathBuf; 2],
+    done: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Follow {
+    /// Points `command`'s stdout and stderr at `<log>.out` and `<log>.err`, appending.
+    pub(crate) fn create(
+        command: &mut std::process::Command,
+        log: &std::path::Path,
+    ) -> Result<Follow, crate::Error> {
+        use crate::error::IoContext;
+        let paths = ["out", "err"].map(|ext| {
+            let mut path = log.as_os_str().to_owned();
+            path.push(".");
+            path.push(ext);
+            std::path::PathBuf::from(path)
+        });
+        let open = |path: &std::path::Path| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .context(|| format!("cannot create the output file `{}`", path.display()))
+        };
+        command.stdout(open(&paths[0])?).stderr(open(&paths[1])?);
+        Ok(Follow {
+            paths,
+            done: std::sync::Arc::default(),
+        })
+    }
+
+    /// Readers of both files, from their start; a file that cannot be opened reads as empty.
+    pub(crate) fn readers(&self) -> [Option<(Box<dyn Read + Send>, Stream)>; 2] {
+        let reader = |path: &std::path::Path, stream| {
+            let file = std::fs::File::open(path).ok()?;
+            let reader: Box<dyn Read + Send> = Box::new(Tail {
+                file,
+                done: std::sync::Arc::clone(&self.done),
+            });
+            Some((reader, stream))
+        };
+        [
+            reader(&self.paths[0], Stream::Stdout),
+            reader(&self.paths[1], Stream::Stderr),
+        ]
+    }
+
+    /// Lets the readers end once they have read what is there.
+    pub(crate) fn finish(&self) {
+        self.done.store(true, std::sync::atomic::Ordering::Release);
+    }
+}
+
+/// A file read as a stream that ends only when told: at its end it waits for more.
+struct Tail {
+    file: std::fs::File,
+    done: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Read for Tail {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            let read = self.file.read(buf)?;
+            if read > 0 {
+                return Ok(read);
+            }
+            if self.done.load(std::sync::atomic::Ordering::Acquire) {
+                // What was written between the last read and the flag.
+                return self.file.read(buf);
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}

@@ -21,8 +21,10 @@ type Request = (Command, Sender<(Command, io::Result<std::process::Child>)>);
 
 /// Starts `command` in a process group of its own (so stopping it reaches its own children too,
 /// and a runner signalling the test's group does not reach it), with the parent-death signal
-/// set on Linux. The command is handed back configured as it was, plus these two settings.
-pub(crate) fn spawn(command: &mut Command) -> io::Result<std::process::Child> {
+/// set on Linux when `tied` (a fixture's child must outlive the test process that started it:
+/// its run's watcher stops it instead). The command is handed back configured as it was, plus
+/// these settings.
+pub(crate) fn spawn_tied(command: &mut Command, tied: bool) -> io::Result<std::process::Child> {
     static SPAWNER: OnceLock<Mutex<Sender<Request>>> = OnceLock::new();
     let spawner = SPAWNER.get_or_init(|| {
         let (sender, requests) = mpsc::channel::<Request>();
@@ -42,7 +44,9 @@ pub(crate) fn spawn(command: &mut Command) -> io::Result<std::process::Child> {
         Mutex::new(sender)
     });
     command.process_group(0);
-    set_parent_death_signal(command);
+    if tied {
+        set_parent_death_signal(command);
+    }
     let placeholder = std::mem::replace(command, Command::new(""));
     let (reply, answer) = mpsc::channel();
     let sent = spawner
@@ -133,4 +137,25 @@ pub(crate) fn start_time(pid: u32) -> Option<String> {
         .ok()?;
     let text = String::from_utf8_lossy(&output.stdout).trim().to_owned();
     (output.status.success() && !text.is_empty()).then_some(text)
+}
+
+/// The parent of `pid` and the name of `pid`'s program (at most 15 bytes on Linux), `None`
+/// when no such process exists. Linux: `/proc/<pid>/stat`; elsewhere `ps -o ppid=,comm=`.
+#[cfg(feature = "fixture")]
+pub(crate) fn parent_and_name(pid: u32) -> Option<(u32, String)> {
+    if cfg!(any(target_os = "linux", target_os = "android")) {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let name = &stat[stat.find('(')? + 1..stat.rfind(')')?];
+        let after_name = &stat[stat.rfind(')')? + 1..];
+        let parent = after_name.split_whitespace().nth(1)?.parse().ok()?;
+        return Some((parent, name.to_owned()));
+    }
+    let output = Command::new("ps")
+        .args(["-o", "ppid=,comm=", "-p", &pid.to_string()])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let (parent, name) = text.trim().split_once(char::is_whitespace)?;
+    let name = name.trim().rsplit('/').next().unwrap_or_default();
+    Some((parent.parse().ok()?, name.to_owned()))
 }

@@ -1,12 +1,14 @@
 //! The proof: `cargo isolate stress`'s engine applied to the offender suite, as found beside
 //! migrated, under `cargo test`, `cargo nextest run` and two `cargo test` runs at once; it also
-//! counts the orphan server processes each round left behind. `--help` lists the options.
+//! counts per round the database instances the database family started and the orphan server
+//! processes left behind. `--help` lists the options.
 
 use cargo_isolate::cli::Runner;
 use cargo_isolate::stress::{self, BuildSpec, Observer, Plan, Round, Suite};
 use clap::{Parser, ValueEnum};
+use std::path::PathBuf;
 use std::process::{Command, ExitCode};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Runs the offender suite as found and migrated, N times under parallel load, and prints per
 /// test its failures, their kinds, the flake rate and its median time, and per round the orphan
@@ -43,27 +45,70 @@ enum Form {
 /// from any other process on the machine.
 const ROUND_VAR: &str = "ISOLATE_OFFENDER_ROUND";
 
-/// Counts, then kills, the offender servers a round left running.
-struct Orphans;
+/// Per round: how many database instances the database family started (the init counts itself
+/// in a file), then the offender servers left running, counted and killed.
+///
+/// Each round is its own run for `isolate::Fixture`: a stand-in runner process (`sleep`) named
+/// by `ISOLATE_RUN` lives for the round, and ending it makes the run's watcher stop the
+/// migrated family's one database, as the end of a real `cargo test` would.
+#[derive(Default)]
+struct Rounds {
+    runner: Option<std::process::Child>,
+    starts: Option<PathBuf>,
+}
 
-impl Observer for Orphans {
+impl Observer for Rounds {
     fn env(&mut self, round: &Round) -> Vec<(String, String)> {
-        vec![(ROUND_VAR.to_owned(), round.id.clone())]
+        let starts = std::env::temp_dir().join(format!("isolate-offender-starts-{}", round.id));
+        let _ = std::fs::remove_file(&starts);
+        let mut env = vec![
+            (ROUND_VAR.to_owned(), round.id.clone()),
+            (
+                "ISOLATE_OFFENDER_STARTS".to_owned(),
+                starts.to_string_lossy().into_owned(),
+            ),
+        ];
+        self.starts = Some(starts);
+        self.runner = Command::new("sleep").arg("3600").spawn().ok();
+        if let Some(runner) = &self.runner {
+            env.push(("ISOLATE_RUN".to_owned(), runner.id().to_string()));
+        }
+        env
     }
 
     fn after(&mut self, round: &Round) -> Vec<(String, u64)> {
-        stop_orphans(&round.id)
-            .map(|n| ("orphan servers".to_owned(), n))
-            .into_iter()
-            .collect()
+        if let Some(mut runner) = self.runner.take() {
+            let _ = runner.kill();
+            let _ = runner.wait();
+            // The run ended: give its watcher (it looks once a second) time to stop the servers.
+            let end = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < end && round_servers(&round.id).is_some_and(|s| !s.is_empty()) {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        let started = self.starts.take().map_or(0, |starts| {
+            let count = std::fs::read_to_string(&starts).map_or(0, |text| text.lines().count());
+            let _ = std::fs::remove_file(&starts);
+            count
+        });
+        let mut counters = vec![("database instances".to_owned(), started as u64)];
+        if let Some(orphans) = round_servers(&round.id) {
+            for pid in &orphans {
+                let _ = Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status();
+            }
+            counters.push(("orphan servers".to_owned(), orphans.len() as u64));
+        }
+        counters
     }
 }
 
-/// The offender server processes carrying `round`'s marker that are still alive: counted,
-/// then killed, so the next round starts clean. `None` where `/proc` is missing.
-fn stop_orphans(round: &str) -> Option<u64> {
+/// The pids of offender server processes carrying `round`'s marker. `None` where `/proc` is
+/// missing.
+fn round_servers(round: &str) -> Option<Vec<u32>> {
     let marker = format!("{ROUND_VAR}={round}\0");
-    let mut orphans = 0;
+    let mut pids = Vec::new();
     for entry in std::fs::read_dir("/proc").ok()?.flatten() {
         let Some(pid) = entry
             .file_name()
@@ -77,13 +122,10 @@ fn stop_orphans(round: &str) -> Option<u64> {
             && std::fs::read(entry.path().join("environ"))
                 .is_ok_and(|env| env.windows(marker.len()).any(|w| w == marker.as_bytes()));
         if ours {
-            orphans += 1;
-            let _ = Command::new("kill")
-                .args(["-KILL", &pid.to_string()])
-                .status();
+            pids.push(pid);
         }
     }
-    Some(orphans)
+    Some(pids)
 }
 
 fn main() -> ExitCode {
@@ -134,7 +176,7 @@ fn main() -> ExitCode {
         nextest_profile: Some("offenders".to_owned()),
         deadline: Duration::from_mins(2),
     };
-    let tally = stress::run(&plan, &suites, &mut Orphans);
+    let tally = stress::run(&plan, &suites, &mut Rounds::default());
     print!("{}", tally.human());
     ExitCode::SUCCESS
 }

@@ -1,0 +1,464 @@
+//! [`Fixture`]: one expensive value per run, started once across threads and processes.
+//!
+//! # How
+//!
+//! A run (see `run.rs`: one `cargo test` or one `cargo nextest run`) keeps, per fixture, in its
+//! directory:
+//!
+//! - `<name>.lock`: whoever holds it exclusively decides; waiters queue in the kernel (a
+//!   blocking `flock`, bounded: see below), not in a polling loop;
+//! - `<name>.init`: written before the init runs (test, pid, start time), so a waiter that times
+//!   out can say who is initialising and for how long, and the next holder of the lock sees an
+//!   initialiser that died without a word (its lock died with it);
+//! - `<name>.value` (the value as JSON) or `<name>.failed` (the failure), each written under a
+//!   temporary name and renamed, so a reader sees all or nothing.
+//!
+//! [`Fixture::get`] reads the value file when it exists (no lock: the fast path of every test
+//! but the first), else takes the lock, looks again, and runs the init only when neither file
+//! nor an init record exists. So the init runs at most once per run, whatever the threads and
+//! processes; a failure is recorded, never retried, and every later user fails at once with it.
+//!
+//! A blocking `flock` cannot be cancelled, so a bounded wait blocks on a duplicate of the lock's
+//! descriptor in a helper thread: at the deadline the caller fails, and the helper unlocks as
+//! soon as it gets the lock (when the init ends).
+
+use std::fmt;
+use std::fs::{self, File};
+use std::io;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::error::IoContext;
+use crate::run::Run;
+use crate::wait::{self, Mode};
+use crate::{env, lockdir, Error, Setup};
+
+/// What a fixture's init returns on failure: any error (`?` converts yours).
+pub type InitError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A value started once per run and shared by every test of it, in any thread or process: a
+/// database with its migrations applied, a server, a built artifact.
+///
+/// Declare it as a `static` with a name and an init function; use it with
+/// `#[isolated(fixture(db = DB))]` (binds `db: &T`) or [`get`](Fixture::get).
+///
+/// - **Once per run.** A run is one `cargo test` (all its test binaries) or one `cargo nextest
+///   run` (all its processes); two runs at once each get their own. The init runs once, in the
+///   first test that asks; every other test waits for it, bounded by its `timeout` or
+///   `ISOLATE_TIMEOUT` (default 5 minutes), then gets the same value. Other harnesses name
+///   their run with `ISOLATE_RUN=<pid of a process that lives as long as the run>`.
+/// - **As data.** The value crosses processes as JSON, so `T` derives `serde::Serialize` and
+///   `serde::Deserialize`: connection strings, ports, paths; never handles.
+/// - **Never twice.** An init that fails (returns `Err`, panics, or its readiness wait runs
+///   out) has what it started stopped and removed at once, and every later test of the run that
+///   uses the fixture fails at once with ``fixture `db` failed to start in this run (in test X,
+///   after 12.3s): <the original error>``. It is not retried within the run.
+/// - **Gone with the run.** What the init started through its [`Setup`] is stopped and removed
+///   by a watcher process a few seconds after the runner exits, however it exits (SIGKILL
+///   included).
+///
+/// # Examples
+///
+/// ```
+/// use isolate_runtime::{Fixture, Setup};
+///
+/// #[derive(serde::Serialize, serde::Deserialize)]
+/// struct Data {
+///     dir: std::path::PathBuf,
+/// }
+///
+/// fn prepare(setup: &mut Setup) -> Result<Data, Box<dyn std::error::Error + Send + Sync>> {
+///     let dir = setup.dir()?;
+///     std::fs::write(dir.join("rows.csv"), "1,alice\n2,bob\n")?;
+///     Ok(Data { dir })
+/// }
+///
+/// static DATA: Fixture<Data> = Fixture::new("doc-data", prepare);
+///
+/// let data = DATA.get()?;
+/// assert!(data.dir.join("rows.csv").is_file());
+/// assert!(std::ptr::eq(data, DATA.get()?), "the same value, every time");
+/// # Ok::<(), isolate_runtime::Error>(())
+/// ```
+pub struct Fixture<T> {
+    name: &'static str,
+    init: fn(&mut Setup) -> Result<T, InitError>,
+    /// This process's answer: the value, or the failure's whole message.
+    answer: OnceLock<Result<T, String>>,
+}
+
+impl<T> Fixture<T> {
+    /// A fixture named `name` (1 to 64 of ASCII letters, digits, `_ - . : /`, like a group
+    /// name: it names lock files), started by `init`.
+    #[must_use]
+    pub const fn new(name: &'static str, init: fn(&mut Setup) -> Result<T, InitError>) -> Self {
+        Fixture {
+            name,
+            init,
+            answer: OnceLock::new(),
+        }
+    }
+
+    /// The fixture's name.
+    #[must_use]
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+impl<T> fmt::Debug for Fixture<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Fixture")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Serialize + DeserializeOwned + Send + Sync + 'static> Fixture<T> {
+    /// The run's value: started by this call if no test of the run has started it, else
+    /// waited for (up to `ISOLATE_TIMEOUT`, default 5 minutes) or read.
+    ///
+    /// # Errors
+    ///
+    /// When the init failed in this run (now or earlier, in any test process), when the wait
+    /// for another test's init runs out (naming that test, its pid and for how long it has been
+    /// initialising), when the value cannot be read back (its type changed between two builds
+    /// of one run), and when the name cannot name a lock file.
+    pub fn get(&'static self) -> Result<&'static T, Error> {
+        let timeout = env::timeout()?.unwrap_or(crate::DEFAULT_TIMEOUT);
+        let thread = std::thread::current();
+        self.get_for(thread.name().unwrap_or("a test"), timeout)
+    }
+
+    /// [`get`](Fixture::get) for `test`, waiting at most `timeout`.
+    pub(crate) fn get_for(
+        &'static self,
+        test: &str,
+        timeout: Duration,
+    ) -> Result<&'static T, Error> {
+        if let Some(answer) = self.answer.get() {
+            return answer
+                .as_ref()
+                .map_err(|failure| Error::refused(failure.clone()));
+        }
+        let answer = self.resolve(test, timeout)?;
+        // Another thread may have answered meanwhile: the same run, so the same answer.
+        let answer = self.answer.get_or_init(|| answer);
+        answer
+            .as_ref()
+            .map_err(|failure| Error::refused(failure.clone()))
+    }
+
+    /// The run's answer, from its files or by running the init. `Err` for what is not the
+    /// run's answer (a timeout, an unreadable file): those are this test's alone.
+    fn resolve(&self, test: &str, timeout: Duration) -> Result<Result<T, String>, Error> {
+        isolate_rules::check_group_name(self.name).map_err(|error| {
+            Error::config(format!(
+                "fixture name `{}` cannot name a lock file: {error}",
+                self.name
+            ))
+        })?;
+        let run = Run::current()?;
+        let files = Files::new(&run.dir, self.name);
+        if let Some(answer) = self.recorded(&files)? {
+            return Ok(answer);
+        }
+        let lock = lockdir::lock_file(&files.lock)?;
+        if !lock_within(&lock, timeout)
+            .context(|| format!("cannot lock `{}`", files.lock.display()))?
+        {
+            return Err(self.timed_out(&files, timeout));
+        }
+        if let Some(answer) = self.recorded(&files)? {
+            return Ok(answer);
+        }
+        if let Ok(text) = fs::read_to_string(&files.init) {
+            // The lock is free, the init record there and no outcome: its process died.
+            let init = InitRecord::parse(&text);
+            let failure = Failure {
+                seconds: init.elapsed().as_secs_f64(),
+                test: init.test,
+                error: format!(
+                    "the initialising test process (pid {}) died before the fixture was ready",
+                    init.pid
+                ),
+            };
+            write_atomic(&files.failed, &failure.to_text())?;
+            return Ok(Err(failure.message(self.name)));
+        }
+        write_atomic(&files.init, &InitRecord::me(test).to_text())?;
+        let started = Instant::now();
+        let mut setup = Setup::new(self.name, test, run, timeout)?;
+        let outcome = catch_unwind(AssertUnwindSafe(|| (self.init)(&mut setup)));
+        let outcome = match outcome {
+            Ok(Ok(value)) => serde_json::to_string(&value)
+                .map(|json| (value, json))
+                .map_err(|error| format!("its value cannot be serialised as JSON: {error}")),
+            Ok(Err(error)) => Err(error.to_string()),
+            Err(panic) => Err(format!("its init panicked: {}", panic_message(&*panic))),
+        };
+        match outcome {
+            Ok((value, json)) => {
+                setup.keep();
+                write_atomic(&files.value, &json)?;
+                Ok(Ok(value))
+            }
+            Err(error) => {
+                setup.tear_down();
+                let failure = Failure {
+                    test: test.to_owned(),
+                    seconds: started.elapsed().as_secs_f64(),
+                    error,
+                };
+                write_atomic(&files.failed, &failure.to_text())?;
+                Ok(Err(failure.message(self.name)))
+            }
+        }
+    }
+
+    /// The outcome recorded in the run's files, if there is one.
+    fn recorded(&self, files: &Files) -> Result<Option<Result<T, String>>, Error> {
+        match fs::read_to_string(&files.value) {
+            Ok(json) => {
+                return serde_json::from_str(&json)
+                    .map(|value| Some(Ok(value)))
+                    .map_err(|error| {
+                        Error::config(format!(
+                        "cannot read the value of fixture `{}` as `{}`: {error}; its type may have \
+                         changed between two builds used in one run (rebuild every test binary \
+                         before running them), its JSON is `{}`",
+                        self.name,
+                        std::any::type_name::<T>(),
+                        files.value.display()
+                    ))
+                    })
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(Error::io(
+                    format!("cannot read `{}`", files.value.display()),
+                    e,
+                ))
+            }
+        }
+        match fs::read_to_string(&files.failed) {
+            Ok(text) => Ok(Some(Err(Failure::parse(&text).message(self.name)))),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io(
+                format!("cannot read `{}`", files.failed.display()),
+                e,
+            )),
+        }
+    }
+
+    fn timed_out(&self, files: &Files, timeout: Duration) -> Error {
+        let who = match fs::read_to_string(&files.init) {
+            Ok(text) => {
+                let init = InitRecord::parse(&text);
+                format!(
+                    "which test `{}` (pid {}) has been initialising for {:.1}s",
+                    init.test,
+                    init.pid,
+                    init.elapsed().as_secs_f64()
+                )
+            }
+            Err(_) => "whose initialising test is not known yet".to_owned(),
+        };
+        Error::timeout(format!(
+            "timed out after {:.1}s waiting for fixture `{}`, {who}; if its init is legitimately \
+             slow, raise the wait with `timeout = \"...\"` on the test or the `{}` environment \
+             variable",
+            timeout.as_secs_f64(),
+            self.name,
+            env::TIMEOUT,
+        ))
+    }
+}
+
+/// The run's files for one fixture.
+struct Files {
+    lock: PathBuf,
+    init: PathBuf,
+    value: PathBuf,
+    failed: PathBuf,
+}
+
+impl Files {
+    fn new(dir: &Path, name: &str) -> Files {
+        // Group names may hold `/` and `:`; file names may not hold `/`.
+        let name = name.replace('/', "%");
+        let file = |ext: &str| dir.join(format!("{name}.{ext}"));
+        Files {
+            lock: file("lock"),
+            init: file("init"),
+            value: file("value"),
+            failed: file("failed"),
+        }
+    }
+}
+
+/// Who is initialising, since when.
+struct InitRecord {
+    test: String,
+    pid: String,
+    /// Milliseconds since the epoch: the clock every process shares.
+    since_ms: u128,
+}
+
+impl InitRecord {
+    fn me(test: &str) -> InitRecord {
+        InitRecord {
+            test: test.to_owned(),
+            pid: std::process::id().to_string(),
+            since_ms: now_ms(),
+        }
+    }
+
+    fn to_text(&self) -> String {
+        format!("{}\n{}\n{}\n", self.pid, self.since_ms, self.test)
+    }
+
+    fn parse(record: &str) -> InitRecord {
+        let mut lines = record.splitn(3, '\n');
+        let pid = lines.next().unwrap_or_default().to_owned();
+        let since_ms = lines
+            .next()
+            .and_then(|l| l.parse().ok())
+            .unwrap_or_else(now_ms);
+        let test = lines.next().unwrap_or_default().trim_end().to_owned();
+        InitRecord {
+            test,
+            pid,
+            since_ms,
+        }
+    }
+
+    fn elapsed(&self) -> Duration {
+        let ms = now_ms().saturating_sub(self.since_ms);
+        Duration::from_millis(u64::try_from(ms).unwrap_or(u64::MAX))
+    }
+}
+
+/// A failed init, as recorded for the run.
+struct Failure {
+    test: String,
+    seconds: f64,
+    error: String,
+}
+
+impl Failure {
+    fn to_text(&self) -> String {
+        format!("{:.1}\n{}\n{}", self.seconds, self.test, self.error)
+    }
+
+    fn parse(record: &str) -> Failure {
+        let mut lines = record.splitn(3, '\n');
+        let seconds = lines.next().and_then(|l| l.parse().ok()).unwrap_or(0.0);
+        let test = lines.next().unwrap_or_default().to_owned();
+        let error = lines.next().unwrap_or_default().to_owned();
+        Failure {
+            test,
+            seconds,
+            error,
+        }
+    }
+
+    fn message(&self, fixture: &str) -> String {
+        format!(
+            "fixture `{fixture}` failed to start in this run (in test `{}`, after {:.1}s): {}",
+            self.test, self.seconds, self.error
+        )
+    }
+}
+
+fn now_ms() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis())
+}
+
+/// Writes `path` whole or not at all: a reader never sees half of it.
+fn write_atomic(path: &Path, text: &str) -> Result<(), Error> {
+    let draft = path.with_extension(format!("{}.draft", lockdir::unique_name()));
+    fs::write(&draft, text)
+        .and_then(|()| fs::rename(&draft, path))
+        .context(|| format!("cannot write `{}`", path.display()))
+}
+
+/// Takes `lock` exclusively, waiting in the kernel's queue at most `timeout`; false when the
+/// time ran out.
+fn lock_within(lock: &File, timeout: Duration) -> io::Result<bool> {
+    if wait::try_lock(lock, Mode::Exclusive)? {
+        return Ok(true);
+    }
+    // A duplicate descriptor shares the open file description, hence the lock.
+    let shared = lock.try_clone()?;
+    let (sender, receiver) = mpsc::channel();
+    std::thread::Builder::new()
+        .name("isolate-fixture-wait".into())
+        .spawn(move || {
+            let locked = rustix::fs::flock(&shared, rustix::fs::FlockOperation::LockExclusive);
+            if sender.send(locked.map_err(io::Error::from)).is_err() {
+                // The waiter gave up: hand the lock straight on.
+                let _ = rustix::fs::flock(&shared, rustix::fs::FlockOperation::Unlock);
+            }
+        })?;
+    match receiver.recv_timeout(timeout) {
+        Ok(locked) => locked.map(|()| true),
+        Err(_) => Ok(false),
+    }
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic with a payload that is not text".to_owned())
+}
+
+/// The value for a test's `fixture(db = DB)`, for generated code: fails the test with the error.
+#[doc(hidden)]
+#[track_caller]
+#[must_use]
+pub fn fixture<T: Serialize + DeserializeOwned + Send + Sync + 'static>(
+    guard: &crate::TestGuard,
+    fixture: &'static Fixture<T>,
+) -> &'static T {
+    let timeout = match env::timeout() {
+        Ok(timeout) => timeout
+            .or(guard.spec().wait_timeout())
+            .unwrap_or(crate::DEFAULT_TIMEOUT),
+        Err(error) => panic!("isolate: {error}"),
+    };
+    match fixture.get_for(guard.test(), timeout) {
+        Ok(value) => value,
+        Err(error) => panic!("isolate: {error}"),
+    }
+}
+
+/// The value for a test whose body was moved into an inner fn, after [`fixture`] resolved it.
+#[doc(hidden)]
+#[track_caller]
+#[must_use]
+pub fn fixture_value<T: Serialize + DeserializeOwned + Send + Sync + 'static>(
+    fixture: &'static Fixture<T>,
+) -> &'static T {
+    match fixture.get() {
+        Ok(value) => value,
+        Err(error) => panic!("isolate: {error}"),
+    }
+}
+
+/// A fixture binding's placeholder beside a compile error: typed by the static, never run.
+#[doc(hidden)]
+#[must_use]
+pub fn fixture_unavailable<T>(_fixture: &'static Fixture<T>) -> &'static T {
+    crate::fallback::unavailable()
+}

@@ -1,0 +1,265 @@
+//! The run a test process belongs to, and the watcher that cleans up after it.
+//!
+//! # What a run is
+//!
+//! One `cargo test` (all its test binaries, one after another) or one `cargo nextest run` (all
+//! its test processes). Both runners are the ancestor of every test process of their run and
+//! live until the run ends, so a run is named after its runner: the nearest ancestor process
+//! whose program is `cargo-nextest` or `cargo`, identified by its pid *and* its start time (a
+//! pid alone is reused). Two runs at once have two runners, hence two runs; a `cargo test`
+//! started by a test of another run has its own `cargo`, hence its own run.
+//!
+//! Another harness (a script, a test binary run by hand) sets `ISOLATE_RUN` to the pid of a
+//! process that lives as long as its run (`ISOLATE_RUN=$$` in a shell script). Without a runner
+//! ancestor and without `ISOLATE_RUN`, the test process itself is the run.
+//!
+//! # Where a run keeps its things
+//!
+//! `<isolate dir>/runs/<runner pid>-<runner start>/`: the fixtures' lock and state files, their
+//! directories, the output of their children and the list of those children (`children`, one
+//! `<pid> <start time>` line each).
+//!
+//! # The watcher
+//!
+//! The first fixture of a run that starts anything starts the run's watcher: a small `/bin/sh`
+//! script (no binary of ours could be found from an arbitrary test process), in a process group
+//! of its own, detached from the test's output, so no runner waits for it or signals it with
+//! the test. It checks once a second that the runner still has its recorded start time; when
+//! the runner is gone, however it ended (a normal end, a failure, SIGKILL), it sends SIGTERM to
+//! the process group of every listed child whose leader still has its recorded start time (a
+//! reused pid is never signalled), gives them 3 seconds, sends SIGKILL to what is left, and
+//! removes the run's directory. So everything a run started is gone at most about 4 seconds after
+//! its runner.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+use crate::error::IoContext;
+use crate::sys::process as sys_process;
+use crate::{lockdir, Error};
+
+/// Names a run by the pid of a process that lives as long as it, for harnesses other than
+/// `cargo test` and `cargo nextest run`.
+pub const RUN: &str = "ISOLATE_RUN";
+
+/// The programs whose processes are runs.
+const RUNNERS: [&str; 2] = ["cargo-nextest", "cargo"];
+
+/// The run this process belongs to.
+#[derive(Debug)]
+pub(crate) struct Run {
+    /// The runner's pid.
+    pub(crate) pid: u32,
+    /// The runner's start time, as [`sys_process::start_time`] gives it.
+    pub(crate) start: String,
+    /// `<root>/runs/<pid>-<start>`, created owner-only.
+    pub(crate) dir: PathBuf,
+}
+
+impl Run {
+    /// This process's run, found once.
+    pub(crate) fn current() -> Result<&'static Run, Error> {
+        static RUN_OF_PROCESS: OnceLock<Result<Run, String>> = OnceLock::new();
+        RUN_OF_PROCESS
+            .get_or_init(|| Run::find().map_err(|error| error.to_string()))
+            .as_ref()
+            .map_err(|message| Error::config(message.clone()))
+    }
+
+    fn find() -> Result<Run, Error> {
+        let pid = match std::env::var(RUN).ok().filter(|v| !v.trim().is_empty()) {
+            Some(value) => value
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|pid| sys_process::start_time(*pid).is_some())
+                .ok_or_else(|| {
+                    Error::config(format!(
+                        "cannot use `{RUN}={value}`: expected the pid of a running process that \
+                         lives as long as the run, like `{RUN}=$$` in a shell script"
+                    ))
+                })?,
+            None => runner().unwrap_or_else(std::process::id),
+        };
+        let start = sys_process::start_time(pid).ok_or_else(|| {
+            Error::refused(format!(
+                "cannot read the start time of the runner (pid {pid})"
+            ))
+        })?;
+        let token: String = start.chars().filter(char::is_ascii_alphanumeric).collect();
+        let dir = lockdir::subdir("runs")?.join(format!("{pid}-{token}"));
+        lockdir::open_private_dir(&dir)?;
+        Ok(Run { pid, start, dir })
+    }
+
+    /// A directory of the run, created owner-only.
+    pub(crate) fn subdir(&self, name: &str) -> Result<PathBuf, Error> {
+        let dir = self.dir.join(name);
+        lockdir::open_private_dir(&dir)?;
+        Ok(dir)
+    }
+
+    /// Adds a child to the list the watcher stops when the run ends, starting the watcher if
+    /// this is the run's first. Call it before the child starts anything others could see.
+    pub(crate) fn register_child(&self, pid: u32) -> Result<(), Error> {
+        use std::io::Write;
+        let start = sys_process::start_time(pid).unwrap_or_default();
+        let path = self.dir.join("children");
+        let mut file = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .context(|| format!("cannot open `{}`", path.display()))?;
+        // One short write of a whole line: appends of concurrent writers never interleave.
+        file.write_all(format!("{pid} {start}\n").as_bytes())
+            .context(|| format!("cannot write `{}`", path.display()))
+    }
+
+    /// Starts the run's watcher unless someone has: the file `watcher` is created by exactly
+    /// one process of the run.
+    pub(crate) fn ensure_watcher(&self) -> Result<(), Error> {
+        let marker = self.dir.join("watcher");
+        match fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&marker)
+        {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(()),
+            Err(e) => {
+                return Err(Error::io(
+                    format!("cannot create `{}`", marker.display()),
+                    e,
+                ))
+            }
+        }
+        let started = watcher_command(self.pid, &self.start, &self.dir).spawn();
+        match started {
+            // Never waited for: it outlives this process, and init reaps it.
+            Ok(_watcher) => Ok(()),
+            Err(e) => {
+                let _ = fs::remove_file(&marker);
+                Err(Error::io("cannot start the run's watcher `/bin/sh`", e))
+            }
+        }
+    }
+}
+
+/// The nearest ancestor that is a runner.
+fn runner() -> Option<u32> {
+    let mut pid = std::process::id();
+    // Bounded: a cycle is impossible, but a broken `ps` must not loop us forever.
+    for _ in 0..64 {
+        let (parent, _) = sys_process::parent_and_name(pid)?;
+        if parent <= 1 {
+            return None;
+        }
+        let (_, name) = sys_process::parent_and_name(parent)?;
+        if RUNNERS.contains(&name.as_str()) {
+            return Some(parent);
+        }
+        pid = parent;
+    }
+    None
+}
+
+/// The watcher: `sh -c SCRIPT isolate-watcher <runner pid> <runner start> <run dir>`.
+fn watcher_command(pid: u32, start: &str, dir: &Path) -> Command {
+    let mut command = Command::new("/bin/sh");
+    command
+        .arg("-c")
+        .arg(WATCHER)
+        .arg("isolate-watcher")
+        .arg(pid.to_string())
+        .arg(start)
+        .arg(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    // Its own group: a runner's Ctrl-C or a test group's kill does not reach it.
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    command
+}
+
+/// The watcher's script. `started_at PID` prints what `sys_process::start_time` returns for
+/// it (empty when there is no such process); `running PID` excludes zombies.
+const WATCHER: &str = r#"
+runner=$1 token=$2 run=$3
+started_at() {
+    if [ -d /proc/self ]; then
+        line=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+        set -- ${line##*) }
+        shift 19
+        echo "$1"
+    else
+        ps -o lstart= -p "$1" 2>/dev/null | sed 's/^ *//; s/ *$//'
+    fi
+}
+running() {
+    if [ -d /proc/self ]; then
+        line=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+        set -- ${line##*) }
+        [ "$1" != Z ]
+    else
+        kill -0 "$1" 2>/dev/null
+    fi
+}
+while [ "$(started_at "$runner")" = "$token" ]; do sleep 1; done
+signal() {
+    [ -f "$run/children" ] || return 0
+    while read -r pid start; do
+        if [ -n "$pid" ] && [ "$(started_at "$pid")" = "$start" ]; then
+            if [ "$1" = TERM ] || running "$pid"; then kill -s "$1" -- "-$pid" 2>/dev/null; fi
+        fi
+    done < "$run/children"
+}
+any_running() {
+    [ -f "$run/children" ] || return 1
+    while read -r pid start; do
+        if [ -n "$pid" ] && [ "$(started_at "$pid")" = "$start" ] && running "$pid"; then return 0; fi
+    done < "$run/children"
+    return 1
+}
+signal TERM
+tries=0
+while any_running && [ $tries -lt 30 ]; do sleep 0.1; tries=$((tries + 1)); done
+signal KILL
+rm -rf "$run"
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The script reads a start time as the runtime does: they must agree or nothing is ever
+    /// stopped.
+    #[test]
+    fn the_watcher_reads_start_times_like_the_runtime() {
+        let script = format!(
+            "{}\nstarted_at {}",
+            WATCHER.split("while [").next().unwrap(),
+            std::process::id()
+        );
+        let output = Command::new("/bin/sh")
+            .args(["-c", &script])
+            .output()
+            .unwrap();
+        let shown = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(
+            shown.trim(),
+            sys_process::start_time(std::process::id()).unwrap()
+        );
+    }
+
+    #[test]
+    fn a_test_process_finds_its_runner() {
+        // Under `cargo test` and `cargo nextest run` alike, some ancestor is a runner.
+        if std::env::var_os("CARGO").is_some() {
+            let pid = runner().expect("a runner ancestor");
+            let (_, name) = sys_process::parent_and_name(pid).unwrap();
+            assert!(RUNNERS.contains(&name.as_str()), "{name}");
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! As found: see `database/found.rs`. One of three binaries that each start their own.
+
+#[path = "database/mod.rs"]
+mod database;
+#[path = "database/found.rs"]
+mod found;
+
+#[test]
+fn database_users_a() {
+    database::assert_migrated(found::database());
+}
+
+#[test]
+fn database_users_b() {
+    database::assert_migrated(found::database());
+}

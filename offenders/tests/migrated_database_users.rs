@@ -1,0 +1,22 @@
+//! Migrated from `found_database_users.rs`: one fixture for the whole run (see
+//! `database/migrated.rs`).
+
+#[path = "database/mod.rs"]
+mod database;
+#[path = "database/migrated.rs"]
+mod migrated;
+
+use isolate::isolated;
+use migrated::DATABASE;
+
+#[test]
+#[isolated(fixture(db = DATABASE))]
+fn database_users_a() {
+    database::assert_migrated(db.port);
+}
+
+#[test]
+#[isolated(fixture(db = DATABASE))]
+fn database_users_b() {
+    database::assert_migrated(db.port);
+}

@@ -1,0 +1,365 @@
+//! Run-wide fixtures: one init per run across threads and processes, a failed init recorded
+//! and never retried, bounded waits that name the initialiser, and teardown when the runner
+//! dies. Runs are made with `ISOLATE_RUN` and a stand-in runner (`sleep`) that the test kills,
+//! so SIGKILL of the runner is real; each test re-runs this binary as the run's test processes.
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::{Child as StdChild, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use isolate::{isolated, ready, Fixture, InitError, Setup};
+use serde::{Deserialize, Serialize};
+
+/// Where an init appends one line per run of it, `<pid> <server pid>`.
+const COUNT: &str = "FIXTURE_TEST_COUNT";
+/// Makes the init fail after starting its server.
+const FAIL: &str = "FIXTURE_TEST_FAIL";
+/// Makes the init sleep this many milliseconds before it is ready.
+const SLOW_MS: &str = "FIXTURE_TEST_SLOW_MS";
+
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+struct Db {
+    url: String,
+    pid: u32,
+    dir: PathBuf,
+}
+
+fn start_db(setup: &mut Setup) -> Result<Db, InitError> {
+    let port = setup.reserved_port()?;
+    let dir = setup.dir()?;
+    let server = setup.spawn(
+        Command::new("sh")
+            .args([
+                "-c",
+                "echo migrating; sleep 0.1; echo ready; exec sleep 600",
+            ])
+            .current_dir(&dir),
+    )?;
+    if let Ok(path) = std::env::var(COUNT) {
+        support::Log {
+            path: PathBuf::from(path),
+        }
+        .append(&format!("{} {}", std::process::id(), server.pid()));
+    }
+    if let Ok(ms) = std::env::var(SLOW_MS) {
+        std::thread::sleep(Duration::from_millis(ms.parse()?));
+    }
+    server.wait_ready(ready::line("ready").within("30s"))?;
+    if std::env::var_os(FAIL).is_some() {
+        return Err("migration 7 failed: duplicate column `email`".into());
+    }
+    Ok(Db {
+        url: format!("db://127.0.0.1:{port}"),
+        pid: server.pid(),
+        dir,
+    })
+}
+
+static DB: Fixture<Db> = Fixture::new("fixture-test-db", start_db);
+
+/// Whether `pid` is a live process (not a zombie).
+fn running(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        !stat
+            .rsplit(')')
+            .next()
+            .unwrap_or_default()
+            .trim_start()
+            .starts_with('Z')
+    })
+}
+
+/// A stand-in runner: a process that lives until killed, whose pid names the run.
+struct Runner {
+    process: StdChild,
+    root: tempfile::TempDir,
+    count: PathBuf,
+}
+
+impl Runner {
+    fn start() -> Runner {
+        let root = support::private_root();
+        let count = root.path().join("count");
+        let process = Command::new("sleep")
+            .arg("600")
+            .spawn()
+            .expect("start sleep");
+        Runner {
+            process,
+            root,
+            count,
+        }
+    }
+
+    /// A test process of this run: runs `child_uses_the_fixture`.
+    fn test_process(&self) -> Command {
+        let mut command = support::child("child_uses_the_fixture", "use");
+        command
+            .env("ISOLATE_RUN", self.process.id().to_string())
+            .env("ISOLATE_DIR", self.root.path())
+            .env(COUNT, &self.count)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
+    }
+
+    /// The inits of this run: `(test process pid, server pid)`.
+    fn inits(&self) -> Vec<(u32, u32)> {
+        support::Log {
+            path: self.count.clone(),
+        }
+        .lines()
+        .iter()
+        .map(|line| {
+            let (a, b) = line.split_once(' ').unwrap();
+            (a.parse().unwrap(), b.parse().unwrap())
+        })
+        .collect()
+    }
+
+    /// SIGKILLs the runner, as a CI job's timeout would.
+    fn kill(&mut self) {
+        self.process.kill().unwrap();
+        self.process.wait().unwrap();
+    }
+
+    fn runs_dir(&self) -> PathBuf {
+        self.root.path().join("runs")
+    }
+}
+
+impl Drop for Runner {
+    /// Ends the run and waits for its watcher to clean up before the root is removed (without
+    /// the root's list of children, the watcher would have nothing to stop).
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+        let clean = within(Duration::from_secs(10), || {
+            std::fs::read_dir(self.runs_dir()).map_or(true, |mut d| d.next().is_none())
+        });
+        if !std::thread::panicking() {
+            assert!(clean, "the run's watcher did not clean up");
+        }
+    }
+}
+
+/// Waits up to `limit` for `done`.
+fn within(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + limit;
+    while Instant::now() < end {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    done()
+}
+
+/// Played by the re-run test processes: use the fixture, print what it gave.
+#[test]
+#[isolated(fixture(db = DB))]
+fn child_uses_the_fixture() {
+    println!("server pid {} url {}", db.pid, db.url);
+    assert!(running(db.pid), "the run's server runs");
+}
+
+fn server_pid(output: &std::process::Output) -> u32 {
+    let text = support::text(output);
+    let at = text.find("server pid ").expect(&text) + "server pid ".len();
+    text[at..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn every_thread_of_a_process_gets_one_value() {
+    let values: Vec<usize> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| scope.spawn(|| DB.get().map(|db| db as *const Db as usize)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap().unwrap())
+            .collect()
+    });
+    assert!(values.windows(2).all(|w| w[0] == w[1]));
+    assert!(running(DB.get().unwrap().pid));
+}
+
+#[test]
+fn processes_of_one_run_share_one_init_and_two_runs_have_two() {
+    let mut runs = [Runner::start(), Runner::start()];
+    // Three test processes per run, all six at once.
+    let children: Vec<(usize, StdChild)> = (0..6)
+        .map(|i| (i % 2, runs[i % 2].test_process().spawn().unwrap()))
+        .collect();
+    let mut pids = [Vec::new(), Vec::new()];
+    for (run, child) in children {
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "{}", support::text(&output));
+        pids[run].push(server_pid(&output));
+    }
+    // Later test processes of a run read the value: still one init.
+    for (run, runner) in runs.iter().enumerate() {
+        let output = support::run(&mut runner.test_process(), true);
+        pids[run].push(server_pid(&output));
+    }
+    for (run, runner) in runs.iter().enumerate() {
+        let inits = runner.inits();
+        assert_eq!(inits.len(), 1, "run {run}: {inits:?}");
+        assert!(pids[run].iter().all(|pid| *pid == inits[0].1), "{pids:?}");
+        assert!(running(inits[0].1));
+    }
+    assert_ne!(pids[0][0], pids[1][0], "two runs, two servers");
+
+    // The runner is SIGKILLed: the watcher stops the server and removes the run's files.
+    let server = runs[0].inits()[0].1;
+    runs[0].kill();
+    assert!(
+        within(Duration::from_secs(8), || !running(server)),
+        "the server outlived its killed runner"
+    );
+    assert!(within(Duration::from_secs(8), || std::fs::read_dir(
+        runs[0].runs_dir()
+    )
+    .map_or(true, |mut d| d.next().is_none())));
+    assert!(running(runs[1].inits()[0].1), "the other run is untouched");
+}
+
+#[test]
+fn a_failed_init_fails_every_user_with_the_original_error_and_is_not_retried() {
+    let runner = Runner::start();
+    let spawn = || {
+        let mut command = runner.test_process();
+        command.env(FAIL, "1");
+        command.spawn().unwrap()
+    };
+    let first: Vec<StdChild> = (0..3).map(|_| spawn()).collect();
+    let mut texts: Vec<String> = first
+        .into_iter()
+        .map(|child| {
+            let output = child.wait_with_output().unwrap();
+            assert!(!output.status.success());
+            support::text(&output)
+        })
+        .collect();
+    let inits = runner.inits();
+    assert_eq!(inits.len(), 1, "{inits:?}");
+    assert!(
+        !running(inits[0].1),
+        "the failed init's server is stopped at once"
+    );
+    let output = spawn().wait_with_output().unwrap();
+    texts.push(support::text(&output));
+    assert_eq!(runner.inits().len(), 1, "never retried");
+    for text in texts {
+        assert!(
+            text.contains(
+                "fixture `fixture-test-db` failed to start in this run (in test `child_uses_the_fixture`, after "
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("s): migration 7 failed: duplicate column `email`"),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn a_wait_that_runs_out_names_the_initialising_test() {
+    let runner = Runner::start();
+    let mut slow = runner.test_process();
+    slow.env(SLOW_MS, "3000");
+    let slow = slow.spawn().unwrap();
+    assert!(within(Duration::from_secs(20), || runner.inits().len() == 1));
+    let mut impatient = runner.test_process();
+    impatient.env("ISOLATE_TIMEOUT", "300ms");
+    let output = support::run(&mut impatient, false);
+    let text = support::text(&output);
+    let initialiser = runner.inits()[0].0;
+    assert!(
+        text.contains(&format!(
+            "timed out after 0.3s waiting for fixture `fixture-test-db`, which test \
+             `child_uses_the_fixture` (pid {initialiser}) has been initialising for "
+        )),
+        "{text}"
+    );
+    // The slow init was not abandoned: it finishes, and its run uses it.
+    let output = slow.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", support::text(&output));
+    assert_eq!(runner.inits().len(), 1);
+}
+
+fn panics(_: &mut Setup) -> Result<u32, InitError> {
+    panic!("config file missing")
+}
+
+static PANICS: Fixture<u32> = Fixture::new("fixture-test-panics", panics);
+
+#[test]
+fn an_init_that_panics_is_a_recorded_failure() {
+    for _ in 0..2 {
+        let error = PANICS.get().unwrap_err().to_string();
+        assert!(
+            error.starts_with("fixture `fixture-test-panics` failed to start in this run (in test `an_init_that_panics_is_a_recorded_failure`, after "),
+            "{error}"
+        );
+        assert!(
+            error.ends_with("its init panicked: config file missing"),
+            "{error}"
+        );
+    }
+}
+
+#[allow(clippy::unnecessary_wraps)] // the init's signature
+fn forty_two(_: &mut Setup) -> Result<u32, InitError> {
+    Ok(42)
+}
+
+#[allow(clippy::unnecessary_wraps)]
+fn text(_: &mut Setup) -> Result<String, InitError> {
+    Ok("never run".into())
+}
+
+static NUMBER: Fixture<u32> = Fixture::new("fixture-test-typed", forty_two);
+/// The same name with another type: a build of the suite whose type changed.
+static CHANGED: Fixture<String> = Fixture::new("fixture-test-typed", text);
+static BAD_NAME: Fixture<u32> = Fixture::new("no spaces", forty_two);
+
+#[test]
+fn bad_input_is_a_clear_error() {
+    assert_eq!(*NUMBER.get().unwrap(), 42);
+    let error = CHANGED.get().unwrap_err();
+    assert!(error.is_config());
+    assert!(
+        error.to_string().starts_with(
+            "cannot read the value of fixture `fixture-test-typed` as `alloc::string::String`: invalid type"
+        ),
+        "{error}"
+    );
+    let error = BAD_NAME.get().unwrap_err();
+    assert!(error.is_config());
+    assert!(
+        error
+            .to_string()
+            .starts_with("fixture name `no spaces` cannot name a lock file: "),
+        "{error}"
+    );
+}
+
+/// The attribute with a temp dir and a `Result`: the body moves into an inner fn, which reads
+/// the fixture too.
+#[test]
+#[isolated(fixture(db = DB, number = NUMBER), tmpdir)]
+fn binds_beside_other_resources() -> std::io::Result<()> {
+    std::fs::write(tmpdir.join("url"), &db.url)?;
+    assert_eq!(*number, 42);
+    assert!(db.dir.is_dir());
+    Ok(())
+}
