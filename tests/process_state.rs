@@ -75,7 +75,7 @@ fn restore_6_check() {
 
 #[test]
 fn a_failing_writer_leaves_nothing_behind() {
-    let mut command = support::child("restore_", "restore");
+    let command = support::child("restore_", "restore");
     // A filter, not one exact name: the six tests, one after another, in name order.
     let args: Vec<_> = command
         .get_args()
