@@ -121,7 +121,8 @@ pub(crate) struct StateLock {
 #[derive(Debug)]
 enum Restore {
     Nothing,
-    Env(HashMap<OsString, OsString>),
+    /// In the environment's own order, so an unchanged one compares equal without hashing.
+    Env(Vec<(OsString, OsString)>),
     Cwd(PathBuf),
 }
 
@@ -251,8 +252,13 @@ fn settable(name: &OsStr) -> bool {
 }
 
 /// Puts back every variable the test set, changed or removed.
-fn restore_env(before: &HashMap<OsString, OsString>) {
-    let now: HashMap<OsString, OsString> = std::env::vars_os().collect();
+fn restore_env(before: &[(OsString, OsString)]) {
+    let now: Vec<(OsString, OsString)> = std::env::vars_os().collect();
+    if now == before {
+        return;
+    }
+    let before: HashMap<&OsString, &OsString> = before.iter().map(|(k, v)| (k, v)).collect();
+    let now: HashMap<&OsString, &OsString> = now.iter().map(|(k, v)| (k, v)).collect();
     for (name, value) in &now {
         if before.get(name) != Some(value) && settable(name) {
             match before.get(name) {
@@ -261,7 +267,7 @@ fn restore_env(before: &HashMap<OsString, OsString>) {
             }
         }
     }
-    for (name, old) in before {
+    for (name, old) in &before {
         if !now.contains_key(name) && settable(name) && !old.to_string_lossy().contains('\0') {
             std::env::set_var(name, old);
         }
