@@ -168,7 +168,7 @@
 /// clearly. Under nextest it runs in place.
 ///
 /// ```no_run
-/// # #![allow(dead_code)]
+/// # #![allow(unused_imports, dead_code)]
 /// use isolate::isolated;
 ///
 /// #[test]
