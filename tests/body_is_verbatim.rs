@@ -106,10 +106,7 @@ fn every_failing_outcome_keeps_the_dir() {
     for test in ["fails_with_impl_termination", "fails_with_exit_code"] {
         let root = support::private_root();
         let log = Log::new(root.path());
-        let mut command = support::child(test, "run");
-        command
-            .env(isolate::env::DIR, root.path())
-            .env(support::LOG, &log.path);
+        let mut command = support::child_in(test, "run", root.path(), &log);
         let output = support::text(&support::run(&mut command, false));
         let dir = log.lines().first().cloned().unwrap_or_default();
         assert!(!dir.is_empty(), "{test}: {output}");

@@ -18,11 +18,8 @@ fn child(
     log: &Log,
     budget: u32,
 ) -> std::process::Command {
-    let mut command = support::child(test, role);
-    command
-        .env(isolate::env::DIR, root)
-        .env(support::LOG, &log.path)
-        .env(isolate::env::SOCKET_BUDGET, budget.to_string());
+    let mut command = support::child_in(test, role, root, log);
+    command.env(isolate::env::SOCKET_BUDGET, budget.to_string());
     command
 }
 

@@ -184,10 +184,7 @@ fn members(root: &std::path::Path, log: &Log, tests: &[(&str, usize)], role: &st
     let mut commands = Vec::new();
     for &(test, count) in tests {
         for _ in 0..count {
-            let mut command = support::child(test, role);
-            command
-                .env(isolate::env::DIR, root)
-                .env(support::LOG, &log.path);
+            let command = support::child_in(test, role, root, log);
             commands.push(command);
         }
     }
@@ -241,20 +238,14 @@ fn crash_member() {
 fn a_killed_holder_releases_the_group_at_once() {
     let root = support::private_root();
     let log = Log::new(root.path());
-    let mut holder = support::child("crash_member", "hold");
-    holder
-        .env(isolate::env::DIR, root.path())
-        .env(support::LOG, &log.path);
+    let mut holder = support::child_in("crash_member", "hold", root.path(), &log);
     let holder = support::KillOnDrop(holder.stdout(std::process::Stdio::null()).spawn().unwrap());
     let holder_pid = holder.0.id();
     log.wait_for("entered", 1, Duration::from_secs(30));
 
     // While it holds the group, a short wait times out and names the holder.
-    let mut waiter = support::child("crash_member", "try");
-    waiter
-        .env(isolate::env::DIR, root.path())
-        .env(support::LOG, &log.path)
-        .env(isolate::env::TIMEOUT, "300ms");
+    let mut waiter = support::child_in("crash_member", "try", root.path(), &log);
+    waiter.env(isolate::env::TIMEOUT, "300ms");
     let output = support::text(&support::run(&mut waiter, false));
     assert!(
         output.contains("timed out after 0.3s waiting for serial group `crash`"),

@@ -131,10 +131,7 @@ fn run_children(root: &tempfile::TempDir, log: &Log, test: &str, roles: &[&str])
     let commands = roles
         .iter()
         .map(|role| {
-            let mut command = support::child(test, role);
-            command
-                .env(isolate::env::DIR, root.path())
-                .env(support::LOG, &log.path);
+            let command = support::child_in(test, role, root.path(), log);
             command
         })
         .collect();

@@ -104,10 +104,7 @@ fn hundreds_of_processes_hold_distinct_ports_numbers_and_dirs() {
     let log = Log::new(root.path());
     let commands = (0..CHILDREN)
         .map(|_| {
-            let mut command = support::child("holder", &CHILDREN.to_string());
-            command
-                .env(isolate::env::DIR, root.path())
-                .env(support::LOG, &log.path);
+            let command = support::child_in("holder", &CHILDREN.to_string(), root.path(), &log);
             command
         })
         .collect();
@@ -211,10 +208,8 @@ fn a_reserved_number_is_freed_by_sigkill_and_the_band_can_run_out() {
     let root = support::private_root();
     let log = Log::new(root.path());
     let child = |role: &str, timeout: &str| {
-        let mut command = support::child("reserver", role);
+        let mut command = support::child_in("reserver", role, root.path(), &log);
         command
-            .env(isolate::env::DIR, root.path())
-            .env(support::LOG, &log.path)
             .env(isolate::env::PORT_BAND, &band)
             .env(isolate::env::TIMEOUT, timeout);
         command

@@ -19,10 +19,7 @@ fn run_child(
 ) -> (String, String, tempfile::TempDir) {
     let root = support::private_root();
     let log = Log::new(root.path());
-    let mut command = support::child(test, "run");
-    command
-        .env(isolate::env::DIR, root.path())
-        .env(support::LOG, &log.path);
+    let mut command = support::child_in(test, "run", root.path(), &log);
     for (name, value) in envs {
         command.env(name, value);
     }
@@ -221,19 +218,14 @@ fn holds_an_old_dir() {
 fn a_live_tests_dir_is_never_pruned() {
     let root = support::private_root();
     let log = Log::new(root.path());
-    let mut holder = support::child("holds_an_old_dir", "run");
+    let mut holder = support::child_in("holds_an_old_dir", "run", root.path(), &log);
     holder
-        .env(isolate::env::DIR, root.path())
-        .env(support::LOG, &log.path)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
     let holder = holder.spawn().unwrap();
     log.wait_for("ready", 1, std::time::Duration::from_secs(30));
-    let mut pruner = support::child("prune", "run");
-    pruner
-        .env(isolate::env::DIR, root.path())
-        .env(support::LOG, &log.path)
-        .env(isolate::env::KEEP_DAYS, "0");
+    let mut pruner = support::child_in("prune", "run", root.path(), &log);
+    pruner.env(isolate::env::KEEP_DAYS, "0");
     support::run(&mut pruner, true);
     log.append("pruned");
     let output = holder.wait_with_output().unwrap();

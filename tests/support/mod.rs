@@ -37,6 +37,14 @@ pub fn child(test: &str, role: &str) -> Command {
     command
 }
 
+/// [`child`], locking in the isolate directory `root` and appending to `log`: children that
+/// share a root share their locks with each other and with nothing else on the machine.
+pub fn child_in(test: &str, role: &str, root: &Path, log: &Log) -> Command {
+    let mut command = child(test, role);
+    command.env(isolate::env::DIR, root).env(LOG, &log.path);
+    command
+}
+
 /// Runs the command to completion, capturing its output, and fails with that output when it
 /// does not exit as `expect_success` says.
 pub fn run(command: &mut Command, expect_success: bool) -> Output {

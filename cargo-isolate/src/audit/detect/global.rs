@@ -1,0 +1,89 @@
+//! `process-global`: process-wide state that a test changes.
+
+use super::{callee, last, peel, span, Cx, Detector, Hit};
+use crate::audit::Kind;
+
+pub(crate) struct ProcessGlobal;
+
+/// Logger set-ups that panic or fail when a second test of the process calls them.
+const LOGGER_CRATES: &[&str] = &[
+    "env_logger",
+    "pretty_env_logger",
+    "tracing_subscriber",
+    "simple_logger",
+    "log4rs",
+];
+
+impl Detector for ProcessGlobal {
+    fn expr(&self, _cx: &Cx<'_, '_>, expr: &syn::Expr, hits: &mut Vec<Hit>) {
+        let found = match expr {
+            syn::Expr::Call(_) => callee(expr).and_then(|(path, _)| classify(&path)),
+            syn::Expr::MethodCall(call)
+                if call.method == "init" && logger_chain(&call.receiver) =>
+            {
+                Some(LOGGER)
+            }
+            _ => None,
+        };
+        if let Some((what, fix, fixed_by)) = found {
+            hits.push(Hit {
+                span: span(expr),
+                kind: Kind::ProcessGlobal,
+                message: format!(
+                    "{what}: under `cargo test` every test of the binary shares the process and sees \
+                     it; nextest runs each test in a fresh process"
+                ),
+                fix: fix.to_owned(),
+                fixed_by,
+            });
+        }
+    }
+}
+
+type Found = (&'static str, &'static str, &'static [&'static str]);
+
+const LOGGER: Found = (
+    "a global logger is installed, and a second test's `init()` panics",
+    "call `try_init()` and ignore its error, or run the test in a fresh process",
+    &[],
+);
+
+fn classify(path: &str) -> Option<Found> {
+    let first = path.split("::").next().unwrap_or_default();
+    match last(path) {
+        "set_var" | "remove_var" if path.contains("env") || path == "set_var" || path == "remove_var" => Some((
+            "the environment of the whole process changes",
+            "`#[isolated(env)]` (the argument issue 19 designs): the test runs in a fresh process, so its environment changes end with it",
+            &["env"],
+        )),
+        "set_current_dir" => Some((
+            "the working directory of the whole process changes",
+            "`#[isolated(cwd)]` (the argument issue 19 designs): the test runs in a fresh process with its own working directory",
+            &["cwd"],
+        )),
+        "exit" if path.contains("process") => Some((
+            "`process::exit` ends the whole test binary, and every test running in it",
+            "return an error instead, or run the code in a fresh process (a child process, or the `env`/`cwd` arguments issue 19 designs)",
+            &[],
+        )),
+        "init" | "init_timed" | "set_logger" | "set_boxed_logger" | "set_global_default"
+            if LOGGER_CRATES.contains(&first) || first == "log" || first == "tracing" =>
+        {
+            Some(LOGGER)
+        }
+        _ => None,
+    }
+}
+
+/// Whether a method chain starts at a logger crate: `env_logger::builder().is_test(true)`.
+fn logger_chain(mut expr: &syn::Expr) -> bool {
+    loop {
+        match peel(expr) {
+            syn::Expr::MethodCall(m) => expr = &m.receiver,
+            e => {
+                return callee(e)
+                    .is_some_and(|(p, _)| LOGGER_CRATES.iter().any(|c| p.starts_with(c)));
+            }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! `process-lock`: serialisation that holds inside one process only.
+
+use super::{path_of, peel, Cx, Detector, Hit};
+use crate::audit::index::last_segment;
+use crate::audit::Kind;
+
+pub(crate) struct ProcessLock;
+
+const LOCK_ARGS: &[&str] = &["serial", "shared"];
+
+impl Detector for ProcessLock {
+    fn attrs(&self, attrs: &[syn::Attribute], hits: &mut Vec<Hit>) {
+        for attr in attrs {
+            let name = last_segment(attr.path());
+            if name != "serial" && name != "parallel" {
+                continue;
+            }
+            let key = match &attr.meta {
+                syn::Meta::List(list) => list
+                    .tokens
+                    .to_string()
+                    .split(',')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .trim_matches('"')
+                    .to_owned(),
+                _ => String::new(),
+            };
+            let group = if key.is_empty() {
+                "default".to_owned()
+            } else {
+                key
+            };
+            let (message, fix) = if name == "serial" {
+                (
+                    "`#[serial]` holds inside one process only: it keeps this test apart from the \
+                     binary's other tests under `cargo test`, but under nextest (a process per test) \
+                     or two runs at once these tests overlap",
+                    format!("`#[isolated(serial = \"{group}\")]`: an OS file lock, held across threads and processes"),
+                )
+            } else {
+                (
+                    "`#[parallel]` waits for `#[serial]` tests of its own process only: under nextest \
+                     or two runs at once it overlaps them",
+                    format!("`#[isolated(shared = \"{group}\")]`: shared with each other, exclusive of `serial = \"{group}\"`, across processes"),
+                )
+            };
+            hits.push(Hit {
+                span: syn::spanned::Spanned::span(attr.path()),
+                kind: Kind::ProcessLock,
+                message: message.to_owned(),
+                fix,
+                fixed_by: LOCK_ARGS,
+            });
+        }
+    }
+
+    fn expr(&self, cx: &Cx<'_, '_>, expr: &syn::Expr, hits: &mut Vec<Hit>) {
+        let syn::Expr::MethodCall(call) = expr else {
+            return;
+        };
+        if !matches!(call.method.to_string().as_str(), "lock" | "write" | "read") {
+            return;
+        }
+        let Some(name) =
+            path_of(peel(&call.receiver)).filter(|n| cx.index.lock_statics.contains(n))
+        else {
+            return;
+        };
+        hits.push(Hit {
+            span: syn::spanned::Spanned::span(&call.receiver),
+            kind: Kind::ProcessLock,
+            message: format!(
+                "the static `{name}` keeps tests apart inside one process only: under nextest \
+                 (a process per test) or two runs at once every process has its own, and they overlap"
+            ),
+            fix: format!("`#[isolated(serial = \"{}\")]` instead of the lock: an OS file lock, held across processes", name.to_lowercase()),
+            fixed_by: LOCK_ARGS,
+        });
+    }
+}

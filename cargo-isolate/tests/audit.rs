@@ -1,0 +1,207 @@
+//! The detectors on our offender suite and on small positive and negative cases.
+
+use cargo_isolate::audit::{audit_source, Kind};
+use std::path::Path;
+
+fn kinds(source: &str) -> Vec<Kind> {
+    audit_source("tests/t.rs", source, true)
+        .unwrap()
+        .into_iter()
+        .map(|f| f.kind)
+        .collect()
+}
+
+fn offender_files(prefix: &str) -> Vec<std::path::PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../offenders/tests");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_found_offender_file_is_reported_with_its_kinds() {
+    let expected: &[(&str, &[Kind])] = &[
+        (
+            "found_admin.rs",
+            &[Kind::FixedPath, Kind::ProcessLock, Kind::FixedPort],
+        ),
+        (
+            "found_backup.rs",
+            &[Kind::FixedPath, Kind::ProcessLock, Kind::FixedPort],
+        ),
+        ("found_heavy.rs", &[Kind::SocketHeavy]),
+        ("found_persistence.rs", &[Kind::FixedPath]),
+        ("found_readiness.rs", &[Kind::SleepWait, Kind::FixedPort]),
+        ("found_serial.rs", &[Kind::FixedPath, Kind::ProcessLock]),
+        ("found_startup.rs", &[Kind::FixedPort, Kind::SleepWait]),
+        ("found_tcp.rs", &[Kind::ReleasedPort, Kind::FixedPort]),
+        ("found_udp.rs", &[Kind::FixedPort]),
+        ("found_websocket.rs", &[Kind::FixedPort]),
+    ];
+    let files = offender_files("found_");
+    assert_eq!(
+        files.len(),
+        expected.len(),
+        "a new found_ file needs its row here"
+    );
+    for (file, (name, want)) in files.iter().zip(expected) {
+        assert!(file.ends_with(name), "{file:?}");
+        let found = kinds(&std::fs::read_to_string(file).unwrap());
+        for kind in *want {
+            assert!(found.contains(kind), "{name}: no {kind} in {found:?}");
+        }
+    }
+}
+
+#[test]
+fn no_migrated_offender_file_is_reported() {
+    let files = offender_files("migrated_");
+    assert_eq!(files.len(), 10);
+    for file in files {
+        let found = audit_source("t.rs", &std::fs::read_to_string(&file).unwrap(), true).unwrap();
+        assert!(found.is_empty(), "{file:?}: {found:#?}");
+    }
+}
+
+#[test]
+fn fixed_ports() {
+    for source in [
+        r#"#[test] fn t() { TcpListener::bind("127.0.0.1:3012").unwrap(); }"#,
+        r#"#[test] fn t() { TcpStream::connect(("localhost", 8080)).unwrap(); }"#,
+        "const PORT: u16 = 9000; #[test] fn t() { SocketAddr::from(([127, 0, 0, 1], PORT)); }",
+        "#[test] fn t() { SocketAddr::new(ip, 9000); }",
+        r#"const API_PORT: u16 = 9000; #[test] fn t() { get(&format!("http://127.0.0.1:{API_PORT}/")); }"#,
+        "fn start(port: u16) {} #[test] fn t() { start(18_090); }",
+    ] {
+        assert_eq!(kinds(source), [Kind::FixedPort], "{source}");
+    }
+    for source in [
+        // Bound to port 0 and used: the listener is held.
+        r#"#[test] fn t() { serve(TcpListener::bind("127.0.0.1:0").unwrap()); }"#,
+        // Migrated.
+        "const PORT: u16 = 9000; #[test] #[isolated(port)] fn t() { TcpListener::bind((\"127.0.0.1\", PORT)); }",
+        // A port nothing listens on, and bad input expected to fail.
+        r#"#[test] fn t() { ready::tcp("127.0.0.1:1").wait(); connect("localhost:8080").unwrap_err(); }"#,
+        // A parser under test: no bind, connect or request.
+        r#"#[test] fn t() { parse("http://127.0.0.1:8080/health").unwrap(); }"#,
+    ] {
+        assert_eq!(kinds(source), [], "{source}");
+    }
+}
+
+#[test]
+fn released_ports() {
+    for source in [
+        "#[test] fn t() { let p = portpicker::pick_unused_port().unwrap(); }",
+        r#"fn pick() -> u16 { TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port() }"#,
+        r#"fn pick() -> u16 { let l = TcpListener::bind("127.0.0.1:0").unwrap(); l.local_addr().unwrap().port() }"#,
+        r#"fn pick() -> u16 { let l = TcpListener::bind("127.0.0.1:0").unwrap(); let p = l.local_addr().unwrap().port(); drop(l); p }"#,
+        "fn free(p: u16) -> bool { TcpListener::bind((\"127.0.0.1\", p)).is_ok() }",
+    ] {
+        assert_eq!(kinds(source), [Kind::ReleasedPort], "{source}");
+    }
+    for source in [
+        // Held while it is used.
+        r#"#[test] fn t() { let l = TcpListener::bind("127.0.0.1:0").unwrap(); ready::tcp(l.local_addr().unwrap()).wait(); }"#,
+        // Whether IPv6 works here, not a port.
+        r#"#[test] fn t() { if TcpListener::bind("[::1]:0").is_ok() {} }"#,
+    ] {
+        assert_eq!(kinds(source), [], "{source}");
+    }
+}
+
+#[test]
+fn fixed_paths() {
+    for source in [
+        r#"#[test] fn t() { std::fs::write("/tmp/out.txt", "x").unwrap(); }"#,
+        r#"#[test] fn t() { let d = std::env::temp_dir().join("mine"); }"#,
+        r#"#[test] fn t() { let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("report"); }"#,
+        r#"#[test] fn t() { std::fs::write("out.txt", "x").unwrap(); }"#,
+    ] {
+        assert_eq!(kinds(source), [Kind::FixedPath], "{source}");
+    }
+    for source in [
+        r#"#[test] #[isolated(tmpdir)] fn t() { std::fs::write(tmpdir.path().join("out"), "x").unwrap(); }"#,
+        r#"#[test] #[isolated(serial = "r")] fn t() { std::fs::write("/tmp/shared", "x").unwrap(); }"#,
+        r#"#[test] fn t() { let s = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("data")); }"#,
+    ] {
+        assert_eq!(kinds(source), [], "{source}");
+    }
+}
+
+#[test]
+fn process_locks() {
+    for source in [
+        "#[test] #[serial] fn t() {}",
+        "#[test] #[serial_test::parallel] fn t() {}",
+        "static M: Mutex<()> = Mutex::new(()); #[test] fn t() { let _g = M.lock().unwrap(); }",
+    ] {
+        assert_eq!(kinds(source), [Kind::ProcessLock], "{source}");
+    }
+    for source in [
+        "#[test] #[file_serial] fn t() {}",
+        r#"#[test] #[isolated(serial = "g")] fn t() {}"#,
+        "static M: OnceLock<u8> = OnceLock::new(); #[test] fn t() { M.get(); }",
+    ] {
+        assert_eq!(kinds(source), [], "{source}");
+    }
+}
+
+#[test]
+fn sleep_waits() {
+    let found = kinds("#[test] fn t() { spawn_server(); std::thread::sleep(Duration::from_secs(1)); TcpStream::connect(addr).unwrap(); }");
+    assert_eq!(found, [Kind::SleepWait]);
+    assert_eq!(
+        kinds(
+            "#[test] fn t() { connect(); std::thread::sleep(Duration::from_millis(5)); check(); }"
+        ),
+        []
+    );
+}
+
+#[test]
+fn process_globals() {
+    for source in [
+        r#"#[test] fn t() { std::env::set_var("A", "1"); }"#,
+        r#"#[test] fn t() { std::env::remove_var("A"); }"#,
+        "#[test] fn t() { std::env::set_current_dir(\"/\").unwrap(); }",
+        "#[test] fn t() { env_logger::init(); }",
+        "#[test] fn t() { env_logger::builder().is_test(true).init(); }",
+        "#[test] fn t() { std::process::exit(0); }",
+    ] {
+        assert_eq!(kinds(source), [Kind::ProcessGlobal], "{source}");
+    }
+    for source in [
+        "#[test] fn t() { let _ = env_logger::builder().is_test(true).try_init(); }",
+        r#"#[test] #[isolated(env)] fn t() { std::env::set_var("A", "1"); }"#,
+        "#[test] fn t() { let v = std::env::var(\"A\"); }",
+    ] {
+        assert_eq!(kinds(source), [], "{source}");
+    }
+}
+
+#[test]
+fn socket_heavy_loops() {
+    let heavy = "#[test] fn t() { let c: Vec<_> = (0..150).map(|_| TcpStream::connect(a).unwrap()).collect(); }";
+    assert_eq!(kinds(heavy), [Kind::SocketHeavy]);
+    let fix = &audit_source("t.rs", heavy, true).unwrap()[0].fix;
+    assert!(fix.contains("max_sockets = 300"), "{fix}");
+    assert_eq!(
+        kinds("#[test] fn t() { for _ in 0..10 { TcpStream::connect(a).unwrap(); } }"),
+        []
+    );
+}
+
+#[test]
+fn only_test_code_of_src_is_read_and_bad_files_are_errors() {
+    let src = r#"fn serve() { TcpListener::bind("0.0.0.0:80"); TcpListener::bind("0.0.0.0:8080"); }
+        #[cfg(test)] mod tests { #[test] fn t() { TcpListener::bind("127.0.0.1:8080"); } }"#;
+    let found = audit_source("src/lib.rs", src, false).unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!((found[0].line, found[0].test.as_deref()), (2, Some("t")));
+    assert!(audit_source("t.rs", "fn (", true).is_err());
+}
