@@ -40,6 +40,10 @@ fn every_found_offender_file_is_reported_with_its_kinds() {
         ("found_database_users.rs", &[]),
         ("found_heavy.rs", &[Kind::SocketHeavy]),
         ("found_persistence.rs", &[Kind::FixedPath]),
+        (
+            "found_process.rs",
+            &[Kind::ProcessLock, Kind::ProcessGlobal],
+        ),
         ("found_readiness.rs", &[Kind::SleepWait, Kind::FixedPort]),
         ("found_serial.rs", &[Kind::FixedPath, Kind::ProcessLock]),
         ("found_startup.rs", &[Kind::FixedPort, Kind::SleepWait]),

@@ -8,6 +8,7 @@ use syn::punctuated::Punctuated;
 use syn::{Expr, Ident, Lit, Meta, Token};
 
 use crate::errors::{self, Errors};
+use crate::process::{self, Held, FRESH_PROCESS, STATES};
 use crate::resource::{self, Kind, FIXTURE, KINDS};
 
 pub(crate) const SERIAL: &str = "serial";
@@ -24,6 +25,8 @@ fn all_keys() -> impl Iterator<Item = &'static str> {
         .iter()
         .map(|kind| kind.key)
         .chain([FIXTURE, SERIAL, SHARED, MAX_SOCKETS, TIMEOUT])
+        .chain(STATES.iter().map(|state| state.key))
+        .chain([FRESH_PROCESS])
 }
 
 /// A local the attribute binds, named by the user's own token.
@@ -60,6 +63,9 @@ pub(crate) struct Args {
     pub(crate) max_sockets: Option<(u32, Span)>,
     /// Milliseconds.
     pub(crate) timeout: Option<(u64, Span)>,
+    /// `env`, `cwd` and their `(read)` forms, in the order written.
+    pub(crate) states: Vec<Held>,
+    pub(crate) fresh_process: Option<Span>,
 }
 
 impl Args {
@@ -103,6 +109,10 @@ impl Args {
                 args.max_sockets = parse_max_sockets(cx, meta);
             } else if name == TIMEOUT {
                 args.timeout = parse_timeout(cx, meta);
+            } else if let Some(state) = process::by_key(&name) {
+                args.states.extend(process::parse_state(cx, state, meta));
+            } else if name == FRESH_PROCESS {
+                args.fresh_process = process::parse_fresh_process(cx, meta);
             } else {
                 cx.at(key.span(), unknown_key_message(&name, meta));
             }
@@ -215,12 +225,14 @@ impl Args {
     }
 
     /// Whether a test left out of these arguments would run without an exclusion it asked
-    /// for: groups, the socket budget or a wait bound.
+    /// for: groups, the socket budget, a wait bound, process-wide state or its own process.
     pub(crate) fn constrains(&self) -> bool {
         !self.serial.is_empty()
             || !self.shared.is_empty()
             || self.max_sockets.is_some()
             || self.timeout.is_some()
+            || !self.states.is_empty()
+            || self.fresh_process.is_some()
     }
 }
 
@@ -273,6 +285,15 @@ fn unknown_key_message(name: &str, meta: &Meta) -> String {
         ("temp_dir", "tmpdir"),
         ("tmp_dir", "tmpdir"),
         ("ports", "port"),
+        ("environment", "env"),
+        ("env_vars", "env"),
+        ("vars", "env"),
+        ("current_dir", "cwd"),
+        ("working_dir", "cwd"),
+        ("fork", FRESH_PROCESS),
+        ("rusty_fork", FRESH_PROCESS),
+        ("process", FRESH_PROCESS),
+        ("new_process", FRESH_PROCESS),
     ];
     if let Some((_, ours)) = synonyms.iter().find(|(theirs, _)| *theirs == name) {
         return errors::did_you_mean(name, ours);
@@ -689,5 +710,35 @@ mod tests {
         let (args, errors) = parse(quote!(max_sockets = 1_024));
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(args.max_sockets.map(|m| m.0), Some(1024));
+    }
+
+    /// Issue 19: the process-wide keys, and each misuse on its token.
+    #[test]
+    fn process_keys() {
+        let (args, errors) = parse(quote!(env(read), cwd, fresh_process));
+        assert!(errors.is_empty(), "{errors:?}");
+        let states: Vec<(&str, bool)> = args.states.iter().map(|h| (h.kind.key, h.read)).collect();
+        assert_eq!(states, [("env", true), ("cwd", false)]);
+        assert!(args.fresh_process.is_some() && args.constrains());
+        let (args, errors) = parse(quote!(env(write), cwd = "x", fresh_process(1), environment));
+        assert!(args.states.is_empty());
+        assert_eq!(
+            errors,
+            [
+                errors::state_form("env"),
+                errors::state_form("cwd"),
+                errors::FRESH_PROCESS_FORM.to_owned(),
+                errors::did_you_mean("environment", "env"),
+            ]
+        );
+        let (_, errors) = parse(quote!(env[read], cwd(), cwd(read, read)));
+        assert_eq!(
+            errors,
+            [
+                errors::state_form("env"),
+                errors::state_form("cwd"),
+                errors::duplicate_argument("cwd"),
+            ]
+        );
     }
 }

@@ -212,3 +212,16 @@ pub(crate) fn unknown_test_attribute(path: &str) -> String {
          one of the module's tests, or rename the attribute if it does not mark a test"
     )
 }
+
+pub(crate) fn state_form(key: &str) -> String {
+    format!(
+        "expected `{key}` (exclusive; what the test changes is put back when it ends) or \
+         `{key}(read)` (beside other readers, never beside a writer)"
+    )
+}
+
+pub(crate) const FRESH_PROCESS_FORM: &str = "`fresh_process` takes no value: write `fresh_process`";
+
+pub(crate) const FRESH_PROCESS_RETURN: &str =
+    "`fresh_process` needs a test that returns `()`, a `Result` or an `ExitCode`: the parent \
+     process produces the passing value of the child's test itself, so the type must be nameable";

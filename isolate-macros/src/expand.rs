@@ -70,9 +70,18 @@ fn test_fn(plan: TestPlan) -> TokenStream {
         TokenStream::new()
     };
     let mutability = (!args.bindings.is_empty()).then(|| quote!(mut));
+    // A fresh process's parent returns here what the child's test ended with.
+    let fork = args.fresh_process.is_some().then(|| {
+        quote! {
+            if let ::core::option::Option::Some(passed) = #private::fork(&SPEC) {
+                return passed;
+            }
+        }
+    });
     let enter = quote! {
         let #mutability #guard = {
             static SPEC: #private::Spec = #spec;
+            #fork
             #private::enter(&SPEC)
         };
     };
@@ -276,6 +285,14 @@ fn spec(plan: &TestPlan) -> TokenStream {
     }
     if func.expects_panic() {
         spec.extend(quote!(.expects_panic()));
+    }
+    for held in &args.states {
+        let builder = Ident::new(held.kind.key, Span::call_site());
+        let access = Ident::new(if held.read { "Read" } else { "Write" }, Span::call_site());
+        spec.extend(quote!(.#builder(#private::Access::#access)));
+    }
+    if args.fresh_process.is_some() {
+        spec.extend(quote!(.fresh_process()));
     }
     spec
 }

@@ -13,6 +13,7 @@ mod fallback;
 mod item;
 mod paths;
 mod plan;
+mod process;
 mod resource;
 mod test_attr;
 mod validate;

@@ -252,3 +252,20 @@ fn fixtures() {
         ),
     );
 }
+
+/// Issue 19: process-wide state and a fresh process, beside a binding and a group.
+#[test]
+fn process_wide_state() {
+    snapshot(
+        "process",
+        quote!(env, cwd(read), fresh_process, tmpdir, serial = "ws"),
+        quote!(
+            #[test]
+            #[should_panic(expected = "boom")]
+            fn configures() {
+                std::env::set_var("MODE", "test");
+                panic!("boom");
+            }
+        ),
+    );
+}

@@ -16,6 +16,20 @@ pub(crate) fn check_fn(cx: &Errors, args: &Args, func: &TestFn) {
     check_not_const(cx, func);
     check_not_method(cx, func);
     check_bindings_against_parameters(cx, args, func);
+    check_fresh_process_return(cx, args, func);
+}
+
+/// The parent of a fresh process returns the passing value itself (`Passed::passed()`), so
+/// an opaque `impl Termination` cannot be produced.
+fn check_fresh_process_return(cx: &Errors, args: &Args, func: &TestFn) {
+    if args.fresh_process.is_none() {
+        return;
+    }
+    if let syn::ReturnType::Type(_, ty) = &func.sig.output {
+        if let syn::Type::ImplTrait(_) = &**ty {
+            cx.spanned(ty, errors::FRESH_PROCESS_RETURN);
+        }
+    }
 }
 
 /// Two bindings with one name would shadow each other: the first resource would be
@@ -92,6 +106,8 @@ pub(crate) fn merge(cx: &Errors, outer: &Args, own: &Args) -> Args {
     add_groups(cx, &mut merged.shared, &own.shared, &outer.serial);
     merged.max_sockets = own.max_sockets.or(outer.max_sockets);
     merged.timeout = own.timeout.or(outer.timeout);
+    merged.states = crate::process::merge(&outer.states, &own.states);
+    merged.fresh_process = own.fresh_process.or(outer.fresh_process);
     merged
 }
 

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use crate::group::{self, GroupLock};
 use crate::permits::{self, Permits};
+use crate::process_state::{self, State, StateLock};
 use crate::resource::{Acquire, Binding, Held, Resource};
 use crate::wait::Mode;
 use crate::{env, Error, Spec, TmpDir};
@@ -15,7 +16,8 @@ use crate::{env, Error, Spec, TmpDir};
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
 /// Owns every resource one test asked for. Dropping it releases them in reverse order of
-/// acquisition (bindings, then permits, then groups), on pass, failure and panic alike.
+/// acquisition (bindings, then permits, then the working directory and the environment, each
+/// put back first by a writer, then groups), on pass, failure and panic alike.
 ///
 /// # Examples
 ///
@@ -37,7 +39,11 @@ pub struct TestGuard {
     /// Every binding in acquisition order; a slot is emptied when the test takes its value.
     bindings: Vec<Slot>,
     permits: Option<Permits>,
+    /// `env`, then `cwd`.
+    process_state: Vec<StateLock>,
     groups: Vec<GroupLock>,
+    /// In the child of a `fresh_process` test: reports the outcome to the parent when dropped.
+    fresh: Option<crate::fresh::ChildReport>,
 }
 
 #[derive(Debug)]
@@ -48,7 +54,7 @@ struct Slot {
 }
 
 /// Acquires everything `spec` asks for: groups in sorted order (so no two tests deadlock),
-/// then budget permits, then the bindings in [`Resource::ALL`]'s order (so a waiting test
+/// then the environment and the working directory, then budget permits, then the bindings in [`Resource::ALL`]'s order (so a waiting test
 /// holds no descriptors).
 ///
 /// # Errors
@@ -83,11 +89,25 @@ pub fn try_enter(spec: &'static Spec) -> Result<TestGuard, Error> {
         test: spec.test().into_owned(),
         bindings: Vec::new(),
         permits: None,
+        process_state: Vec::new(),
         groups: Vec::new(),
+        fresh: crate::fresh::ChildReport::begin(spec),
     };
     for (name, mode) in sorted_groups(spec) {
         let lock = group::join(name, mode, &guard.test, deadline, timeout)?;
         guard.groups.push(lock);
+    }
+    // After the groups, which may wait across processes, and before anything is bound: so a
+    // test waiting for `env` holds no descriptors, and tests that both join a group and take
+    // `env` or `cwd` take them in one order.
+    for (state, access) in [
+        (State::Env, spec.env_access()),
+        (State::Cwd, spec.cwd_access()),
+    ] {
+        if let Some(access) = access {
+            let lock = process_state::take(state, access, &guard.test, deadline, timeout)?;
+            guard.process_state.push(lock);
+        }
     }
     if spec.socket_permits() > 0 {
         guard.permits = Some(permits::take(
@@ -267,7 +287,10 @@ impl Drop for TestGuard {
         }
         while self.bindings.pop().is_some() {}
         self.permits = None;
+        while self.process_state.pop().is_some() {}
         while self.groups.pop().is_some() {}
+        // Last, so the parent of a fresh process sees everything the release printed.
+        self.fresh = None;
     }
 }
 

@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 use crate::resource::{self, Resource};
+use crate::Access;
 
 /// What one test asked for: built by `#[isolated]` as a `static`, or by hand for use without
 /// the macro, with `const` builders so it can live in a `static` too.
@@ -36,6 +37,9 @@ pub struct Spec {
     max_sockets: u32,
     timeout: Option<Duration>,
     expects_panic: bool,
+    env: Option<Access>,
+    cwd: Option<Access>,
+    fresh_process: bool,
 }
 
 impl Spec {
@@ -52,6 +56,9 @@ impl Spec {
             max_sockets: 0,
             timeout: None,
             expects_panic: false,
+            env: None,
+            cwd: None,
+            fresh_process: false,
         }
     }
 
@@ -118,6 +125,31 @@ impl Spec {
         self
     }
 
+    /// Holds the environment variables in `access`: a writer runs alone among this process's
+    /// tests that hold them, and every variable it set, changed or removed is put back when it
+    /// ends; readers run beside each other, never beside a writer.
+    #[must_use]
+    pub const fn env(mut self, access: Access) -> Self {
+        self.env = Some(access);
+        self
+    }
+
+    /// Holds the working directory in `access`, like [`env`](Self::env): a writer's directory
+    /// is put back when it ends.
+    #[must_use]
+    pub const fn cwd(mut self, access: Access) -> Self {
+        self.cwd = Some(access);
+        self
+    }
+
+    /// Runs the test in a fresh process of the test binary (under `cargo test`; under nextest
+    /// each test has one already). See `isolate::isolated`'s `fresh_process`.
+    #[must_use]
+    pub const fn fresh_process(mut self) -> Self {
+        self.fresh_process = true;
+        self
+    }
+
     /// The test's name as the runner shows it.
     #[must_use]
     pub fn test(&self) -> Cow<'static, str> {
@@ -162,6 +194,24 @@ impl Spec {
     #[must_use]
     pub const fn panics_expected(&self) -> bool {
         self.expects_panic
+    }
+
+    /// How the test holds the environment variables, if it does.
+    #[must_use]
+    pub const fn env_access(&self) -> Option<Access> {
+        self.env
+    }
+
+    /// How the test holds the working directory, if it does.
+    #[must_use]
+    pub const fn cwd_access(&self) -> Option<Access> {
+        self.cwd
+    }
+
+    /// Whether the test runs in a fresh process.
+    #[must_use]
+    pub const fn runs_in_fresh_process(&self) -> bool {
+        self.fresh_process
     }
 }
 

@@ -44,8 +44,8 @@ type Found = (&'static str, &'static str, &'static [&'static str]);
 
 const LOGGER: Found = (
     "a global logger is installed, and a second test's `init()` panics",
-    "call `try_init()` and ignore its error, or run the test in a fresh process",
-    &[],
+    "call `try_init()` and ignore its error, or give the test `#[isolated(fresh_process)]`",
+    &["fresh_process"],
 );
 
 fn classify(path: &str) -> Option<Found> {
@@ -53,18 +53,18 @@ fn classify(path: &str) -> Option<Found> {
     match last(path) {
         "set_var" | "remove_var" if path.contains("env") || path == "set_var" || path == "remove_var" => Some((
             "the environment of the whole process changes",
-            "`#[isolated(env)]` (the argument issue 19 designs): the test runs in a fresh process, so its environment changes end with it",
+            "`#[isolated(env)]`: the test runs alone among `env` tests of its process and every variable it changed is restored when it ends; tests that only read take `env(read)`",
             &["env"],
         )),
         "set_current_dir" => Some((
             "the working directory of the whole process changes",
-            "`#[isolated(cwd)]` (the argument issue 19 designs): the test runs in a fresh process with its own working directory",
+            "`#[isolated(cwd)]`: the test runs alone among `cwd` tests of its process and the directory is restored when it ends; tests that only read it take `cwd(read)`",
             &["cwd"],
         )),
         "exit" if path.contains("process") => Some((
             "`process::exit` ends the whole test binary, and every test running in it",
-            "return an error instead, or run the code in a fresh process (a child process, or the `env`/`cwd` arguments issue 19 designs)",
-            &[],
+            "return an error instead, or give the test `#[isolated(fresh_process)]` so the exit ends only its own process",
+            &["fresh_process"],
         )),
         "init" | "init_timed" | "set_logger" | "set_boxed_logger" | "set_global_default"
             if LOGGER_CRATES.contains(&first) || first == "log" || first == "tracing" =>

@@ -1,0 +1,364 @@
+//! `fresh_process`: the test runs in a child process of the test binary, as if in place.
+//!
+//! Under `cargo test` the tests of a binary are threads of one process, so the generated code
+//! first calls [`fork`]: it re-runs the binary for just this test (`--exact <name> --nocapture
+//! --test-threads 1 --include-ignored`, with [`TEST_VAR`] naming the test), waits, forwards the
+//! child's output through `print!`/`eprint!` (so the harness captures it as the test's own), and
+//! ends the way the child's test ended: it returns on a pass, re-raises the child's panic
+//! message with `resume_unwind` (so `#[should_panic(expected = ..)]` compares the same message
+//! and nothing is printed twice), and fails when the child's test returned a failure. Under
+//! nextest, which runs every test in a process of its own, and in the child, it returns `None`
+//! and the test runs in place.
+//!
+//! The child acquires everything the test asked for (groups, permits, `env`, ports, temp dirs)
+//! through the same `enter` as any test: listeners and directories must live where the body
+//! runs, and it keeps one code path with nextest. The parent holds nothing while the child
+//! runs; it only takes `env` and `cwd` as a reader while it spawns it, so the child starts from
+//! an environment and a directory no annotated writer is changing.
+//!
+//! The child tells the parent how the test ended through a report file ([`REPORT_VAR`]): the
+//! messages of panics on the test's thread, and whether the guard dropped on a return or a
+//! panic. Its stdout is cut between two marker lines to leave out the harness's own lines.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::panic;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, ExitStatus, Stdio};
+use std::sync::{Once, OnceLock};
+use std::thread::ThreadId;
+use std::time::Instant;
+
+use crate::process_state::{self, State};
+use crate::{lockdir, Access, Error, Spec, DEFAULT_TIMEOUT};
+
+/// Names the test a child process re-runs; absent in the parent.
+const TEST_VAR: &str = "ISOLATE_FRESH_TEST";
+/// The child's report file.
+const REPORT_VAR: &str = "ISOLATE_FRESH_REPORT";
+const BEGIN: &str = "\u{1}isolate-fresh-process-begin\u{1}";
+const END: &str = "\u{1}isolate-fresh-process-end\u{1}";
+
+/// A test's return type, as far as a parent whose child passed must produce one.
+///
+/// Implemented for `()`, `Result<T, E>` (with `T: Passed`) and `ExitCode`: the return types
+/// `fresh_process` supports.
+pub trait Passed {
+    /// The value of a passing test.
+    fn passed() -> Self;
+}
+
+impl Passed for () {
+    fn passed() -> Self {}
+}
+
+impl<T: Passed, E> Passed for Result<T, E> {
+    fn passed() -> Self {
+        Ok(T::passed())
+    }
+}
+
+impl Passed for ExitCode {
+    fn passed() -> Self {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Whether the runner gives every test a process of its own already.
+fn under_nextest() -> bool {
+    match std::env::var_os("NEXTEST_EXECUTION_MODE") {
+        Some(mode) => mode == "process-per-test",
+        None => std::env::var_os("NEXTEST").is_some_and(|value| value == "1"),
+    }
+}
+
+fn is_child(test: &str) -> bool {
+    std::env::var_os(TEST_VAR).is_some_and(|name| name == test)
+}
+
+/// For generated code: runs the test in a fresh process and returns its passing value, or
+/// `None` when the test must run in place (in the child, under nextest, without
+/// `fresh_process`).
+///
+/// # Panics
+///
+/// Re-raises the child's panic, and fails the test (a `#[should_panic]` one by returning) when
+/// the child's test failed or the binary cannot be re-run.
+#[must_use]
+pub fn fork<T: Passed>(spec: &'static Spec) -> Option<T> {
+    let test = spec.test();
+    if !spec.runs_in_fresh_process() || is_child(&test) || under_nextest() {
+        return None;
+    }
+    let run = match run_child(&test) {
+        Ok(run) => run,
+        Err(error) => return fail(spec, &format!("isolate: {error}")),
+    };
+    print!("{}", run.stdout);
+    eprint!("{}", run.stderr);
+    match run.ending {
+        Ending::Panicked(message) => panic::resume_unwind(Box::new(message)),
+        Ending::Returned if run.status.success() || spec.panics_expected() => Some(T::passed()),
+        // The body's `Err` or failing `ExitCode`, reported in the child's stderr.
+        Ending::Returned => panic::resume_unwind(Box::new(format!(
+            "the test returned a failure in its fresh process ({})",
+            run.status
+        ))),
+        Ending::NotRun => fail(
+            spec,
+            &format!(
+                "isolate: `fresh_process` re-ran the test binary for `{test}`, but it ran no test \
+                 of that exact name: the child runs the test libtest lists under the name the \
+                 runner shows, so a test renamed by another attribute (an `rstest` or \
+                 `test_case` case) cannot be re-run this way; drop `fresh_process` there, or run \
+                 under `cargo nextest run`"
+            ),
+        ),
+        Ending::Exited if run.status.success() => Some(T::passed()),
+        Ending::Exited => fail(
+            spec,
+            &format!(
+                "isolate: the fresh process of `{test}` ended ({}) before the test finished",
+                run.status
+            ),
+        ),
+    }
+}
+
+/// Fails the test with `message`: a panic, or, for a `#[should_panic]` test (which a panic
+/// would pass), a return.
+fn fail<T: Passed>(spec: &Spec, message: &str) -> Option<T> {
+    eprintln!("{message}");
+    if spec.panics_expected() {
+        Some(T::passed())
+    } else {
+        panic::resume_unwind(Box::new(message.to_owned()))
+    }
+}
+
+/// How the child's test ended, from its report.
+#[derive(Debug, PartialEq, Eq)]
+enum Ending {
+    /// No test of that name ran.
+    NotRun,
+    /// The body returned (a pass, an `Err`, or a `#[should_panic]` test that did not panic).
+    Returned,
+    /// The body (or the acquisition before it) panicked with this message.
+    Panicked(String),
+    /// The process ended before the test did (`process::exit`, a signal, an abort).
+    Exited,
+}
+
+#[derive(Debug)]
+struct Run {
+    status: ExitStatus,
+    stdout: String,
+    stderr: String,
+    ending: Ending,
+}
+
+fn run_child(test: &str) -> Result<Run, Error> {
+    let exe = std::env::current_exe().map_err(|e| {
+        Error::io(
+            "cannot find the test binary to re-run for `fresh_process`",
+            e,
+        )
+    })?;
+    let report = lockdir::subdir("fresh")?.join(lockdir::unique_name());
+    let mut command = Command::new(&exe);
+    command
+        .args([
+            "--exact",
+            test,
+            "--nocapture",
+            "--test-threads",
+            "1",
+            "--include-ignored",
+        ])
+        .env(TEST_VAR, test)
+        .env(REPORT_VAR, &report)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = {
+        let deadline = Instant::now() + DEFAULT_TIMEOUT;
+        // Best effort: a thread that holds `env` already (a fresh test called from another
+        // test) is refused the reader, and spawns anyway.
+        let _readers: Vec<_> = [State::Env, State::Cwd]
+            .into_iter()
+            .filter_map(|state| {
+                process_state::take(state, Access::Read, test, deadline, DEFAULT_TIMEOUT).ok()
+            })
+            .collect();
+        command.spawn()
+    };
+    let output = child
+        .and_then(std::process::Child::wait_with_output)
+        .map_err(|e| {
+            Error::io(
+                format!(
+                    "cannot re-run the test binary `{}` for `fresh_process`",
+                    exe.display()
+                ),
+                e,
+            )
+        })?;
+    let records = std::fs::read_to_string(&report).unwrap_or_default();
+    let _ = std::fs::remove_file(&report);
+    Ok(Run {
+        status: output.status,
+        stdout: user_output(&String::from_utf8_lossy(&output.stdout)),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        ending: ending(&records),
+    })
+}
+
+/// The child's stdout between the markers: the test's own output, without the harness's lines.
+fn user_output(stdout: &str) -> String {
+    let Some(start) = stdout.find(BEGIN) else {
+        return String::new();
+    };
+    let rest = &stdout[start + BEGIN.len()..];
+    let rest = rest.strip_prefix('\n').unwrap_or(rest);
+    rest.find(END).map_or(rest, |end| &rest[..end]).to_owned()
+}
+
+/// Reads the report: the last of the ending records decides.
+fn ending(records: &str) -> Ending {
+    let mut lines = records.lines();
+    if lines.next() != Some("begun") {
+        return Ending::NotRun;
+    }
+    let mut ending = Ending::Exited;
+    let mut last_panic = None;
+    for line in lines {
+        if let Some(message) = line.strip_prefix("panic ") {
+            let message = unescape(message);
+            last_panic = Some(message.clone());
+            ending = Ending::Panicked(message);
+        } else if line == "end returned" {
+            ending = Ending::Returned;
+        } else if line == "end panicked" {
+            ending = Ending::Panicked(last_panic.clone().unwrap_or_default());
+        }
+    }
+    ending
+}
+
+fn escape(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('\n', "\\n")
+}
+
+fn unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match (c, c == '\\') {
+            (_, true) => match chars.next() {
+                Some('n') => out.push('\n'),
+                Some(other) => out.push(other),
+                None => out.push('\\'),
+            },
+            (c, false) => out.push(c),
+        }
+    }
+    out
+}
+
+/// The report file and the test's thread, in the child.
+static CHILD: OnceLock<(PathBuf, ThreadId)> = OnceLock::new();
+
+fn append(path: &Path, line: &str) {
+    if let Ok(mut file) = OpenOptions::new().create(true).append(true).open(path) {
+        let _ = file.write_all(format!("{line}\n").as_bytes());
+    }
+}
+
+/// In the child of a `fresh_process` test: records how the test ends, when dropped.
+#[derive(Debug)]
+pub(crate) struct ChildReport {
+    path: PathBuf,
+}
+
+impl ChildReport {
+    /// `Some` in the child re-run for `spec`'s test: records that the test began, and from now
+    /// on the messages of the panics on this thread.
+    pub(crate) fn begin(spec: &Spec) -> Option<ChildReport> {
+        static HOOK: Once = Once::new();
+        if !spec.runs_in_fresh_process() || !is_child(&spec.test()) {
+            return None;
+        }
+        let path = PathBuf::from(std::env::var_os(REPORT_VAR)?);
+        let _ = CHILD.set((path.clone(), std::thread::current().id()));
+        HOOK.call_once(|| {
+            let previous = panic::take_hook();
+            panic::set_hook(Box::new(move |info| {
+                if let Some((path, thread)) = CHILD.get() {
+                    if *thread == std::thread::current().id() {
+                        let payload = info.payload();
+                        let message = payload
+                            .downcast_ref::<&str>()
+                            .map(|s| (*s).to_owned())
+                            .or_else(|| payload.downcast_ref::<String>().cloned())
+                            .unwrap_or_else(|| "Box<dyn Any>".to_owned());
+                        append(path, &format!("panic {}", escape(&message)));
+                    }
+                }
+                previous(info);
+            }));
+        });
+        append(&path, "begun");
+        println!("\n{BEGIN}");
+        Some(ChildReport { path })
+    }
+}
+
+impl Drop for ChildReport {
+    fn drop(&mut self) {
+        print!("{END}");
+        let _ = std::io::stdout().flush();
+        let how = if std::thread::panicking() {
+            "panicked"
+        } else {
+            "returned"
+        };
+        append(&self.path, &format!("end {how}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_ending_record_decides() {
+        assert_eq!(ending(""), Ending::NotRun);
+        assert_eq!(ending("begun\n"), Ending::Exited);
+        assert_eq!(ending("begun\nend returned\n"), Ending::Returned);
+        // A panic the test caught, then a return.
+        assert_eq!(ending("begun\npanic a\nend returned\n"), Ending::Returned);
+        assert_eq!(
+            ending("begun\npanic a\npanic two\\nlines\nend panicked\n"),
+            Ending::Panicked("two\nlines".into())
+        );
+        // The acquisition failed: its guard dropped, then `enter` panicked.
+        assert_eq!(
+            ending("begun\nend returned\npanic isolate: timed out\n"),
+            Ending::Panicked("isolate: timed out".into())
+        );
+    }
+
+    #[test]
+    fn escapes_round_trip() {
+        for text in ["plain", "a\nb", "back\\slash\\n", "\\"] {
+            assert_eq!(unescape(&escape(text)), text);
+        }
+    }
+
+    #[test]
+    fn cuts_the_harness_lines() {
+        let stdout = format!("running 1 test\ntest t ... \n{BEGIN}\nhello\nworld{END}ok\n");
+        assert_eq!(user_output(&stdout), "hello\nworld");
+        assert_eq!(user_output("running 0 tests\n"), "");
+    }
+}

@@ -1,0 +1,448 @@
+//! Process-wide state as a resource: the environment variables (`env`) and the working
+//! directory (`cwd`).
+//!
+//! Both belong to the process, not to a test: a test that changes them changes them for every
+//! thread. So each has one in-process reader-writer gate: a writer runs alone among the tests of
+//! its process that declare the same state, readers run beside each other, and a writer puts
+//! back what it changed before the next one gets in. The gate never poisons (a panicking holder
+//! releases it like any other), every wait is bounded by the test's timeout, and a waiting
+//! writer holds back new readers so it is not starved.
+//!
+//! The gates are per process on purpose: another process has its own environment and working
+//! directory, so a lock across processes (under nextest, one per test) would only serialize
+//! tests that cannot interfere.
+//!
+//! # What is protected, and what is not
+//!
+//! Since edition 2024 `std::env::set_var` and `remove_var` are `unsafe`: on most platforms
+//! reading the environment (`getenv`, also inside libc: DNS resolution, time zones, locale) while
+//! another thread writes it is undefined behaviour. The gate makes a writer the only annotated
+//! test of its process running while it holds `env`, so among tests that declare `env` or
+//! `env(read)` no read races a write: that is the contract the `unsafe` asks you to uphold. It
+//! cannot stop code that declares nothing (a test without the attribute, a library's background
+//! thread), nor a thread the test spawned and left running after it returned: such code must
+//! not touch the environment, or its tests must declare `env(read)` too.
+
+use std::collections::HashMap;
+use std::ffi::{OsStr, OsString};
+use std::path::PathBuf;
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::ThreadId;
+use std::time::{Duration, Instant};
+
+use crate::Error;
+
+/// How a test holds process-wide state: `env` / `cwd` write it, `env(read)` / `cwd(read)` only
+/// read it.
+///
+/// # Examples
+///
+/// ```
+/// use isolate_runtime::{Access, Spec};
+///
+/// static SPEC: Spec = Spec::new("doc::access").env(Access::Write).cwd(Access::Read);
+/// assert_eq!(SPEC.env_access(), Some(Access::Write));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Access {
+    /// Beside other readers, never beside a writer.
+    Read,
+    /// Alone; what it changed is put back when the test ends.
+    Write,
+}
+
+/// Which process-wide state a gate guards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum State {
+    Env,
+    Cwd,
+}
+
+impl State {
+    fn key(self) -> &'static str {
+        match self {
+            State::Env => "env",
+            State::Cwd => "cwd",
+        }
+    }
+
+    fn gate(self) -> &'static Gate {
+        static ENV: Gate = Gate::new();
+        static CWD: Gate = Gate::new();
+        match self {
+            State::Env => &ENV,
+            State::Cwd => &CWD,
+        }
+    }
+}
+
+/// A reader-writer gate that names its holders and never poisons.
+#[derive(Debug)]
+struct Gate {
+    holders: Mutex<Holders>,
+    changed: Condvar,
+}
+
+#[derive(Debug)]
+struct Holders {
+    /// Thread and test of each reader, and of the writer.
+    readers: Vec<(ThreadId, String)>,
+    writer: Option<(ThreadId, String)>,
+    waiting_writers: usize,
+}
+
+impl Gate {
+    const fn new() -> Gate {
+        Gate {
+            holders: Mutex::new(Holders {
+                readers: Vec::new(),
+                writer: None,
+                waiting_writers: 0,
+            }),
+            changed: Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Holders> {
+        self.holders.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Holds `state` in some mode until dropped; a writer first puts back what the test changed.
+#[derive(Debug)]
+pub(crate) struct StateLock {
+    state: State,
+    access: Access,
+    /// The thread that took it (a guard may drop on another, in an async test).
+    thread: ThreadId,
+    restore: Restore,
+}
+
+#[derive(Debug)]
+enum Restore {
+    Nothing,
+    /// In the environment's own order, so an unchanged one compares equal without hashing.
+    Env(Vec<(OsString, OsString)>),
+    Cwd(PathBuf),
+}
+
+/// Takes `state` for `test` in `access`, waiting until `deadline`.
+pub(crate) fn take(
+    state: State,
+    access: Access,
+    test: &str,
+    deadline: Instant,
+    timeout: Duration,
+) -> Result<StateLock, Error> {
+    let gate = state.gate();
+    let thread = std::thread::current().id();
+    let mut holders = gate.lock();
+    let mine = |entry: &(ThreadId, String)| entry.0 == thread;
+    let held = if holders.writer.as_ref().is_some_and(mine) {
+        Some(Access::Write)
+    } else {
+        holders.readers.iter().any(mine).then_some(Access::Read)
+    };
+    if held == Some(Access::Write) || (held.is_some() && access == Access::Write) {
+        return Err(Error::config(format!(
+            "`{test}` already holds `{key}` on this thread, so taking it again as a {} would wait \
+             for itself until the timeout; declare `{key}` once, in the outermost test or helper",
+            kind(access),
+            key = state.key(),
+        )));
+    }
+    if access == Access::Write {
+        holders.waiting_writers += 1;
+    }
+    loop {
+        let free = match access {
+            // A thread already reading joins at once: a writer waiting for it must not block it.
+            Access::Read => {
+                holders.writer.is_none() && (holders.waiting_writers == 0 || held.is_some())
+            }
+            Access::Write => holders.writer.is_none() && holders.readers.is_empty(),
+        };
+        if free {
+            break;
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            let message = timeout_message(state, access, &holders, timeout);
+            if access == Access::Write {
+                holders.waiting_writers -= 1;
+                // Readers held back by this writer may go now.
+                gate.changed.notify_all();
+            }
+            return Err(Error::timeout(message));
+        }
+        holders = gate
+            .changed
+            .wait_timeout(holders, deadline - now)
+            .unwrap_or_else(PoisonError::into_inner)
+            .0;
+    }
+    match access {
+        Access::Read => holders.readers.push((thread, test.to_owned())),
+        Access::Write => {
+            holders.waiting_writers -= 1;
+            holders.writer = Some((thread, test.to_owned()));
+        }
+    }
+    drop(holders);
+    let mut lock = StateLock {
+        state,
+        access,
+        thread,
+        restore: Restore::Nothing,
+    };
+    if access == Access::Write {
+        // On error the lock drops, restoring nothing and releasing the gate.
+        lock.restore = snapshot(state)?;
+    }
+    Ok(lock)
+}
+
+fn kind(access: Access) -> &'static str {
+    match access {
+        Access::Read => "reader",
+        Access::Write => "writer",
+    }
+}
+
+fn timeout_message(state: State, access: Access, holders: &Holders, timeout: Duration) -> String {
+    let names: Vec<String> = holders
+        .writer
+        .iter()
+        .chain(&holders.readers)
+        .map(|(_, test)| format!("`{test}`"))
+        .collect();
+    let held = if names.is_empty() {
+        "other writers are queued ahead".to_owned()
+    } else {
+        format!("held by {}", names.join(", "))
+    };
+    format!(
+        "timed out after {:.1}s waiting to take `{}` as a {} ({held}, in this process); if the \
+         holder is legitimately slow, raise the wait with `timeout = \"...\"` on the test or the \
+         `{}` environment variable",
+        timeout.as_secs_f64(),
+        state.key(),
+        kind(access),
+        crate::env::TIMEOUT,
+    )
+}
+
+fn snapshot(state: State) -> Result<Restore, Error> {
+    match state {
+        State::Env => Ok(Restore::Env(std::env::vars_os().collect())),
+        State::Cwd => std::env::current_dir().map(Restore::Cwd).map_err(|e| {
+            Error::io(
+                "cannot read the working directory, to restore it after the test",
+                e,
+            )
+        }),
+    }
+}
+
+/// Whether `std::env::set_var` accepts the name: it panics on an empty one, or one with `=` or
+/// NUL (a name read from the environment may start with `=` on some platforms).
+fn settable(name: &OsStr) -> bool {
+    let bytes = name.to_string_lossy();
+    !bytes.is_empty() && !bytes.contains(['=', '\0'])
+}
+
+/// Puts back every variable the test set, changed or removed.
+fn restore_env(before: &[(OsString, OsString)]) {
+    let now: Vec<(OsString, OsString)> = std::env::vars_os().collect();
+    if now == before {
+        return;
+    }
+    let before: HashMap<&OsString, &OsString> = before.iter().map(|(k, v)| (k, v)).collect();
+    let now: HashMap<&OsString, &OsString> = now.iter().map(|(k, v)| (k, v)).collect();
+    for (name, value) in &now {
+        if before.get(name) != Some(value) && settable(name) {
+            match before.get(name) {
+                Some(old) => std::env::set_var(name, old),
+                None => std::env::remove_var(name),
+            }
+        }
+    }
+    for (name, old) in &before {
+        if !now.contains_key(name) && settable(name) && !old.to_string_lossy().contains('\0') {
+            std::env::set_var(name, old);
+        }
+    }
+}
+
+impl Drop for StateLock {
+    fn drop(&mut self) {
+        match &self.restore {
+            Restore::Nothing => {}
+            Restore::Env(before) => restore_env(before),
+            Restore::Cwd(dir) => {
+                if let Err(e) = std::env::set_current_dir(dir) {
+                    // Nothing to fail from a drop: say why the next test may start elsewhere.
+                    eprintln!(
+                        "isolate: cannot restore the working directory `{}`: {e}",
+                        dir.display()
+                    );
+                }
+            }
+        }
+        let gate = self.state.gate();
+        let mut holders = gate.lock();
+        if self.access == Access::Read {
+            if let Some(i) = holders.readers.iter().position(|(t, _)| *t == self.thread) {
+                holders.readers.swap_remove(i);
+            }
+        } else {
+            holders.writer = None;
+        }
+        drop(holders);
+        gate.changed.notify_all();
+    }
+}
+
+/// Whether some test of this process holds `env` as a writer now.
+fn env_writer_held() -> bool {
+    State::Env.gate().lock().writer.is_some()
+}
+
+fn check_writer(call: &str) -> Result<(), Error> {
+    if env_writer_held() {
+        Ok(())
+    } else {
+        Err(Error::config(format!(
+            "`isolate::vars::{call}` needs a test that holds `env` as a writer \
+             (`#[isolated(env)]`), so that no annotated test reads the environment meanwhile \
+             and the change is undone when the test ends"
+        )))
+    }
+}
+
+fn check_name(name: &OsStr) -> Result<(), Error> {
+    if settable(name) {
+        Ok(())
+    } else {
+        Err(Error::config(format!(
+            "cannot use `{}` as an environment variable name: it must be non-empty, without `=` \
+             or NUL",
+            name.to_string_lossy()
+        )))
+    }
+}
+
+/// Sets the environment variable `name` to `value` from a test with `#[isolated(env)]`; it
+/// is put back when the test ends.
+///
+/// The safe form of `std::env::set_var` (an `unsafe fn` since edition 2024): it refuses to run
+/// unless a test of this process holds `env` as a writer, and reports a bad name or value as an
+/// error instead of panicking.
+///
+/// # Errors
+///
+/// When no test of this process holds `env` as a writer, when `name` is empty or contains `=`
+/// or NUL, or when `value` contains NUL.
+///
+/// # Examples
+///
+/// ```
+/// use isolate_runtime::{vars, Access, Spec, enter};
+///
+/// static SPEC: Spec = Spec::new("doc::vars_set").env(Access::Write);
+/// let guard = enter(&SPEC);
+/// vars::set("DOC_VARS_SET", "1")?;
+/// assert_eq!(std::env::var("DOC_VARS_SET").as_deref(), Ok("1"));
+/// drop(guard);
+/// assert!(std::env::var_os("DOC_VARS_SET").is_none(), "put back when the test ends");
+/// # Ok::<(), isolate_runtime::Error>(())
+/// ```
+pub fn set(name: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Result<(), Error> {
+    let (name, value) = (name.as_ref(), value.as_ref());
+    check_writer("set")?;
+    check_name(name)?;
+    if value.to_string_lossy().contains('\0') {
+        return Err(Error::config(format!(
+            "cannot set `{}`: the value contains NUL",
+            name.to_string_lossy()
+        )));
+    }
+    std::env::set_var(name, value);
+    Ok(())
+}
+
+/// Removes the environment variable `name` from a test with `#[isolated(env)]`; it is put back
+/// when the test ends. The safe form of `std::env::remove_var`, like [`set`].
+///
+/// # Errors
+///
+/// When no test of this process holds `env` as a writer, or when `name` is empty or contains
+/// `=` or NUL.
+///
+/// # Examples
+///
+/// ```
+/// use isolate_runtime::{vars, Access, Spec, enter};
+///
+/// static SPEC: Spec = Spec::new("doc::vars_remove").env(Access::Write);
+/// let guard = enter(&SPEC);
+/// vars::remove("HOME")?;
+/// assert!(std::env::var_os("HOME").is_none());
+/// # drop(guard);
+/// # Ok::<(), isolate_runtime::Error>(())
+/// ```
+pub fn remove(name: impl AsRef<OsStr>) -> Result<(), Error> {
+    let name = name.as_ref();
+    check_writer("remove")?;
+    check_name(name)?;
+    std::env::remove_var(name);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deadline(ms: u64) -> (Instant, Duration) {
+        let timeout = Duration::from_millis(ms);
+        (Instant::now() + timeout, timeout)
+    }
+
+    #[test]
+    fn a_writer_puts_back_what_it_changed() {
+        let (until, timeout) = deadline(60_000);
+        let writer = take(State::Env, Access::Write, "w", until, timeout).unwrap();
+        // Set by cargo and nextest for every test binary they run.
+        let (name, version) = (
+            std::env::var_os("CARGO_PKG_NAME"),
+            std::env::var_os("CARGO_PKG_VERSION"),
+        );
+        std::env::set_var("ISOLATE_UNIT_NEW", "1");
+        std::env::set_var("CARGO_PKG_NAME", "changed");
+        std::env::remove_var("CARGO_PKG_VERSION");
+        drop(writer);
+        assert!(std::env::var_os("ISOLATE_UNIT_NEW").is_none());
+        assert_eq!(std::env::var_os("CARGO_PKG_NAME"), name);
+        assert_eq!(std::env::var_os("CARGO_PKG_VERSION"), version);
+    }
+
+    #[test]
+    fn re_entry_is_refused_not_a_deadlock() {
+        let (until, timeout) = deadline(60_000);
+        let reader = take(State::Cwd, Access::Read, "r", until, timeout).unwrap();
+        let again = take(State::Cwd, Access::Read, "r", until, timeout).unwrap();
+        let error = take(State::Cwd, Access::Write, "r", until, timeout).unwrap_err();
+        assert!(
+            error.to_string().contains("would wait for itself"),
+            "{error}"
+        );
+        drop((again, reader));
+    }
+
+    #[test]
+    fn names_that_would_panic_std_are_errors() {
+        assert!(!settable(OsStr::new("")));
+        assert!(!settable(OsStr::new("A=B")));
+        assert!(settable(OsStr::new("A_B")));
+    }
+}

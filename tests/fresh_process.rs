@@ -1,0 +1,167 @@
+//! `fresh_process`: under `cargo test` the test runs in a child process of the binary, and is
+//! reported exactly as if it had run in place; under nextest it runs in place.
+
+mod support;
+
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use isolate::isolated;
+
+/// A once-per-process global, like a logger: each of these two tests sets it first.
+static INITIALISED: AtomicBool = AtomicBool::new(false);
+
+#[test]
+#[isolated(fresh_process)]
+fn first_to_initialise() {
+    assert!(
+        !INITIALISED.swap(true, Ordering::SeqCst),
+        "not a fresh process"
+    );
+}
+
+#[test]
+#[isolated(fresh_process, env, tmpdir)]
+fn second_to_initialise() -> Result<(), String> {
+    assert!(
+        !INITIALISED.swap(true, Ordering::SeqCst),
+        "not a fresh process"
+    );
+    std::env::set_var("ISOLATE_T_FRESH", "1");
+    std::fs::write(tmpdir.join("f"), "x").map_err(|e| e.to_string())
+}
+
+#[test]
+#[should_panic(expected = "expected message")]
+#[isolated(fresh_process)]
+fn should_panic_passes() {
+    panic!("the expected message");
+}
+
+#[isolated(fresh_process)]
+mod module {
+    #[test]
+    fn initialises_too() {
+        assert!(!super::INITIALISED.swap(true, std::sync::atomic::Ordering::SeqCst));
+    }
+}
+
+// Each pair below: the same body in place and in a fresh process. Run by `reports_like_in_place`.
+macro_rules! twins {
+    // The body as tokens: a `$body:block` reaches the attribute wrapped in an invisible group.
+    ($($(#[$attr:meta])* fn $name:ident() $(-> $ret:ty)? { $($body:tt)* })*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[test]
+            #[ignore = "child process of reports_like_in_place"]
+            $(#[$attr])*
+            fn in_place() $(-> $ret)? { $($body)* }
+
+            #[test]
+            #[ignore = "child process of reports_like_in_place"]
+            $(#[$attr])*
+            #[isolated(fresh_process)]
+            fn fresh() $(-> $ret)? { $($body)* }
+        }
+    )*};
+}
+
+twins! {
+    fn passes() {
+        println!("printed by the passing test");
+    }
+    fn panics() {
+        println!("printed before the panic");
+        panic!("boom: {}", 42);
+    }
+    fn returns_err() -> Result<(), String> {
+        Err("the returned error".into())
+    }
+    #[should_panic(expected = "expected")]
+    fn should_panic_ok() {
+        panic!("as expected");
+    }
+    #[should_panic(expected = "expected")]
+    fn should_panic_wrong_message() {
+        panic!("something else");
+    }
+    #[should_panic(expected = "anything")]
+    fn should_panic_returns() {}
+    fn catches_a_panic_then_passes() {
+        assert!(std::panic::catch_unwind(|| panic!("caught")).is_err());
+    }
+}
+
+/// Runs the one test `name`, as `cargo test` runs it (captured, many threads); the harness's
+/// verdict and what it printed about the test, with the twin's name made common.
+fn run(name: &str, nextest: bool) -> (bool, String) {
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command
+        .args(["--exact", name, "--include-ignored"])
+        .env("RUST_BACKTRACE", "0");
+    command
+        .env_remove("NEXTEST")
+        .env_remove("NEXTEST_EXECUTION_MODE");
+    if nextest {
+        command.env("NEXTEST_EXECUTION_MODE", "process-per-test");
+    }
+    let output = command.output().unwrap();
+    let text = support::text(&output)
+        .replace("::in_place", "::TEST")
+        .replace("::fresh", "::TEST");
+    (output.status.success(), text)
+}
+
+/// The lines that tell how a test ended, without locations and timings.
+fn report(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|line| {
+            !line.contains("panicked at")
+                && !line.contains("finished in")
+                && !line.starts_with("note: run with")
+                && !line.trim().is_empty()
+        })
+        // `did not panic as expected at <the fn's line>`: the twins are on different lines.
+        .map(|line| line.split(" at tests/").next().unwrap_or(line).to_owned())
+        .collect()
+}
+
+#[test]
+fn reports_like_in_place() {
+    for nextest in [false, true] {
+        for twin in [
+            "passes",
+            "panics",
+            "returns_err",
+            "should_panic_ok",
+            "should_panic_wrong_message",
+            "should_panic_returns",
+            "catches_a_panic_then_passes",
+        ] {
+            let (ok, in_place) = run(&format!("{twin}::in_place"), nextest);
+            let (fresh_ok, fresh) = run(&format!("{twin}::fresh"), nextest);
+            assert_eq!(ok, fresh_ok, "{twin}:\n{in_place}\n---\n{fresh}");
+            let (expected, actual) = (report(&in_place), report(&fresh));
+            let missing: Vec<&String> = expected.iter().filter(|l| !actual.contains(l)).collect();
+            assert!(
+                missing.is_empty(),
+                "{twin} (nextest: {nextest}) misses {missing:?}:\n{in_place}\n---\n{fresh}"
+            );
+        }
+    }
+}
+
+#[isolated(fresh_process)]
+#[test_case::test_case(1 ; "one")]
+#[ignore = "child process of the test below"]
+fn renamed_case(n: u8) {
+    assert_eq!(n, 1);
+}
+
+#[test]
+fn a_test_that_cannot_be_re_run_says_why() {
+    let (ok, text) = run("renamed_case::test_case_1_one", false);
+    assert!(!ok, "{text}");
+    assert!(text.contains("ran no test of that exact name"), "{text}");
+}

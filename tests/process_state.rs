@@ -1,0 +1,247 @@
+//! `env` and `cwd`: a writer runs alone among the tests of its process that declare the same
+//! state and puts back what it changed on pass, failure and panic; readers overlap each other,
+//! never a writer; nothing poisons.
+
+mod support;
+
+use std::time::Duration;
+
+use isolate::isolated;
+use support::{stay, Log};
+
+const KEEP: &str = "ISOLATE_T_KEEP";
+const GONE: &str = "ISOLATE_T_GONE";
+const NEW: &str = "ISOLATE_T_NEW";
+
+/// What every writer below does to the environment before it ends one way or another.
+fn scribble() {
+    std::env::set_var(KEEP, "changed");
+    std::env::remove_var(GONE);
+    std::env::set_var(NEW, "leaked");
+}
+
+fn assert_pristine() {
+    assert_eq!(std::env::var(KEEP).as_deref(), Ok("before"));
+    assert_eq!(std::env::var(GONE).as_deref(), Ok("present"));
+    assert_eq!(std::env::var_os(NEW), None);
+}
+
+// Run in this order (libtest sorts by name) by `a_failing_writer_leaves_nothing_behind`.
+#[test]
+#[ignore = "child process of the test below"]
+#[isolated(env)]
+fn restore_1_panics() {
+    scribble();
+    panic!("the writer fails");
+}
+
+#[test]
+#[ignore = "child process of the test below"]
+#[isolated(env(read))]
+fn restore_2_check() {
+    assert_pristine();
+}
+
+#[test]
+#[ignore = "child process of the test below"]
+#[isolated(env, tmpdir)]
+fn restore_3_errs() -> Result<(), String> {
+    scribble();
+    Err("the writer returns an error".into())
+}
+
+#[test]
+#[ignore = "child process of the test below"]
+#[isolated(env(read))]
+fn restore_4_check() {
+    assert_pristine();
+}
+
+#[test]
+#[ignore = "child process of the test below"]
+#[should_panic(expected = "expected")]
+#[isolated(env)]
+fn restore_5_should_panic() {
+    scribble();
+    panic!("expected");
+}
+
+#[test]
+#[ignore = "child process of the test below"]
+#[isolated(env(read))]
+fn restore_6_check() {
+    assert_pristine();
+}
+
+#[test]
+fn a_failing_writer_leaves_nothing_behind() {
+    let command = support::child("restore_", "restore");
+    // A filter, not one exact name: the six tests, one after another, in name order.
+    let args: Vec<_> = command
+        .get_args()
+        .filter(|arg| *arg != "--exact")
+        .map(ToOwned::to_owned)
+        .collect();
+    let mut command = std::process::Command::new(command.get_program());
+    command
+        .args(args)
+        .env(KEEP, "before")
+        .env(GONE, "present")
+        .env_remove(NEW);
+    let output = support::text(&support::run(&mut command, false));
+    for (test, verdict) in [
+        ("restore_1_panics", "FAILED"),
+        ("restore_2_check", "ok"),
+        ("restore_3_errs", "FAILED"),
+        ("restore_4_check", "ok"),
+        ("restore_5_should_panic", "ok"),
+        ("restore_6_check", "ok"),
+    ] {
+        assert!(
+            output.contains(&format!("test {test} ... {verdict}"))
+                || output.contains(&format!("{verdict}\ntest {test} ")),
+            "`{test}` should be {verdict}:\n{output}"
+        );
+    }
+    assert!(output.contains("2 failed"), "{output}");
+}
+
+#[isolated(env(read))]
+fn reader(log: &Log, who: &str, readers: usize) {
+    stay(log, who, "shared", 1, || {
+        // Every reader is inside at once: readers overlap.
+        log.wait_for("enter", readers, Duration::from_secs(30));
+        assert_eq!(std::env::var_os(NEW), None, "a writer's variable leaked");
+    });
+}
+
+#[isolated(env)]
+fn writer(log: &Log, who: &str) {
+    stay(log, who, "serial", 1, || {
+        std::env::set_var(NEW, who);
+        support::work(2_000);
+        assert_eq!(
+            std::env::var(NEW).as_deref(),
+            Ok(who),
+            "another writer overlapped"
+        );
+    });
+}
+
+#[test]
+fn readers_overlap_each_other_never_a_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Log::new(dir.path());
+    let readers = 3;
+    std::thread::scope(|scope| {
+        for i in 0..readers {
+            let log = &log;
+            scope.spawn(move || reader(log, &format!("r{i}"), readers));
+        }
+    });
+    let writers_log = Log::new(&dir.path().join("w"));
+    std::fs::create_dir(dir.path().join("w")).unwrap();
+    std::thread::scope(|scope| {
+        for i in 0..4 {
+            let log = &writers_log;
+            scope.spawn(move || {
+                for round in 0..5 {
+                    writer(log, &format!("w{i}.{round}"));
+                }
+            });
+            scope.spawn(move || {
+                for round in 0..5 {
+                    reader_alone(log, &format!("q{i}.{round}"));
+                }
+            });
+        }
+    });
+    let intervals = support::intervals(&writers_log);
+    assert_eq!(intervals.len(), 40);
+    support::assert_exclusive_alone(&intervals);
+    assert_eq!(std::env::var_os(NEW), None);
+}
+
+#[isolated(env(read))]
+fn reader_alone(log: &Log, who: &str) {
+    stay(log, who, "shared", 1, || {
+        support::work(500);
+        assert_eq!(
+            std::env::var_os(NEW),
+            None,
+            "a reader saw a writer's variable"
+        );
+    });
+}
+
+#[isolated(cwd, tmpdir)]
+fn moves_into_its_dir(log: &Log, who: &str) {
+    stay(log, who, "serial", 1, || {
+        std::env::set_current_dir(tmpdir.path()).unwrap();
+        support::work(1_000);
+        let here = std::env::current_dir().unwrap();
+        assert_eq!(
+            here.canonicalize().unwrap(),
+            tmpdir.path().canonicalize().unwrap()
+        );
+    });
+}
+
+#[test]
+fn cwd_writers_run_alone_and_put_the_directory_back() {
+    let before = std::env::current_dir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let log = Log::new(dir.path());
+    std::thread::scope(|scope| {
+        for i in 0..4 {
+            let log = &log;
+            scope.spawn(move || {
+                for round in 0..4 {
+                    moves_into_its_dir(log, &format!("c{i}.{round}"));
+                }
+            });
+        }
+    });
+    support::assert_exclusive_alone(&support::intervals(&log));
+    assert_eq!(std::env::current_dir().unwrap(), before);
+}
+
+#[isolated(env)]
+fn inner_writer() {}
+
+#[isolated(env(read))]
+fn outer_reader() {
+    inner_writer();
+}
+
+#[test]
+fn re_entry_is_an_error_not_a_deadlock_nor_a_poisoning() {
+    let error = std::thread::spawn(outer_reader).join().unwrap_err();
+    let message = error.downcast_ref::<String>().unwrap();
+    assert!(
+        message.contains("already holds `env` on this thread"),
+        "{message}"
+    );
+    // The gate is free again: a writer gets in.
+    std::thread::spawn(inner_writer).join().unwrap();
+}
+
+#[test]
+fn vars_helpers_need_a_writer_and_refuse_bad_names() {
+    // A reader: no writer can be running meanwhile.
+    #[isolated(env(read))]
+    fn refused() {
+        let error = isolate::vars::set("ISOLATE_T_X", "1").unwrap_err();
+        assert!(error.to_string().contains("`#[isolated(env)]`"), "{error}");
+    }
+    std::thread::spawn(refused).join().unwrap();
+    #[isolated(env)]
+    fn helpers() -> Result<(), isolate::Error> {
+        isolate::vars::set("ISOLATE_T_HELPER", "1")?;
+        assert_eq!(std::env::var("ISOLATE_T_HELPER").as_deref(), Ok("1"));
+        let bad = isolate::vars::set("A=B", "1").unwrap_err();
+        assert!(bad.to_string().contains("without `=`"), "{bad}");
+        isolate::vars::remove("ISOLATE_T_HELPER")
+    }
+    std::thread::spawn(helpers).join().unwrap().unwrap();
+}
