@@ -25,7 +25,10 @@ impl Parse for TestFn {
         let attrs = input.call(Attribute::parse_outer)?;
         let vis = input.parse()?;
         let sig = input.parse()?;
-        let body: Group = input.parse()?;
+        let body = match input.parse()? {
+            proc_macro2::TokenTree::Group(group) => unwrap_invisible(group),
+            other => return Err(syn::Error::new(other.span(), "expected a function body")),
+        };
         if body.delimiter() != Delimiter::Brace {
             return Err(syn::Error::new(body.span(), "expected a function body"));
         }
@@ -35,6 +38,19 @@ impl Parse for TestFn {
             sig,
             body,
         })
+    }
+}
+
+/// A body passed through `macro_rules!` as a `$body:block` fragment arrives wrapped in an
+/// invisible group; the braces inside are the body.
+fn unwrap_invisible(group: Group) -> Group {
+    if group.delimiter() != Delimiter::None {
+        return group;
+    }
+    let mut inside = group.stream().into_iter();
+    match (inside.next(), inside.next()) {
+        (Some(proc_macro2::TokenTree::Group(body)), None) => body,
+        _ => group,
     }
 }
 
@@ -263,4 +279,26 @@ fn keyword_span(tokens: TokenStream) -> Span {
         Ok(span)
     };
     syn::parse::Parser::parse2(parser, tokens).unwrap_or_else(|_: syn::Error| Span::call_site())
+}
+
+#[cfg(test)]
+mod fragment_tests {
+    use proc_macro2::{Delimiter, Group, TokenStream};
+    use quote::quote;
+
+    use super::TestFn;
+
+    #[test]
+    fn a_body_in_an_invisible_group_parses() {
+        let body = Group::new(
+            Delimiter::None,
+            quote!({
+                assert!(true);
+            }),
+        );
+        let mut tokens: TokenStream = quote!(#[test] fn t());
+        tokens.extend([proc_macro2::TokenTree::Group(body)]);
+        let parsed = syn::parse2::<TestFn>(tokens);
+        assert!(parsed.is_ok(), "{}", parsed.err().unwrap());
+    }
 }
