@@ -217,7 +217,7 @@ pub use isolate_runtime::{
 pub use isolate_runtime::{eventually, eventually_async, ready, Child, DEFAULT_GRACE};
 
 #[cfg(feature = "fixture")]
-pub use isolate_runtime::{Fixture, InitError, Setup};
+pub use isolate_runtime::{Fixture, InitError, InitFn, Setup};
 
 pub mod env {
     //! The `ISOLATE_*` environment variables the runtime reads, and their names as constants.

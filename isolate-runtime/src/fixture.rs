@@ -86,18 +86,24 @@ pub type InitError = Box<dyn std::error::Error + Send + Sync>;
 /// assert!(std::ptr::eq(data, DATA.get()?), "the same value, every time");
 /// # Ok::<(), isolate_runtime::Error>(())
 /// ```
-pub struct Fixture<T> {
+pub struct Fixture<T, F = InitFn<T>> {
     name: &'static str,
-    init: fn(&mut Setup) -> Result<T, InitError>,
+    init: F,
     /// This process's answer: the value, or the failure's whole message.
     answer: OnceLock<Result<T, String>>,
 }
 
-impl<T> Fixture<T> {
+/// What starts a fixture: a fn that registers what it starts on the [`Setup`].
+pub type InitFn<T> = fn(&mut Setup) -> Result<T, InitError>;
+
+// `new` is generic over the init, and `Fixture`'s second parameter defaults to [`InitFn`], only
+// because Rust before 1.83 refuses a `&mut` in a `const fn`'s signature, even inside a fn
+// pointer type: a `static` names `Fixture<T>`, and the fn item coerces to the pointer.
+impl<T, F> Fixture<T, F> {
     /// A fixture named `name` (1 to 64 of ASCII letters, digits, `_ - . : /`, like a group
-    /// name: it names lock files), started by `init`.
+    /// name: it names lock files), started by `init` (an [`InitFn`]).
     #[must_use]
-    pub const fn new(name: &'static str, init: fn(&mut Setup) -> Result<T, InitError>) -> Self {
+    pub const fn new(name: &'static str, init: F) -> Self {
         Fixture {
             name,
             init,

@@ -52,7 +52,7 @@ pub use env::{DIR, KEEP_DAYS, KEEP_TMPDIR, PORT_BAND, SOCKET_BUDGET, TIMEOUT};
 pub use error::Error;
 pub use eventually::{eventually, eventually_async};
 #[cfg(feature = "fixture")]
-pub use fixture::{Fixture, InitError};
+pub use fixture::{Fixture, InitError, InitFn};
 pub use guard::{enter, try_enter, Outcome, TestGuard, DEFAULT_TIMEOUT};
 pub use lockdir::open_private_dir;
 pub use permits::socket_budget;
