@@ -5,6 +5,8 @@
 
 mod support;
 
+use support::{running, within};
+
 use std::path::PathBuf;
 use std::process::{Child as StdChild, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -59,18 +61,6 @@ fn start_db(setup: &mut Setup) -> Result<Db, InitError> {
 
 static DB: Fixture<Db> = Fixture::new("fixture-test-db", start_db);
 
-/// Whether `pid` is a live process (not a zombie).
-fn running(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-        !stat
-            .rsplit(')')
-            .next()
-            .unwrap_or_default()
-            .trim_start()
-            .starts_with('Z')
-    })
-}
-
 /// A stand-in runner: a process that lives until killed, whose pid names the run.
 struct Runner {
     process: StdChild,
@@ -95,7 +85,12 @@ impl Runner {
 
     /// A test process of this run: runs `child_uses_the_fixture`.
     fn test_process(&self) -> Command {
-        let mut command = support::child("child_uses_the_fixture", "use");
+        self.test_process_of("child_uses_the_fixture")
+    }
+
+    /// A test process of this run that runs `test`.
+    fn test_process_of(&self, test: &str) -> Command {
+        let mut command = support::child(test, "use");
         command
             .env("ISOLATE_RUN", self.process.id().to_string())
             .env("ISOLATE_DIR", self.root.path())
@@ -110,13 +105,7 @@ impl Runner {
         support::Log {
             path: self.count.clone(),
         }
-        .lines()
-        .iter()
-        .map(|line| {
-            let (a, b) = line.split_once(' ').unwrap();
-            (a.parse().unwrap(), b.parse().unwrap())
-        })
-        .collect()
+        .pid_pairs()
     }
 
     /// SIGKILLs the runner, as a CI job's timeout would.
@@ -143,18 +132,6 @@ impl Drop for Runner {
             assert!(clean, "the run's watcher did not clean up");
         }
     }
-}
-
-/// Waits up to `limit` for `done`.
-fn within(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + limit;
-    while Instant::now() < end {
-        if done() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    done()
 }
 
 /// Played by the re-run test processes: use the fixture, print what it gave.
@@ -294,6 +271,65 @@ fn a_wait_that_runs_out_names_the_initialising_test() {
     let output = slow.wait_with_output().unwrap();
     assert!(output.status.success(), "{}", support::text(&output));
     assert_eq!(runner.inits().len(), 1);
+}
+
+/// Where `child_holds_the_queue` signals that it holds the group, when it plays `hold`.
+const HELD: &str = "FIXTURE_TEST_HELD";
+
+/// Played by a re-run test process: holds the group `fixture-test-queue` for a second.
+#[test]
+#[isolated(serial = "fixture-test-queue")]
+fn child_holds_the_queue() {
+    if let Ok(path) = std::env::var(HELD) {
+        std::fs::write(path, "").unwrap();
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
+/// Played by a re-run test process: queues for the group, then for the fixture.
+#[test]
+#[isolated(serial = "fixture-test-queue", fixture(db = DB))]
+fn child_queues_then_uses_the_fixture() {
+    assert!(running(db.pid));
+}
+
+#[test]
+fn a_fixture_wait_gets_what_is_left_of_the_tests_timeout() {
+    let runner = Runner::start();
+    let mut slow = runner.test_process();
+    slow.env(SLOW_MS, "5000");
+    let slow = slow.spawn().unwrap();
+    assert!(within(Duration::from_secs(20), || runner.inits().len() == 1));
+    let held = runner.root.path().join("held");
+    let mut holder = runner.test_process_of("child_holds_the_queue");
+    holder.env(HELD, &held);
+    let holder = holder.spawn().unwrap();
+    assert!(within(Duration::from_secs(20), || held.exists()));
+    // About 1s in the group's queue, then the fixture's: 2s in all, not 2s more.
+    let mut waiter = runner.test_process_of("child_queues_then_uses_the_fixture");
+    waiter.env("ISOLATE_TIMEOUT", "2s");
+    let start = Instant::now();
+    let output = support::run(&mut waiter, false);
+    let took = start.elapsed();
+    let text = support::text(&output);
+    let left: f64 = text
+        .split("timed out after ")
+        .nth(1)
+        .and_then(|rest| rest.split('s').next())
+        .and_then(|number| number.parse().ok())
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(left < 1.9, "waited {left}s for the fixture: {text}");
+    assert!(
+        text.contains(
+            "s (what was left of the test's 2.0s timeout) waiting for fixture `fixture-test-db`"
+        ),
+        "{text}"
+    );
+    assert!(took < Duration::from_millis(2900), "{took:?}: {text}");
+    let output = holder.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", support::text(&output));
+    let output = slow.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", support::text(&output));
 }
 
 fn panics(_: &mut Setup) -> Result<u32, InitError> {

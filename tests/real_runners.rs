@@ -4,13 +4,15 @@
 //! by two `cargo test` at once. Each run must init exactly once, and its server and run
 //! directory must be gone within seconds of the runner's exit.
 
+mod support;
+
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use isolate::isolated;
+use support::{running, within};
 
 /// The generated crate's fixture and its tests. `E2E_COUNT` is the count file;
 /// `E2E_BARRIER=n` makes an init wait until `n` inits have started, which proves that
@@ -109,14 +111,10 @@ impl Inner<'_> {
 
     /// The inits so far: `(test process pid, server pid)`.
     fn inits(&self) -> Vec<(u32, u32)> {
-        fs::read_to_string(self.count)
-            .unwrap_or_default()
-            .lines()
-            .map(|line| {
-                let (a, b) = line.split_once(' ').unwrap();
-                (a.parse().unwrap(), b.parse().unwrap())
-            })
-            .collect()
+        support::Log {
+            path: self.count.to_owned(),
+        }
+        .pid_pairs()
     }
 
     /// Asserts that `count` inits happened since the count file was last cleared, and that
@@ -124,7 +122,7 @@ impl Inner<'_> {
     /// polls once a second and gives children 3 seconds after SIGTERM).
     fn assert_one_run_each(&self, what: &str, count: usize, outputs: &[Output]) {
         let inits = self.inits();
-        let shown: Vec<String> = outputs.iter().map(text).collect();
+        let shown: Vec<String> = outputs.iter().map(support::text).collect();
         assert_eq!(inits.len(), count, "{what}: inits {inits:?}\n{shown:#?}");
         let runs = self.isolate_dir.join("runs");
         let gone = within(Duration::from_secs(8), || {
@@ -146,44 +144,6 @@ impl Inner<'_> {
     }
 }
 
-fn text(output: &Output) -> String {
-    format!(
-        "{}\n{}{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
-fn succeeded(command: &mut Command) -> Output {
-    let output = command.output().expect("start cargo");
-    assert!(output.status.success(), "{}", text(&output));
-    output
-}
-
-/// Whether `pid` is a live process (not a zombie).
-fn running(pid: u32) -> bool {
-    fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-        !stat
-            .rsplit(')')
-            .next()
-            .unwrap_or_default()
-            .trim_start()
-            .starts_with('Z')
-    })
-}
-
-fn within(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if done() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    done()
-}
-
 fn nextest_available() -> bool {
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
         .args(["nextest", "--version"])
@@ -199,8 +159,7 @@ fn nextest_available() -> bool {
 #[isolated(serial = "isolate-real-runners", timeout = "10m")]
 fn one_init_per_real_run_and_nothing_left_after_it() {
     let krate = tempfile::tempdir().unwrap();
-    let isolate_dir = tempfile::tempdir().unwrap();
-    fs::set_permissions(isolate_dir.path(), fs::Permissions::from_mode(0o700)).unwrap();
+    let isolate_dir = support::private_root();
     let count: PathBuf = isolate_dir.path().join("count");
     // Shared across runs of this test: only the three tiny test binaries are rebuilt.
     let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/fixture-e2e");
@@ -211,13 +170,16 @@ fn one_init_per_real_run_and_nothing_left_after_it() {
         isolate_dir: isolate_dir.path(),
         count: &count,
     };
-    succeeded(&mut inner.cargo(&["test", "-q", "--no-run"]));
+    support::run(&mut inner.cargo(&["test", "-q", "--no-run"]), true);
 
-    let output = succeeded(&mut inner.cargo(&["test", "-q"]));
+    let output = support::run(&mut inner.cargo(&["test", "-q"]), true);
     inner.assert_one_run_each("cargo test", 1, &[output]);
 
     if nextest_available() {
-        let output = succeeded(&mut inner.cargo(&["nextest", "run", "--no-fail-fast"]));
+        let output = support::run(
+            &mut inner.cargo(&["nextest", "run", "--no-fail-fast"]),
+            true,
+        );
         inner.assert_one_run_each("cargo nextest run", 1, &[output]);
     } else {
         println!("skipped the `cargo nextest run` part: `cargo nextest` is not installed");
@@ -237,7 +199,7 @@ fn one_init_per_real_run_and_nothing_left_after_it() {
         .map(|child| child.wait_with_output().unwrap())
         .collect();
     for output in &outputs {
-        assert!(output.status.success(), "{}", text(output));
+        assert!(output.status.success(), "{}", support::text(output));
     }
     inner.assert_one_run_each("two concurrent cargo test", 2, &outputs);
 }

@@ -50,8 +50,9 @@ pub type InitError = Box<dyn std::error::Error + Send + Sync>;
 ///
 /// - **Once per run.** A run is one `cargo test` (all its test binaries) or one `cargo nextest
 ///   run` (all its processes); two runs at once each get their own. The init runs once, in the
-///   first test that asks; every other test waits for it, bounded by its `timeout` or
-///   `ISOLATE_TIMEOUT` (default 5 minutes), then gets the same value. Other harnesses name
+///   first test that asks; every other test waits for it, bounded by what is left of its
+///   `timeout` or `ISOLATE_TIMEOUT` (default 5 minutes, counted from the test's start, so time
+///   spent queueing for its groups counts), then gets the same value. Other harnesses name
 ///   their run with `ISOLATE_RUN=<pid of a process that lives as long as the run>`.
 /// - **As data.** The value crosses processes as JSON, so `T` derives `serde::Serialize` and
 ///   `serde::Deserialize`: connection strings, ports, paths; never handles.
@@ -139,13 +140,15 @@ impl<T: Serialize + DeserializeOwned + Send + Sync + 'static> Fixture<T> {
     pub fn get(&'static self) -> Result<&'static T, Error> {
         let timeout = env::timeout()?.unwrap_or(crate::DEFAULT_TIMEOUT);
         let thread = std::thread::current();
-        self.get_for(thread.name().unwrap_or("a test"), timeout)
+        self.get_for(thread.name().unwrap_or("a test"), timeout, timeout)
     }
 
-    /// [`get`](Fixture::get) for `test`, waiting at most `timeout`.
+    /// [`get`](Fixture::get) for `test`, waiting at most `left`: what remains of the test's
+    /// `timeout` (an init it starts has the whole `timeout` for its own waits).
     pub(crate) fn get_for(
         &'static self,
         test: &str,
+        left: Duration,
         timeout: Duration,
     ) -> Result<&'static T, Error> {
         if let Some(answer) = self.answer.get() {
@@ -153,7 +156,7 @@ impl<T: Serialize + DeserializeOwned + Send + Sync + 'static> Fixture<T> {
                 .as_ref()
                 .map_err(|failure| Error::refused(failure.clone()));
         }
-        let answer = self.resolve(test, timeout)?;
+        let answer = self.resolve(test, left, timeout)?;
         // Another thread may have answered meanwhile: the same run, so the same answer.
         let answer = self.answer.get_or_init(|| answer);
         answer
@@ -163,7 +166,12 @@ impl<T: Serialize + DeserializeOwned + Send + Sync + 'static> Fixture<T> {
 
     /// The run's answer, from its files or by running the init. `Err` for what is not the
     /// run's answer (a timeout, an unreadable file): those are this test's alone.
-    fn resolve(&self, test: &str, timeout: Duration) -> Result<Result<T, String>, Error> {
+    fn resolve(
+        &self,
+        test: &str,
+        left: Duration,
+        timeout: Duration,
+    ) -> Result<Result<T, String>, Error> {
         isolate_rules::check_group_name(self.name).map_err(|error| {
             Error::config(format!(
                 "fixture name `{}` cannot name a lock file: {error}",
@@ -176,10 +184,10 @@ impl<T: Serialize + DeserializeOwned + Send + Sync + 'static> Fixture<T> {
             return Ok(answer);
         }
         let lock = lockdir::lock_file(&files.lock)?;
-        if !lock_within(&lock, timeout)
+        if !lock_within(&lock, left)
             .context(|| format!("cannot lock `{}`", files.lock.display()))?
         {
-            return Err(self.timed_out(&files, timeout));
+            return Err(self.timed_out(&files, left, timeout));
         }
         if let Some(answer) = self.recorded(&files)? {
             return Ok(answer);
@@ -263,7 +271,7 @@ impl<T: Serialize + DeserializeOwned + Send + Sync + 'static> Fixture<T> {
         }
     }
 
-    fn timed_out(&self, files: &Files, timeout: Duration) -> Error {
+    fn timed_out(&self, files: &Files, left: Duration, timeout: Duration) -> Error {
         let who = match fs::read_to_string(&files.init) {
             Ok(text) => {
                 let init = InitRecord::parse(&text);
@@ -276,11 +284,20 @@ impl<T: Serialize + DeserializeOwned + Send + Sync + 'static> Fixture<T> {
             }
             Err(_) => "whose initialising test is not known yet".to_owned(),
         };
+        // Said only when the test's other waits took a visible part of its timeout.
+        let waited = if timeout.saturating_sub(left) >= Duration::from_millis(50) {
+            format!(
+                "{:.1}s (what was left of the test's {:.1}s timeout)",
+                left.as_secs_f64(),
+                timeout.as_secs_f64()
+            )
+        } else {
+            format!("{:.1}s", timeout.as_secs_f64())
+        };
         Error::timeout(format!(
-            "timed out after {:.1}s waiting for fixture `{}`, {who}; if its init is legitimately \
+            "timed out after {waited} waiting for fixture `{}`, {who}; if its init is legitimately \
              slow, raise the wait with `timeout = \"...\"` on the test or the `{}` environment \
              variable",
-            timeout.as_secs_f64(),
             self.name,
             env::TIMEOUT,
         ))
@@ -437,13 +454,10 @@ pub fn fixture<T: Serialize + DeserializeOwned + Send + Sync + 'static>(
     guard: &crate::TestGuard,
     fixture: &'static Fixture<T>,
 ) -> &'static T {
-    let timeout = match env::timeout() {
-        Ok(timeout) => timeout
-            .or(guard.spec().wait_timeout())
-            .unwrap_or(crate::DEFAULT_TIMEOUT),
-        Err(error) => panic!("isolate: {error}"),
-    };
-    match fixture.get_for(guard.test(), timeout) {
+    // The test's timeout counts from its start: time spent in its groups' queues is gone.
+    let (deadline, timeout) = guard.wait_budget();
+    let left = deadline.saturating_duration_since(std::time::Instant::now());
+    match fixture.get_for(guard.test(), left, timeout) {
         Ok(value) => value,
         Err(error) => panic!("isolate: {error}"),
     }

@@ -44,6 +44,9 @@ pub struct TestGuard {
     groups: Vec<GroupLock>,
     /// In the child of a `fresh_process` test: reports the outcome to the parent when dropped.
     fresh: Option<crate::fresh::ChildReport>,
+    /// When the test's waits run out, counted from its start, and the whole timeout.
+    deadline: Instant,
+    timeout: Duration,
 }
 
 #[derive(Debug)]
@@ -92,6 +95,8 @@ pub fn try_enter(spec: &'static Spec) -> Result<TestGuard, Error> {
         process_state: Vec::new(),
         groups: Vec::new(),
         fresh: crate::fresh::ChildReport::begin(spec),
+        deadline,
+        timeout,
     };
     for (name, mode) in sorted_groups(spec) {
         let lock = group::join(name, mode, &guard.test, deadline, timeout)?;
@@ -229,6 +234,13 @@ impl TestGuard {
     #[must_use]
     pub fn test(&self) -> &str {
         &self.test
+    }
+
+    /// When the test's waits run out (counted from its start) and its whole timeout: a later
+    /// wait, for a fixture, gets only what is left.
+    #[cfg_attr(not(feature = "fixture"), allow(dead_code))]
+    pub(crate) fn wait_budget(&self) -> (Instant, Duration) {
+        (self.deadline, self.timeout)
     }
 
     /// Records the test's result (a failing one keeps its temp dirs), releases everything, and

@@ -124,6 +124,17 @@ impl Log {
             .collect()
     }
 
+    /// Lines of two numbers, `<pid> <pid>`, as a fixture's init writes them.
+    pub fn pid_pairs(&self) -> Vec<(u32, u32)> {
+        self.lines()
+            .iter()
+            .map(|line| {
+                let (a, b) = line.split_once(' ').expect("`<pid> <pid>`");
+                (a.parse().unwrap(), b.parse().unwrap())
+            })
+            .collect()
+    }
+
     /// Waits (bounded) until the log has at least `n` lines starting with `prefix`: a barrier
     /// across processes.
     pub fn wait_for(&self, prefix: &str, n: usize, limit: Duration) {
@@ -278,4 +289,28 @@ pub fn work(micros: u128) {
 /// Who is recording: pid and thread, unique across processes.
 pub fn me() -> String {
     format!("{}-{:?}", std::process::id(), std::thread::current().id()).replace(['(', ')'], "")
+}
+
+/// Whether `pid` is a live process (not a zombie).
+pub fn running(pid: u32) -> bool {
+    fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        !stat
+            .rsplit(')')
+            .next()
+            .unwrap_or_default()
+            .trim_start()
+            .starts_with('Z')
+    })
+}
+
+/// Waits up to `limit` for `done`, checking every 50 ms.
+pub fn within(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + limit;
+    while Instant::now() < end {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    done()
 }
