@@ -5,8 +5,8 @@
 //!
 //! `cargo bench --bench process`. Medians of 11 rounds; the in-process rows are the mean of
 //! 1,000 iterations a round, the fresh-process rows of 10 child processes a round (their rounds
-//! taken in turn, so a burst of load hits each alike). The children
-//! are this binary (no libtest harness), so neither side pays a harness's start-up.
+//! taken in turn, so a burst of load hits each alike). The children are this binary (no libtest
+//! harness), so neither side pays a harness's start-up.
 
 use std::time::{Duration, Instant};
 
