@@ -22,15 +22,8 @@
 //! cannot stop code that declares nothing (a test without the attribute, a library's background
 //! thread), nor a thread the test spawned and left running after it returned: such code must
 //! not touch the environment, or its tests must declare `env(read)` too.
-//!
-//! # What a writer puts back
-//!
-//! Reading the environment costs an allocation per variable, so a writer reads it once, when it
-//! ends, and compares it with the environment as the previous writer of the process left it
-//! (the first writer reads it when it begins too). Between two writers nothing may change it
-//! (see above), so every variable the test set, changed or removed gets its old value back; a
-//! change made meanwhile by code that declares nothing is undone along with the test's.
 
+use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
@@ -128,18 +121,9 @@ pub(crate) struct StateLock {
 #[derive(Debug)]
 enum Restore {
     Nothing,
-    /// Back to [`BASELINE`].
-    Env,
+    /// In the environment's own order, so an unchanged one compares equal without hashing.
+    Env(Vec<(OsString, OsString)>),
     Cwd(PathBuf),
-}
-
-/// The environment as the last writer of this process left it, in the environment's own order
-/// (so an unchanged one compares equal without sorting); `None` until the first writer. Only a
-/// writer of `env` touches it, so its lock is never contended.
-static BASELINE: Mutex<Option<Vec<(OsString, OsString)>>> = Mutex::new(None);
-
-fn baseline() -> MutexGuard<'static, Option<Vec<(OsString, OsString)>>> {
-    BASELINE.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Takes `state` for `test` in `access`, waiting until `deadline`.
@@ -250,10 +234,7 @@ fn timeout_message(state: State, access: Access, holders: &Holders, timeout: Dur
 
 fn snapshot(state: State) -> Result<Restore, Error> {
     match state {
-        State::Env => {
-            baseline().get_or_insert_with(|| std::env::vars_os().collect());
-            Ok(Restore::Env)
-        }
+        State::Env => Ok(Restore::Env(std::env::vars_os().collect())),
         State::Cwd => std::env::current_dir().map(Restore::Cwd).map_err(|e| {
             Error::io(
                 "cannot read the working directory, to restore it after the test",
@@ -270,84 +251,25 @@ fn settable(name: &OsStr) -> bool {
     !bytes.is_empty() && !bytes.contains(['=', '\0'])
 }
 
-/// Puts back every variable the test set, changed or removed: one read of the environment when
-/// nothing changed.
-fn restore_env() {
-    let mut baseline = baseline();
+/// Puts back every variable the test set, changed or removed.
+fn restore_env(before: &[(OsString, OsString)]) {
     let now: Vec<(OsString, OsString)> = std::env::vars_os().collect();
-    let Some(before) = baseline.as_ref() else {
-        // Unreachable: the writer set it on entry. Start from what is there.
-        *baseline = Some(now);
-        return;
-    };
-    if now == *before {
+    if now == before {
         return;
     }
-    match put_back(before, &now) {
-        // Nothing differed but the order: keep this order, for the next comparison.
-        Changes::None => *baseline = Some(now),
-        // The same variables as before, perhaps in another order: sorted next time.
-        Changes::Restored => {}
-        // A name or value `set_var` refuses stays as the test left it: read what is there.
-        Changes::Unrestorable => *baseline = Some(std::env::vars_os().collect()),
-    }
-}
-
-/// What [`put_back`] found.
-#[derive(Debug, PartialEq, Eq)]
-enum Changes {
-    None,
-    Restored,
-    Unrestorable,
-}
-
-/// Gives every variable of `now` that differs from `before` its value in `before` back, walking
-/// both sorted by name.
-fn put_back(before: &[(OsString, OsString)], now: &[(OsString, OsString)]) -> Changes {
-    fn sorted(vars: &[(OsString, OsString)]) -> Vec<&(OsString, OsString)> {
-        let mut sorted: Vec<_> = vars.iter().collect();
-        sorted.sort_unstable();
-        sorted
-    }
-    let (before, now) = (sorted(before), sorted(now));
-    let (mut i, mut j) = (0, 0);
-    let mut changes = Changes::None;
-    loop {
-        // `Some(value)`: give `name` that value back; `None`: remove it (the test added it).
-        let (name, value) = match (before.get(i), now.get(j)) {
-            (None, None) => return changes,
-            (Some(old), Some(new)) if old.0 == new.0 => {
-                (i, j) = (i + 1, j + 1);
-                if old.1 == new.1 {
-                    continue;
-                }
-                (&old.0, Some(&old.1))
-            }
-            (Some(old), Some(new)) if new.0 < old.0 => {
-                j += 1;
-                (&new.0, None)
-            }
-            (None, Some(new)) => {
-                j += 1;
-                (&new.0, None)
-            }
-            (Some(old), _) => {
-                i += 1;
-                (&old.0, Some(&old.1))
-            }
-        };
-        let settable =
-            settable(name) && value.map_or(true, |v| !v.to_string_lossy().contains('\0'));
-        if settable {
-            match value {
-                Some(value) => std::env::set_var(name, value),
+    let before: HashMap<&OsString, &OsString> = before.iter().map(|(k, v)| (k, v)).collect();
+    let now: HashMap<&OsString, &OsString> = now.iter().map(|(k, v)| (k, v)).collect();
+    for (name, value) in &now {
+        if before.get(name) != Some(value) && settable(name) {
+            match before.get(name) {
+                Some(old) => std::env::set_var(name, old),
                 None => std::env::remove_var(name),
             }
-            if changes == Changes::None {
-                changes = Changes::Restored;
-            }
-        } else {
-            changes = Changes::Unrestorable;
+        }
+    }
+    for (name, old) in &before {
+        if !now.contains_key(name) && settable(name) && !old.to_string_lossy().contains('\0') {
+            std::env::set_var(name, old);
         }
     }
 }
@@ -356,7 +278,7 @@ impl Drop for StateLock {
     fn drop(&mut self) {
         match &self.restore {
             Restore::Nothing => {}
-            Restore::Env => restore_env(),
+            Restore::Env(before) => restore_env(before),
             Restore::Cwd(dir) => {
                 if let Err(e) = std::env::set_current_dir(dir) {
                     // Nothing to fail from a drop: say why the next test may start elsewhere.
@@ -502,48 +424,6 @@ mod tests {
         assert!(std::env::var_os("ISOLATE_UNIT_NEW").is_none());
         assert_eq!(std::env::var_os("CARGO_PKG_NAME"), name);
         assert_eq!(std::env::var_os("CARGO_PKG_VERSION"), version);
-    }
-
-    fn sorted_env() -> Vec<(OsString, OsString)> {
-        let mut vars: Vec<_> = std::env::vars_os().collect();
-        vars.sort();
-        vars
-    }
-
-    #[test]
-    fn writers_in_a_row_each_put_back_what_they_changed() {
-        let (until, timeout) = deadline(60_000);
-        let writer = || take(State::Env, Access::Write, "w", until, timeout).unwrap();
-        let first = writer();
-        let before = sorted_env();
-        // Removed and put back: the variable returns at the end, so the order changes.
-        std::env::remove_var("CARGO_PKG_VERSION");
-        drop(first);
-        assert_eq!(sorted_env(), before);
-        // Changes nothing, and finds only the order changed.
-        drop(writer());
-        assert_eq!(sorted_env(), before);
-        let third = writer();
-        std::env::set_var("ISOLATE_UNIT_ROW", "1");
-        std::env::set_var("CARGO_PKG_NAME", "changed");
-        drop(third);
-        assert_eq!(sorted_env(), before);
-        let fourth = writer();
-        assert_eq!(
-            sorted_env(),
-            before,
-            "a writer starts where the last one left"
-        );
-        drop(fourth);
-    }
-
-    #[test]
-    fn an_order_change_is_no_change() {
-        let pair = |name: &str, value: &str| (OsString::from(name), OsString::from(value));
-        let before = [pair("A", "1"), pair("B", "2")];
-        let now = [pair("B", "2"), pair("A", "1")];
-        assert_eq!(put_back(&before, &now), Changes::None);
-        assert_eq!(put_back(&before, &before), Changes::None);
     }
 
     #[test]
