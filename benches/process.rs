@@ -1,28 +1,42 @@
 //! The per-test price of process-wide state: `env`, `env(read)` and `cwd` (enter plus exit,
-//! restore included) beside a plain test that asks for nothing, and a `fresh_process` test
-//! (one re-run of this binary) beside a plain test.
+//! restore included) beside a plain test that asks for nothing, and a test in a fresh process
+//! per test: `#[isolated(fresh_process)]` beside `rusty_fork_test!` (same empty body), and the
+//! bare re-run of this binary both pay.
 //!
 //! `cargo bench --bench process`. Medians of 11 rounds; the in-process rows are the mean of
-//! 1,000 iterations a round, the fresh-process row of 10 child processes a round.
+//! 1,000 iterations a round, the fresh-process rows of 10 child processes a round (their rounds
+//! taken in turn, so a burst of load hits each alike). The children are this binary (no libtest
+//! harness), so neither side pays a harness's start-up.
 
 use std::time::{Duration, Instant};
 
-use isolate::{Access, Spec};
+use isolate::{isolated, Access, Spec};
+use rusty_fork::rusty_fork_test;
 
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
     samples[samples.len() / 2]
 }
 
+fn per_round(iterations: u32, mut op: impl FnMut()) -> Duration {
+    let start = Instant::now();
+    for _ in 0..iterations {
+        op();
+    }
+    start.elapsed() / iterations
+}
+
 fn per_run(iterations: u32, mut op: impl FnMut()) -> Duration {
-    let rounds = (0..11).map(|_| {
-        let start = Instant::now();
-        for _ in 0..iterations {
-            op();
-        }
-        start.elapsed() / iterations
-    });
-    median(rounds.collect())
+    median((0..11).map(|_| per_round(iterations, &mut op)).collect())
+}
+
+/// The floor of both fresh-process rows: the child returns at once.
+fn bare_spawn() {
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "bench", "--nocapture", "--test-threads", "1"])
+        .status()
+        .unwrap();
+    assert!(status.success());
 }
 
 fn enter_exit(spec: &'static Spec) {
@@ -34,9 +48,23 @@ static ENV: Spec = Spec::new("bench::env").env(Access::Write);
 static ENV_READ: Spec = Spec::new("bench::env_read").env(Access::Read);
 static CWD: Spec = Spec::new("bench::cwd").cwd(Access::Write);
 
+// Without `#[test]` (a bench has no harness): `main` calls them, in the parent and in the child.
+#[isolated(fresh_process)]
+fn isolate_fresh() {}
+
+rusty_fork_test! {
+    fn rusty_forked() {}
+}
+
 fn main() {
-    // Run by the fresh-process row: this binary re-run as a child, which returns at once.
-    if std::env::args().any(|arg| arg == "--exact") {
+    // A child of a fresh-process row: both crates pass the test's name after `--exact`.
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|arg| arg == "--exact") {
+        match args[at + 1..].iter().find(|arg| !arg.starts_with('-')) {
+            Some(name) if name == "isolate_fresh" => isolate_fresh(),
+            Some(name) if name == "rusty_forked" => rusty_forked(),
+            _ => {}
+        }
         return;
     }
     let us = |d: Duration| d.as_secs_f64() * 1e6;
@@ -52,19 +80,26 @@ fn main() {
             us(ours) - us(plain)
         );
     }
-    let exe = std::env::current_exe().unwrap();
-    let fresh = per_run(10, || {
-        let status = std::process::Command::new(&exe)
-            .args(["--exact", "bench", "--nocapture", "--test-threads", "1"])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    });
-    println!(
-        "| `fresh_process` (spawn and wait for this binary) | {:.0} | {:+.0} |",
-        us(fresh),
-        us(fresh) - us(plain)
-    );
+    // Round by round in turn, so a burst of load on the machine hits every row alike.
+    let rows: [(&str, fn()); 3] = [
+        ("(spawn and wait for this binary)", bare_spawn),
+        ("`#[isolated(fresh_process)]`", isolate_fresh),
+        ("`rusty_fork_test!`", rusty_forked),
+    ];
+    let mut samples = vec![Vec::new(); rows.len()];
+    for _ in 0..11 {
+        for ((_, test), samples) in rows.iter().zip(&mut samples) {
+            samples.push(per_round(10, test));
+        }
+    }
+    for ((name, _), samples) in rows.iter().zip(samples) {
+        let ours = median(samples);
+        println!(
+            "| {name} | {:.0} | {:+.0} |",
+            us(ours),
+            us(ours) - us(plain)
+        );
+    }
     println!(
         "({} variables in the environment)",
         std::env::vars_os().count()

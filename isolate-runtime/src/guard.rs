@@ -81,8 +81,10 @@ struct Slot {
 /// # Ok::<(), isolate_runtime::Error>(())
 /// ```
 pub fn try_enter(spec: &'static Spec) -> Result<TestGuard, Error> {
-    // Children of test processes that died without `Drop` are stopped by the next use.
-    crate::orphans::sweep();
+    // Children of test processes that died without `Drop` are stopped by the next use: at a
+    // process's first entry, then at most once a second, to keep a directory scan off the
+    // path of every test (`Child::spawn` always sweeps).
+    crate::orphans::sweep_now_and_then();
     let timeout = env::timeout()?
         .or(spec.wait_timeout())
         .unwrap_or(DEFAULT_TIMEOUT);

@@ -68,6 +68,19 @@ impl Drop for Record {
     }
 }
 
+/// [`sweep`] at this process's first call, then at most once a second.
+pub(crate) fn sweep_now_and_then() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::time::{SystemTime, UNIX_EPOCH};
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs());
+    if LAST.swap(now, Ordering::Relaxed) != now {
+        sweep();
+    }
+}
+
 /// Stops the children recorded by processes that are gone. Cheap when there are none: one
 /// directory read. Errors are ignored: a sweep must never fail the test that triggered it.
 pub(crate) fn sweep() {
