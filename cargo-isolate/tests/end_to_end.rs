@@ -16,14 +16,25 @@ fn generate(dir: &Path, test_file: &str) {
     std::fs::write(dir.join("tests/pair.rs"), test_file).unwrap();
 }
 
-fn cargo_isolate(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_cargo-isolate"))
+/// `cargo isolate ARGS` on the crate in `dir`, its build kept in `dir`. The outer runner's
+/// `NEXTEST*` settings are left out: they are ours, not the inner run's.
+fn command(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cargo-isolate"));
+    command
         .args(args)
         .arg("--manifest-path")
         .arg(dir.join("Cargo.toml"))
-        .env("CARGO_TARGET_DIR", dir.join("target"))
-        .output()
-        .unwrap()
+        .env("CARGO_TARGET_DIR", dir.join("target"));
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("NEXTEST") {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
+fn cargo_isolate(dir: &Path, args: &[&str]) -> std::process::Output {
+    command(dir, args).output().unwrap()
 }
 
 fn json_lines(output: &[u8]) -> Vec<Value> {
@@ -173,4 +184,297 @@ fn audit_prints_json_lines_denies_and_skips_unparsable_files() {
     let usage = cargo_isolate(dir.path(), &["audit", "--format", "xml"]);
     assert_eq!(usage.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&usage.stderr).contains("[possible values: human, json]"));
+}
+
+/// Holds 200 files open at once: more than `--nofile 64` allows.
+const OPENS: &str = r#"
+#[test]
+fn opens_200() {
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+    let files: Vec<std::fs::File> = (0..200).map(|_| std::fs::File::open(&manifest).unwrap()).collect();
+    assert_eq!(files.len(), 200);
+}
+"#;
+
+#[test]
+fn stress_nofile_limits_the_test_processes() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), OPENS);
+    let stress = |extra: &[&str]| {
+        let mut args = vec![
+            "stress", "--runs", "1", "--runner", "test", "--load", "0", "--format", "json",
+        ];
+        args.extend(extra);
+        let output = cargo_isolate(dir.path(), &args);
+        let lines = json_lines(&output.stdout);
+        assert_eq!(
+            lines.len(),
+            1,
+            "{lines:#?}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        (output.status.code(), lines[0].clone())
+    };
+    let (code, limited) = stress(&["--nofile", "64"]);
+    assert_eq!(
+        (limited["failed"].as_u64(), &limited["kinds"]),
+        (Some(1), &serde_json::json!({"too many open files": 1})),
+        "{limited}"
+    );
+    assert_eq!(code, Some(1));
+    let (code, unlimited) = stress(&[]);
+    assert_eq!(
+        (unlimited["runs"].as_u64(), unlimited["failed"].as_u64()),
+        (Some(1), Some(0)),
+        "{unlimited}"
+    );
+    assert_eq!(code, Some(0));
+}
+
+/// Writes its pid as `pid-PID` into the directory `$E2E_MARKER`, then waits (a minute at most)
+/// for `release-PID` there: the outer test sees each run start and ends it when it wants.
+const GATE: &str = r#"
+#[test]
+fn gate() {
+    let marker = std::path::PathBuf::from(std::env::var_os("E2E_MARKER").unwrap());
+    let pid = std::process::id();
+    std::fs::write(marker.join(format!("pid-{pid}")), "").unwrap();
+    let start = std::time::Instant::now();
+    while !marker.join(format!("release-{pid}")).exists() {
+        assert!(start.elapsed().as_secs() < 60, "never released");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+"#;
+
+/// `cargo isolate stress` running in the background on a crate with [`GATE`], its output in
+/// files (a full pipe would block it). Dropped, it releases every gate and ends the run.
+struct Gated {
+    child: std::process::Child,
+    marker: tempfile::TempDir,
+    out: tempfile::TempDir,
+}
+
+impl Gated {
+    fn spawn(dir: &Path, args: &[&str]) -> Gated {
+        let marker = tempfile::tempdir().unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let file = |name: &str| std::fs::File::create(out.path().join(name)).unwrap();
+        let child = command(dir, args)
+            .env("E2E_MARKER", marker.path())
+            .stdout(file("stdout"))
+            .stderr(file("stderr"))
+            .spawn()
+            .unwrap();
+        Gated { child, marker, out }
+    }
+
+    /// The gates started so far, in no order.
+    fn pids(&self) -> Vec<u32> {
+        std::fs::read_dir(self.marker.path())
+            .unwrap()
+            .filter_map(|e| {
+                e.unwrap()
+                    .file_name()
+                    .to_str()?
+                    .strip_prefix("pid-")?
+                    .parse()
+                    .ok()
+            })
+            .collect()
+    }
+
+    /// Waits for a gate that is not in `seen`.
+    fn next_gate(&mut self, seen: &[u32]) -> u32 {
+        let mut found = None;
+        wait_until("a test to start", || {
+            found = self.pids().into_iter().find(|p| !seen.contains(p));
+            found.is_some() || !matches!(self.child.try_wait(), Ok(None))
+        });
+        found.unwrap_or_else(|| panic!("stress ended first:\n{}", self.stderr()))
+    }
+
+    fn release(&self, pid: u32) {
+        std::fs::write(self.marker.path().join(format!("release-{pid}")), "").unwrap();
+    }
+
+    /// Waits for the end of the run: its status and how long after the call it came.
+    fn wait(&mut self) -> (std::process::ExitStatus, std::time::Duration) {
+        let start = std::time::Instant::now();
+        let mut status = None;
+        wait_until("stress to end", || {
+            status = self.child.try_wait().unwrap();
+            status.is_some()
+        });
+        (status.unwrap(), start.elapsed())
+    }
+
+    fn stdout(&self) -> Vec<u8> {
+        std::fs::read(self.out.path().join("stdout")).unwrap()
+    }
+
+    fn stderr(&self) -> String {
+        std::fs::read_to_string(self.out.path().join("stderr")).unwrap()
+    }
+}
+
+impl Drop for Gated {
+    fn drop(&mut self) {
+        for pid in self.pids() {
+            self.release(pid);
+        }
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Polls `done` every 10 ms; panics after two minutes (a cold build of the crate included).
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(120),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// A field of `/proc/PID/status` (`Threads`).
+fn proc_status(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// User plus system CPU time of process `pid`, in clock ticks (1/100 s on Linux).
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // The fields after the command name (which may hold spaces) in parentheses: utime and
+    // stime are the 14th and 15th of the line, the 12th and 13th after `) `.
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<u64> = after
+        .split(' ')
+        .skip(11)
+        .take(2)
+        .map(|f| f.parse().unwrap())
+        .collect();
+    fields.iter().sum()
+}
+
+/// `--load N` is observed in the stress process itself while a test runs: exactly N more
+/// threads than with `--load 0` (a count, so no timing can make it flaky), and they burn CPU
+/// (a second of it, however long the shared machine takes to give it).
+#[test]
+fn stress_load_runs_busy_threads_beside_the_tests() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), GATE);
+    let mut threads = Vec::new();
+    for load in ["0", "2"] {
+        let mut stress = Gated::spawn(
+            dir.path(),
+            &[
+                "stress", "--runs", "1", "--runner", "test", "--load", load, "--format", "json",
+            ],
+        );
+        let gate = stress.next_gate(&[]);
+        let pid = stress.child.id();
+        threads.push(proc_status(pid, "Threads"));
+        if load == "2" {
+            let before = cpu_ticks(pid);
+            wait_until("the busy threads to use a second of CPU", || {
+                cpu_ticks(pid) >= before + 100
+            });
+        }
+        stress.release(gate);
+        let (status, _) = stress.wait();
+        assert!(status.success(), "{}", stress.stderr());
+        let lines = json_lines(&stress.stdout());
+        assert_eq!(
+            (
+                lines.len(),
+                lines[0]["runs"].as_u64(),
+                lines[0]["failed"].as_u64()
+            ),
+            (1, Some(1), Some(0)),
+            "{lines:#?}"
+        );
+    }
+    assert_eq!(
+        threads[1],
+        threads[0] + 2,
+        "threads with --load 0 and 2: {threads:?}"
+    );
+}
+
+/// Ctrl-C in the second round: the run ends at once, every test process it started is gone,
+/// and the first round's results are printed.
+#[test]
+fn ctrl_c_stops_every_child_and_prints_the_table_so_far() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), GATE);
+    let nextest = Command::new("cargo")
+        .args(["nextest", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let runners: &[&str] = if nextest {
+        &["test", "nextest"]
+    } else {
+        &["test"]
+    };
+    for runner in runners {
+        let mut stress = Gated::spawn(
+            dir.path(),
+            &[
+                "stress", "--runs", "3", "--runner", runner, "--load", "0", "--format", "json",
+            ],
+        );
+        let first = stress.next_gate(&[]);
+        stress.release(first);
+        let second = stress.next_gate(&[first]);
+        let interrupted = Command::new("kill")
+            .args(["-INT", &stress.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(interrupted.success());
+        let (_, took) = stress.wait();
+        let stderr = stress.stderr();
+        assert!(
+            took.as_secs() < 10,
+            "{runner}: took {took:?} to stop:\n{stderr}"
+        );
+        assert!(stderr.contains("interrupted"), "{runner}: {stderr}");
+        let mut gone = false;
+        for _ in 0..200 {
+            gone = !Path::new(&format!("/proc/{second}")).exists();
+            if gone {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert!(
+            gone,
+            "{runner}: the interrupted test (pid {second}) still runs"
+        );
+        let lines = json_lines(&stress.stdout());
+        assert_eq!(lines.len(), 1, "{runner}: {lines:#?}");
+
+        assert_eq!(
+            (
+                lines[0]["test"].as_str(),
+                lines[0]["runs"].as_u64(),
+                lines[0]["failed"].as_u64()
+            ),
+            (Some("pair::gate"), Some(1), Some(0)),
+            "{runner}: the first round only: {}",
+            lines[0]
+        );
+    }
 }

@@ -2,7 +2,7 @@
 //! deadline) ends it with everything it started.
 
 use std::os::unix::process::CommandExt;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -17,7 +17,7 @@ pub(crate) fn on_interrupt_stop_children() {
     let _ = ctrlc::set_handler(|| {
         INTERRUPTED.store(true, Ordering::SeqCst);
         if let Ok(groups) = GROUPS.lock() {
-            groups.iter().for_each(|&g| kill_group(g));
+            groups.iter().for_each(|&g| signal_group("TERM", g));
         }
     });
 }
@@ -26,11 +26,29 @@ pub(crate) fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
 }
 
-fn kill_group(group: u32) {
+fn signal_group(signal: &str, group: u32) {
     let _ = Command::new("kill")
-        .args(["-KILL", "--", &format!("-{group}")])
+        .args([&format!("-{signal}"), "--", &format!("-{group}")])
         .stderr(Stdio::null())
         .status();
+}
+
+/// How long a child has to end its own children after `SIGTERM`: nextest runs each test in a
+/// process group of its own, which a kill of the child's group misses, and sends them
+/// `SIGKILL` 10 s (its default grace) after `SIGTERM`.
+const TERM_GRACE: Duration = Duration::from_secs(12);
+
+/// Ends `child` and its process group: `SIGTERM` first, so that a runner stops the processes
+/// it started in groups of their own; `SIGKILL` for whatever is left after the grace.
+fn stop(child: &mut Child) {
+    let group = child.id();
+    signal_group("TERM", group);
+    let end = Instant::now() + TERM_GRACE;
+    while matches!(child.try_wait(), Ok(None)) && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    signal_group("KILL", group);
+    let _ = child.wait();
 }
 
 /// What a child printed, and whether it was ended at its deadline or by Ctrl-C.
@@ -79,9 +97,8 @@ pub(crate) fn run(mut command: Command, deadline: Duration) -> Ran {
     let mut killed = false;
     while matches!(child.try_wait(), Ok(None)) {
         if Instant::now() > end || interrupted() {
-            kill_group(group);
+            stop(&mut child);
             killed = true;
-            let _ = child.wait();
             break;
         }
         std::thread::sleep(Duration::from_millis(5));
@@ -91,7 +108,7 @@ pub(crate) fn run(mut command: Command, deadline: Duration) -> Ran {
     let grace = Instant::now() + PIPE_GRACE;
     while !(stdout.is_finished() && stderr.is_finished()) {
         if Instant::now() > grace {
-            kill_group(group);
+            signal_group("KILL", group);
             break;
         }
         std::thread::sleep(Duration::from_millis(5));
