@@ -107,7 +107,8 @@ pub struct StressArgs {
     /// Open-file limit of the test processes (`ulimit -n`).
     #[arg(long, value_name = "L", value_parser = clap::value_parser!(u64).range(16..))]
     pub nofile: Option<u64>,
-    /// Highest flake rate (0 to 1) any test may have before the exit status is 1.
+    /// Highest flake rate (0 to 1) any test may have before the exit status is 1 (130 when
+    /// interrupted by Ctrl-C).
     #[arg(long, default_value_t = 0.0, value_name = "R")]
     pub max_rate: f64,
     /// Output format.

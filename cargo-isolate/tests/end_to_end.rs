@@ -444,7 +444,7 @@ fn ctrl_c_stops_every_child_and_prints_the_table_so_far() {
             .status()
             .unwrap();
         assert!(interrupted.success());
-        let (_, took) = stress.wait();
+        let (status, took) = stress.wait();
         let stderr = stress.stderr();
         assert!(
             took.as_secs() < 10,
@@ -465,6 +465,8 @@ fn ctrl_c_stops_every_child_and_prints_the_table_so_far() {
         );
         let lines = json_lines(&stress.stdout());
         assert_eq!(lines.len(), 1, "{runner}: {lines:#?}");
+        // A run cut short proved nothing: a CI gate must not read it as a pass.
+        assert_eq!(status.code(), Some(130), "{runner}: {stderr}");
 
         assert_eq!(
             (

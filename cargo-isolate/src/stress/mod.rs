@@ -357,5 +357,9 @@ pub fn run_cli(args: &StressArgs) -> Result<ExitCode, Error> {
         Format::Json => print!("{}", tally.json_lines()),
         Format::Human => print!("{}", tally.human()),
     }
+    if children::interrupted() {
+        // The shell's status for a run ended by SIGINT: what was cut short proves no rate.
+        return Ok(ExitCode::from(130));
+    }
     Ok(ExitCode::from(u8::from(tally.worst_rate() > args.max_rate)))
 }
