@@ -37,6 +37,14 @@ fn cargo_isolate(dir: &Path, args: &[&str]) -> std::process::Output {
     command(dir, args).output().unwrap()
 }
 
+/// Whether `cargo nextest` runs here (its parts of the tests are skipped when not).
+fn nextest_installed() -> bool {
+    Command::new("cargo")
+        .args(["nextest", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
 fn json_lines(output: &[u8]) -> Vec<Value> {
     String::from_utf8_lossy(output)
         .lines()
@@ -67,10 +75,7 @@ fn clean() {
 fn stress_reports_each_test_and_runner_and_gates_on_the_rate() {
     let dir = tempfile::tempdir().unwrap();
     generate(dir.path(), PAIR);
-    let nextest = Command::new("cargo")
-        .args(["nextest", "--version"])
-        .output()
-        .is_ok_and(|o| o.status.success());
+    let nextest = nextest_installed();
     let runners = if nextest {
         "test,nextest,concurrent"
     } else {
@@ -420,13 +425,11 @@ fn stress_load_runs_busy_threads_beside_the_tests() {
 fn ctrl_c_stops_every_child_and_prints_the_table_so_far() {
     let dir = tempfile::tempdir().unwrap();
     generate(dir.path(), GATE);
-    let nextest = Command::new("cargo")
-        .args(["nextest", "--version"])
-        .output()
-        .is_ok_and(|o| o.status.success());
+    let nextest = nextest_installed();
     let runners: &[&str] = if nextest {
         &["test", "nextest"]
     } else {
+        eprintln!("cargo-nextest is missing: the nextest part of this test is skipped");
         &["test"]
     };
     for runner in runners {
