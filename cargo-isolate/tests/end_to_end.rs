@@ -347,42 +347,42 @@ fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
-/// A field of `/proc/PID/status` (`Threads`).
-fn proc_status(pid: u32, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap()
+/// User plus system CPU time, in clock ticks (1/100 s on Linux), of each thread of `pid`.
+fn thread_ticks(pid: u32) -> Vec<u64> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    tasks
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("stat")).ok())
+        .map(|stat| {
+            // After the command name (which may hold spaces) in parentheses, utime and stime
+            // are the 12th and 13th fields.
+            let after = &stat[stat.rfind(')').unwrap() + 2..];
+            after
+                .split(' ')
+                .skip(11)
+                .take(2)
+                .map(|f| f.parse::<u64>().unwrap())
+                .sum()
+        })
+        .collect()
 }
 
-/// User plus system CPU time of process `pid`, in clock ticks (1/100 s on Linux).
-fn cpu_ticks(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    // The fields after the command name (which may hold spaces) in parentheses: utime and
-    // stime are the 14th and 15th of the line, the 12th and 13th after `) `.
-    let after = &stat[stat.rfind(')').unwrap() + 2..];
-    let fields: Vec<u64> = after
-        .split(' ')
-        .skip(11)
-        .take(2)
-        .map(|f| f.parse().unwrap())
-        .collect();
-    fields.iter().sum()
+/// Threads of `pid` that have used half a second of CPU or more.
+fn busy_threads(pid: u32) -> usize {
+    thread_ticks(pid).into_iter().filter(|&t| t >= 50).count()
 }
 
-/// `--load N` is observed in the stress process itself while a test runs: exactly N more
-/// threads than with `--load 0` (a count, so no timing can make it flaky), and they burn CPU
-/// (a second of it, however long the shared machine takes to give it).
+/// `--load N` is observed in the stress process itself while a test runs: exactly N of its
+/// threads each burn half a second of CPU (however long the shared machine takes to give it;
+/// the threads exist before the first round, so the count cannot race the round's own
+/// threads), and with `--load 0`, held for as long, none does.
 #[test]
 fn stress_load_runs_busy_threads_beside_the_tests() {
     let dir = tempfile::tempdir().unwrap();
     generate(dir.path(), GATE);
-    let mut threads = Vec::new();
-    for load in ["0", "2"] {
+    let mut held = std::time::Duration::ZERO;
+    for load in ["2", "0"] {
         let mut stress = Gated::spawn(
             dir.path(),
             &[
@@ -391,13 +391,20 @@ fn stress_load_runs_busy_threads_beside_the_tests() {
         );
         let gate = stress.next_gate(&[]);
         let pid = stress.child.id();
-        threads.push(proc_status(pid, "Threads"));
+        let start = std::time::Instant::now();
         if load == "2" {
-            let before = cpu_ticks(pid);
-            wait_until("the busy threads to use a second of CPU", || {
-                cpu_ticks(pid) >= before + 100
-            });
+            wait_until("two busy threads", || busy_threads(pid) >= 2);
+            held = start.elapsed();
+        } else {
+            wait_until("as long as the loaded run took", || start.elapsed() >= held);
         }
+        let busy = busy_threads(pid);
+        assert_eq!(
+            busy.to_string(),
+            load,
+            "busy threads: {:?}",
+            thread_ticks(pid)
+        );
         stress.release(gate);
         let (status, _) = stress.wait();
         assert!(status.success(), "{}", stress.stderr());
@@ -412,11 +419,6 @@ fn stress_load_runs_busy_threads_beside_the_tests() {
             "{lines:#?}"
         );
     }
-    assert_eq!(
-        threads[1],
-        threads[0] + 2,
-        "threads with --load 0 and 2: {threads:?}"
-    );
 }
 
 /// Ctrl-C in the second round: the run ends at once, every test process it started is gone,
