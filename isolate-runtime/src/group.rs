@@ -159,6 +159,9 @@ pub(crate) fn join(
         }
     };
     let Some(main) = main else {
+        if let Some(gate) = gate {
+            gate.release_after_timeout();
+        }
         return Err(timeout_error(name, mode, timeout));
     };
     let claim = match mode {

@@ -1,6 +1,7 @@
 //! `enter`: acquire everything a [`Spec`] asks for, in a fixed order, into one guard.
 
 use std::process::{ExitCode, Termination};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use crate::group::{self, GroupLock};
@@ -85,7 +86,7 @@ pub fn try_enter(spec: &'static Spec) -> Result<TestGuard, Error> {
     // process's first entry, then at most once a second, to keep a directory scan off the
     // path of every test (`Child::spawn` always sweeps).
     crate::orphans::sweep_now_and_then();
-    let timeout = env::timeout()?
+    let timeout = env_timeout()?
         .or(spec.wait_timeout())
         .unwrap_or(DEFAULT_TIMEOUT);
     let deadline = Instant::now() + timeout;
@@ -141,6 +142,17 @@ pub fn try_enter(spec: &'static Spec) -> Result<TestGuard, Error> {
         }
     }
     Ok(guard)
+}
+
+/// `ISOLATE_TIMEOUT`, read once per process: a test's environment is set before the process
+/// starts (tests that vary it run child processes), and reading it costs a scan of the whole
+/// environment under its lock on every test.
+fn env_timeout() -> Result<Option<Duration>, Error> {
+    static TIMEOUT: OnceLock<Result<Option<Duration>, String>> = OnceLock::new();
+    TIMEOUT
+        .get_or_init(|| env::timeout().map_err(|e| e.to_string()))
+        .clone()
+        .map_err(Error::config)
 }
 
 /// Every group once, sorted by name; a name in both lists is joined exclusively.

@@ -10,6 +10,7 @@
 use std::fmt;
 use std::fs::{self, File};
 use std::io::{Read, Write};
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -79,10 +80,17 @@ fn now_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
+/// This process's id, read once: `std::process::id` is a system call each time, and a
+/// process that `isolate` runs in never forks without `exec`.
+pub(crate) fn own_pid() -> u32 {
+    static PID: OnceLock<u32> = OnceLock::new();
+    *PID.get_or_init(std::process::id)
+}
+
 impl Holder {
     pub(crate) fn me(test: &str, claim: Claim) -> Holder {
         Holder {
-            pid: std::process::id(),
+            pid: own_pid(),
             since_ms: now_ms(),
             test: test.to_owned(),
             claim,
@@ -147,7 +155,7 @@ fn idle() -> std::sync::MutexGuard<'static, Vec<(&'static str, File)>> {
 /// `h-<pid>-<random>-`: the random part tells us apart from a dead process given our pid.
 fn own_prefix() -> &'static str {
     static PREFIX: OnceLock<String> = OnceLock::new();
-    PREFIX.get_or_init(|| format!("h-{}-{}-", std::process::id(), lockdir::unique_name()))
+    PREFIX.get_or_init(|| format!("h-{}-{}-", own_pid(), lockdir::unique_name()))
 }
 
 /// Publishes `holder` in the subdirectory `dir` (`holders`, `budget`) until the record drops.
@@ -194,6 +202,16 @@ fn create(dir: &Path) -> Result<File, Error> {
 
 /// Every live holder recorded in the subdirectory `dir`; records of dead processes are removed.
 pub(crate) fn scan(dir: &'static str) -> Vec<Holder> {
+    read(dir, false)
+}
+
+/// Like [`scan`], but only other processes' holders: for a caller that counts this process's
+/// own in memory, which need not open this process's records.
+pub(crate) fn scan_others(dir: &'static str) -> Vec<Holder> {
+    read(dir, true)
+}
+
+fn read(dir: &'static str, skip_own: bool) -> Vec<Holder> {
     let Ok(dir) = lockdir::subdir(dir) else {
         return Vec::new();
     };
@@ -202,7 +220,9 @@ pub(crate) fn scan(dir: &'static str) -> Vec<Holder> {
     };
     let mut holders = Vec::new();
     for entry in entries.flatten() {
-        if !entry.file_name().to_string_lossy().starts_with("h-") {
+        let name = entry.file_name();
+        let name = name.as_bytes();
+        if !name.starts_with(b"h-") || (skip_own && name.starts_with(own_prefix().as_bytes())) {
             continue;
         }
         let path = entry.path();

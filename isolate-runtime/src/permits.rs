@@ -41,7 +41,8 @@ fn own_held() -> std::sync::MutexGuard<'static, u32> {
 }
 
 /// The budget in force: `ISOLATE_SOCKET_BUDGET`, or half of this process's soft open-file
-/// limit (at least 64), leaving the other half for everything else a test opens.
+/// limit (at least 64), leaving the other half for everything else a test opens. Read once
+/// per process: the environment is set before the tests start.
 ///
 /// # Errors
 ///
@@ -55,17 +56,23 @@ fn own_held() -> std::sync::MutexGuard<'static, u32> {
 /// # Ok::<(), isolate_runtime::Error>(())
 /// ```
 pub fn socket_budget() -> Result<u32, Error> {
-    static DEFAULT: OnceLock<u32> = OnceLock::new();
-    if let Some(budget) = env::socket_budget()? {
-        return Ok(budget);
-    }
-    Ok(*DEFAULT.get_or_init(|| {
-        // Unlimited counts as the largest budget the attribute accepts.
-        let limit = sys::open_file_limit().unwrap_or(u64::MAX);
-        u32::try_from(limit / 2)
-            .unwrap_or(u32::MAX)
-            .clamp(64, 1 << 20)
-    }))
+    // Read once per process, like `ISOLATE_TIMEOUT`: the environment is set before a test
+    // process starts, and each read scans all of it under its lock.
+    static BUDGET: OnceLock<Result<u32, String>> = OnceLock::new();
+    BUDGET
+        .get_or_init(|| match env::socket_budget() {
+            Ok(Some(budget)) => Ok(budget),
+            Ok(None) => {
+                // Unlimited counts as the largest budget the attribute accepts.
+                let limit = sys::open_file_limit().unwrap_or(u64::MAX);
+                Ok(u32::try_from(limit / 2)
+                    .unwrap_or(u32::MAX)
+                    .clamp(64, 1 << 20))
+            }
+            Err(e) => Err(e.to_string()),
+        })
+        .clone()
+        .map_err(Error::config)
 }
 
 /// Takes `count` permits, waiting until `deadline`.
@@ -91,10 +98,11 @@ pub(crate) fn take(
     // At the gate: wait for enough permits. Holders in other processes leave without telling
     // us, so this polls; only tests that exhaust the budget wait here.
     let fits = || {
-        let in_use = usage().others.saturating_add(*own_held());
+        let in_use = usage(false).others.saturating_add(*own_held());
         Ok((in_use.saturating_add(count) <= budget).then_some(()))
     };
     if wait::poll_until(deadline, fits).map_err(io)?.is_none() {
+        gate.release_after_timeout();
         return Err(timeout_error(count, budget, timeout));
     }
     let record = holder::publish("budget", &Holder::me(test, Claim::Permits(count)))?;
@@ -111,15 +119,21 @@ pub(crate) fn take(
 struct Usage {
     /// Permits held by other live processes (this process counts its own in memory).
     others: u32,
-    /// Every live holder of permits, this process's included.
+    /// Every live holder of permits read (this process's too when all are).
     holders: Vec<(Holder, u32)>,
 }
 
-fn usage() -> Usage {
+/// Who holds permits; this process's own holders only when `all` (its count is in memory).
+fn usage(all: bool) -> Usage {
     let mut usage = Usage::default();
-    for holder in holder::scan("budget") {
+    let holders = if all {
+        holder::scan("budget")
+    } else {
+        holder::scan_others("budget")
+    };
+    for holder in holders {
         if let Claim::Permits(count) = holder.claim {
-            if holder.pid != std::process::id() {
+            if holder.pid != holder::own_pid() {
                 usage.others = usage.others.saturating_add(count);
             }
             usage.holders.push((holder, count));
@@ -129,7 +143,7 @@ fn usage() -> Usage {
 }
 
 fn timeout_error(count: u32, budget: u32, timeout: Duration) -> Error {
-    let usage = usage();
+    let usage = usage(true);
     let used: u32 = usage.holders.iter().map(|(_, count)| count).sum();
     let holders: Vec<Holder> = usage
         .holders

@@ -27,7 +27,7 @@ use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
@@ -43,6 +43,15 @@ const FAIR_HANDOFFS: u32 = 8;
 const FAIR_HOLD: Duration = Duration::from_millis(20);
 /// The longest a process that stepped aside waits for the others' waiters before it queues.
 const STEP_ASIDE: Duration = Duration::from_millis(50);
+/// How long an idle lock file stays open for this process's next use of it: a test's next
+/// entry then costs no `open` and `close`, while a file replaced meanwhile (a temp cleaner)
+/// is not locked through a stale descriptor for more than this after a busy spell.
+const KEEP_OPEN: Duration = Duration::from_secs(1);
+/// The most idle lock files a process keeps open, so that a suite of many groups does not
+/// eat into the descriptors its tests (and the socket budget) count on.
+const MAX_KEPT_OPEN: usize = 32;
+/// Idle lock files kept open now, across every queue.
+static KEPT_OPEN: AtomicUsize = AtomicUsize::new(0);
 
 /// How a lock is held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,6 +110,12 @@ impl Lock {
     pub(crate) fn take(path: &Path, mode: Mode, wait: Wait) -> Result<Option<Lock>, Error> {
         Queue::of(path).take(mode, wait)
     }
+
+    /// Releases the lock after a later wait timed out: the file is closed once unused rather
+    /// than kept open, so a failed wait leaves no descriptor behind.
+    pub(crate) fn release_after_timeout(self) {
+        self.queue.state().idle = Idle::Close;
+    }
 }
 
 /// One local waiter.
@@ -123,9 +138,10 @@ struct Queue {
 
 #[derive(Debug)]
 struct State {
-    /// The open lock file, while this process uses it (closed when idle, so a file replaced
-    /// meanwhile is not locked through a stale descriptor for longer than one busy spell).
+    /// The open lock file, while this process uses it and for [`KEEP_OPEN`] after.
     file: Option<Arc<File>>,
+    /// What becomes of `file` once unused, or since when it has been kept open unused.
+    idle: Idle,
     /// The lock this process holds on `file` in the kernel.
     kernel: Option<Mode>,
     /// Holders in this process, all in `held_mode`.
@@ -143,6 +159,17 @@ struct State {
     /// Local hand-offs since the kernel lock was taken, and when it was.
     handoffs: u32,
     since: Instant,
+}
+
+/// What becomes of a lock file once this process stops using it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Idle {
+    /// Kept open for the next use (see [`KEEP_OPEN`]).
+    Keep,
+    /// Closed: a wait on it timed out, and a failed wait leaves no descriptor behind.
+    Close,
+    /// Unused and kept open since then, counted in [`KEPT_OPEN`].
+    KeptSince(Instant),
 }
 
 impl State {
@@ -184,6 +211,22 @@ impl State {
         false
     }
 
+    /// Unused now: keeps the file open for the next use if few others are, else closes it.
+    fn keep_or_close(&mut self) {
+        if matches!(self.idle, Idle::KeptSince(_)) || self.file.is_none() {
+            return;
+        }
+        if self.idle == Idle::Close {
+            self.idle = Idle::Keep;
+            self.file = None;
+        } else if KEPT_OPEN.fetch_add(1, Ordering::Relaxed) < MAX_KEPT_OPEN {
+            self.idle = Idle::KeptSince(Instant::now());
+        } else {
+            KEPT_OPEN.fetch_sub(1, Ordering::Relaxed);
+            self.file = None;
+        }
+    }
+
     fn kernel_unlock(&mut self) {
         if self.kernel.take().is_some() {
             if let Some(file) = &self.file {
@@ -211,6 +254,7 @@ impl Queue {
             waiting_path: waiting_path.into(),
             state: Mutex::new(State {
                 file: None,
+                idle: Idle::Keep,
                 kernel: None,
                 holders: 0,
                 held_mode: Mode::Exclusive,
@@ -235,6 +279,13 @@ impl Queue {
 
     fn take(self: Arc<Self>, mode: Mode, wait: Wait) -> Result<Option<Lock>, Error> {
         let mut state = self.state();
+        if let Idle::KeptSince(since) = state.idle {
+            state.idle = Idle::Keep;
+            KEPT_OPEN.fetch_sub(1, Ordering::Relaxed);
+            if since.elapsed() > KEEP_OPEN {
+                state.file = None;
+            }
+        }
         if state.file.is_none() {
             state.file = Some(Arc::new(lockdir::lock_file(&self.path)?));
         }
@@ -266,6 +317,7 @@ impl Queue {
             let left = deadline.saturating_duration_since(Instant::now());
             let failed = state.failed;
             if left.is_zero() || failed.is_some() {
+                state.idle = Idle::Close;
                 state.queue.retain(|waiter| !Arc::ptr_eq(waiter, &me));
                 self.dispatch(&mut state);
                 return match failed {
@@ -325,7 +377,7 @@ impl Queue {
             state.failed = None;
             if state.holders == 0 && !state.in_kernel {
                 state.kernel_unlock();
-                state.file = None;
+                state.keep_or_close();
             }
         }
     }
@@ -427,18 +479,33 @@ impl Queue {
     }
 }
 
-/// Counts releases in this process, so waiters can sleep until the next one.
-static RELEASES: (Mutex<u64>, Condvar) = (Mutex::new(0), Condvar::new());
+/// Counts releases in this process, so waiters can sleep until the next one, and the pollers
+/// asleep (a release with none wakes nobody: no system call on a test's exit).
+static RELEASES: (Mutex<Releases>, Condvar) = (
+    Mutex::new(Releases {
+        count: 0,
+        asleep: 0,
+    }),
+    Condvar::new(),
+);
 
-fn releases() -> MutexGuard<'static, u64> {
+struct Releases {
+    count: u64,
+    asleep: u32,
+}
+
+fn releases() -> MutexGuard<'static, Releases> {
     RELEASES.0.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Wakes this process's pollers: something they may wait for (permits, a number) was just
 /// released.
 pub(crate) fn released() {
-    *releases() += 1;
-    RELEASES.1.notify_all();
+    let mut releases = releases();
+    releases.count += 1;
+    if releases.asleep > 0 {
+        RELEASES.1.notify_all();
+    }
 }
 
 /// Calls `attempt` until it yields a value or `deadline` passes (then `None`). Between
@@ -449,7 +516,7 @@ pub(crate) fn poll_until<T>(
 ) -> io::Result<Option<T>> {
     let mut pause = Duration::from_micros(500);
     loop {
-        let seen = *releases();
+        let seen = releases().count;
         if let Some(value) = attempt()? {
             return Ok(Some(value));
         }
@@ -457,12 +524,15 @@ pub(crate) fn poll_until<T>(
         if left.is_zero() {
             return Ok(None);
         }
-        let guard = releases();
+        let mut guard = releases();
         // A release since `seen` means the attempt may already succeed: no sleep.
-        let _ = RELEASES
+        guard.asleep += 1;
+        let (mut guard, _) = RELEASES
             .1
-            .wait_timeout_while(guard, pause.min(left), |count| *count == seen)
+            .wait_timeout_while(guard, pause.min(left), |releases| releases.count == seen)
             .unwrap_or_else(PoisonError::into_inner);
+        guard.asleep -= 1;
+        drop(guard);
         pause = (pause * 2).min(Duration::from_millis(10));
     }
 }
