@@ -8,13 +8,13 @@ use crate::Error;
 
 /// Where lock files, reservations and temp dirs live (default: `<temp dir>/isolate-<uid>`).
 pub const DIR: &str = "ISOLATE_DIR";
-/// Overrides every wait's timeout, the attribute's `timeout` included.
+/// Overrides every wait's timeout, the attribute's `timeout` included. Read once per process.
 pub const TIMEOUT: &str = "ISOLATE_TIMEOUT";
 /// `on-failure` (default), `always` or `never`: when temp dirs are kept.
 pub const KEEP_TMPDIR: &str = "ISOLATE_KEEP_TMPDIR";
 /// Kept temp dirs older than this many days are pruned (default 7; 0 disables pruning).
 pub const KEEP_DAYS: &str = "ISOLATE_KEEP_DAYS";
-/// The machine-wide socket budget, in permits.
+/// The machine-wide socket budget, in permits. Read once per process.
 pub const SOCKET_BUDGET: &str = "ISOLATE_SOCKET_BUDGET";
 /// The band reserved port numbers come from, `LOW-HIGH` inclusive.
 pub const PORT_BAND: &str = "ISOLATE_PORT_BAND";
