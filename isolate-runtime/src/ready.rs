@@ -2,10 +2,10 @@
 //!
 //! A probe says what "ready" means ([`tcp`], [`http`], [`line`](fn@line), or your own [`probe`]) and for
 //! how long to try ([`Probe::within`], default [`DEFAULT_WITHIN`]); [`Probe::wait`] or
-//! [`Child::wait_ready`](crate::Child::wait_ready) runs it. Attempts pause for 1/128 of the
+//! [`Child::wait_ready`](crate::Child::wait_ready) runs it. Attempts pause for 1/256 of the
 //! time waited so far, from 1 ms up to 50 ms: a server that starts within half a second is seen
-//! within a millisecond or two of being ready, a slower one within about 1% of its start-up
-//! time, and a long wait costs at most twenty attempts a second. With a child, a new line of
+//! within 2 ms of being ready, a slower one within about 0.4% of its start-up time, and a long
+//! wait costs at most twenty attempts a second. With a child, a new line of
 //! its output or its exit ends a pause at once, so a crashed server fails the wait at once too.
 //!
 //! A wait that ends without readiness says what was probed, how many attempts over how long,
