@@ -59,6 +59,17 @@ pub(crate) struct Ran {
     pub(crate) killed: bool,
 }
 
+impl Ran {
+    /// Why a test this run never reported failed: the run was stopped, or it just never said.
+    pub(crate) fn unreported(&self) -> super::FailureKind {
+        if self.killed {
+            super::FailureKind::Timeout
+        } else {
+            super::FailureKind::NotReported
+        }
+    }
+}
+
 /// How long processes left behind may hold a finished child's pipes.
 const PIPE_GRACE: Duration = Duration::from_secs(5);
 

@@ -223,11 +223,7 @@ fn run_libtest(plan: &Plan, suite: &Suite, env: &[(String, String)]) -> Vec<Outc
             .args(&plan.filters);
         let ran = children::run(command, plan.deadline);
         let reported = libtest::parse(&ran.stdout);
-        let unreported = if ran.killed {
-            FailureKind::Timeout
-        } else {
-            FailureKind::NotReported
-        };
+        let unreported = ran.unreported();
         let name = (suite.display)(&binary.target);
         for test in &binary.tests {
             let found = reported.iter().find(|o| o.test == *test).cloned();
@@ -282,11 +278,7 @@ fn run_nextest(plan: &Plan, suite: &Suite, env: &[(String, String)]) -> Vec<Outc
     command.arg("--").args(&plan.filters);
     let ran = children::run(command, plan.deadline);
     let reported = nextest::parse(&ran.stdout);
-    let unreported = if ran.killed {
-        FailureKind::Timeout
-    } else {
-        FailureKind::NotReported
-    };
+    let unreported = ran.unreported();
     let mut outcomes = Vec::new();
     let mut missing = 0;
     for binary in &suite.binaries {
