@@ -222,3 +222,55 @@ fn a_large_request_is_not_starved_by_small_ones() {
         true,
     );
 }
+
+#[test]
+#[ignore = "child process of permits_taken_after_a_count_are_counted"]
+fn counts_then_waits() {
+    static ALL: Spec = Spec::new("budget::counter").max_sockets(5);
+    static BRIEFLY: Spec = Spec::new("budget::counter")
+        .max_sockets(5)
+        .timeout(Duration::from_millis(300));
+    let log = Log::from_env();
+    if std::env::var(ROLE).as_deref() == Ok("count") {
+        // Counts the other processes' permits (none), remembering the count.
+        drop(isolate::try_enter(&ALL).unwrap());
+        log.append("counted");
+        log.wait_for("held", 1, Duration::from_secs(30));
+        let message = isolate::try_enter(&BRIEFLY).unwrap_err().to_string();
+        assert!(
+            message.contains("(5 of 5 in use, held by `budget::counter` (pid "),
+            "{message}"
+        );
+        log.append("refused");
+        // The holder is killed: what this process counted of it is no longer true.
+        log.wait_for("killed", 1, Duration::from_secs(30));
+        drop(isolate::try_enter(&ALL).unwrap());
+    } else {
+        log.wait_for("counted", 1, Duration::from_secs(30));
+        let _held = isolate::try_enter(&ALL).unwrap();
+        log.append("held");
+        thread::sleep(Duration::from_mins(1));
+    }
+}
+
+/// A process remembers what it counted of the others' permits: permits another process took
+/// since then are counted all the same, and permits freed since (a holder killed) are free.
+#[test]
+fn permits_taken_after_a_count_are_counted() {
+    let root = support::private_root();
+    let log = Log::new(root.path());
+    let holder = child("counts_then_waits", "hold", root.path(), &log, 5)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let holder = support::KillOnDrop(holder);
+    let counter = child("counts_then_waits", "count", root.path(), &log, 5)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut counter = support::KillOnDrop(counter);
+    log.wait_for("refused", 1, Duration::from_secs(30));
+    drop(holder);
+    log.append("killed");
+    assert!(counter.0.wait().unwrap().success());
+}

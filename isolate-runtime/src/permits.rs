@@ -8,8 +8,20 @@
 //! so they queue in memory and one per process waits in the kernel), and the one at the gate
 //! polls until enough permits are free: a large request is never overtaken by a stream of
 //! small ones.
+//!
+//! Counting other processes' permits means listing `budget/` and reading their records, which
+//! costs more than the rest of a test's entry. So every acquirer, still at the gate, adds one
+//! to a *generation* stored in `budget/generation`, and a process remembers what it counted at
+//! which generation: at an unchanged generation nobody else took permits since (only the gate
+//! holder takes any), so the remembered count is an upper bound and the listing is skipped
+//! when the request fits under it. Releases and deaths only lower the truth below the bound;
+//! a request that does not fit under it counts again.
 
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::holder::{self, Claim, Holder, Record};
@@ -35,9 +47,60 @@ impl Drop for Permits {
 }
 
 /// The permits this process's holders hold.
-fn own_held() -> std::sync::MutexGuard<'static, u32> {
+fn own_held() -> MutexGuard<'static, u32> {
     static HELD: Mutex<u32> = Mutex::new(0);
     HELD.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Other processes' permits as this process last counted them, and at which generation.
+#[derive(Debug)]
+struct Counted {
+    /// `budget/generation`, open for as long as the process runs.
+    file: Option<File>,
+    /// The generation read at the gate, or counted at; `None` before the first count.
+    at: Option<u64>,
+    others: u32,
+}
+
+/// Used only by the holder of the gate.
+fn counted() -> MutexGuard<'static, Counted> {
+    static COUNTED: Mutex<Counted> = Mutex::new(Counted {
+        file: None,
+        at: None,
+        others: 0,
+    });
+    COUNTED.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Counted {
+    fn open(&mut self, path: &Path) -> Result<(), Error> {
+        if self.file.is_none() {
+            self.file = Some(lockdir::record_file(path)?);
+        }
+        Ok(())
+    }
+
+    /// The generation now (0 in a new file).
+    fn generation(&self) -> io::Result<u64> {
+        let file = self.file.as_ref().ok_or(io::ErrorKind::NotFound)?;
+        let mut bytes = [0; 8];
+        let read = file.read_at(&mut bytes, 0)?;
+        Ok(if read == bytes.len() {
+            u64::from_le_bytes(bytes)
+        } else {
+            0
+        })
+    }
+
+    /// Tells every other process that permits were taken: the generation they counted at has
+    /// passed. Ours moves with it, since what we counted of the others still holds.
+    fn advance(&mut self) -> io::Result<()> {
+        let next = self.at.unwrap_or(0).wrapping_add(1);
+        let file = self.file.as_ref().ok_or(io::ErrorKind::NotFound)?;
+        file.write_all_at(&next.to_le_bytes(), 0)?;
+        self.at = Some(next);
+        Ok(())
+    }
 }
 
 /// The budget in force: `ISOLATE_SOCKET_BUDGET`, or half of this process's soft open-file
@@ -94,19 +157,32 @@ pub(crate) fn take(
     let Some(gate) = Lock::take(&gate_path, Mode::Exclusive, Wait::Until(deadline))? else {
         return Err(timeout_error(count, budget, timeout));
     };
-    let io = |e| Error::io(format!("cannot read `{}`", gate_path.display()), e);
+    let generation_path = lockdir::subdir("budget")?.join("generation");
+    let io = |e| Error::io(format!("cannot use `{}`", generation_path.display()), e);
+    let mut counted = counted();
+    counted.open(&generation_path)?;
     // At the gate: wait for enough permits. Holders in other processes leave without telling
     // us, so this polls; only tests that exhaust the budget wait here.
     let fits = || {
-        let in_use = usage(false).others.saturating_add(*own_held());
-        Ok((in_use.saturating_add(count) <= budget).then_some(()))
+        let generation = counted.generation()?;
+        let own = *own_held();
+        let fits = |others: u32| others.saturating_add(own).saturating_add(count) <= budget;
+        if counted.at == Some(generation) && fits(counted.others) {
+            return Ok(Some(()));
+        }
+        counted.others = usage(false).others;
+        counted.at = Some(generation);
+        Ok(fits(counted.others).then_some(()))
     };
     if wait::poll_until(deadline, fits).map_err(io)?.is_none() {
         gate.release_after_timeout();
         return Err(timeout_error(count, budget, timeout));
     }
     let record = holder::publish("budget", &Holder::me(test, Claim::Permits(count)))?;
+    // Before the gate goes, so that no process counts at this generation without our permits.
+    counted.advance().map_err(io)?;
     *own_held() += count;
+    drop(counted);
     drop(gate);
     Ok(Permits {
         count,
