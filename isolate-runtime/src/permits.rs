@@ -20,7 +20,7 @@
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -50,6 +50,26 @@ impl Drop for Permits {
 fn own_held() -> MutexGuard<'static, u32> {
     static HELD: Mutex<u32> = Mutex::new(0);
     HELD.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The budget's gate and generation files.
+#[derive(Debug)]
+struct Files {
+    gate: PathBuf,
+    generation: PathBuf,
+}
+
+/// Worked out once per process: a test's entry should not format paths.
+fn files() -> Result<&'static Files, Error> {
+    static FILES: OnceLock<Files> = OnceLock::new();
+    if let Some(files) = FILES.get() {
+        return Ok(files);
+    }
+    let dir = lockdir::subdir("budget")?;
+    Ok(FILES.get_or_init(|| Files {
+        gate: dir.join("gate"),
+        generation: dir.join("generation"),
+    }))
 }
 
 /// Other processes' permits as this process last counted them, and at which generation.
@@ -153,14 +173,13 @@ pub(crate) fn take(
             env::SOCKET_BUDGET
         )));
     }
-    let gate_path = lockdir::subdir("budget")?.join("gate");
-    let Some(gate) = Lock::take(&gate_path, Mode::Exclusive, Wait::Until(deadline))? else {
+    let files = files()?;
+    let Some(gate) = Lock::take(&files.gate, Mode::Exclusive, Wait::Until(deadline))? else {
         return Err(timeout_error(count, budget, timeout));
     };
-    let generation_path = lockdir::subdir("budget")?.join("generation");
-    let io = |e| Error::io(format!("cannot use `{}`", generation_path.display()), e);
+    let io = |e| Error::io(format!("cannot use `{}`", files.generation.display()), e);
     let mut counted = counted();
-    counted.open(&generation_path)?;
+    counted.open(&files.generation)?;
     // At the gate: wait for enough permits. Holders in other processes leave without telling
     // us, so this polls; only tests that exhaust the budget wait here.
     let fits = || {
