@@ -1,11 +1,13 @@
 //! The per-test price of process-wide state: `env`, `env(read)` and `cwd` (enter plus exit,
-//! restore included) beside a plain test that asks for nothing, and a test in a fresh process
-//! per test: `#[isolated(fresh_process)]` beside `rusty_fork_test!` (same empty body), and the
-//! bare re-run of this binary both pay.
+//! restore included) beside a plain test that asks for nothing, with the floor of an `env`
+//! writer (it copies the environment at entry and at exit: `std::env::vars_os` twice); and a
+//! test in a fresh process per test: `#[isolated(fresh_process)]` beside `rusty_fork_test!`
+//! (same empty body), and the bare re-run of this binary both pay.
 //!
-//! `cargo bench --bench process`. Medians of 11 rounds; the in-process rows are the mean of
-//! 1,000 iterations a round, the fresh-process rows of 10 child processes a round (their rounds
-//! taken in turn, so a burst of load hits each alike). The children are this binary (no libtest
+//! `cargo bench --bench process [-- FILTER]` (only the rows whose name contains FILTER, beside
+//! the plain one). The in-process rows: medians of 11 rounds of 1,000 iterations; the
+//! fresh-process rows: medians of 31 rounds of 10 child processes. Rows are taken in turn
+//! round by round, so a burst of load hits each alike. The children are this binary (no libtest
 //! harness), so neither side pays a harness's start-up.
 
 use std::hint::black_box;
@@ -27,11 +29,11 @@ fn per_round(iterations: u32, op: impl Fn()) -> Duration {
     start.elapsed() / iterations
 }
 
-/// The median of 11 rounds of each row, the rows taken in turn round by round, so a burst of
-/// load on the machine hits every row alike.
-fn medians(rows: &[(&str, fn())], iterations: u32) -> Vec<Duration> {
+/// The median of `rounds` rounds of each row, the rows taken in turn round by round, so a burst
+/// of load on the machine hits every row alike.
+fn medians(rows: &[(&str, fn())], rounds: usize, iterations: u32) -> Vec<Duration> {
     let mut samples = vec![Vec::new(); rows.len()];
-    for _ in 0..11 {
+    for _ in 0..rounds {
         for ((_, op), samples) in rows.iter().zip(&mut samples) {
             samples.push(per_round(iterations, op));
         }
@@ -114,7 +116,7 @@ fn main() {
     if in_process.first().map(|row| row.0) != Some("(nothing)") {
         in_process.insert(0, ("(nothing)", || enter_exit(&PLAIN)));
     }
-    let times = medians(&in_process, 1_000);
+    let times = medians(&in_process, 11, 1_000);
     let plain = times[0];
     println!("| attribute | µs per test | beside a plain test |");
     println!("|---|---|---|");
@@ -127,7 +129,7 @@ fn main() {
         );
     }
     let fresh = chosen(&fresh);
-    for ((name, _), ours) in fresh.iter().zip(medians(&fresh, 10)) {
+    for ((name, _), ours) in fresh.iter().zip(medians(&fresh, 31, 10)) {
         println!(
             "| {name} | {:.0} | {:+.0} |",
             us(ours),
