@@ -18,10 +18,11 @@
 //!
 //! The child tells the parent how the test ended on its stdout, in records that start with a
 //! marker no test prints by chance ([`MARK`]): that the test began, the messages of panics on
-//! its thread, and whether the guard dropped on a return or a panic. The test's own output is
-//! what lies between the first and the last record, the records taken out: the harness's lines
-//! are left out. No file is made per test: on ext4 creating and removing one costs more than
-//! all the rest of the parent's work.
+//! its thread, and whether the guard dropped on a return or a panic (or, when `enter` failed
+//! before there was a guard, that the panic ended the test). The test's own output is what
+//! lies between the `begun` record and the `end` one, the records taken out: the harness's
+//! lines are left out. No file is made per test: on ext4 creating and removing one costs more
+//! than all the rest of the parent's work.
 
 use std::io::Write;
 use std::panic;
