@@ -1,13 +1,16 @@
 //! The per-test price of process-wide state: `env`, `env(read)` and `cwd` (enter plus exit,
-//! restore included) beside a plain test that asks for nothing, and a test in a fresh process
-//! per test: `#[isolated(fresh_process)]` beside `rusty_fork_test!` (same empty body), and the
-//! bare re-run of this binary both pay.
+//! restore included) beside a plain test that asks for nothing, with the floor of an `env`
+//! writer (it copies the environment at entry and at exit: `std::env::vars_os` twice); and a
+//! test in a fresh process per test: `#[isolated(fresh_process)]` beside `rusty_fork_test!`
+//! (same empty body), and the bare re-run of this binary both pay.
 //!
-//! `cargo bench --bench process`. Medians of 11 rounds; the in-process rows are the mean of
-//! 1,000 iterations a round, the fresh-process rows of 10 child processes a round (their rounds
-//! taken in turn, so a burst of load hits each alike). The children are this binary (no libtest
+//! `cargo bench --bench process [-- FILTER]` (only the rows whose name contains FILTER, beside
+//! the plain one). The in-process rows: medians of 11 rounds of 1,000 iterations; the
+//! fresh-process rows: medians of 31 rounds of 10 child processes. Rows are taken in turn
+//! round by round, so a burst of load hits each alike. The children are this binary (no libtest
 //! harness), so neither side pays a harness's start-up.
 
+use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use isolate::{isolated, Access, Spec};
@@ -18,7 +21,7 @@ fn median(mut samples: Vec<Duration>) -> Duration {
     samples[samples.len() / 2]
 }
 
-fn per_round(iterations: u32, mut op: impl FnMut()) -> Duration {
+fn per_round(iterations: u32, op: impl Fn()) -> Duration {
     let start = Instant::now();
     for _ in 0..iterations {
         op();
@@ -26,8 +29,20 @@ fn per_round(iterations: u32, mut op: impl FnMut()) -> Duration {
     start.elapsed() / iterations
 }
 
-fn per_run(iterations: u32, mut op: impl FnMut()) -> Duration {
-    median((0..11).map(|_| per_round(iterations, &mut op)).collect())
+/// The median of `rounds` rounds of each row, the rows taken in turn round by round, so a burst
+/// of load on the machine hits every row alike.
+fn medians(rows: &[(&str, fn())], rounds: usize, iterations: u32) -> Vec<Duration> {
+    let mut samples = vec![Vec::new(); rows.len()];
+    for _ in 0..rounds {
+        for ((_, op), samples) in rows.iter().zip(&mut samples) {
+            samples.push(per_round(iterations, op));
+        }
+    }
+    samples.into_iter().map(median).collect()
+}
+
+fn us(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
 }
 
 /// The floor of both fresh-process rows: the child returns at once.
@@ -67,33 +82,54 @@ fn main() {
         }
         return;
     }
-    let us = |d: Duration| d.as_secs_f64() * 1e6;
-    let plain = per_run(1_000, || enter_exit(&PLAIN));
-    println!("| attribute | µs per test | beside a plain test |");
-    println!("|---|---|---|");
-    println!("| (nothing) | {:.2} | |", us(plain));
-    for (name, spec) in [("env", &ENV), ("env(read)", &ENV_READ), ("cwd", &CWD)] {
-        let ours = per_run(1_000, || enter_exit(spec));
-        println!(
-            "| `{name}` | {:.2} | {:+.2} |",
-            us(ours),
-            us(ours) - us(plain)
-        );
-    }
-    // Round by round in turn, so a burst of load on the machine hits every row alike.
-    let rows: [(&str, fn()); 3] = [
+    // `cargo bench --bench process -- env`: only the rows whose name contains `env`.
+    let filter = args.iter().skip(1).find(|arg| !arg.starts_with('-'));
+    // The two `vars_os` rows are the floor of a writer, which copies the environment at entry
+    // and at exit (`std::env::vars_os` copies every variable, two allocations each).
+    let in_process: [(&str, fn()); 6] = [
+        ("(nothing)", || enter_exit(&PLAIN)),
+        ("`env`", || enter_exit(&ENV)),
+        ("`env(read)`", || enter_exit(&ENV_READ)),
+        ("`cwd`", || enter_exit(&CWD)),
+        ("(one `std::env::vars_os()` read, no lock)", || {
+            drop(black_box(std::env::vars_os()));
+        }),
+        ("(two `vars_os()` reads: the floor of `env`)", || {
+            drop(black_box(std::env::vars_os()));
+            drop(black_box(std::env::vars_os()));
+        }),
+    ];
+    let fresh: [(&str, fn()); 3] = [
         ("(spawn and wait for this binary)", bare_spawn),
         ("`#[isolated(fresh_process)]`", isolate_fresh),
         ("`rusty_fork_test!`", rusty_forked),
     ];
-    let mut samples = vec![Vec::new(); rows.len()];
-    for _ in 0..11 {
-        for ((_, test), samples) in rows.iter().zip(&mut samples) {
-            samples.push(per_round(10, test));
-        }
+    let chosen = |rows: &[(&'static str, fn())]| -> Vec<(&'static str, fn())> {
+        let keep = |name: &str| filter.map_or(true, |f| name.contains(f.as_str()));
+        rows.iter()
+            .copied()
+            .filter(|(name, _)| keep(name))
+            .collect()
+    };
+    let mut in_process = chosen(&in_process);
+    // Every other row is compared with this one.
+    if in_process.first().map(|row| row.0) != Some("(nothing)") {
+        in_process.insert(0, ("(nothing)", || enter_exit(&PLAIN)));
     }
-    for ((name, _), samples) in rows.iter().zip(samples) {
-        let ours = median(samples);
+    let times = medians(&in_process, 11, 1_000);
+    let plain = times[0];
+    println!("| attribute | µs per test | beside a plain test |");
+    println!("|---|---|---|");
+    println!("| (nothing) | {:.2} | |", us(plain));
+    for ((name, _), ours) in in_process.iter().zip(&times).skip(1) {
+        println!(
+            "| {name} | {:.2} | {:+.2} |",
+            us(*ours),
+            us(*ours) - us(plain)
+        );
+    }
+    let fresh = chosen(&fresh);
+    for ((name, _), ours) in fresh.iter().zip(medians(&fresh, 31, 10)) {
         println!(
             "| {name} | {:.0} | {:+.0} |",
             us(ours),

@@ -91,6 +91,25 @@ twins! {
     fn catches_a_panic_then_passes() {
         assert!(std::panic::catch_unwind(|| panic!("caught")).is_err());
     }
+    fn panics_mid_line() {
+        print!("half a line, ");
+        panic!("then a panic");
+    }
+}
+
+/// `enter` fails (a bad `ISOLATE_TIMEOUT`) before the test has a guard.
+mod enter_fails {
+    use super::*;
+
+    #[test]
+    #[ignore = "child process of reports_like_in_place"]
+    #[isolated(env)]
+    fn in_place() {}
+
+    #[test]
+    #[ignore = "child process of reports_like_in_place"]
+    #[isolated(env, fresh_process)]
+    fn fresh() {}
 }
 
 /// Runs the one test `name`, as `cargo test` runs it (captured, many threads); the harness's
@@ -100,6 +119,9 @@ fn run(name: &str, nextest: bool) -> (bool, String) {
     command
         .args(["--exact", name, "--include-ignored"])
         .env("RUST_BACKTRACE", "0");
+    if name.starts_with("enter_fails::") {
+        command.env("ISOLATE_TIMEOUT", "soon");
+    }
     command
         .env_remove("NEXTEST")
         .env_remove("NEXTEST_EXECUTION_MODE");
@@ -138,6 +160,8 @@ fn reports_like_in_place() {
             "should_panic_wrong_message",
             "should_panic_returns",
             "catches_a_panic_then_passes",
+            "panics_mid_line",
+            "enter_fails",
         ] {
             let (ok, in_place) = run(&format!("{twin}::in_place"), nextest);
             let (fresh_ok, fresh) = run(&format!("{twin}::fresh"), nextest);
@@ -147,6 +171,12 @@ fn reports_like_in_place() {
             assert!(
                 missing.is_empty(),
                 "{twin} (nextest: {nextest}) misses {missing:?}:\n{in_place}\n---\n{fresh}"
+            );
+            // Nor more: no line of the child's harness, no error of our own.
+            let extra: Vec<&String> = actual.iter().filter(|l| !expected.contains(l)).collect();
+            assert!(
+                extra.is_empty(),
+                "{twin} (nextest: {nextest}) adds {extra:?}:\n{in_place}\n---\n{fresh}"
             );
         }
     }
@@ -164,4 +194,23 @@ fn a_test_that_cannot_be_re_run_says_why() {
     let (ok, text) = run("renamed_case::test_case_1_one", false);
     assert!(!ok, "{text}");
     assert!(text.contains("ran no test of that exact name"), "{text}");
+}
+
+#[test]
+#[ignore = "child process of the test below"]
+#[isolated(fresh_process)]
+fn exits_midway() {
+    println!("printed before the exit");
+    std::process::exit(3);
+}
+
+#[test]
+fn a_process_that_ends_before_its_test_says_so() {
+    let (ok, text) = run("exits_midway", false);
+    assert!(!ok, "{text}");
+    assert!(text.contains("printed before the exit"), "{text}");
+    assert!(
+        text.contains("ended (exit status: 3) before the test finished"),
+        "{text}"
+    );
 }

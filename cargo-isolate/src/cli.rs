@@ -16,7 +16,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Read every test with syn and report each offender: fixed ports, released ports, fixed
-    /// paths, process-only locks, sleeps that wait, process-wide state.
+    /// paths, process-only locks, sleeps that wait, process-wide state, servers started once per
+    /// process.
     Audit(AuditArgs),
     /// Build the tests once, run them N times under load with several runners, and report
     /// each test's flake rate and failure kinds.

@@ -33,8 +33,8 @@ fn every_found_offender_file_is_reported_with_its_kinds() {
             "found_backup.rs",
             &[Kind::FixedPath, Kind::ProcessLock, Kind::FixedPort],
         ),
-        // The database family's offence (a fixture started once per process and again after a
-        // timed-out init) lives in `database/found.rs` and has no detector kind yet.
+        // The database family's offence (a server started once per process) lives in
+        // `database/found.rs`: see `the_database_family_is_found_and_its_migration_is_not`.
         ("found_database_orders.rs", &[]),
         ("found_database_reports.rs", &[]),
         ("found_database_users.rs", &[]),
@@ -195,6 +195,80 @@ fn process_globals() {
     ] {
         assert_eq!(kinds(source), [], "{source}");
     }
+}
+
+#[test]
+fn fns_nested_in_a_test_are_read() {
+    let source = r#"#[test] fn t() { fn serve() { TcpListener::bind("127.0.0.1:8080").unwrap(); } serve(); }"#;
+    let found = audit_source("tests/t.rs", source, true).unwrap();
+    assert_eq!(
+        found
+            .iter()
+            .map(|f| (f.kind, f.test.as_deref()))
+            .collect::<Vec<_>>(),
+        [(Kind::FixedPort, Some("serve"))]
+    );
+    let migrated = r#"#[test] #[isolated(port)] fn t() { fn serve() { TcpListener::bind("127.0.0.1:8080").unwrap(); } serve(); }"#;
+    assert_eq!(kinds(migrated), []);
+}
+
+#[test]
+fn servers_started_once_per_process() {
+    for source in [
+        // A flag checked before starting (the offender suite's database).
+        "static READY: AtomicBool = AtomicBool::new(false); \
+         fn db() -> u16 { if READY.load(SeqCst) { return 1; } Command::new(\"db\").spawn().unwrap(); 1 } \
+         #[test] fn t() { db(); }",
+        // A cell's initialiser, with the command built over several statements.
+        "static DB: OnceLock<Child> = OnceLock::new(); \
+         #[test] fn t() { DB.get_or_init(|| { let mut c = Command::new(\"db\"); c.arg(\"-p\"); c.spawn().unwrap() }); }",
+        // A fn a `Lazy` static is given, reached through another fn.
+        "static DB: Lazy<Child> = Lazy::new(start); fn start() -> Child { launch() } \
+         fn launch() -> Child { std::process::Command::new(\"db\").spawn().unwrap() } \
+         #[test] fn t() { let _ = &*DB; }",
+        "fn db() { INIT.call_once(|| { Command::new(\"db\").spawn().unwrap(); }); } #[test] fn t() { db(); }",
+    ] {
+        assert_eq!(kinds(source), [Kind::ProcessFixture], "{source}");
+    }
+    for source in [
+        // A server per test: started and owned by the test.
+        "#[test] fn t() { let mut c = Command::new(\"db\").spawn().unwrap(); c.kill().unwrap(); }",
+        // A runtime's spawn inside a cell is no process.
+        "static RT: OnceLock<Runtime> = OnceLock::new(); #[test] fn t() { RT.get_or_init(rt).spawn(work()); }",
+        // Migrated: a run-wide fixture.
+        "static DB: OnceLock<Child> = OnceLock::new(); \
+         #[test] #[isolated(fixture(db = DATABASE))] fn t() { DB.get_or_init(|| Command::new(\"db\").spawn().unwrap()); }",
+    ] {
+        assert_eq!(kinds(source), [], "{source}");
+    }
+}
+
+#[test]
+fn the_database_family_is_found_and_its_migration_is_not() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../offenders/tests/database");
+    let found = audit_source(
+        "found.rs",
+        &std::fs::read_to_string(dir.join("found.rs")).unwrap(),
+        true,
+    )
+    .unwrap();
+    assert_eq!(
+        found.iter().map(|f| f.kind).collect::<Vec<_>>(),
+        [Kind::ProcessFixture],
+        "{found:#?}"
+    );
+    assert!(
+        found[0].fix.contains("fixture(db = DB)"),
+        "{}",
+        found[0].fix
+    );
+    let migrated = audit_source(
+        "migrated.rs",
+        &std::fs::read_to_string(dir.join("migrated.rs")).unwrap(),
+        true,
+    )
+    .unwrap();
+    assert!(migrated.is_empty(), "{migrated:#?}");
 }
 
 #[test]

@@ -16,28 +16,29 @@
 //! runs; it only takes `env` and `cwd` as a reader while it spawns it, so the child starts from
 //! an environment and a directory no annotated writer is changing.
 //!
-//! The child tells the parent how the test ended through a report file ([`REPORT_VAR`]): the
-//! messages of panics on the test's thread, and whether the guard dropped on a return or a
-//! panic. Its stdout is cut between two marker lines to leave out the harness's own lines.
+//! The child tells the parent how the test ended on its stdout, in records that start with a
+//! marker no test prints by chance ([`MARK`]): that the test began, the messages of panics on
+//! its thread, and whether the guard dropped on a return or a panic (or, when `enter` failed
+//! before there was a guard, that the panic ended the test). The test's own output is what
+//! lies between the `begun` record and the `end` one, the records taken out: the harness's
+//! lines are left out. No file is made per test: on ext4 creating and removing one costs more
+//! than all the rest of the parent's work.
 
-use std::fs::OpenOptions;
 use std::io::Write;
 use std::panic;
-use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Once, OnceLock};
 use std::thread::ThreadId;
 use std::time::Instant;
 
 use crate::process_state::{self, State};
-use crate::{lockdir, Access, Error, Spec, DEFAULT_TIMEOUT};
+use crate::{Access, Error, Spec, DEFAULT_TIMEOUT};
 
 /// Names the test a child process re-runs; absent in the parent.
 const TEST_VAR: &str = "ISOLATE_FRESH_TEST";
-/// The child's report file.
-const REPORT_VAR: &str = "ISOLATE_FRESH_REPORT";
-const BEGIN: &str = "\u{1}isolate-fresh-process-begin\u{1}";
-const END: &str = "\u{1}isolate-fresh-process-end\u{1}";
+/// Starts each record of the child's report, which runs to the end of its line.
+const MARK: &str = "\u{1}isolate-fresh-process\u{1}";
 
 /// A test's return type, as far as a parent whose child passed must produce one.
 ///
@@ -76,6 +77,11 @@ fn is_child(test: &str) -> bool {
     std::env::var_os(TEST_VAR).is_some_and(|name| name == test)
 }
 
+/// Whether this process is the child of a fresh-process test.
+pub(crate) fn in_child() -> bool {
+    std::env::var_os(TEST_VAR).is_some()
+}
+
 /// For generated code: runs the test in a fresh process and returns its passing value, or
 /// `None` when the test must run in place (in the child, under nextest, without
 /// `fresh_process`).
@@ -87,9 +93,19 @@ fn is_child(test: &str) -> bool {
 #[must_use]
 pub fn fork<T: Passed>(spec: &'static Spec) -> Option<T> {
     let test = spec.test();
-    if !spec.runs_in_fresh_process() || is_child(&test) || under_nextest() {
+    if !spec.runs_in_fresh_process() {
         return None;
     }
+    if is_child(&test) {
+        // Before `enter`, so that its failure is reported too.
+        begin_report();
+        return None;
+    }
+    if under_nextest() {
+        return None;
+    }
+    // `enter` sweeps for orphans of dead test processes, but not in the child: here, then.
+    crate::orphans::sweep_now_and_then();
     let run = match run_child(&test) {
         Ok(run) => run,
         Err(error) => return fail(spec, &format!("isolate: {error}")),
@@ -164,7 +180,6 @@ fn run_child(test: &str) -> Result<Run, Error> {
             e,
         )
     })?;
-    let report = lockdir::subdir("fresh")?.join(lockdir::unique_name());
     let mut command = Command::new(&exe);
     command
         .args([
@@ -176,7 +191,6 @@ fn run_child(test: &str) -> Result<Run, Error> {
             "--include-ignored",
         ])
         .env(TEST_VAR, test)
-        .env(REPORT_VAR, &report)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -203,42 +217,60 @@ fn run_child(test: &str) -> Result<Run, Error> {
                 e,
             )
         })?;
-    let records = std::fs::read_to_string(&report).unwrap_or_default();
-    let _ = std::fs::remove_file(&report);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let (stdout, records) = split(&stdout);
     Ok(Run {
         status: output.status,
-        stdout: user_output(&String::from_utf8_lossy(&output.stdout)),
+        stdout,
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         ending: ending(&records),
     })
 }
 
-/// The child's stdout between the markers: the test's own output, without the harness's lines.
-fn user_output(stdout: &str) -> String {
-    let Some(start) = stdout.find(BEGIN) else {
-        return String::new();
-    };
-    let rest = &stdout[start + BEGIN.len()..];
-    let rest = rest.strip_prefix('\n').unwrap_or(rest);
-    rest.find(END).map_or(rest, |end| &rest[..end]).to_owned()
+/// The child's stdout split into the test's own output (from its `begun` record to its `end`
+/// one, without the records and the newline [`record`] put before each) and the records.
+fn split(stdout: &str) -> (String, Vec<&str>) {
+    let (mut output, mut records) = (String::new(), Vec::new());
+    let mut rest = stdout;
+    let mut inside = false;
+    while let Some(at) = rest.find(MARK) {
+        if inside {
+            let before = &rest[..at];
+            output.push_str(before.strip_suffix('\n').unwrap_or(before));
+        }
+        let record = &rest[at + MARK.len()..];
+        let (record, after) = record.split_once('\n').unwrap_or((record, ""));
+        if record == "begun" {
+            inside = true;
+        } else if record.starts_with("end ") {
+            inside = false;
+        }
+        records.push(record);
+        rest = after;
+    }
+    if inside {
+        // The process ended inside the test: all it printed.
+        output.push_str(rest);
+    }
+    (output, records)
 }
 
-/// Reads the report: the last of the ending records decides.
-fn ending(records: &str) -> Ending {
-    let mut lines = records.lines();
-    if lines.next() != Some("begun") {
+/// Reads the records: the last of the ending records decides.
+fn ending(records: &[&str]) -> Ending {
+    let mut records = records.iter();
+    if records.next() != Some(&"begun") {
         return Ending::NotRun;
     }
     let mut ending = Ending::Exited;
     let mut last_panic = None;
-    for line in lines {
-        if let Some(message) = line.strip_prefix("panic ") {
+    for record in records {
+        if let Some(message) = record.strip_prefix("panic ") {
             let message = unescape(message);
             last_panic = Some(message.clone());
             ending = Ending::Panicked(message);
-        } else if line == "end returned" {
+        } else if *record == "end returned" {
             ending = Ending::Returned;
-        } else if line == "end panicked" {
+        } else if *record == "end panicked" {
             ending = Ending::Panicked(last_panic.clone().unwrap_or_default());
         }
     }
@@ -265,64 +297,69 @@ fn unescape(text: &str) -> String {
     out
 }
 
-/// The report file and the test's thread, in the child.
-static CHILD: OnceLock<(PathBuf, ThreadId)> = OnceLock::new();
+/// The test's thread, in the child: only its panics are the test's.
+static CHILD: OnceLock<ThreadId> = OnceLock::new();
+/// Whether the test's guard (its [`ChildReport`]) is alive, in the child.
+static GUARDED: AtomicBool = AtomicBool::new(false);
 
-fn append(path: &Path, line: &str) {
-    if let Ok(mut file) = OpenOptions::new().create(true).append(true).open(path) {
-        let _ = file.write_all(format!("{line}\n").as_bytes());
-    }
+/// Writes one record on a line of its own, in one go: print's lock keeps other threads' output
+/// out of it. Errors are ignored (in a panic hook or a drop, a panic would abort).
+fn record(line: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = write!(stdout, "\n{MARK}{line}\n").and_then(|()| stdout.flush());
+}
+
+/// In the child, from `fork`: records that the test began, and from now on the messages of
+/// the panics on this thread.
+fn begin_report() {
+    static HOOK: Once = Once::new();
+    let _ = CHILD.set(std::thread::current().id());
+    HOOK.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if CHILD.get() == Some(&std::thread::current().id()) {
+                let payload = info.payload();
+                let message = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "Box<dyn Any>".to_owned());
+                record(&format!("panic {}", escape(&message)));
+                if !GUARDED.load(Ordering::SeqCst) {
+                    // `enter` failed: no guard will end the test, this panic does.
+                    record("end panicked");
+                }
+            }
+            previous(info);
+        }));
+    });
+    record("begun");
 }
 
 /// In the child of a `fresh_process` test: records how the test ends, when dropped.
 #[derive(Debug)]
-pub(crate) struct ChildReport {
-    path: PathBuf,
-}
+pub(crate) struct ChildReport(());
 
 impl ChildReport {
-    /// `Some` in the child re-run for `spec`'s test: records that the test began, and from now
-    /// on the messages of the panics on this thread.
+    /// `Some` in the child re-run for `spec`'s test.
     pub(crate) fn begin(spec: &Spec) -> Option<ChildReport> {
-        static HOOK: Once = Once::new();
-        if !spec.runs_in_fresh_process() || !is_child(&spec.test()) {
-            return None;
-        }
-        let path = PathBuf::from(std::env::var_os(REPORT_VAR)?);
-        let _ = CHILD.set((path.clone(), std::thread::current().id()));
-        HOOK.call_once(|| {
-            let previous = panic::take_hook();
-            panic::set_hook(Box::new(move |info| {
-                if let Some((path, thread)) = CHILD.get() {
-                    if *thread == std::thread::current().id() {
-                        let payload = info.payload();
-                        let message = payload
-                            .downcast_ref::<&str>()
-                            .map(|s| (*s).to_owned())
-                            .or_else(|| payload.downcast_ref::<String>().cloned())
-                            .unwrap_or_else(|| "Box<dyn Any>".to_owned());
-                        append(path, &format!("panic {}", escape(&message)));
-                    }
-                }
-                previous(info);
-            }));
-        });
-        append(&path, "begun");
-        println!("\n{BEGIN}");
-        Some(ChildReport { path })
+        let child = spec.runs_in_fresh_process() && is_child(&spec.test());
+        child.then(|| {
+            GUARDED.store(true, Ordering::SeqCst);
+            ChildReport(())
+        })
     }
 }
 
 impl Drop for ChildReport {
     fn drop(&mut self) {
-        print!("{END}");
-        let _ = std::io::stdout().flush();
         let how = if std::thread::panicking() {
             "panicked"
         } else {
             "returned"
         };
-        append(&self.path, &format!("end {how}"));
+        record(&format!("end {how}"));
+        GUARDED.store(false, Ordering::SeqCst);
     }
 }
 
@@ -332,19 +369,27 @@ mod tests {
 
     #[test]
     fn the_last_ending_record_decides() {
-        assert_eq!(ending(""), Ending::NotRun);
-        assert_eq!(ending("begun\n"), Ending::Exited);
-        assert_eq!(ending("begun\nend returned\n"), Ending::Returned);
+        assert_eq!(ending(&[]), Ending::NotRun);
+        assert_eq!(ending(&["begun"]), Ending::Exited);
+        assert_eq!(ending(&["begun", "end returned"]), Ending::Returned);
         // A panic the test caught, then a return.
-        assert_eq!(ending("begun\npanic a\nend returned\n"), Ending::Returned);
         assert_eq!(
-            ending("begun\npanic a\npanic two\\nlines\nend panicked\n"),
+            ending(&["begun", "panic a", "end returned"]),
+            Ending::Returned
+        );
+        assert_eq!(
+            ending(&["begun", "panic a", "panic two\\nlines", "end panicked"]),
             Ending::Panicked("two\nlines".into())
         );
         // The acquisition failed: its guard dropped, then `enter` panicked.
         assert_eq!(
-            ending("begun\nend returned\npanic isolate: timed out\n"),
+            ending(&["begun", "end returned", "panic isolate: timed out"]),
             Ending::Panicked("isolate: timed out".into())
+        );
+        // `enter` failed before there was a guard.
+        assert_eq!(
+            ending(&["begun", "panic isolate: cannot parse"]),
+            Ending::Panicked("isolate: cannot parse".into())
         );
     }
 
@@ -355,10 +400,36 @@ mod tests {
         }
     }
 
+    /// What [`record`] writes.
+    fn line(record: &str) -> String {
+        format!("\n{MARK}{record}\n")
+    }
+
     #[test]
-    fn cuts_the_harness_lines() {
-        let stdout = format!("running 1 test\ntest t ... \n{BEGIN}\nhello\nworld{END}ok\n");
-        assert_eq!(user_output(&stdout), "hello\nworld");
-        assert_eq!(user_output("running 0 tests\n"), "");
+    fn splits_the_output_from_the_records() {
+        let stdout = format!(
+            "running 1 test\ntest t ... {}hello\nwor{}ld\n{}ok\n{}\ntest result: FAILED",
+            line("begun"),
+            // A panic in the middle of a line the test had not ended.
+            line("panic a\\nb"),
+            line("end panicked"),
+            // After the guard, as when `enter` fails.
+            line("panic late"),
+        );
+        let (output, records) = split(&stdout);
+        assert_eq!(output, "hello\nworld\n");
+        assert_eq!(
+            records,
+            ["begun", "panic a\\nb", "end panicked", "panic late"]
+        );
+        // The process ended inside the test.
+        assert_eq!(
+            split(&format!("{}half", line("begun"))),
+            ("half".to_owned(), vec!["begun"])
+        );
+        assert_eq!(
+            split("running 0 tests\n"),
+            (String::new(), Vec::<&str>::new())
+        );
     }
 }

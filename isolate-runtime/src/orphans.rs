@@ -76,7 +76,8 @@ pub(crate) fn sweep_now_and_then() {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |since| since.as_secs());
-    if LAST.swap(now, Ordering::Relaxed) != now {
+    // A fresh process's parent sweeps for it (`fresh::fork`), not the child of every test.
+    if LAST.swap(now, Ordering::Relaxed) != now && !crate::fresh::in_child() {
         sweep();
     }
 }

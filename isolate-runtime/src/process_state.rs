@@ -89,6 +89,13 @@ struct Holders {
     readers: Vec<(ThreadId, String)>,
     writer: Option<(ThreadId, String)>,
     waiting_writers: usize,
+    /// Threads asleep on `changed`: a release wakes them only if there are some, since a
+    /// wake-up is a system call even with nobody to wake.
+    sleeping: usize,
+    /// The `env` writer's copy of the environment, handed from writer to writer emptied, so
+    /// that copying it does not allocate a vector each time (a large allocation also makes the
+    /// allocator sort its free lists).
+    spare: Vec<(OsString, OsString)>,
 }
 
 impl Gate {
@@ -98,6 +105,8 @@ impl Gate {
                 readers: Vec::new(),
                 writer: None,
                 waiting_writers: 0,
+                sleeping: 0,
+                spare: Vec::new(),
             }),
             changed: Condvar::new(),
         }
@@ -105,6 +114,15 @@ impl Gate {
 
     fn lock(&self) -> MutexGuard<'_, Holders> {
         self.holders.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Releases `holders`, then wakes the threads waiting for a change, if any.
+    fn release(&self, holders: MutexGuard<'_, Holders>) {
+        let sleeping = holders.sleeping > 0;
+        drop(holders);
+        if sleeping {
+            self.changed.notify_all();
+        }
     }
 }
 
@@ -121,7 +139,7 @@ pub(crate) struct StateLock {
 #[derive(Debug)]
 enum Restore {
     Nothing,
-    /// In the environment's own order, so an unchanged one compares equal without hashing.
+    /// In the environment's own order, so an unchanged one compares equal pair by pair.
     Env(Vec<(OsString, OsString)>),
     Cwd(PathBuf),
 }
@@ -171,15 +189,17 @@ pub(crate) fn take(
             if access == Access::Write {
                 holders.waiting_writers -= 1;
                 // Readers held back by this writer may go now.
-                gate.changed.notify_all();
+                gate.release(holders);
             }
             return Err(Error::timeout(message));
         }
+        holders.sleeping += 1;
         holders = gate
             .changed
             .wait_timeout(holders, deadline - now)
             .unwrap_or_else(PoisonError::into_inner)
             .0;
+        holders.sleeping -= 1;
     }
     match access {
         Access::Read => holders.readers.push((thread, test.to_owned())),
@@ -188,6 +208,11 @@ pub(crate) fn take(
             holders.writer = Some((thread, test.to_owned()));
         }
     }
+    let spare = if access == Access::Write {
+        std::mem::take(&mut holders.spare)
+    } else {
+        Vec::new()
+    };
     drop(holders);
     let mut lock = StateLock {
         state,
@@ -195,10 +220,17 @@ pub(crate) fn take(
         thread,
         restore: Restore::Nothing,
     };
-    if access == Access::Write {
-        // On error the lock drops, restoring nothing and releasing the gate.
-        lock.restore = snapshot(state)?;
-    }
+    // On error the lock drops, restoring nothing and releasing the gate.
+    lock.restore = match (access, state) {
+        (Access::Read, _) => Restore::Nothing,
+        (Access::Write, State::Env) => Restore::Env(read_env(spare)),
+        (Access::Write, State::Cwd) => std::env::current_dir().map(Restore::Cwd).map_err(|e| {
+            Error::io(
+                "cannot read the working directory, to restore it after the test",
+                e,
+            )
+        })?,
+    };
     Ok(lock)
 }
 
@@ -232,16 +264,10 @@ fn timeout_message(state: State, access: Access, holders: &Holders, timeout: Dur
     )
 }
 
-fn snapshot(state: State) -> Result<Restore, Error> {
-    match state {
-        State::Env => Ok(Restore::Env(std::env::vars_os().collect())),
-        State::Cwd => std::env::current_dir().map(Restore::Cwd).map_err(|e| {
-            Error::io(
-                "cannot read the working directory, to restore it after the test",
-                e,
-            )
-        }),
-    }
+/// Every variable, in the environment's own order, into `spare` (empty, kept between writers).
+fn read_env(mut spare: Vec<(OsString, OsString)>) -> Vec<(OsString, OsString)> {
+    spare.extend(std::env::vars_os());
+    spare
 }
 
 /// Whether `std::env::set_var` accepts the name: it panics on an empty one, or one with `=` or
@@ -251,36 +277,98 @@ fn settable(name: &OsStr) -> bool {
     !bytes.is_empty() && !bytes.contains(['=', '\0'])
 }
 
-/// Puts back every variable the test set, changed or removed.
+/// Puts back every variable the test set, changed or removed, to its value in `before`; a
+/// variable the test left alone keeps its value, whoever set it before the test.
 fn restore_env(before: &[(OsString, OsString)]) {
-    let now: Vec<(OsString, OsString)> = std::env::vars_os().collect();
-    if now == before {
+    let mut now = std::env::vars_os();
+    // The environment keeps its order while nothing changes, so an unchanged one is compared
+    // pair by pair as it is read, without copying it again or hashing.
+    let mut same = 0;
+    let first_change = loop {
+        match now.next() {
+            None if same == before.len() => return,
+            None => break None,
+            Some(var) if before.get(same) == Some(&var) => same += 1,
+            Some(var) => break Some(var),
+        }
+    };
+    let now: Vec<(OsString, OsString)> = first_change.into_iter().chain(now).collect();
+    let rest = &before[same..];
+    // `setenv` replaces a variable in place or appends it, `unsetenv` closes the gap: what
+    // follows the last change still matches pair by pair, from the end.
+    let tail = now
+        .iter()
+        .rev()
+        .zip(rest.iter().rev())
+        .take_while(|(now, before)| now == before)
+        .count();
+    undo(before, &rest[..rest.len() - tail], &now[..now.len() - tail]);
+}
+
+/// Puts back what differs between `changed`, a part of `before` (the whole environment at
+/// entry), and `now`, the matching part of the environment now: the pairs around the two parts
+/// are the same in both.
+fn undo(
+    before: &[(OsString, OsString)],
+    changed: &[(OsString, OsString)],
+    now: &[(OsString, OsString)],
+) {
+    // The first of a name held twice is the one `getenv` sees.
+    let mut old: HashMap<&OsStr, (&OsStr, bool)> = HashMap::with_capacity(changed.len());
+    for (name, value) in changed {
+        old.entry(name).or_insert((value, false));
+    }
+    for (name, value) in now {
+        let was = match old.get_mut(name.as_os_str()) {
+            Some((was, seen)) => {
+                *seen = true;
+                Some(*was)
+            }
+            // Set by the test; or, for a name the environment held twice from the start (std
+            // never makes a second), its value elsewhere in `before`.
+            None => before
+                .iter()
+                .find(|(before, _)| before == name)
+                .map(|(_, value)| value.as_os_str()),
+        };
+        match was {
+            Some(was) if was == value => {}
+            Some(was) => put(name, Some(was)),
+            None => put(name, None),
+        }
+    }
+    for (name, (was, seen)) in old {
+        if !seen {
+            put(name, Some(was));
+        }
+    }
+}
+
+/// Sets `name` to `value`, or removes it; skips what would make `std::env` panic (in a drop,
+/// maybe while unwinding): a name or value read from the environment that it would refuse.
+fn put(name: &OsStr, value: Option<&OsStr>) {
+    if !settable(name) {
         return;
     }
-    let before: HashMap<&OsString, &OsString> = before.iter().map(|(k, v)| (k, v)).collect();
-    let now: HashMap<&OsString, &OsString> = now.iter().map(|(k, v)| (k, v)).collect();
-    for (name, value) in &now {
-        if before.get(name) != Some(value) && settable(name) {
-            match before.get(name) {
-                Some(old) => std::env::set_var(name, old),
-                None => std::env::remove_var(name),
-            }
-        }
-    }
-    for (name, old) in &before {
-        if !now.contains_key(name) && settable(name) && !old.to_string_lossy().contains('\0') {
-            std::env::set_var(name, old);
-        }
+    match value {
+        Some(value) if !value.to_string_lossy().contains('\0') => std::env::set_var(name, value),
+        Some(_) => {}
+        None => std::env::remove_var(name),
     }
 }
 
 impl Drop for StateLock {
     fn drop(&mut self) {
-        match &self.restore {
+        let mut spare = None;
+        match std::mem::replace(&mut self.restore, Restore::Nothing) {
             Restore::Nothing => {}
-            Restore::Env(before) => restore_env(before),
+            Restore::Env(mut before) => {
+                restore_env(&before);
+                before.clear();
+                spare = Some(before);
+            }
             Restore::Cwd(dir) => {
-                if let Err(e) = std::env::set_current_dir(dir) {
+                if let Err(e) = std::env::set_current_dir(&dir) {
                     // Nothing to fail from a drop: say why the next test may start elsewhere.
                     eprintln!(
                         "isolate: cannot restore the working directory `{}`: {e}",
@@ -298,8 +386,10 @@ impl Drop for StateLock {
         } else {
             holders.writer = None;
         }
-        drop(holders);
-        gate.changed.notify_all();
+        if let Some(spare) = spare {
+            holders.spare = spare;
+        }
+        gate.release(holders);
     }
 }
 
@@ -424,6 +514,59 @@ mod tests {
         assert!(std::env::var_os("ISOLATE_UNIT_NEW").is_none());
         assert_eq!(std::env::var_os("CARGO_PKG_NAME"), name);
         assert_eq!(std::env::var_os("CARGO_PKG_VERSION"), version);
+    }
+
+    fn sorted_env() -> Vec<(OsString, OsString)> {
+        let mut vars: Vec<_> = std::env::vars_os().collect();
+        vars.sort();
+        vars
+    }
+
+    /// Held by the tests below that change the environment outside the gate, or compare all
+    /// of it after their writer is gone.
+    static OUTSIDE: Mutex<()> = Mutex::new(());
+
+    #[test]
+    fn changes_out_of_order_are_put_back_exactly() {
+        let _outside = OUTSIDE.lock().unwrap_or_else(PoisonError::into_inner);
+        let (until, timeout) = deadline(60_000);
+        let writer = take(State::Env, Access::Write, "w", until, timeout).unwrap();
+        let entry = sorted_env();
+        let order: Vec<OsString> = std::env::vars_os().map(|(name, _)| name).collect();
+        assert!(order.len() >= 3, "{order:?}");
+        let (first, middle, last) = (&order[0], &order[order.len() / 2], &order[order.len() - 1]);
+        // Removed and added again with the same value: now last, yet unchanged.
+        let value = std::env::var_os(first).unwrap();
+        std::env::remove_var(first);
+        std::env::set_var(first, value);
+        std::env::set_var(middle, "changed in place");
+        std::env::remove_var(last);
+        std::env::set_var("ISOLATE_UNIT_ADDED_1", "1");
+        std::env::set_var("ISOLATE_UNIT_ADDED_2", "2");
+        drop(writer);
+        let _reader = take(State::Env, Access::Read, "r", until, timeout).unwrap();
+        assert_eq!(sorted_env(), entry);
+    }
+
+    #[test]
+    fn changes_made_between_writers_are_kept() {
+        let _outside = OUTSIDE.lock().unwrap_or_else(PoisonError::into_inner);
+        let (until, timeout) = deadline(60_000);
+        let name = "ISOLATE_UNIT_BETWEEN";
+        let first = take(State::Env, Access::Write, "first", until, timeout).unwrap();
+        std::env::set_var(name, "first writer");
+        drop(first);
+        assert_eq!(std::env::var_os(name), None);
+        // Code that declares nothing changes it between two writers...
+        std::env::set_var(name, "undeclared");
+        let second = take(State::Env, Access::Write, "second", until, timeout).unwrap();
+        std::env::set_var("ISOLATE_UNIT_SECOND", "1");
+        drop(second);
+        // ...and the next writer, which did not touch it, leaves it as it found it.
+        let kept = std::env::var(name);
+        std::env::remove_var(name);
+        assert_eq!(kept.as_deref(), Ok("undeclared"));
+        assert_eq!(std::env::var_os("ISOLATE_UNIT_SECOND"), None);
     }
 
     #[test]

@@ -17,6 +17,8 @@ pub(crate) struct FnInfo<'ast> {
     pub(crate) isolated: Option<BTreeSet<String>>,
     /// The names of the fns it calls (last path segment).
     pub(crate) calls: BTreeSet<String>,
+    /// The single-segment names its body mentions (statics, locals, fns passed as values).
+    pub(crate) names: BTreeSet<String>,
 }
 
 /// The file's fns and the items detectors look up by name.
@@ -27,6 +29,12 @@ pub(crate) struct Index<'ast> {
     pub(crate) port_consts: BTreeSet<String>,
     /// `static` items holding a `Mutex` or `RwLock`.
     pub(crate) lock_statics: BTreeSet<String>,
+    /// `static` items that make something happen once per process: a flag (`AtomicBool`), a
+    /// cell (`OnceLock`, `OnceCell`, `Lazy`, `LazyLock`) or a `Once`.
+    pub(crate) once_statics: BTreeSet<String>,
+    /// The fns a once-per-process initialiser calls or is given (`Lazy::new(start)`,
+    /// `CELL.get_or_init(|| start())`), anywhere in the file.
+    pub(crate) once_inits: BTreeSet<String>,
     /// Parameter names of the file's fns, by fn name.
     pub(crate) params: BTreeMap<String, Vec<String>>,
 }
@@ -40,6 +48,18 @@ impl<'ast> Index<'ast> {
         };
         builder.visit_file(file);
         builder.index
+    }
+
+    /// Whether `f` runs once per process: it mentions a once-per-process static, or an
+    /// initialiser of one calls it (directly or through the file's other fns).
+    pub(crate) fn runs_once_per_process(&self, f: &FnInfo<'ast>) -> bool {
+        f.names.iter().any(|name| self.once_statics.contains(name))
+            || self.once_inits.iter().any(|init| {
+                self.fns
+                    .iter()
+                    .filter(|g| g.name == *init)
+                    .any(|g| self.reaches(g, &f.name))
+            })
     }
 
     /// The test fns from which `name` is reached through the file's calls (itself if a test).
@@ -86,8 +106,8 @@ impl<'ast> Builder<'ast> {
             .iter()
             .find(|a| last_segment(a.path()) == "isolated")
             .map(isolated_args);
-        let mut calls = Calls::default();
-        calls.visit_block(block);
+        let mut mentions = Mentions::default();
+        mentions.visit_block(block);
         let params = sig
             .inputs
             .iter()
@@ -107,8 +127,10 @@ impl<'ast> Builder<'ast> {
             is_test,
             in_scope: is_test || self.in_test_mod,
             isolated,
-            calls: calls.0,
+            calls: mentions.calls,
+            names: mentions.names,
         });
+        self.index.once_inits.extend(mentions.once_inits);
     }
 }
 
@@ -120,6 +142,8 @@ impl<'ast> Visit<'ast> for Builder<'ast> {
             &item.sig,
             &item.block,
         );
+        // Items nested in the body: a helper fn declared inside a test is a fn of its own.
+        syn::visit::visit_item_fn(self, item);
     }
 
     fn visit_impl_item_fn(&mut self, item: &'ast syn::ImplItemFn) {
@@ -158,19 +182,80 @@ impl<'ast> Visit<'ast> for Builder<'ast> {
         if ty.contains("Mutex") || ty.contains("RwLock") {
             self.index.lock_statics.insert(item.ident.to_string());
         }
+        if ONCE_TYPES.iter().any(|once| ty.contains(once)) {
+            self.index.once_statics.insert(item.ident.to_string());
+        }
+        let mut mentions = Mentions::default();
+        mentions.visit_expr(&item.expr);
+        self.index.once_inits.extend(mentions.once_inits);
     }
 }
 
-/// The called fns' names, macro bodies included.
-#[derive(Default)]
-struct Calls(BTreeSet<String>);
+/// Types of statics whose value is set once per process.
+const ONCE_TYPES: &[&str] = &["Atomic", "Once", "Lazy"];
 
-impl<'ast> Visit<'ast> for Calls {
+/// Methods and constructors whose closure (or fn) argument runs once per process.
+const ONCE_INITIALISERS: &[&str] = &[
+    "get_or_init",
+    "get_or_try_init",
+    "call_once",
+    "call_once_force",
+    "Lazy::new",
+    "LazyLock::new",
+];
+
+/// Whether a call to `callee` (a method name or a `Type::new` path) runs its argument once per
+/// process.
+pub(crate) fn is_once_initialiser(callee: &str) -> bool {
+    ONCE_INITIALISERS
+        .iter()
+        .any(|init| callee == *init || callee.ends_with(&format!("::{init}")))
+}
+
+/// The called fns' names, the names mentioned and the fns given to once-per-process
+/// initialisers, macro bodies included.
+#[derive(Default)]
+struct Mentions {
+    calls: BTreeSet<String>,
+    names: BTreeSet<String>,
+    once_inits: BTreeSet<String>,
+}
+
+impl Mentions {
+    /// Records the fns an initialiser's arguments call or name.
+    fn once_init(&mut self, args: &syn::punctuated::Punctuated<syn::Expr, syn::Token![,]>) {
+        for arg in args {
+            let mut inner = Mentions::default();
+            inner.visit_expr(arg);
+            self.once_inits.extend(inner.calls);
+            self.once_inits.extend(inner.names);
+        }
+    }
+}
+
+impl<'ast> Visit<'ast> for Mentions {
     fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
         if let syn::Expr::Path(path) = &*call.func {
-            self.0.insert(last_segment(&path.path));
+            self.calls.insert(last_segment(&path.path));
+            let callee = path_string(&path.path);
+            if is_once_initialiser(&callee) {
+                self.once_init(&call.args);
+            }
         }
         syn::visit::visit_expr_call(self, call);
+    }
+
+    fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
+        if is_once_initialiser(&call.method.to_string()) {
+            self.once_init(&call.args);
+        }
+        syn::visit::visit_expr_method_call(self, call);
+    }
+
+    fn visit_expr_path(&mut self, path: &'ast syn::ExprPath) {
+        if let Some(ident) = path.path.get_ident() {
+            self.names.insert(ident.to_string());
+        }
     }
 
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {
@@ -193,6 +278,15 @@ pub(crate) fn last_segment(path: &syn::Path) -> String {
         .last()
         .map(|s| s.ident.to_string())
         .unwrap_or_default()
+}
+
+/// `a::b::c` of a path.
+pub(crate) fn path_string(path: &syn::Path) -> String {
+    path.segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect::<Vec<_>>()
+        .join("::")
 }
 
 fn quote_type(ty: &syn::Type) -> String {

@@ -25,11 +25,13 @@ pub enum Kind {
     ProcessGlobal,
     /// Hundreds of sockets opened at once by one test.
     SocketHeavy,
+    /// A server started once per process, so once per test under nextest.
+    ProcessFixture,
 }
 
 impl Kind {
     /// Every kind, in report order.
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 8] = [
         Kind::FixedPort,
         Kind::ReleasedPort,
         Kind::FixedPath,
@@ -37,6 +39,7 @@ impl Kind {
         Kind::SleepWait,
         Kind::ProcessGlobal,
         Kind::SocketHeavy,
+        Kind::ProcessFixture,
     ];
 
     /// The kind's name in reports and JSON.
@@ -50,6 +53,7 @@ impl Kind {
             Kind::SleepWait => "sleep-wait",
             Kind::ProcessGlobal => "process-global",
             Kind::SocketHeavy => "socket-heavy",
+            Kind::ProcessFixture => "process-fixture",
         }
     }
 }

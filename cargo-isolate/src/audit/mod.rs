@@ -91,7 +91,7 @@ pub fn audit_source(label: &str, text: &str, all_test_code: bool) -> syn::Result
     let mut findings = Vec::new();
     for f in index.fns.iter().filter(|f| f.in_scope) {
         let reaching = index.tests_reaching(&f.name);
-        for hit in walk::fn_hits(&index, f.attrs, f.block, &detectors) {
+        for hit in walk::fn_hits(&index, f, &detectors) {
             // Already migrated: every test that reaches this code holds what fixes it.
             let fixed = !reaching.is_empty()
                 && reaching.iter().all(|t| {

@@ -1,31 +1,32 @@
 //! Walks one fn body and hands every expression and block to every detector.
 
 use super::detect::{Cx, Detector, Hit};
-use super::index::{macro_exprs, Index};
+use super::index::{macro_exprs, FnInfo, Index};
 use syn::visit::Visit;
 
-/// The detectors' hits in `block`.
-pub(crate) fn fn_hits(
-    index: &Index<'_>,
-    attrs: &[syn::Attribute],
-    block: &syn::Block,
+/// The detectors' hits in `func`.
+pub(crate) fn fn_hits<'ast>(
+    index: &Index<'ast>,
+    func: &FnInfo<'ast>,
     detectors: &[Box<dyn Detector>],
 ) -> Vec<Hit> {
     let mut walker = Walker {
         index,
+        func,
         detectors,
         ancestors: Vec::new(),
         hits: Vec::new(),
     };
     for detector in detectors {
-        detector.attrs(attrs, &mut walker.hits);
+        detector.attrs(func.attrs, &mut walker.hits);
     }
-    walker.visit_block(block);
+    walker.visit_block(func.block);
     walker.hits
 }
 
 struct Walker<'a, 'ast> {
     index: &'a Index<'ast>,
+    func: &'a FnInfo<'ast>,
     detectors: &'a [Box<dyn Detector>],
     ancestors: Vec<syn::Expr>,
     hits: Vec<Hit>,
@@ -36,6 +37,7 @@ impl Walker<'_, '_> {
         let ancestors: Vec<&syn::Expr> = self.ancestors.iter().collect();
         let cx = Cx {
             index: self.index,
+            func: self.func,
             ancestors: &ancestors,
         };
         for detector in self.detectors {

@@ -1,18 +1,21 @@
 //! The detectors, one module per family, and the helpers they share to read expressions.
 
+mod fixture;
 mod global;
 mod lock;
 mod path;
 mod port;
 mod sleep;
 
-use super::index::Index;
+use super::index::{path_string, FnInfo, Index};
 use super::Kind;
 use proc_macro2::Span;
 
 /// What a detector sees around the expression it checks.
 pub(crate) struct Cx<'a, 'ast> {
     pub(crate) index: &'a Index<'ast>,
+    /// The fn being walked.
+    pub(crate) func: &'a FnInfo<'ast>,
     /// The expressions enclosing the one being checked, outermost first.
     pub(crate) ancestors: &'a [&'a syn::Expr],
 }
@@ -49,20 +52,14 @@ pub(crate) fn all() -> Vec<Box<dyn Detector>> {
         Box::new(lock::ProcessLock),
         Box::new(sleep::SleepWait),
         Box::new(global::ProcessGlobal),
+        Box::new(fixture::ProcessFixture),
     ]
 }
 
 /// `a::b::c` of a path expression.
 pub(crate) fn path_of(expr: &syn::Expr) -> Option<String> {
     match expr {
-        syn::Expr::Path(path) => Some(
-            path.path
-                .segments
-                .iter()
-                .map(|s| s.ident.to_string())
-                .collect::<Vec<_>>()
-                .join("::"),
-        ),
+        syn::Expr::Path(path) => Some(path_string(&path.path)),
         _ => None,
     }
 }
