@@ -231,11 +231,16 @@ fn counts_then_waits() {
         .max_sockets(5)
         .timeout(Duration::from_millis(300));
     let log = Log::from_env();
-    if std::env::var(ROLE).as_deref() == Ok("count") {
+    let role = std::env::var(ROLE).unwrap();
+    if role.starts_with("count") {
         // Counts the other processes' permits (none), remembering the count.
         drop(isolate::try_enter(&ALL).unwrap());
         log.append("counted");
         log.wait_for("held", 1, Duration::from_secs(30));
+        if role == "count-later" {
+            // Longer than a count is trusted (a second).
+            thread::sleep(Duration::from_millis(1_100));
+        }
         let message = isolate::try_enter(&BRIEFLY).unwrap_err().to_string();
         assert!(
             message.contains("(5 of 5 in use, held by `budget::counter` (pid "),
@@ -247,24 +252,28 @@ fn counts_then_waits() {
         drop(isolate::try_enter(&ALL).unwrap());
     } else {
         log.wait_for("counted", 1, Duration::from_secs(30));
+        if role == "replace-then-hold" {
+            // A temp cleaner: the counter keeps reading the file it opened.
+            let dir = std::env::var_os(isolate::env::DIR).unwrap();
+            std::fs::remove_file(std::path::Path::new(&dir).join("budget/generation")).unwrap();
+        }
         let _held = isolate::try_enter(&ALL).unwrap();
         log.append("held");
         thread::sleep(Duration::from_mins(1));
     }
 }
 
-/// A process remembers what it counted of the others' permits: permits another process took
-/// since then are counted all the same, and permits freed since (a holder killed) are free.
-#[test]
-fn permits_taken_after_a_count_are_counted() {
+/// Runs `counts_then_waits` as a counter and a holder, killing the holder once the counter
+/// was refused; the counter checks what it is told.
+fn count_beside_a_holder(counter: &str, holder: &str) {
     let root = support::private_root();
     let log = Log::new(root.path());
-    let holder = child("counts_then_waits", "hold", root.path(), &log, 5)
+    let holder = child("counts_then_waits", holder, root.path(), &log, 5)
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
     let holder = support::KillOnDrop(holder);
-    let counter = child("counts_then_waits", "count", root.path(), &log, 5)
+    let counter = child("counts_then_waits", counter, root.path(), &log, 5)
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
@@ -273,4 +282,18 @@ fn permits_taken_after_a_count_are_counted() {
     drop(holder);
     log.append("killed");
     assert!(counter.0.wait().unwrap().success());
+}
+
+/// A process remembers what it counted of the others' permits: permits another process took
+/// since then are counted all the same, and permits freed since (a holder killed) are free.
+#[test]
+fn permits_taken_after_a_count_are_counted() {
+    count_beside_a_holder("count", "hold");
+}
+
+/// The same when the file that tells processes a count is out of date was removed meanwhile
+/// (a temp cleaner): the counter, still reading the removed file, counts again within a second.
+#[test]
+fn permits_taken_after_a_count_are_counted_when_the_generation_file_was_replaced() {
+    count_beside_a_holder("count-later", "replace-then-hold");
 }

@@ -72,32 +72,68 @@ fn files() -> Result<&'static Files, Error> {
     }))
 }
 
-/// Other processes' permits as this process last counted them, and at which generation.
+/// How long a remembered count is trusted at most. Should the generation file be removed and
+/// created again (a temp cleaner), a process still reading the old one would see nobody take
+/// permits; as with the lock files kept open (`wait.rs`), that lasts no longer than this.
+const RECOUNT: Duration = Duration::from_secs(1);
+
+/// Other processes' permits as this process last counted them. Used only at the gate.
 #[derive(Debug)]
 struct Counted {
-    /// `budget/generation`, open for as long as the process runs.
+    /// `budget/generation`, kept open.
     file: Option<File>,
-    /// The generation read at the gate, or counted at; `None` before the first count.
-    at: Option<u64>,
-    others: u32,
+    count: Option<Count>,
 }
 
-/// Used only by the holder of the gate.
+#[derive(Debug)]
+struct Count {
+    /// The generation counted at, moved on by this process's own acquisitions since.
+    generation: u64,
+    others: u32,
+    when: Instant,
+}
+
 fn counted() -> MutexGuard<'static, Counted> {
     static COUNTED: Mutex<Counted> = Mutex::new(Counted {
         file: None,
-        at: None,
-        others: 0,
+        count: None,
     });
     COUNTED.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Counted {
-    fn open(&mut self, path: &Path) -> Result<(), Error> {
-        if self.file.is_none() {
-            self.file = Some(lockdir::record_file(path)?);
+    /// The others' permits as remembered, while that still bounds them: nobody took any since
+    /// (the generation is the one counted at), and the count is recent.
+    fn remembered(&self) -> io::Result<Option<u32>> {
+        let Some(count) = &self.count else {
+            return Ok(None);
+        };
+        if count.when.elapsed() >= RECOUNT {
+            return Ok(None);
         }
-        Ok(())
+        Ok((self.generation()? == count.generation).then_some(count.others))
+    }
+
+    /// Counts the others' permits, remembering the generation, read from the generation file
+    /// at `path` (opened again if it was replaced).
+    fn recount(&mut self, path: &Path) -> io::Result<u32> {
+        if !self
+            .file
+            .as_ref()
+            .is_some_and(|file| sys::is_file_at(file, path))
+        {
+            let file =
+                lockdir::record_file(path).map_err(|e| io::Error::new(io::ErrorKind::Other, e))?;
+            self.file = Some(file);
+        }
+        let generation = self.generation()?;
+        let others = usage(false).others;
+        self.count = Some(Count {
+            generation,
+            others,
+            when: Instant::now(),
+        });
+        Ok(others)
     }
 
     /// The generation now (0 in a new file).
@@ -115,10 +151,12 @@ impl Counted {
     /// Tells every other process that permits were taken: the generation they counted at has
     /// passed. Ours moves with it, since what we counted of the others still holds.
     fn advance(&mut self) -> io::Result<()> {
-        let next = self.at.unwrap_or(0).wrapping_add(1);
-        let file = self.file.as_ref().ok_or(io::ErrorKind::NotFound)?;
+        let (Some(file), Some(count)) = (&self.file, &mut self.count) else {
+            return Err(io::ErrorKind::NotFound.into());
+        };
+        let next = count.generation.wrapping_add(1);
         file.write_all_at(&next.to_le_bytes(), 0)?;
-        self.at = Some(next);
+        count.generation = next;
         Ok(())
     }
 }
@@ -179,19 +217,16 @@ pub(crate) fn take(
     };
     let io = |e| Error::io(format!("cannot use `{}`", files.generation.display()), e);
     let mut counted = counted();
-    counted.open(&files.generation)?;
     // At the gate: wait for enough permits. Holders in other processes leave without telling
     // us, so this polls; only tests that exhaust the budget wait here.
     let fits = || {
-        let generation = counted.generation()?;
         let own = *own_held();
         let fits = |others: u32| others.saturating_add(own).saturating_add(count) <= budget;
-        if counted.at == Some(generation) && fits(counted.others) {
+        if counted.remembered()?.is_some_and(fits) {
             return Ok(Some(()));
         }
-        counted.others = usage(false).others;
-        counted.at = Some(generation);
-        Ok(fits(counted.others).then_some(()))
+        let others = counted.recount(&files.generation)?;
+        Ok(fits(others).then_some(()))
     };
     if wait::poll_until(deadline, fits).map_err(io)?.is_none() {
         gate.release_after_timeout();
