@@ -15,7 +15,8 @@
 //! which generation: at an unchanged generation nobody else took permits since (only the gate
 //! holder takes any), so the remembered count is an upper bound and the listing is skipped
 //! when the request fits under it. Releases and deaths only lower the truth below the bound;
-//! a request that does not fit under it counts again.
+//! a request that does not fit under it counts again, and so does any request once the count
+//! is a second old ([`RECOUNT`]).
 
 use std::fs::File;
 use std::io;
