@@ -222,3 +222,78 @@ fn a_large_request_is_not_starved_by_small_ones() {
         true,
     );
 }
+
+#[test]
+#[ignore = "child process of permits_taken_after_a_count_are_counted"]
+fn counts_then_waits() {
+    static ALL: Spec = Spec::new("budget::counter").max_sockets(5);
+    static BRIEFLY: Spec = Spec::new("budget::counter")
+        .max_sockets(5)
+        .timeout(Duration::from_millis(300));
+    let log = Log::from_env();
+    let role = std::env::var(ROLE).unwrap();
+    if role.starts_with("count") {
+        // Counts the other processes' permits (none), remembering the count.
+        drop(isolate::try_enter(&ALL).unwrap());
+        log.append("counted");
+        log.wait_for("held", 1, Duration::from_secs(30));
+        if role == "count-later" {
+            // Longer than a count is trusted (a second).
+            thread::sleep(Duration::from_millis(1_100));
+        }
+        let message = isolate::try_enter(&BRIEFLY).unwrap_err().to_string();
+        assert!(
+            message.contains("(5 of 5 in use, held by `budget::counter` (pid "),
+            "{message}"
+        );
+        log.append("refused");
+        // The holder is killed: what this process counted of it is no longer true.
+        log.wait_for("killed", 1, Duration::from_secs(30));
+        drop(isolate::try_enter(&ALL).unwrap());
+    } else {
+        log.wait_for("counted", 1, Duration::from_secs(30));
+        if role == "replace-then-hold" {
+            // A temp cleaner: the counter keeps reading the file it opened.
+            let dir = std::env::var_os(isolate::env::DIR).unwrap();
+            std::fs::remove_file(std::path::Path::new(&dir).join("budget/generation")).unwrap();
+        }
+        let _held = isolate::try_enter(&ALL).unwrap();
+        log.append("held");
+        thread::sleep(Duration::from_mins(1));
+    }
+}
+
+/// Runs `counts_then_waits` as a counter and a holder, killing the holder once the counter
+/// was refused; the counter checks what it is told.
+fn count_beside_a_holder(counter: &str, holder: &str) {
+    let root = support::private_root();
+    let log = Log::new(root.path());
+    let holder = child("counts_then_waits", holder, root.path(), &log, 5)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let holder = support::KillOnDrop(holder);
+    let counter = child("counts_then_waits", counter, root.path(), &log, 5)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut counter = support::KillOnDrop(counter);
+    log.wait_for("refused", 1, Duration::from_secs(30));
+    drop(holder);
+    log.append("killed");
+    assert!(counter.0.wait().unwrap().success());
+}
+
+/// A process remembers what it counted of the others' permits: permits another process took
+/// since then are counted all the same, and permits freed since (a holder killed) are free.
+#[test]
+fn permits_taken_after_a_count_are_counted() {
+    count_beside_a_holder("count", "hold");
+}
+
+/// The same when the file that tells processes a count is out of date was removed meanwhile
+/// (a temp cleaner): the counter, still reading the removed file, counts again within a second.
+#[test]
+fn permits_taken_after_a_count_are_counted_when_the_generation_file_was_replaced() {
+    count_beside_a_holder("count-later", "replace-then-hold");
+}

@@ -19,9 +19,10 @@
 //! holds exclusively (a helper with `serial = "g"` called from a `serial = "g"` test) would
 //! wait for itself: that is refused at once.
 
+use std::collections::HashMap;
 use std::fmt::Write;
 use std::path::PathBuf;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
@@ -39,13 +40,13 @@ pub(crate) struct GroupLock {
 }
 
 /// The groups each thread holds, to refuse a join that would wait for its own thread.
-static MEMBERSHIPS: Mutex<Vec<(ThreadId, String, Mode)>> = Mutex::new(Vec::new());
+static MEMBERSHIPS: Mutex<Vec<(ThreadId, &'static str, Mode)>> = Mutex::new(Vec::new());
 
 /// This thread's membership of a group, struck from [`MEMBERSHIPS`] when dropped.
 #[derive(Debug)]
 struct Membership {
     thread: ThreadId,
-    name: String,
+    name: &'static str,
 }
 
 impl Membership {
@@ -55,7 +56,7 @@ impl Membership {
         let memberships = MEMBERSHIPS.lock().unwrap_or_else(PoisonError::into_inner);
         let mut held = memberships
             .iter()
-            .filter(|(t, n, _)| *t == thread && n == name);
+            .filter(|(t, n, _)| *t == thread && *n == name);
         // Exclusive if any membership is: that is the one others wait for.
         held.clone()
             .find(|(_, _, mode)| *mode == Mode::Exclusive)
@@ -63,16 +64,13 @@ impl Membership {
             .map(|(_, _, mode)| *mode)
     }
 
-    fn enter(name: &str, mode: Mode) -> Membership {
+    fn enter(name: &'static str, mode: Mode) -> Membership {
         let thread = std::thread::current().id();
         MEMBERSHIPS
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .push((thread, name.to_owned(), mode));
-        Membership {
-            thread,
-            name: name.to_owned(),
-        }
+            .push((thread, name, mode));
+        Membership { thread, name }
     }
 }
 
@@ -102,13 +100,37 @@ fn file_stem(name: &str) -> String {
     stem
 }
 
-fn paths(name: &str) -> Result<(PathBuf, PathBuf), Error> {
+/// A group's lock files: the main one and the gate.
+#[derive(Debug)]
+struct Files {
+    main: PathBuf,
+    gate: PathBuf,
+}
+
+/// The files of `name`, once its name is checked; worked out once per name and process, as
+/// group names are few and a test's entry should not format paths.
+fn files(name: &'static str) -> Result<Arc<Files>, Error> {
+    static FILES: OnceLock<Mutex<HashMap<&'static str, Arc<Files>>>> = OnceLock::new();
+    let cache = FILES.get_or_init(Mutex::default);
+    if let Some(files) = cache
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(name)
+    {
+        return Ok(Arc::clone(files));
+    }
+    isolate_rules::check_group_name(name).map_err(|e| Error::config(e.to_string()))?;
     let dir = lockdir::subdir("locks")?;
     let stem = file_stem(name);
-    Ok((
-        dir.join(format!("{stem}.lock")),
-        dir.join(format!("{stem}.gate")),
-    ))
+    let files = Arc::new(Files {
+        main: dir.join(format!("{stem}.lock")),
+        gate: dir.join(format!("{stem}.gate")),
+    });
+    cache
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(name, Arc::clone(&files));
+    Ok(files)
 }
 
 fn kind(mode: Mode) -> &'static str {
@@ -120,13 +142,13 @@ fn kind(mode: Mode) -> &'static str {
 
 /// Joins `name` in `mode`, waiting until `deadline`.
 pub(crate) fn join(
-    name: &str,
+    name: &'static str,
     mode: Mode,
     test: &str,
     deadline: Instant,
     timeout: Duration,
 ) -> Result<GroupLock, Error> {
-    isolate_rules::check_group_name(name).map_err(|e| Error::config(e.to_string()))?;
+    let files = files(name)?;
     let held = Membership::held(name);
     if held.is_some_and(|held| held == Mode::Exclusive || mode == Mode::Exclusive) {
         return Err(Error::config(format!(
@@ -137,23 +159,23 @@ pub(crate) fn join(
             kind(mode),
         )));
     }
-    let (main_path, gate_path) = paths(name)?;
+    let (main_path, gate_path) = (&files.main, &files.gate);
     // An exclusive entrant that finds the group free needs no gate: the gate only keeps shared
     // newcomers from slipping past a waiting exclusive member, and this one is not waiting.
     // Nor does a shared member that this thread already is: it must not queue behind a waiting
     // exclusive member that waits for this very thread.
     let fast = match mode {
-        Mode::Exclusive => Lock::take(&main_path, mode, Wait::Never)?,
+        Mode::Exclusive => Lock::take(main_path, mode, Wait::Never)?,
         Mode::Shared => None,
     };
     let mut gate = None;
     let main = match fast {
         Some(main) => Some(main),
-        None if held.is_some() => Lock::take(&main_path, mode, Wait::Rejoin(deadline))?,
+        None if held.is_some() => Lock::take(main_path, mode, Wait::Rejoin(deadline))?,
         None => {
-            gate = Lock::take(&gate_path, Mode::Exclusive, Wait::Until(deadline))?;
+            gate = Lock::take(gate_path, Mode::Exclusive, Wait::Until(deadline))?;
             match gate {
-                Some(_) => Lock::take(&main_path, mode, Wait::Until(deadline))?,
+                Some(_) => Lock::take(main_path, mode, Wait::Until(deadline))?,
                 None => None,
             }
         }

@@ -141,7 +141,19 @@ fn check_private_dir(path: &Path) -> Result<(), Error> {
 /// Opens (creating owner-only) a lock file under the root, recreating its directory if it was
 /// removed since we validated it.
 pub(crate) fn lock_file(path: &Path) -> Result<fs::File, Error> {
-    let open = || sys::open_lock_file(path);
+    open_recreating(path, sys::open_lock_file)
+}
+
+/// Like [`lock_file`], for a holder record, which is overwritten in place rather than appended.
+pub(crate) fn record_file(path: &Path) -> Result<fs::File, Error> {
+    open_recreating(path, sys::open_record_file)
+}
+
+fn open_recreating(
+    path: &Path,
+    open_file: fn(&Path) -> std::io::Result<fs::File>,
+) -> Result<fs::File, Error> {
+    let open = || open_file(path);
     let what = || format!("cannot open the lock file `{}`", path.display());
     match open() {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {

@@ -8,8 +8,21 @@
 //! so they queue in memory and one per process waits in the kernel), and the one at the gate
 //! polls until enough permits are free: a large request is never overtaken by a stream of
 //! small ones.
+//!
+//! Counting other processes' permits means listing `budget/` and reading their records, which
+//! costs more than the rest of a test's entry. So every acquirer, still at the gate, adds one
+//! to a *generation* stored in `budget/generation`, and a process remembers what it counted at
+//! which generation: at an unchanged generation nobody else took permits since (only the gate
+//! holder takes any), so the remembered count is an upper bound and the listing is skipped
+//! when the request fits under it. Releases and deaths only lower the truth below the bound;
+//! a request that does not fit under it counts again, and so does any request once the count
+//! is a second old ([`RECOUNT`]).
 
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::holder::{self, Claim, Holder, Record};
@@ -35,9 +48,118 @@ impl Drop for Permits {
 }
 
 /// The permits this process's holders hold.
-fn own_held() -> std::sync::MutexGuard<'static, u32> {
+fn own_held() -> MutexGuard<'static, u32> {
     static HELD: Mutex<u32> = Mutex::new(0);
     HELD.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The budget's gate and generation files.
+#[derive(Debug)]
+struct Files {
+    gate: PathBuf,
+    generation: PathBuf,
+}
+
+/// Worked out once per process: a test's entry should not format paths.
+fn files() -> Result<&'static Files, Error> {
+    static FILES: OnceLock<Files> = OnceLock::new();
+    if let Some(files) = FILES.get() {
+        return Ok(files);
+    }
+    let dir = lockdir::subdir("budget")?;
+    Ok(FILES.get_or_init(|| Files {
+        gate: dir.join("gate"),
+        generation: dir.join("generation"),
+    }))
+}
+
+/// How long a remembered count is trusted at most. Should the generation file be removed and
+/// created again (a temp cleaner), a process still reading the old one would see nobody take
+/// permits; as with the lock files kept open (`wait.rs`), that lasts no longer than this.
+const RECOUNT: Duration = Duration::from_secs(1);
+
+/// Other processes' permits as this process last counted them. Used only at the gate.
+#[derive(Debug)]
+struct Counted {
+    /// `budget/generation`, kept open.
+    file: Option<File>,
+    count: Option<Count>,
+}
+
+#[derive(Debug)]
+struct Count {
+    /// The generation counted at, moved on by this process's own acquisitions since.
+    generation: u64,
+    others: u32,
+    when: Instant,
+}
+
+fn counted() -> MutexGuard<'static, Counted> {
+    static COUNTED: Mutex<Counted> = Mutex::new(Counted {
+        file: None,
+        count: None,
+    });
+    COUNTED.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Counted {
+    /// The others' permits as remembered, while that still bounds them: nobody took any since
+    /// (the generation is the one counted at), and the count is recent.
+    fn remembered(&self) -> io::Result<Option<u32>> {
+        let Some(count) = &self.count else {
+            return Ok(None);
+        };
+        if count.when.elapsed() >= RECOUNT {
+            return Ok(None);
+        }
+        Ok((self.generation()? == count.generation).then_some(count.others))
+    }
+
+    /// Counts the others' permits, remembering the generation, read from the generation file
+    /// at `path` (opened again if it was replaced).
+    fn recount(&mut self, path: &Path) -> io::Result<u32> {
+        if !self
+            .file
+            .as_ref()
+            .is_some_and(|file| sys::is_file_at(file, path))
+        {
+            let file =
+                lockdir::record_file(path).map_err(|e| io::Error::new(io::ErrorKind::Other, e))?;
+            self.file = Some(file);
+        }
+        let generation = self.generation()?;
+        let others = usage(false).others;
+        self.count = Some(Count {
+            generation,
+            others,
+            when: Instant::now(),
+        });
+        Ok(others)
+    }
+
+    /// The generation now (0 in a new file).
+    fn generation(&self) -> io::Result<u64> {
+        let file = self.file.as_ref().ok_or(io::ErrorKind::NotFound)?;
+        let mut bytes = [0; 8];
+        let read = file.read_at(&mut bytes, 0)?;
+        Ok(if read == bytes.len() {
+            u64::from_le_bytes(bytes)
+        } else {
+            0
+        })
+    }
+
+    /// Tells every other process that permits were taken: the generation they counted at has
+    /// passed. Ours moves with it, since what we counted of the others still holds.
+    fn advance(&mut self) -> io::Result<()> {
+        let (Some(file), Some(count)) = (&self.file, &mut self.count) else {
+            return Err(io::ErrorKind::NotFound.into());
+        };
+        let next = count.generation.wrapping_add(1);
+        file.write_all_at(&next.to_le_bytes(), 0)?;
+        count.generation = next;
+        Ok(())
+    }
 }
 
 /// The budget in force: `ISOLATE_SOCKET_BUDGET`, or half of this process's soft open-file
@@ -90,23 +212,32 @@ pub(crate) fn take(
             env::SOCKET_BUDGET
         )));
     }
-    let gate_path = lockdir::subdir("budget")?.join("gate");
-    let Some(gate) = Lock::take(&gate_path, Mode::Exclusive, Wait::Until(deadline))? else {
+    let files = files()?;
+    let Some(gate) = Lock::take(&files.gate, Mode::Exclusive, Wait::Until(deadline))? else {
         return Err(timeout_error(count, budget, timeout));
     };
-    let io = |e| Error::io(format!("cannot read `{}`", gate_path.display()), e);
+    let io = |e| Error::io(format!("cannot use `{}`", files.generation.display()), e);
+    let mut counted = counted();
     // At the gate: wait for enough permits. Holders in other processes leave without telling
     // us, so this polls; only tests that exhaust the budget wait here.
     let fits = || {
-        let in_use = usage(false).others.saturating_add(*own_held());
-        Ok((in_use.saturating_add(count) <= budget).then_some(()))
+        let own = *own_held();
+        let fits = |others: u32| others.saturating_add(own).saturating_add(count) <= budget;
+        if counted.remembered()?.is_some_and(fits) {
+            return Ok(Some(()));
+        }
+        let others = counted.recount(&files.generation)?;
+        Ok(fits(others).then_some(()))
     };
     if wait::poll_until(deadline, fits).map_err(io)?.is_none() {
         gate.release_after_timeout();
         return Err(timeout_error(count, budget, timeout));
     }
     let record = holder::publish("budget", &Holder::me(test, Claim::Permits(count)))?;
+    // Before the gate goes, so that no process counts at this generation without our permits.
+    counted.advance().map_err(io)?;
     *own_held() += count;
+    drop(counted);
     drop(gate);
     Ok(Permits {
         count,

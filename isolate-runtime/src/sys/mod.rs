@@ -35,10 +35,20 @@ pub(crate) fn create_private_dir(path: &Path) -> io::Result<()> {
     fs::DirBuilder::new().mode(0o700).create(path)
 }
 
-/// Opens a lock or record file for reading and appending, creating it owner-only (`0600`); a
-/// symlink in its place is refused (`O_NOFOLLOW`), never followed.
+/// Opens a lock file for reading and appending, creating it owner-only (`0600`); a symlink in
+/// its place is refused (`O_NOFOLLOW`), never followed.
 pub(crate) fn open_lock_file(path: &Path) -> io::Result<File> {
-    let flags = OFlags::RDWR | OFlags::APPEND | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    open_owner_only(path, OFlags::APPEND)
+}
+
+/// Like [`open_lock_file`], but not for appending: a holder record is overwritten in place,
+/// and with `O_APPEND` Linux appends even a positioned write.
+pub(crate) fn open_record_file(path: &Path) -> io::Result<File> {
+    open_owner_only(path, OFlags::empty())
+}
+
+fn open_owner_only(path: &Path, extra: OFlags) -> io::Result<File> {
+    let flags = OFlags::RDWR | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC | extra;
     let fd = rustix::fs::open(path, flags, Mode::RUSR | Mode::WUSR)?;
     Ok(File::from(fd))
 }
@@ -92,18 +102,20 @@ mod tests {
 
     #[test]
     fn lock_files_refuse_symlinks() {
-        let dir = tempfile::tempdir().unwrap();
-        let target = dir.path().join("target");
-        let link = dir.path().join("link");
-        std::os::unix::fs::symlink(&target, &link).unwrap();
-        assert!(open_lock_file(&link).is_err());
-        assert!(!target.exists());
-        let file = open_lock_file(&target).unwrap();
-        let (owner, mode) = owner_and_mode(&file.metadata().unwrap());
-        assert_eq!((owner, mode), (uid(), 0o600));
-        assert!(is_file_at(&file, &target));
-        std::fs::remove_file(&target).unwrap();
-        drop(open_lock_file(&target).unwrap());
-        assert!(!is_file_at(&file, &target));
+        for open in [open_lock_file, open_record_file] {
+            let dir = tempfile::tempdir().unwrap();
+            let target = dir.path().join("target");
+            let link = dir.path().join("link");
+            std::os::unix::fs::symlink(&target, &link).unwrap();
+            assert!(open(&link).is_err());
+            assert!(!target.exists());
+            let file = open(&target).unwrap();
+            let (owner, mode) = owner_and_mode(&file.metadata().unwrap());
+            assert_eq!((owner, mode), (uid(), 0o600));
+            assert!(is_file_at(&file, &target));
+            std::fs::remove_file(&target).unwrap();
+            drop(open(&target).unwrap());
+            assert!(!is_file_at(&file, &target));
+        }
     }
 }
