@@ -590,7 +590,7 @@ mod tests {
             ];
             names.extend(own.iter().cloned());
             let mut done = Vec::new();
-            for _ in 0..1 + next(12) {
+            for _ in 0..=next(12) {
                 let name = &names[next(names.len())];
                 match next(4) {
                     0 => {
