@@ -200,8 +200,10 @@ pub(crate) fn publish(dir: &'static str, holder: &Holder) -> Result<Record, Erro
         found.map(|i| idle.swap_remove(i).1)
     };
     let file = match reused {
-        Some(file) => file,
-        None => create(&lockdir::subdir(dir)?)?,
+        // A record a temp cleaner removed is read by nobody: written to, it would hide its
+        // holder (and its permits) for as long as this process kept reusing it.
+        Some(file) if is_linked(&file) => file,
+        _ => create(&lockdir::subdir(dir)?)?,
     };
     // A record that could not be written names no holder: the holder still holds, and only a
     // timeout's message is poorer for it.
@@ -210,6 +212,12 @@ pub(crate) fn publish(dir: &'static str, holder: &Holder) -> Result<Record, Erro
         dir,
         file: Some(file),
     })
+}
+
+/// Whether `file`, kept open, still has a name in its directory: one removed (or replaced)
+/// meanwhile is read by no other process. One `fstat`, cheaper than looking the name up.
+pub(crate) fn is_linked(file: &File) -> bool {
+    rustix::fs::fstat(file).is_ok_and(|stat| stat.st_nlink > 0)
 }
 
 /// A new record of ours, locked under a name readers skip and only then renamed into view:
