@@ -297,3 +297,120 @@ fn permits_taken_after_a_count_are_counted() {
 fn permits_taken_after_a_count_are_counted_when_the_generation_file_was_replaced() {
     count_beside_a_holder("count-later", "replace-then-hold");
 }
+
+#[test]
+#[ignore = "child process of budget_holds_under_churn"]
+fn churns() {
+    static ONE: Spec = Spec::new("budget::one").max_sockets(1);
+    static TWO: Spec = Spec::new("budget::two").max_sockets(2);
+    static THREE: Spec = Spec::new("budget::three").max_sockets(3);
+    let log = Log::from_env();
+    let (spec, weight) = match std::env::var(ROLE).as_deref() {
+        Ok("1") => (&ONE, 1),
+        Ok("2") => (&TWO, 2),
+        _ => (&THREE, 3),
+    };
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            let log = log.clone();
+            thread::spawn(move || {
+                for _ in 0..40 {
+                    let _guard = isolate::enter(spec);
+                    support::stay(&log, &support::me(), "permits", weight, || {
+                        support::work(100);
+                    });
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.join().unwrap();
+    }
+}
+
+/// Processes with different requests entering and leaving quickly, most of them on a count
+/// they remember: the permits held at once, as the holders record them, stay within budget.
+#[test]
+fn budget_holds_under_churn() {
+    let root = support::private_root();
+    let log = Log::new(root.path());
+    let commands: Vec<_> = ["1", "2", "3", "1", "2", "3"]
+        .into_iter()
+        .map(|size| child("churns", size, root.path(), &log, 5))
+        .collect();
+    support::run_all(commands, true);
+    let intervals = support::intervals(&log);
+    assert_eq!(intervals.len(), 6 * 2 * 40);
+    let peak = support::peak_weight(&intervals);
+    assert!(peak <= 5, "{peak} permits held at once with a budget of 5");
+}
+
+#[test]
+#[ignore = "child process of a_removed_file_never_hides_permits"]
+fn holds_beside_a_cleaner() {
+    static THREE: Spec = Spec::new("budget::three")
+        .max_sockets(3)
+        .timeout(Duration::from_millis(300));
+    let log = Log::from_env();
+    let budget =
+        std::path::PathBuf::from(std::env::var_os(isolate::env::DIR).unwrap()).join("budget");
+    let role = std::env::var(ROLE).unwrap();
+    let remove = |prefix: &str| {
+        for entry in std::fs::read_dir(&budget).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_name().to_string_lossy().starts_with(prefix) {
+                std::fs::remove_file(entry.path()).unwrap();
+            }
+        }
+    };
+    match role.as_str() {
+        "record-removed" => {
+            // A temp cleaner removes the record this process keeps for its next holder.
+            drop(isolate::try_enter(&THREE).unwrap());
+            remove(&format!("h-{}-", std::process::id()));
+            let _held = isolate::try_enter(&THREE).unwrap();
+            log.append("held");
+            thread::sleep(Duration::from_mins(1));
+        }
+        "generation-removed" => {
+            // Counted just now; then a temp cleaner removes the generation file, and another
+            // process takes permits, telling only the new one.
+            drop(isolate::try_enter(&THREE).unwrap());
+            remove("generation");
+            log.append("counted");
+            log.wait_for("held", 1, Duration::from_secs(30));
+            let refused = isolate::try_enter(&THREE).unwrap_err().to_string();
+            assert!(refused.contains("(3 of 5 in use"), "{refused}");
+        }
+        "hold" => {
+            log.wait_for("counted", 1, Duration::from_secs(30));
+            let _held = isolate::try_enter(&THREE).unwrap();
+            log.append("held");
+            thread::sleep(Duration::from_mins(1));
+        }
+        _ => {
+            log.wait_for("held", 1, Duration::from_secs(30));
+            let refused = isolate::try_enter(&THREE).unwrap_err().to_string();
+            assert!(refused.contains("(3 of 5 in use"), "{refused}");
+        }
+    }
+}
+
+/// A record or the generation file removed (a temp cleaner) while a process keeps it open
+/// never makes the permits it stands for free to another process.
+#[test]
+fn a_removed_file_never_hides_permits() {
+    for (holder, checker) in [("record-removed", "check"), ("hold", "generation-removed")] {
+        let root = support::private_root();
+        let log = Log::new(root.path());
+        let holder = child("holds_beside_a_cleaner", holder, root.path(), &log, 5)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let _holder = support::KillOnDrop(holder);
+        support::run(
+            &mut child("holds_beside_a_cleaner", checker, root.path(), &log, 5),
+            true,
+        );
+    }
+}

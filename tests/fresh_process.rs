@@ -214,3 +214,108 @@ fn a_process_that_ends_before_its_test_says_so() {
         "{text}"
     );
 }
+
+#[test]
+#[ignore = "child process of the test below"]
+#[isolated(fresh_process)]
+fn exits_with_success_midway() {
+    println!("printed before the exit");
+    std::process::exit(0);
+}
+
+/// `process::exit(0)` in the middle of a test is not the test passing: its end never ran.
+#[test]
+fn a_process_that_exits_with_success_before_its_test_ends_fails() {
+    let (ok, text) = run("exits_with_success_midway", false);
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("ended (exit status: 0) before the test finished"),
+        "{text}"
+    );
+}
+
+#[test]
+#[ignore = "child process of the test below"]
+#[isolated(fresh_process)]
+fn leaves_a_process_holding_its_stdout() {
+    // Inherits the child's stdout and stderr, like a server a test starts and does not stop.
+    let sleeper = Command::new("sleep").arg("30").spawn().unwrap();
+    let log = support::Log::from_env();
+    log.append(&sleeper.id().to_string());
+    // Left running on purpose: the parent kills it.
+    std::mem::forget(sleeper);
+}
+
+/// A process the test started and left running keeps the child's stdout open: the test ends
+/// when the child does, as in place, not when that process does.
+#[test]
+fn a_process_left_running_does_not_hold_the_test() {
+    let root = support::private_root();
+    let log = support::Log::new(root.path());
+    let output = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "leaves_a_process_holding_its_stdout",
+            "--include-ignored",
+        ])
+        .env(support::LOG, &log.path)
+        .env_remove("NEXTEST")
+        .env_remove("NEXTEST_EXECUTION_MODE")
+        .output()
+        .unwrap();
+    let pid: u32 = log.lines()[0].parse().unwrap();
+    let left_running = support::running(pid);
+    let _ = Command::new("kill").arg(pid.to_string()).status();
+    assert!(output.status.success(), "{}", support::text(&output));
+    assert!(
+        left_running,
+        "the test waited for the process it left running"
+    );
+}
+
+const MARK: &str = "\u{1}isolate-fresh-process\u{1}";
+
+#[test]
+#[ignore = "child process of the test below"]
+#[isolated(fresh_process)]
+fn prints_the_marker() {
+    println!("{MARK}end returned");
+    print!("{MARK}");
+    panic!("the real ending");
+}
+
+#[test]
+#[ignore = "child process of the test below"]
+#[isolated(fresh_process)]
+fn prints_much_and_badly() {
+    use std::io::Write;
+    let line = "x".repeat(1023);
+    for _ in 0..4096 {
+        println!("{line}");
+    }
+    std::io::stdout()
+        .write_all(b"not utf-8: \xff\xfe\n")
+        .unwrap();
+    eprintln!("on stderr");
+    // Another thread still printing while the test ends.
+    std::thread::spawn(|| loop {
+        println!("from another thread");
+    });
+    // Failing, so that the harness shows what the test printed.
+    panic!("after all that output");
+}
+
+/// What a test prints cannot pass for the child's report, whatever and however much it is.
+#[test]
+fn output_cannot_confuse_the_report() {
+    let (ok, text) = run("prints_the_marker", false);
+    assert!(!ok, "{text}");
+    assert!(text.contains("the real ending"), "{text}");
+
+    let (ok, text) = run("prints_much_and_badly", false);
+    assert!(!ok);
+    assert!(text.contains("after all that output"));
+    assert!(text.len() > 4 << 20, "{} bytes", text.len());
+    assert!(text.contains("not utf-8: \u{fffd}\u{fffd}"), "{text}");
+    assert!(text.contains("on stderr"));
+}

@@ -24,13 +24,15 @@
 //! lines are left out. No file is made per test: on ext4 creating and removing one costs more
 //! than all the rest of the parent's work.
 
-use std::io::Write;
+use std::io::{self, Read, Write};
 use std::panic;
-use std::process::{Command, ExitCode, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitCode, ExitStatus, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Once, OnceLock};
 use std::thread::ThreadId;
 use std::time::Instant;
+
+use rustix::event::{poll, PollFd, PollFlags, Timespec};
 
 use crate::process_state::{self, State};
 use crate::{Access, Error, Spec, DEFAULT_TIMEOUT};
@@ -130,7 +132,7 @@ pub fn fork<T: Passed>(spec: &'static Spec) -> Option<T> {
                  under `cargo nextest run`"
             ),
         ),
-        Ending::Exited if run.status.success() => Some(T::passed()),
+        // Even with a success status (`process::exit(0)`): the test never got to its end.
         Ending::Exited => fail(
             spec,
             &format!(
@@ -206,17 +208,15 @@ fn run_child(test: &str) -> Result<Run, Error> {
             .collect();
         command.spawn()
     };
-    let output = child
-        .and_then(std::process::Child::wait_with_output)
-        .map_err(|e| {
-            Error::io(
-                format!(
-                    "cannot re-run the test binary `{}` for `fresh_process`",
-                    exe.display()
-                ),
-                e,
-            )
-        })?;
+    let output = child.and_then(collect).map_err(|e| {
+        Error::io(
+            format!(
+                "cannot re-run the test binary `{}` for `fresh_process`",
+                exe.display()
+            ),
+            e,
+        )
+    })?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let (stdout, records) = split(&stdout);
     Ok(Run {
@@ -224,6 +224,93 @@ fn run_child(test: &str) -> Result<Run, Error> {
         stdout,
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         ending: ending(&records),
+    })
+}
+
+/// How often a parent whose child's pipes are still open looks whether the child has ended.
+const EXIT_CHECK: Timespec = Timespec {
+    tv_sec: 0,
+    tv_nsec: 50_000_000,
+};
+
+/// What the child printed after it ended is in its pipes already, at most their capacity
+/// (64 KiB on Linux unless raised); past this much, what is read is another process's.
+const DRAIN_AFTER_EXIT: usize = 4 << 20;
+
+/// Like `wait_with_output`, but reads the pipes only until the child ends: a process the test
+/// started and left running (a server) inherits them and may hold them open for long, and in
+/// place it would not hold the test up either.
+fn collect(mut child: Child) -> io::Result<Output> {
+    let (Some(mut out), Some(mut err)) = (child.stdout.take(), child.stderr.take()) else {
+        return child.wait_with_output();
+    };
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    let (mut out_open, mut err_open) = (true, true);
+    let mut exited = None;
+    let mut drained = 0;
+    let mut chunk = vec![0; 64 << 10];
+    while out_open || err_open {
+        let mut fds = Vec::with_capacity(2);
+        if out_open {
+            fds.push(PollFd::new(&out, PollFlags::IN));
+        }
+        if err_open {
+            fds.push(PollFd::new(&err, PollFlags::IN));
+        }
+        // Once the child has ended, only what is there already.
+        let wait = if exited.is_some() {
+            Timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            }
+        } else {
+            EXIT_CHECK
+        };
+        match poll(&mut fds, Some(&wait)) {
+            Ok(0) if exited.is_some() => break,
+            Ok(0) => {
+                exited = child.try_wait()?;
+                continue;
+            }
+            Ok(_) => {}
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(e.into()),
+        }
+        let ready: Vec<bool> = fds.iter().map(|fd| !fd.revents().is_empty()).collect();
+        drop(fds);
+        let mut ready = ready.into_iter();
+        let mut pipes: [(&mut dyn Read, &mut Vec<u8>, &mut bool); 2] = [
+            (&mut out, &mut stdout, &mut out_open),
+            (&mut err, &mut stderr, &mut err_open),
+        ];
+        for (pipe, bytes, open) in &mut pipes {
+            if !**open || ready.next() != Some(true) {
+                continue;
+            }
+            match pipe.read(&mut chunk) {
+                Ok(0) => **open = false,
+                Ok(n) => {
+                    bytes.extend_from_slice(&chunk[..n]);
+                    if exited.is_some() {
+                        drained += n;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if drained > DRAIN_AFTER_EXIT {
+            break;
+        }
+    }
+    let status = match exited {
+        Some(status) => status,
+        None => child.wait()?,
+    };
+    Ok(Output {
+        status,
+        stdout,
+        stderr,
     })
 }
 

@@ -200,8 +200,10 @@ pub(crate) fn publish(dir: &'static str, holder: &Holder) -> Result<Record, Erro
         found.map(|i| idle.swap_remove(i).1)
     };
     let file = match reused {
-        Some(file) => file,
-        None => create(&lockdir::subdir(dir)?)?,
+        // A record a temp cleaner removed is read by nobody: written to, it would hide its
+        // holder (and its permits) for as long as this process kept reusing it.
+        Some(file) if is_linked(&file) => file,
+        _ => create(&lockdir::subdir(dir)?)?,
     };
     // A record that could not be written names no holder: the holder still holds, and only a
     // timeout's message is poorer for it.
@@ -210,6 +212,12 @@ pub(crate) fn publish(dir: &'static str, holder: &Holder) -> Result<Record, Erro
         dir,
         file: Some(file),
     })
+}
+
+/// Whether `file`, kept open, still has a name in its directory: one removed (or replaced)
+/// meanwhile is read by no other process. One `fstat`, cheaper than looking the name up.
+pub(crate) fn is_linked(file: &File) -> bool {
+    rustix::fs::fstat(file).is_ok_and(|stat| stat.st_nlink > 0)
 }
 
 /// A new record of ours, locked under a name readers skip and only then renamed into view:
@@ -339,6 +347,53 @@ mod tests {
             }
         }
         assert!(mixed > 0);
+    }
+
+    /// Many holds and releases through reused records, names of very different lengths: a
+    /// scan names exactly the holders holding now, never one that let go, never a mix.
+    #[test]
+    fn a_scan_names_exactly_the_current_holders() {
+        let mut held: Vec<(String, Record)> = Vec::new();
+        // xorshift64: deterministic, no dependency.
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |below: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            usize::try_from(state % below as u64).unwrap()
+        };
+        for round in 0..300 {
+            if held.is_empty() || (held.len() < 6 && next(2) == 0) {
+                let name = format!("test::{round}::{}", "n".repeat(next(3) * next(120)));
+                let holder = Holder::me(&name, Claim::Serial("test".to_owned()));
+                held.push((name, publish("test-holders", &holder).unwrap()));
+            } else {
+                drop(held.swap_remove(next(held.len())));
+            }
+            let mut named: Vec<String> = scan("test-holders")
+                .into_iter()
+                .filter(|holder| holder.pid == own_pid())
+                .map(|holder| holder.test)
+                .collect();
+            let mut holding: Vec<String> = held.iter().map(|(name, _)| name.clone()).collect();
+            named.sort();
+            holding.sort();
+            assert_eq!(named, holding, "round {round}");
+        }
+    }
+
+    /// A record removed by a temp cleaner while kept for reuse is not written to again: its
+    /// next holder is in a record that readers see.
+    #[test]
+    fn a_removed_record_is_not_reused() {
+        let holder = Holder::me("crate::tests::removed", Claim::Permits(1));
+        drop(publish("test-removed", &holder).unwrap());
+        let dir = lockdir::subdir("test-removed").unwrap();
+        for entry in fs::read_dir(&dir).unwrap() {
+            fs::remove_file(entry.unwrap().path()).unwrap();
+        }
+        let _held = publish("test-removed", &holder).unwrap();
+        assert_eq!(scan("test-removed"), vec![holder]);
     }
 
     /// A released record (a newline over the first byte) and one a shorter line overwrote.

@@ -73,9 +73,9 @@ fn files() -> Result<&'static Files, Error> {
     }))
 }
 
-/// How long a remembered count is trusted at most. Should the generation file be removed and
-/// created again (a temp cleaner), a process still reading the old one would see nobody take
-/// permits; as with the lock files kept open (`wait.rs`), that lasts no longer than this.
+/// How long a remembered count is trusted at most. A generation file removed or replaced (a
+/// temp cleaner) is seen at once, by its link count; should it be moved instead, a process
+/// still reading it would see nobody take permits, and that lasts no longer than this.
 const RECOUNT: Duration = Duration::from_secs(1);
 
 /// Other processes' permits as this process last counted them. Used only at the gate.
@@ -110,6 +110,10 @@ impl Counted {
             return Ok(None);
         };
         if count.when.elapsed() >= RECOUNT {
+            return Ok(None);
+        }
+        // Removed by a temp cleaner: the others now tell a new file that they took permits.
+        if !self.file.as_ref().is_some_and(holder::is_linked) {
             return Ok(None);
         }
         Ok((self.generation()? == count.generation).then_some(count.others))

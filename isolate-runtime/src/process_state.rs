@@ -548,6 +548,79 @@ mod tests {
         assert_eq!(sorted_env(), entry);
     }
 
+    /// A differential test of the restore: random sets, removals and re-sets of new and
+    /// existing variables (first, middle and last in the environment's order, own values,
+    /// values that are not UTF-8), after which the environment must be the one at entry.
+    #[test]
+    fn random_changes_are_put_back_exactly() {
+        use std::os::unix::ffi::OsStrExt;
+
+        let _outside = OUTSIDE.lock().unwrap_or_else(PoisonError::into_inner);
+        let (until, timeout) = deadline(60_000);
+        let own: Vec<OsString> = (0..4)
+            .map(|i| OsString::from(format!("ISOLATE_UNIT_OWN_{i}")))
+            .collect();
+        for (i, name) in own.iter().enumerate() {
+            std::env::set_var(name, format!("own {i}"));
+        }
+        // xorshift64: deterministic, no dependency.
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = |below: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            usize::try_from(state % below as u64).unwrap()
+        };
+        let values = [
+            OsStr::new("a"),
+            OsStr::new(""),
+            OsStr::new("a longer value"),
+            OsStr::from_bytes(b"\xff\xfe not utf-8"),
+        ];
+        for round in 0..400 {
+            let writer = take(State::Env, Access::Write, "w", until, timeout).unwrap();
+            let entry = sorted_env();
+            let order: Vec<OsString> = std::env::vars_os().map(|(name, _)| name).collect();
+            let mut names = vec![
+                order[0].clone(),
+                order[order.len() / 2].clone(),
+                order[order.len() - 1].clone(),
+                OsString::from("ISOLATE_UNIT_NEW_A"),
+                OsString::from("ISOLATE_UNIT_NEW_B"),
+            ];
+            names.extend(own.iter().cloned());
+            let mut done = Vec::new();
+            for _ in 0..=next(12) {
+                let name = &names[next(names.len())];
+                match next(4) {
+                    0 => {
+                        std::env::remove_var(name);
+                        done.push(format!("remove {name:?}"));
+                    }
+                    1 => {
+                        // To its own value, at entry or now.
+                        let value = std::env::var_os(name).unwrap_or_else(|| "x".into());
+                        std::env::set_var(name, &value);
+                        done.push(format!("set {name:?} to itself {value:?}"));
+                    }
+                    _ => {
+                        let value = values[next(values.len())];
+                        std::env::set_var(name, value);
+                        done.push(format!("set {name:?} {value:?}"));
+                    }
+                }
+            }
+            drop(writer);
+            let reader = take(State::Env, Access::Read, "r", until, timeout).unwrap();
+            let exit = sorted_env();
+            drop(reader);
+            assert!(exit == entry, "round {round}: {done:#?}");
+        }
+        for name in &own {
+            std::env::remove_var(name);
+        }
+    }
+
     #[test]
     fn changes_made_between_writers_are_kept() {
         let _outside = OUTSIDE.lock().unwrap_or_else(PoisonError::into_inner);
