@@ -17,6 +17,11 @@
 //!   and `#[serial]`.
 //! - builds a crate of 200 tests with plain `#[test]`, with `#[serial]` and with `#[isolated]`,
 //!   clean (dependencies prebuilt) and after touching the test file.
+//! - builds, cold, an empty crate whose only dev-dependency is `isolate` (this checkout) beside
+//!   one whose only dev-dependency is `serial_test`: `cargo test --no-run` into an empty target
+//!   directory (registry already downloaded), with the crates each pulls in.
+//!
+//! `cargo bench --bench suites -- build [--runs N]` runs only the two build tables.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -160,10 +165,24 @@ fn generate(dir: &Path, isolate: &Path) {
             "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n{deps}"
         )
     };
-    write(
-        &dir.join("Cargo.toml"),
+    // Our crates are path dependencies here, which cargo builds incrementally: each in 256
+    // object files for the linker, where from crates.io they come, like serial_test, built
+    // without incremental compilation.
+    let mut manifest = String::from(
         "[workspace]\nmembers = [\"suites\", \"compile-plain\", \"compile-serial\", \"compile-isolated\"]\nresolver = \"3\"\n",
     );
+    for package in [
+        "isolate",
+        "isolate-macros",
+        "isolate-runtime",
+        "isolate-rules",
+    ] {
+        let _ = write!(
+            manifest,
+            "\n[profile.dev.package.{package}]\nincremental = false\n"
+        );
+    }
+    write(&dir.join("Cargo.toml"), &manifest);
     write(&dir.join("suites/Cargo.toml"), &package("suites"));
     write(&dir.join("suites/src/lib.rs"), LIBRARY);
     for size in SIZES {
@@ -488,8 +507,143 @@ fn compile_table(dir: &Path, runs: usize) {
     }
 }
 
+/// The two dev-dependencies a user's first build is measured with.
+const COLD: [(&str, &str); 2] = [
+    ("isolate", "isolate = { path = PATH }"),
+    ("serial_test", "serial_test = \"4\""),
+];
+
+/// Seconds of CPU (user and system) used by this process's waited-for children so far, where
+/// the platform says (`/proc`): on a shared machine a steadier measure of work than wall time.
+fn children_cpu() -> Option<f64> {
+    let stat = fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command's closing parenthesis start at field 3; cutime and cstime are
+    // fields 16 and 17, in clock ticks of 1/100 s.
+    let fields: Vec<&str> = stat[stat.rfind(')')? + 2..].split(' ').collect();
+    let ticks = |n: usize| fields.get(n - 3)?.parse::<f64>().ok();
+    Some((ticks(16)? + ticks(17)?) / 100.0)
+}
+
+/// A user's first build of their tests after adding one dev-dependency to an empty crate.
+fn cold_table(root: &Path, runs: usize) {
+    let scratch = tempfile::tempdir().expect("a temp dir");
+    let lock = fs::read_to_string(root.join("Cargo.lock")).expect("read Cargo.lock");
+    let crates: Vec<PathBuf> = COLD
+        .iter()
+        .map(|(name, dependency)| {
+            let dir = scratch.path().join(format!("cold-{name}"));
+            let dependency =
+                dependency.replace("PATH", &format!("{:?}", root.display().to_string()));
+            write(
+                &dir.join("Cargo.toml"),
+                &format!(
+                    "[package]\nname = \"cold-{}\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
+                     [dev-dependencies]\n{dependency}\n",
+                    name.replace('_', "-")
+                ),
+            );
+            write(&dir.join("src/lib.rs"), "");
+            // The workspace's versions, so both sides build what the other benches measured.
+            write(&dir.join("Cargo.lock"), &lock);
+            cargo(&dir, &["fetch", "-q"]);
+            dir
+        })
+        .collect();
+    let mut wall = vec![Samples::default(); COLD.len()];
+    let mut cpu = vec![Vec::new(); COLD.len()];
+    let mut pulled = vec![Vec::new(); COLD.len()];
+    for run in 1..=runs {
+        eprintln!("cold build: run {run}/{runs}");
+        for c in (0..COLD.len()).map(|i| (i + run) % COLD.len()) {
+            let target = scratch.path().join(format!("target-{run}-{c}"));
+            let before = children_cpu();
+            let start = Instant::now();
+            let output = Command::new(env!("CARGO"))
+                .args(["test", "--no-run", "--message-format=json"])
+                .current_dir(&crates[c])
+                .env("CARGO_TARGET_DIR", &target)
+                // Our crates are path dependencies here; from crates.io they build without
+                // incremental compilation, like serial_test does.
+                .env("CARGO_INCREMENTAL", "0")
+                .stderr(Stdio::null())
+                .output()
+                .expect("run cargo");
+            wall[c].times.push(start.elapsed());
+            assert!(
+                output.status.success(),
+                "the cold build of `{}` failed",
+                COLD[c].0
+            );
+            if let (Some(before), Some(after)) = (before, children_cpu()) {
+                cpu[c].push(after - before);
+            }
+            pulled[c] = built_packages(&String::from_utf8_lossy(&output.stdout));
+            fs::remove_dir_all(&target).expect("remove the target dir");
+        }
+    }
+    println!(
+        "\nCold build of an empty crate with one dev-dependency (`cargo test --no-run`, empty target dir): median (min-max) and ratio to serial_test, {runs} runs each\n"
+    );
+    println!("| dev-dependency | crates pulled in | cold build | CPU (user + system) |");
+    println!("|---|---:|---:|---:|");
+    let serial = COLD.len() - 1;
+    for (c, (name, _)) in COLD.iter().enumerate() {
+        let cpu = if cpu[c].is_empty() {
+            "-".to_owned()
+        } else {
+            cpu[c].sort_by(f64::total_cmp);
+            format!("{:.1}s", cpu[c][cpu[c].len() / 2])
+        };
+        println!(
+            "| `{name}` | {} | {} | {cpu} |",
+            pulled[c].len(),
+            wall[c].cell(wall[serial].median())
+        );
+    }
+    for (c, (name, _)) in COLD.iter().enumerate() {
+        println!("\n`{name}` pulls in: {}", pulled[c].join(", "));
+    }
+}
+
+/// The packages cargo compiled, by name (with the version where two versions were built),
+/// without the crate being built.
+fn built_packages(messages: &str) -> Vec<String> {
+    let mut ids: Vec<&str> = messages
+        .lines()
+        .filter(|line| line.contains("\"reason\":\"compiler-artifact\""))
+        .filter_map(|line| field(line, "\"package_id\":\""))
+        .filter(|id| !id.contains("cold-"))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    // An id ends in `#name@version`, or in `/name#version` when the name is the path's last part.
+    let split: Vec<(&str, &str)> = ids
+        .iter()
+        .filter_map(|id| {
+            let (path, tail) = id.rsplit_once('#')?;
+            Some(
+                tail.split_once('@')
+                    .unwrap_or((path.rsplit('/').next()?, tail)),
+            )
+        })
+        .collect();
+    let mut names: Vec<String> = split
+        .iter()
+        .map(|&(name, version)| {
+            if split.iter().filter(|(other, _)| *other == name).count() > 1 {
+                format!("{name} {version}")
+            } else {
+                name.to_owned()
+            }
+        })
+        .collect();
+    names.sort();
+    names
+}
+
 fn main() {
     let mut runs = 3;
+    let mut only_build = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         if arg == "--runs" {
@@ -498,6 +652,8 @@ fn main() {
                 .and_then(|n| n.parse().ok())
                 .filter(|&n| n > 0)
                 .expect("`--runs` takes a positive number");
+        } else if arg == "build" {
+            only_build = true;
         }
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -507,24 +663,42 @@ fn main() {
         "suites: building the generated workspace in {}",
         dir.display()
     );
-    let binaries = build_suites(&dir);
-    let listed = cargo(
-        &dir,
-        &[
-            "nextest",
-            "list",
-            "--list-type",
-            "binaries-only",
-            "--message-format",
-            "json",
-        ],
-    );
-    fs::write(dir.join("binaries.json"), listed.stdout).expect("write binaries.json");
-    let metadata = cargo(&dir, &["metadata", "--format-version", "1"]);
-    fs::write(dir.join("cargo.json"), metadata.stdout).expect("write cargo.json");
-    cargo(&dir, &["test", "-q", "--no-run", "--workspace"]);
+    if only_build {
+        cargo(
+            &dir,
+            &[
+                "test",
+                "-q",
+                "--no-run",
+                "-p",
+                "compile-plain",
+                "-p",
+                "compile-serial",
+                "-p",
+                "compile-isolated",
+            ],
+        );
+    } else {
+        let binaries = build_suites(&dir);
+        let listed = cargo(
+            &dir,
+            &[
+                "nextest",
+                "list",
+                "--list-type",
+                "binaries-only",
+                "--message-format",
+                "json",
+            ],
+        );
+        fs::write(dir.join("binaries.json"), listed.stdout).expect("write binaries.json");
+        let metadata = cargo(&dir, &["metadata", "--format-version", "1"]);
+        fs::write(dir.join("cargo.json"), metadata.stdout).expect("write cargo.json");
+        cargo(&dir, &["test", "-q", "--no-run", "--workspace"]);
 
-    suites_table(&dir, &binaries, runs);
-    one_group_table(&dir, &binaries, runs);
+        suites_table(&dir, &binaries, runs);
+        one_group_table(&dir, &binaries, runs);
+    }
     compile_table(&dir, runs);
+    cold_table(root, runs);
 }

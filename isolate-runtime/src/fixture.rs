@@ -31,8 +31,8 @@ use std::sync::mpsc;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde_core::de::DeserializeOwned;
+use serde_core::Serialize;
 
 use crate::error::IoContext;
 use crate::run::Run;
