@@ -2,11 +2,13 @@
 //! processes, released by the kernel when a holder dies.
 //!
 //! Each group has two lock files. The *main* file is locked exclusively by a `serial` member
-//! and shared by `shared` members. The *gate* file is taken exclusively by every entrant while
-//! it acquires the main lock and released once it holds it. So a waiting exclusive member,
-//! which holds the gate, stops new shared members from slipping past it: it waits only for the
-//! shared members already inside, and then the group alternates between waiters instead of
-//! letting a stream of shared members starve it.
+//! and shared by `shared` members. The *gate* file is taken exclusively by every entrant that
+//! finds the group busy while it acquires the main lock; a shared member releases it once it
+//! holds the main lock, an exclusive one right after the main lock when it leaves. So a waiting
+//! exclusive member, which holds the gate, stops new shared members from slipping past it: it
+//! waits only for the shared members already inside, and then the group alternates between
+//! waiters instead of letting a stream of shared members starve it. And the next exclusive
+//! member queues on the gate, where the leaving one hands it over with one wake-up.
 //!
 //! Both files are taken through [`wait::Lock`](crate::wait::Lock): one open file per process,
 //! with the process's waiters queued in memory in front of it. So a member hands the group to
@@ -32,8 +34,10 @@ use crate::{lockdir, Error};
 /// Membership of one group, held until dropped.
 #[derive(Debug)]
 pub(crate) struct GroupLock {
-    // First, so that it is released first: the next member need not wait for the rest.
+    // First the main lock, then the gate (an exclusive member keeps it): so the next member,
+    // queued on either, need not wait for the rest.
     _main: Lock,
+    _gate: Option<Lock>,
     _record: Record,
     _membership: Membership,
 }
@@ -170,11 +174,16 @@ pub(crate) fn join(
     };
     let record = holder::publish("holders", &Holder::me(test, claim))?;
     let membership = Membership::enter(name, mode);
-    // The gate goes once this member is in: the next entrant it wakes would compete with this
-    // one's entry for the CPU.
-    drop(gate);
+    // A shared member lets the gate go once in, so that others join it; an exclusive one keeps
+    // it to its release, when it hands it to the next entrant queued there (one wake-up, where
+    // letting it go now would wake that entrant only to queue again on the main lock, and
+    // compete with this member's entry for the CPU).
+    if mode == Mode::Shared {
+        gate = None;
+    }
     Ok(GroupLock {
         _main: main,
+        _gate: gate,
         _record: record,
         _membership: membership,
     })

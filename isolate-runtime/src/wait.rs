@@ -101,7 +101,15 @@ impl Drop for Lock {
     fn drop(&mut self) {
         let mut state = self.queue.state();
         state.holders -= 1;
-        self.queue.dispatch(&mut state);
+        let granted = self.queue.dispatch(&mut state);
+        drop(state);
+        let woke = granted.wake();
+        // The scheduler tends to queue the waiter just woken on this CPU, where it would wait
+        // for this thread's bookkeeping (emptying its holder record) and its next sleep: let
+        // it run first. With a CPU free this returns at once.
+        if woke {
+            thread::yield_now();
+        }
     }
 }
 
@@ -115,6 +123,21 @@ impl Lock {
     /// than kept open, so a failed wait leaves no descriptor behind.
     pub(crate) fn release_after_timeout(self) {
         self.queue.state().idle = Idle::Close;
+    }
+}
+
+/// Waiters just granted the lock, to wake.
+#[must_use = "the granted waiters sleep until woken"]
+struct Granted(Vec<Thread>);
+
+impl Granted {
+    /// Wakes them; true if there were any.
+    fn wake(self) -> bool {
+        let any = !self.0.is_empty();
+        for thread in self.0 {
+            thread.unpark();
+        }
+        any
     }
 }
 
@@ -299,7 +322,9 @@ impl Queue {
             return Ok(Some(Lock { queue: self }));
         }
         let Some(deadline) = deadline else {
-            self.dispatch(&mut state);
+            let granted = self.dispatch(&mut state);
+            drop(state);
+            granted.wake();
             return Ok(None);
         };
         let me = Arc::new(Waiter {
@@ -308,7 +333,10 @@ impl Queue {
             granted: AtomicBool::new(false),
         });
         state.queue.push_back(Arc::clone(&me));
-        self.dispatch(&mut state);
+        let granted = self.dispatch(&mut state);
+        drop(state);
+        granted.wake();
+        let mut state = self.state();
         loop {
             if me.granted.load(Ordering::Acquire) {
                 drop(state);
@@ -319,7 +347,9 @@ impl Queue {
             if left.is_zero() || failed.is_some() {
                 state.idle = Idle::Close;
                 state.queue.retain(|waiter| !Arc::ptr_eq(waiter, &me));
-                self.dispatch(&mut state);
+                let granted = self.dispatch(&mut state);
+                drop(state);
+                granted.wake();
                 return match failed {
                     Some(errno) => Err(Error::io(
                         format!("cannot lock `{}`", self.path.display()),
@@ -330,14 +360,21 @@ impl Queue {
             }
             drop(state);
             thread::park_timeout(left);
+            // Granted: the lock is this thread's without touching the state, which the thread
+            // that woke it may still hold.
+            if me.granted.load(Ordering::Acquire) {
+                return Ok(Some(Lock { queue: self }));
+            }
             state = self.state();
         }
     }
 
     /// Grants the lock to the waiters at the head of the queue that can have it now, asks the
     /// agent to wait in the kernel for the first one that cannot, and lets the lock file go
-    /// when nobody in this process needs it.
-    fn dispatch(self: &Arc<Self>, state: &mut State) {
+    /// when nobody in this process needs it. The granted are woken by the caller, once it has
+    /// let go of the state (woken under it, they would block on it at once).
+    fn dispatch(self: &Arc<Self>, state: &mut State) -> Granted {
+        let mut granted = Granted(Vec::new());
         while let Some(head) = state.queue.front() {
             let mode = head.mode;
             if state.request.is_some() || state.in_kernel {
@@ -368,7 +405,7 @@ impl Queue {
                 state.holders += 1;
                 state.held_mode = mode;
                 head.granted.store(true, Ordering::Release);
-                head.thread.unpark();
+                granted.0.push(head.thread.clone());
             }
         }
         if state.queue.is_empty() {
@@ -380,6 +417,7 @@ impl Queue {
                 state.keep_or_close();
             }
         }
+        granted
     }
 
     fn ask_agent(self: &Arc<Self>, state: &mut State, mode: Mode, step_aside: bool) {
@@ -436,8 +474,11 @@ impl Queue {
                 }
             };
             // Wakes the first waiter, or releases a lock won for nobody.
-            self.dispatch(&mut state);
+            let granted = self.dispatch(&mut state);
+            drop(state);
+            granted.wake();
             drop(waiting);
+            state = self.state();
         }
     }
 
