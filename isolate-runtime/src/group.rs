@@ -34,12 +34,24 @@ use crate::{lockdir, Error};
 /// Membership of one group, held until dropped.
 #[derive(Debug)]
 pub(crate) struct GroupLock {
-    // First the main lock, then the gate (an exclusive member keeps it): so the next member,
-    // queued on either, need not wait for the rest.
-    _main: Lock,
-    _gate: Option<Lock>,
+    /// `None` only once dropped.
+    main: Option<Lock>,
+    /// Kept by an exclusive member that waited, to hand to the next entrant queued there.
+    gate: Option<Lock>,
     _record: Record,
     _membership: Membership,
+}
+
+impl Drop for GroupLock {
+    fn drop(&mut self) {
+        // The locks go first, so the next member need not wait for the rest: the main lock,
+        // then the gate. The gate's next holder in this process goes straight for the main
+        // lock, which this process keeps holding in the kernel until then: no system call on
+        // either side when the group passes between its threads.
+        let main = self.main.take().map(Lock::linger);
+        self.gate = None;
+        drop(main);
+    }
 }
 
 /// The groups each thread holds, to refuse a join that would wait for its own thread.
@@ -182,8 +194,8 @@ pub(crate) fn join(
         gate = None;
     }
     Ok(GroupLock {
-        _main: main,
-        _gate: gate,
+        main: Some(main),
+        gate,
         _record: record,
         _membership: membership,
     })
@@ -214,5 +226,59 @@ mod tests {
         assert_eq!(file_stem("db/users:v2"), "group-db%2Fusers%3Av2");
         assert_eq!(file_stem("../../etc"), "group-..%2F..%2Fetc");
         assert!(!file_stem("a/b\0c").contains(['/', '\0']));
+    }
+
+    /// Whether another process could lock `path` now (another open file description stands
+    /// in for it: flock locks conflict between descriptions, not processes).
+    fn free_for_others(path: &std::path::Path) -> bool {
+        let file = lockdir::lock_file(path).expect("open the lock file");
+        crate::wait::try_lock(&file, Mode::Exclusive).expect("flock")
+    }
+
+    fn join_exclusive(name: &str) -> GroupLock {
+        let timeout = Duration::from_secs(300);
+        join(
+            name,
+            Mode::Exclusive,
+            "t",
+            Instant::now() + timeout,
+            timeout,
+        )
+        .expect("join")
+    }
+
+    #[test]
+    fn an_exclusive_member_that_waited_keeps_the_gate_until_it_leaves() {
+        let name = format!("gate-kept-{}", lockdir::unique_name());
+        let (main_path, gate_path) = paths(&name).expect("paths");
+        let first = join_exclusive(&name);
+        let (entered_tx, entered_rx) = std::sync::mpsc::channel();
+        let (leave_tx, leave_rx) = std::sync::mpsc::channel::<()>();
+        let second = std::thread::spawn({
+            let name = name.clone();
+            move || {
+                let member = join_exclusive(&name);
+                entered_tx.send(()).expect("send");
+                leave_rx.recv().expect("recv");
+                drop(member);
+            }
+        });
+        // The second member waits holding the gate (the first, which found the group free,
+        // took none).
+        while free_for_others(&gate_path) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        drop(first);
+        entered_rx.recv().expect("the second member entered");
+        // So the next exclusive entrant queues on the gate, where this member hands it over.
+        assert!(
+            !free_for_others(&gate_path),
+            "the gate is kept while inside"
+        );
+        assert!(!free_for_others(&main_path));
+        leave_tx.send(()).expect("send");
+        second.join().expect("second member");
+        assert!(free_for_others(&gate_path), "and let go on leaving");
+        assert!(free_for_others(&main_path));
     }
 }

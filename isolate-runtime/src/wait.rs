@@ -119,10 +119,37 @@ impl Lock {
         Queue::of(path).take(mode, wait)
     }
 
+    /// Releases the lock, but keeps this process's hold on the lock file until the returned
+    /// value drops: a thread of this process that takes the lock meanwhile (one just handed
+    /// another lock, say) gets it without a system call.
+    pub(crate) fn linger(self) -> Linger {
+        let queue = Arc::clone(&self.queue);
+        queue.state().lingering += 1;
+        drop(self);
+        Linger { queue }
+    }
+
     /// Releases the lock after a later wait timed out: the file is closed once unused rather
     /// than kept open, so a failed wait leaves no descriptor behind.
     pub(crate) fn release_after_timeout(self) {
         self.queue.state().idle = Idle::Close;
+    }
+}
+
+/// A released lock whose lock file this process still holds; let go when dropped, unless a
+/// thread of this process took the lock meanwhile.
+#[derive(Debug)]
+pub(crate) struct Linger {
+    queue: Arc<Queue>,
+}
+
+impl Drop for Linger {
+    fn drop(&mut self) {
+        let mut state = self.queue.state();
+        state.lingering -= 1;
+        let granted = self.queue.dispatch(&mut state);
+        drop(state);
+        granted.wake();
     }
 }
 
@@ -177,6 +204,8 @@ struct State {
     step_aside: bool,
     /// The agent is waiting in the kernel (or about to): only it may touch the kernel lock.
     in_kernel: bool,
+    /// Released locks whose kernel lock is kept for now ([`Lock::linger`]).
+    lingering: u32,
     /// The agent's last wait failed; the waiters queued then fail with it.
     failed: Option<Errno>,
     /// Local hand-offs since the kernel lock was taken, and when it was.
@@ -286,6 +315,7 @@ impl Queue {
                 request: None,
                 step_aside: false,
                 in_kernel: false,
+                lingering: 0,
                 failed: None,
                 handoffs: 0,
                 since: Instant::now(),
@@ -412,7 +442,7 @@ impl Queue {
             state.request = None;
             state.step_aside = false;
             state.failed = None;
-            if state.holders == 0 && !state.in_kernel {
+            if state.holders == 0 && !state.in_kernel && state.lingering == 0 {
                 state.kernel_unlock();
                 state.keep_or_close();
             }
@@ -476,8 +506,12 @@ impl Queue {
             // Wakes the first waiter, or releases a lock won for nobody.
             let granted = self.dispatch(&mut state);
             drop(state);
-            granted.wake();
+            let woke = granted.wake();
             drop(waiting);
+            if woke {
+                // As in `Lock::drop`: the waiter may be queued on this CPU.
+                thread::yield_now();
+            }
             state = self.state();
         }
     }
@@ -575,5 +609,45 @@ pub(crate) fn poll_until<T>(
         guard.asleep -= 1;
         drop(guard);
         pause = (pause * 2).min(Duration::from_millis(10));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether another process could lock `path` now (another open file description stands
+    /// in for it: flock locks conflict between descriptions, not processes).
+    fn free_for_others(path: &Path) -> bool {
+        let file = lockdir::lock_file(path).expect("open the lock file");
+        try_lock(&file, Mode::Exclusive).expect("flock")
+    }
+
+    fn take_now(path: &Path) -> Lock {
+        Lock::take(path, Mode::Exclusive, Wait::Never)
+            .expect("take")
+            .expect("the lock is free in this process")
+    }
+
+    #[test]
+    fn a_lingering_lock_keeps_the_file_locked_until_dropped() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("linger.lock");
+        let linger = take_now(&path).linger();
+        assert!(!free_for_others(&path));
+        drop(linger);
+        assert!(free_for_others(&path));
+    }
+
+    #[test]
+    fn a_lock_taken_while_lingering_outlives_the_linger() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("linger.lock");
+        let linger = take_now(&path).linger();
+        let again = take_now(&path);
+        drop(linger);
+        assert!(!free_for_others(&path), "still held by `again`");
+        drop(again);
+        assert!(free_for_others(&path));
     }
 }
