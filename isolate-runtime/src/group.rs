@@ -45,12 +45,18 @@ pub(crate) struct GroupLock {
 impl Drop for GroupLock {
     fn drop(&mut self) {
         // The locks go first, so the next member need not wait for the rest: the main lock,
-        // then the gate. The gate's next holder in this process goes straight for the main
-        // lock, which this process keeps holding in the kernel until then: no system call on
-        // either side when the group passes between its threads.
-        let main = self.main.take().map(Lock::linger);
-        self.gate = None;
-        drop(main);
+        // then the gate. When the gate's next holder is a thread of this process, it goes
+        // straight for the main lock, which this process keeps holding in the kernel until
+        // then: no system call on either side. (Another process's next holder finds the main
+        // lock free.)
+        if self.gate.as_ref().is_some_and(Lock::has_waiters) {
+            let main = self.main.take().map(Lock::linger);
+            self.gate = None;
+            drop(main);
+        } else {
+            self.main = None;
+            self.gate = None;
+        }
     }
 }
 

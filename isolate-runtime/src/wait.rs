@@ -119,6 +119,11 @@ impl Lock {
         Queue::of(path).take(mode, wait)
     }
 
+    /// Whether threads of this process queue for the lock (the next holder may be one of them).
+    pub(crate) fn has_waiters(&self) -> bool {
+        !self.queue.state().queue.is_empty()
+    }
+
     /// Releases the lock, but keeps this process's hold on the lock file until the returned
     /// value drops: a thread of this process that takes the lock meanwhile (one just handed
     /// another lock, say) gets it without a system call.
