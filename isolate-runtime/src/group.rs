@@ -162,11 +162,16 @@ pub(crate) fn join(
     let (main_path, gate_path) = paths(name)?;
     // An exclusive entrant that finds the group free needs no gate: the gate only keeps shared
     // newcomers from slipping past a waiting exclusive member, and this one is not waiting.
+    // But while a thread of this process holds or queues for the gate, the group passes
+    // through it: a newcomer taking the main lock in between would jump that queue, and
+    // escape the bound on how long a process keeps the group from the others.
     // Nor does a shared member that this thread already is: it must not queue behind a waiting
     // exclusive member that waits for this very thread.
     let fast = match mode {
-        Mode::Exclusive => Lock::take(&main_path, mode, Wait::Never)?,
-        Mode::Shared => None,
+        Mode::Exclusive if !Lock::in_use_here(&gate_path) => {
+            Lock::take(&main_path, mode, Wait::Never)?
+        }
+        _ => None,
     };
     let mut gate = None;
     let main = match fast {
@@ -251,6 +256,27 @@ mod tests {
             timeout,
         )
         .expect("join")
+    }
+
+    #[test]
+    fn an_exclusive_newcomer_does_not_jump_its_process_s_queue_at_the_gate() {
+        let name = format!("no-barging-{}", lockdir::unique_name());
+        let (_, gate_path) = paths(&name).expect("paths");
+        // A thread of this process at the gate, about to go for the main lock, which is free.
+        let gate = Lock::take(&gate_path, Mode::Exclusive, Wait::Never)
+            .expect("take the gate")
+            .expect("the gate is free");
+        let timeout = Duration::from_millis(50);
+        let newcomer = join(
+            &name,
+            Mode::Exclusive,
+            "t",
+            Instant::now() + timeout,
+            timeout,
+        );
+        assert!(newcomer.expect_err("queued at the gate").is_timeout());
+        drop(gate);
+        drop(join_exclusive(&name));
     }
 
     #[test]

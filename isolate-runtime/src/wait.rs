@@ -99,11 +99,7 @@ pub(crate) struct Lock {
 
 impl Drop for Lock {
     fn drop(&mut self) {
-        let mut state = self.queue.state();
-        state.holders -= 1;
-        let granted = self.queue.dispatch(&mut state);
-        drop(state);
-        let woke = granted.wake();
+        let woke = self.queue.update(|state| state.holders -= 1);
         // The scheduler tends to queue the waiter just woken on this CPU, where it would wait
         // for this thread's bookkeeping (emptying its holder record) and its next sleep: let
         // it run first. With a CPU free this returns at once.
@@ -117,6 +113,15 @@ impl Lock {
     /// Takes the lock file at `path` in `mode`; `None` when `wait` ran out first.
     pub(crate) fn take(path: &Path, mode: Mode, wait: Wait) -> Result<Option<Lock>, Error> {
         Queue::of(path).take(mode, wait)
+    }
+
+    /// Whether a thread of this process holds the lock file at `path` or queues for it.
+    pub(crate) fn in_use_here(path: &Path) -> bool {
+        let Some(queue) = Queue::all().get(path).cloned() else {
+            return false;
+        };
+        let state = queue.state();
+        state.holders > 0 || !state.queue.is_empty() || state.request.is_some() || state.in_kernel
     }
 
     /// Whether threads of this process queue for the lock (the next holder may be one of them).
@@ -150,11 +155,7 @@ pub(crate) struct Linger {
 
 impl Drop for Linger {
     fn drop(&mut self) {
-        let mut state = self.queue.state();
-        state.lingering -= 1;
-        let granted = self.queue.dispatch(&mut state);
-        drop(state);
-        granted.wake();
+        self.queue.update(|state| state.lingering -= 1);
     }
 }
 
@@ -294,13 +295,18 @@ impl State {
 }
 
 impl Queue {
-    /// The queue of the lock file at `path`, created on first use and kept.
-    fn of(path: &Path) -> Arc<Queue> {
+    /// Every queue of this process, by lock file.
+    fn all() -> MutexGuard<'static, HashMap<PathBuf, Arc<Queue>>> {
         static QUEUES: OnceLock<Mutex<HashMap<PathBuf, Arc<Queue>>>> = OnceLock::new();
-        let mut queues = QUEUES
+        QUEUES
             .get_or_init(Mutex::default)
             .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The queue of the lock file at `path`, created on first use and kept.
+    fn of(path: &Path) -> Arc<Queue> {
+        let mut queues = Queue::all();
         if let Some(queue) = queues.get(path) {
             return Arc::clone(queue);
         }
@@ -333,6 +339,16 @@ impl Queue {
 
     fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Applies `change` to the state, then dispatches and wakes whom that granted; true if
+    /// anyone.
+    fn update(self: &Arc<Self>, change: impl FnOnce(&mut State)) -> bool {
+        let mut state = self.state();
+        change(&mut state);
+        let granted = self.dispatch(&mut state);
+        drop(state);
+        granted.wake()
     }
 
     fn take(self: Arc<Self>, mode: Mode, wait: Wait) -> Result<Option<Lock>, Error> {
