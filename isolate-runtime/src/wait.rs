@@ -43,6 +43,11 @@ const FAIR_HANDOFFS: u32 = 8;
 const FAIR_HOLD: Duration = Duration::from_millis(20);
 /// The longest a process that stepped aside waits for the others' waiters before it queues.
 const STEP_ASIDE: Duration = Duration::from_millis(50);
+/// How often a process that stepped aside looks whether the others' waiters got in. Short:
+/// until it queues again it is not announced, and the others, checking for waiters after their
+/// next few hand-offs (a few hundred µs with short tests), would miss it and keep the lock for
+/// as many again.
+const STEP_ASIDE_POLL: Duration = Duration::from_micros(100);
 /// How long an idle lock file stays open for this process's next use of it: a test's next
 /// entry then costs no `open` and `close`, while a file replaced meanwhile (a temp cleaner)
 /// is not locked through a stale descriptor for more than this after a busy spell.
@@ -547,10 +552,8 @@ impl Queue {
     ) -> Result<Option<File>, Errno> {
         if step_aside {
             let until = Instant::now() + STEP_ASIDE;
-            let mut pause = Duration::from_micros(200);
             while self.others_waiting() && Instant::now() < until {
-                thread::sleep(pause);
-                pause = (pause * 2).min(Duration::from_millis(2));
+                thread::sleep(STEP_ASIDE_POLL);
             }
         }
         let waiting = lockdir::lock_file(&self.waiting_path).ok();
