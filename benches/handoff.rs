@@ -2,9 +2,10 @@
 //! next holder's entry, with 2 to 16 holders contending, in threads and in processes, beside
 //! `serial_test`'s `#[serial]` (threads) and `#[file_serial]` (processes).
 //!
-//! `cargo bench --bench handoff` (`-- 2 8` runs only those holder counts). Each holder keeps the group 2 ms per entry and pauses 0.5 ms
-//! after leaving, so whenever one leaves the others are already queued: the gap between a
-//! release and the next entry is the lock's hand-off alone. Entries and exits are wall-clock
+//! `cargo bench --bench handoff` (`-- 2 8` runs only those holder counts). Each holder keeps
+//! the group 2 ms per entry and pauses 0.5 ms after leaving, so whenever one leaves the others
+//! are already queued: the gap between a release and the next entry is the lock's hand-off
+//! alone. Entries and exits are wall-clock
 //! timestamps, comparable across processes; every run also checks that no two holders ever
 //! overlapped, and fails loudly if they did.
 
