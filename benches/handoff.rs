@@ -2,9 +2,10 @@
 //! next holder's entry, with 2 to 16 holders contending, in threads and in processes, beside
 //! `serial_test`'s `#[serial]` (threads) and `#[file_serial]` (processes).
 //!
-//! `cargo bench --bench handoff`. Each holder keeps the group 2 ms per entry and pauses 0.5 ms
-//! after leaving, so whenever one leaves the others are already queued: the gap between a
-//! release and the next entry is the lock's hand-off alone. Entries and exits are wall-clock
+//! `cargo bench --bench handoff` (`-- 2 8` runs only those holder counts). Each holder keeps
+//! the group 2 ms per entry and pauses 0.5 ms after leaving, so whenever one leaves the others
+//! are already queued: the gap between a release and the next entry is the lock's hand-off
+//! alone. Entries and exits are wall-clock
 //! timestamps, comparable across processes; every run also checks that no two holders ever
 //! overlapped, and fails loudly if they did.
 
@@ -164,6 +165,21 @@ fn percentile(sorted: &[f64], fraction: f64) -> f64 {
     sorted[index]
 }
 
+/// The holder counts to run: those given on the command line (`-- 2 8`), else all of
+/// [`HOLDERS`]. Flags (cargo passes `--bench`) are ignored.
+fn holder_counts() -> Vec<usize> {
+    let chosen: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter(|arg| !arg.starts_with('-'))
+        .map(|arg| arg.parse().expect("a holder count"))
+        .collect();
+    if chosen.is_empty() {
+        HOLDERS.to_vec()
+    } else {
+        chosen
+    }
+}
+
 fn main() {
     if let Ok(spec) = std::env::var(CHILD) {
         let (mechanism, entries) = spec.split_once(' ').expect("mechanism and count");
@@ -185,7 +201,7 @@ fn main() {
         "| holders | where | mechanism | median (µs) | p90 (µs) | p99 (µs) | max (µs) | entries |"
     );
     println!("|---:|---|---|---:|---:|---:|---:|---:|");
-    for holders in HOLDERS {
+    for holders in holder_counts() {
         let configurations = [
             ("threads", Mechanism::Isolate),
             ("threads", Mechanism::Serial),

@@ -262,8 +262,13 @@ fn a_killed_holder_releases_the_group_at_once() {
 
     // SIGKILL: the kernel drops the holder's lock, and the next waiter gets in.
     drop(holder);
+    next_member_gets_in(root.path(), &log, 2);
+}
+
+/// Runs one more `crash_member`, which must get in: the `entered`-th entry of the log.
+fn next_member_gets_in(root: &std::path::Path, log: &Log, entered: usize) {
     let mut next = support::child("crash_member", "try");
-    next.env(isolate::env::DIR, root.path())
+    next.env(isolate::env::DIR, root)
         .env(support::LOG, &log.path)
         .env(isolate::env::TIMEOUT, "20s");
     support::run(&mut next, true);
@@ -272,8 +277,37 @@ fn a_killed_holder_releases_the_group_at_once() {
             .iter()
             .filter(|l| l.starts_with("entered"))
             .count(),
-        2
+        entered
     );
+}
+
+#[test]
+fn a_killed_member_that_waited_releases_the_gate_at_once_too() {
+    let root = support::private_root();
+    let log = Log::new(root.path());
+    let hold = || {
+        let mut holder = support::child_in("crash_member", "hold", root.path(), &log);
+        support::KillOnDrop(holder.stdout(std::process::Stdio::null()).spawn().unwrap())
+    };
+    let first = hold();
+    log.wait_for("entered", 1, Duration::from_secs(30));
+    // The second waits holding the group's gate, and keeps it once in (an exclusive member
+    // hands it to the next entrant when it leaves).
+    let second = hold();
+    let gate_taken = || {
+        std::fs::File::open(root.path().join("locks/group-crash.gate"))
+            .is_ok_and(|gate| matches!(gate.try_lock(), Err(std::fs::TryLockError::WouldBlock)))
+    };
+    assert!(
+        support::within(Duration::from_secs(30), gate_taken),
+        "the second member waits at the gate"
+    );
+    drop(first);
+    log.wait_for("entered", 2, Duration::from_secs(30));
+
+    // SIGKILL while it holds both locks: the kernel drops both, and the next waiter gets in.
+    drop(second);
+    next_member_gets_in(root.path(), &log, 3);
 }
 
 #[test]

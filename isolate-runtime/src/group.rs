@@ -2,11 +2,13 @@
 //! processes, released by the kernel when a holder dies.
 //!
 //! Each group has two lock files. The *main* file is locked exclusively by a `serial` member
-//! and shared by `shared` members. The *gate* file is taken exclusively by every entrant while
-//! it acquires the main lock and released once it holds it. So a waiting exclusive member,
-//! which holds the gate, stops new shared members from slipping past it: it waits only for the
-//! shared members already inside, and then the group alternates between waiters instead of
-//! letting a stream of shared members starve it.
+//! and shared by `shared` members. The *gate* file is taken exclusively by every entrant that
+//! finds the group busy while it acquires the main lock; a shared member releases it once it
+//! holds the main lock, an exclusive one right after the main lock when it leaves. So a waiting
+//! exclusive member, which holds the gate, stops new shared members from slipping past it: it
+//! waits only for the shared members already inside, and then the group alternates between
+//! waiters instead of letting a stream of shared members starve it. And the next exclusive
+//! member queues on the gate, where the leaving one hands it over with one wake-up.
 //!
 //! Both files are taken through [`wait::Lock`](crate::wait::Lock): one open file per process,
 //! with the process's waiters queued in memory in front of it. So a member hands the group to
@@ -33,10 +35,30 @@ use crate::{lockdir, Error};
 /// Membership of one group, held until dropped.
 #[derive(Debug)]
 pub(crate) struct GroupLock {
-    // First, so that it is released first: the next member need not wait for the rest.
-    _main: Lock,
+    /// `None` only once dropped.
+    main: Option<Lock>,
+    /// Kept by an exclusive member that waited, to hand to the next entrant queued there.
+    gate: Option<Lock>,
     _record: Record,
     _membership: Membership,
+}
+
+impl Drop for GroupLock {
+    fn drop(&mut self) {
+        // The locks go first, so the next member need not wait for the rest: the main lock,
+        // then the gate. When the gate's next holder is a thread of this process, it goes
+        // straight for the main lock, which this process keeps holding in the kernel until
+        // then: no system call on either side. (Another process's next holder finds the main
+        // lock free.)
+        if self.gate.as_ref().is_some_and(Lock::has_waiters) {
+            let main = self.main.take().map(Lock::linger);
+            self.gate = None;
+            drop(main);
+        } else {
+            self.main = None;
+            self.gate = None;
+        }
+    }
 }
 
 /// The groups each thread holds, to refuse a join that would wait for its own thread.
@@ -162,11 +184,16 @@ pub(crate) fn join(
     let (main_path, gate_path) = (&files.main, &files.gate);
     // An exclusive entrant that finds the group free needs no gate: the gate only keeps shared
     // newcomers from slipping past a waiting exclusive member, and this one is not waiting.
+    // But while a thread of this process holds or queues for the gate, the group passes
+    // through it: a newcomer taking the main lock in between would jump that queue, and
+    // escape the bound on how long a process keeps the group from the others.
     // Nor does a shared member that this thread already is: it must not queue behind a waiting
     // exclusive member that waits for this very thread.
     let fast = match mode {
-        Mode::Exclusive => Lock::take(main_path, mode, Wait::Never)?,
-        Mode::Shared => None,
+        Mode::Exclusive if !Lock::in_use_here(gate_path) => {
+            Lock::take(main_path, mode, Wait::Never)?
+        }
+        _ => None,
     };
     let mut gate = None;
     let main = match fast {
@@ -192,11 +219,16 @@ pub(crate) fn join(
     };
     let record = holder::publish("holders", &Holder::me(test, claim))?;
     let membership = Membership::enter(name, mode);
-    // The gate goes once this member is in: the next entrant it wakes would compete with this
-    // one's entry for the CPU.
-    drop(gate);
+    // A shared member lets the gate go once in, so that others join it; an exclusive one keeps
+    // it to its release, when it hands it to the next entrant queued there (one wake-up, where
+    // letting it go now would wake that entrant only to queue again on the main lock, and
+    // compete with this member's entry for the CPU).
+    if mode == Mode::Shared {
+        gate = None;
+    }
     Ok(GroupLock {
-        _main: main,
+        main: Some(main),
+        gate,
         _record: record,
         _membership: membership,
     })
@@ -227,5 +259,82 @@ mod tests {
         assert_eq!(file_stem("db/users:v2"), "group-db%2Fusers%3Av2");
         assert_eq!(file_stem("../../etc"), "group-..%2F..%2Fetc");
         assert!(!file_stem("a/b\0c").contains(['/', '\0']));
+    }
+
+    /// Whether another process could lock `path` now (another open file description stands
+    /// in for it: flock locks conflict between descriptions, not processes).
+    fn free_for_others(path: &std::path::Path) -> bool {
+        let file = lockdir::lock_file(path).expect("open the lock file");
+        crate::wait::try_lock(&file, Mode::Exclusive).expect("flock")
+    }
+
+    /// A group name of its own for one test (names are `'static`, as in a `Spec`).
+    fn unique_group(prefix: &str) -> &'static str {
+        Box::leak(format!("{prefix}-{}", lockdir::unique_name()).into_boxed_str())
+    }
+
+    fn join_exclusive(name: &'static str) -> GroupLock {
+        let timeout = Duration::from_secs(300);
+        join(
+            name,
+            Mode::Exclusive,
+            "t",
+            Instant::now() + timeout,
+            timeout,
+        )
+        .expect("join")
+    }
+
+    #[test]
+    fn an_exclusive_newcomer_does_not_jump_its_process_s_queue_at_the_gate() {
+        let name = unique_group("no-barging");
+        let gate_path = &files(name).expect("files").gate;
+        // A thread of this process at the gate, about to go for the main lock, which is free.
+        let gate = Lock::take(gate_path, Mode::Exclusive, Wait::Never)
+            .expect("take the gate")
+            .expect("the gate is free");
+        let timeout = Duration::from_millis(50);
+        let newcomer = join(
+            name,
+            Mode::Exclusive,
+            "t",
+            Instant::now() + timeout,
+            timeout,
+        );
+        assert!(newcomer.expect_err("queued at the gate").is_timeout());
+        drop(gate);
+        drop(join_exclusive(name));
+    }
+
+    #[test]
+    fn an_exclusive_member_that_waited_keeps_the_gate_until_it_leaves() {
+        let name = unique_group("gate-kept");
+        let files = files(name).expect("files");
+        let (main_path, gate_path) = (&files.main, &files.gate);
+        let first = join_exclusive(name);
+        let (entered_tx, entered_rx) = std::sync::mpsc::channel();
+        let (leave_tx, leave_rx) = std::sync::mpsc::channel::<()>();
+        let second = std::thread::spawn({
+            move || {
+                let member = join_exclusive(name);
+                entered_tx.send(()).expect("send");
+                leave_rx.recv().expect("recv");
+                drop(member);
+            }
+        });
+        // The second member waits holding the gate (the first, which found the group free,
+        // took none).
+        while free_for_others(gate_path) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        drop(first);
+        entered_rx.recv().expect("the second member entered");
+        // So the next exclusive entrant queues on the gate, where this member hands it over.
+        assert!(!free_for_others(gate_path), "the gate is kept while inside");
+        assert!(!free_for_others(main_path));
+        leave_tx.send(()).expect("send");
+        second.join().expect("second member");
+        assert!(free_for_others(gate_path), "and let go on leaving");
+        assert!(free_for_others(main_path));
     }
 }

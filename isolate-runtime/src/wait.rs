@@ -43,6 +43,11 @@ const FAIR_HANDOFFS: u32 = 8;
 const FAIR_HOLD: Duration = Duration::from_millis(20);
 /// The longest a process that stepped aside waits for the others' waiters before it queues.
 const STEP_ASIDE: Duration = Duration::from_millis(50);
+/// How often a process that stepped aside looks whether the others' waiters got in. Short:
+/// until it queues again it is not announced, and the others, checking for waiters after their
+/// next few hand-offs (a few hundred µs with short tests), would miss it and keep the lock for
+/// as many again.
+const STEP_ASIDE_POLL: Duration = Duration::from_micros(100);
 /// How long an idle lock file stays open for this process's next use of it: a test's next
 /// entry then costs no `open` and `close`, while a file replaced meanwhile (a temp cleaner)
 /// is not locked through a stale descriptor for more than this after a busy spell.
@@ -99,9 +104,13 @@ pub(crate) struct Lock {
 
 impl Drop for Lock {
     fn drop(&mut self) {
-        let mut state = self.queue.state();
-        state.holders -= 1;
-        self.queue.dispatch(&mut state);
+        let woke = self.queue.update(|state| state.holders -= 1);
+        // The scheduler tends to queue the waiter just woken on this CPU, where it would wait
+        // for this thread's bookkeeping (emptying its holder record) and its next sleep: let
+        // it run first. With a CPU free this returns at once.
+        if woke {
+            thread::yield_now();
+        }
     }
 }
 
@@ -111,10 +120,62 @@ impl Lock {
         Queue::of(path).take(mode, wait)
     }
 
+    /// Whether a thread of this process holds the lock file at `path` or queues for it.
+    pub(crate) fn in_use_here(path: &Path) -> bool {
+        let Some(queue) = Queue::all().get(path).cloned() else {
+            return false;
+        };
+        let state = queue.state();
+        state.holders > 0 || !state.queue.is_empty() || state.request.is_some() || state.in_kernel
+    }
+
+    /// Whether threads of this process queue for the lock (the next holder may be one of them).
+    pub(crate) fn has_waiters(&self) -> bool {
+        !self.queue.state().queue.is_empty()
+    }
+
+    /// Releases the lock, but keeps this process's hold on the lock file until the returned
+    /// value drops: a thread of this process that takes the lock meanwhile (one just handed
+    /// another lock, say) gets it without a system call.
+    pub(crate) fn linger(self) -> Linger {
+        let queue = Arc::clone(&self.queue);
+        queue.state().lingering += 1;
+        drop(self);
+        Linger { queue }
+    }
+
     /// Releases the lock after a later wait timed out: the file is closed once unused rather
     /// than kept open, so a failed wait leaves no descriptor behind.
     pub(crate) fn release_after_timeout(self) {
         self.queue.state().idle = Idle::Close;
+    }
+}
+
+/// A released lock whose lock file this process still holds; let go when dropped, unless a
+/// thread of this process took the lock meanwhile.
+#[derive(Debug)]
+pub(crate) struct Linger {
+    queue: Arc<Queue>,
+}
+
+impl Drop for Linger {
+    fn drop(&mut self) {
+        self.queue.update(|state| state.lingering -= 1);
+    }
+}
+
+/// Waiters just granted the lock, to wake.
+#[must_use = "the granted waiters sleep until woken"]
+struct Granted(Vec<Thread>);
+
+impl Granted {
+    /// Wakes them; true if there were any.
+    fn wake(self) -> bool {
+        let any = !self.0.is_empty();
+        for thread in self.0 {
+            thread.unpark();
+        }
+        any
     }
 }
 
@@ -154,6 +215,8 @@ struct State {
     step_aside: bool,
     /// The agent is waiting in the kernel (or about to): only it may touch the kernel lock.
     in_kernel: bool,
+    /// Released locks whose kernel lock is kept for now ([`Lock::linger`]).
+    lingering: u32,
     /// The agent's last wait failed; the waiters queued then fail with it.
     failed: Option<Errno>,
     /// Local hand-offs since the kernel lock was taken, and when it was.
@@ -237,13 +300,18 @@ impl State {
 }
 
 impl Queue {
-    /// The queue of the lock file at `path`, created on first use and kept.
-    fn of(path: &Path) -> Arc<Queue> {
+    /// Every queue of this process, by lock file.
+    fn all() -> MutexGuard<'static, HashMap<PathBuf, Arc<Queue>>> {
         static QUEUES: OnceLock<Mutex<HashMap<PathBuf, Arc<Queue>>>> = OnceLock::new();
-        let mut queues = QUEUES
+        QUEUES
             .get_or_init(Mutex::default)
             .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The queue of the lock file at `path`, created on first use and kept.
+    fn of(path: &Path) -> Arc<Queue> {
+        let mut queues = Queue::all();
         if let Some(queue) = queues.get(path) {
             return Arc::clone(queue);
         }
@@ -263,6 +331,7 @@ impl Queue {
                 request: None,
                 step_aside: false,
                 in_kernel: false,
+                lingering: 0,
                 failed: None,
                 handoffs: 0,
                 since: Instant::now(),
@@ -275,6 +344,16 @@ impl Queue {
 
     fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Applies `change` to the state, then dispatches and wakes whom that granted; true if
+    /// anyone.
+    fn update(self: &Arc<Self>, change: impl FnOnce(&mut State)) -> bool {
+        let mut state = self.state();
+        change(&mut state);
+        let granted = self.dispatch(&mut state);
+        drop(state);
+        granted.wake()
     }
 
     fn take(self: Arc<Self>, mode: Mode, wait: Wait) -> Result<Option<Lock>, Error> {
@@ -299,7 +378,9 @@ impl Queue {
             return Ok(Some(Lock { queue: self }));
         }
         let Some(deadline) = deadline else {
-            self.dispatch(&mut state);
+            let granted = self.dispatch(&mut state);
+            drop(state);
+            granted.wake();
             return Ok(None);
         };
         let me = Arc::new(Waiter {
@@ -308,7 +389,10 @@ impl Queue {
             granted: AtomicBool::new(false),
         });
         state.queue.push_back(Arc::clone(&me));
-        self.dispatch(&mut state);
+        let granted = self.dispatch(&mut state);
+        drop(state);
+        granted.wake();
+        let mut state = self.state();
         loop {
             if me.granted.load(Ordering::Acquire) {
                 drop(state);
@@ -319,7 +403,9 @@ impl Queue {
             if left.is_zero() || failed.is_some() {
                 state.idle = Idle::Close;
                 state.queue.retain(|waiter| !Arc::ptr_eq(waiter, &me));
-                self.dispatch(&mut state);
+                let granted = self.dispatch(&mut state);
+                drop(state);
+                granted.wake();
                 return match failed {
                     Some(errno) => Err(Error::io(
                         format!("cannot lock `{}`", self.path.display()),
@@ -330,14 +416,21 @@ impl Queue {
             }
             drop(state);
             thread::park_timeout(left);
+            // Granted: the lock is this thread's without touching the state, which the thread
+            // that woke it may still hold.
+            if me.granted.load(Ordering::Acquire) {
+                return Ok(Some(Lock { queue: self }));
+            }
             state = self.state();
         }
     }
 
     /// Grants the lock to the waiters at the head of the queue that can have it now, asks the
     /// agent to wait in the kernel for the first one that cannot, and lets the lock file go
-    /// when nobody in this process needs it.
-    fn dispatch(self: &Arc<Self>, state: &mut State) {
+    /// when nobody in this process needs it. The granted are woken by the caller, once it has
+    /// let go of the state (woken under it, they would block on it at once).
+    fn dispatch(self: &Arc<Self>, state: &mut State) -> Granted {
+        let mut granted = Granted(Vec::new());
         while let Some(head) = state.queue.front() {
             let mode = head.mode;
             if state.request.is_some() || state.in_kernel {
@@ -368,18 +461,19 @@ impl Queue {
                 state.holders += 1;
                 state.held_mode = mode;
                 head.granted.store(true, Ordering::Release);
-                head.thread.unpark();
+                granted.0.push(head.thread.clone());
             }
         }
         if state.queue.is_empty() {
             state.request = None;
             state.step_aside = false;
             state.failed = None;
-            if state.holders == 0 && !state.in_kernel {
+            if state.holders == 0 && !state.in_kernel && state.lingering == 0 {
                 state.kernel_unlock();
                 state.keep_or_close();
             }
         }
+        granted
     }
 
     fn ask_agent(self: &Arc<Self>, state: &mut State, mode: Mode, step_aside: bool) {
@@ -436,8 +530,15 @@ impl Queue {
                 }
             };
             // Wakes the first waiter, or releases a lock won for nobody.
-            self.dispatch(&mut state);
+            let granted = self.dispatch(&mut state);
+            drop(state);
+            let woke = granted.wake();
             drop(waiting);
+            if woke {
+                // As in `Lock::drop`: the waiter may be queued on this CPU.
+                thread::yield_now();
+            }
+            state = self.state();
         }
     }
 
@@ -451,10 +552,8 @@ impl Queue {
     ) -> Result<Option<File>, Errno> {
         if step_aside {
             let until = Instant::now() + STEP_ASIDE;
-            let mut pause = Duration::from_micros(200);
             while self.others_waiting() && Instant::now() < until {
-                thread::sleep(pause);
-                pause = (pause * 2).min(Duration::from_millis(2));
+                thread::sleep(STEP_ASIDE_POLL);
             }
         }
         let waiting = lockdir::lock_file(&self.waiting_path).ok();
@@ -534,5 +633,45 @@ pub(crate) fn poll_until<T>(
         guard.asleep -= 1;
         drop(guard);
         pause = (pause * 2).min(Duration::from_millis(10));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether another process could lock `path` now (another open file description stands
+    /// in for it: flock locks conflict between descriptions, not processes).
+    fn free_for_others(path: &Path) -> bool {
+        let file = lockdir::lock_file(path).expect("open the lock file");
+        try_lock(&file, Mode::Exclusive).expect("flock")
+    }
+
+    fn take_now(path: &Path) -> Lock {
+        Lock::take(path, Mode::Exclusive, Wait::Never)
+            .expect("take")
+            .expect("the lock is free in this process")
+    }
+
+    #[test]
+    fn a_lingering_lock_keeps_the_file_locked_until_dropped() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("linger.lock");
+        let linger = take_now(&path).linger();
+        assert!(!free_for_others(&path));
+        drop(linger);
+        assert!(free_for_others(&path));
+    }
+
+    #[test]
+    fn a_lock_taken_while_lingering_outlives_the_linger() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("linger.lock");
+        let linger = take_now(&path).linger();
+        let again = take_now(&path);
+        drop(linger);
+        assert!(!free_for_others(&path), "still held by `again`");
+        drop(again);
+        assert!(free_for_others(&path));
     }
 }
