@@ -234,36 +234,30 @@ fn a_process_that_exits_with_success_before_its_test_ends_fails() {
     );
 }
 
-/// Starts `command`, which inherits the child's stdout and stderr, like a server a test starts
-/// and does not stop, and logs its pid for the parent to kill.
-fn leave_running(command: &mut Command) {
-    let left = command.spawn().unwrap();
-    support::Log::from_env().append(&left.id().to_string());
-    // Left running on purpose: the parent kills it.
-    std::mem::forget(left);
-}
-
 #[test]
-#[ignore = "child process of the tests below"]
+#[ignore = "child process of the test below"]
 #[isolated(fresh_process)]
 fn leaves_a_process_holding_its_stdout() {
-    leave_running(Command::new("sleep").arg("30"));
+    // Inherits the child's stdout and stderr, like a server a test starts and does not stop.
+    let sleeper = Command::new("sleep").arg("30").spawn().unwrap();
+    let log = support::Log::from_env();
+    log.append(&sleeper.id().to_string());
+    // Left running on purpose: the parent kills it.
+    std::mem::forget(sleeper);
 }
 
+/// A process the test started and left running keeps the child's stdout open: the test ends
+/// when the child does, as in place, not when that process does.
 #[test]
-#[ignore = "child process of the tests below"]
-#[isolated(fresh_process)]
-fn leaves_a_process_printing() {
-    leave_running(Command::new("sh").args(["-c", "while :; do echo still printing; done"]));
-}
-
-/// Runs `test`, whose child leaves a process running, then kills that process; whether the run
-/// passed, and whether the process was still running when it ended.
-fn run_leaving_a_process(test: &str) -> (std::process::Output, bool) {
+fn a_process_left_running_does_not_hold_the_test() {
     let root = support::private_root();
     let log = support::Log::new(root.path());
     let output = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", test, "--include-ignored"])
+        .args([
+            "--exact",
+            "leaves_a_process_holding_its_stdout",
+            "--include-ignored",
+        ])
         .env(support::LOG, &log.path)
         .env_remove("NEXTEST")
         .env_remove("NEXTEST_EXECUTION_MODE")
@@ -272,30 +266,10 @@ fn run_leaving_a_process(test: &str) -> (std::process::Output, bool) {
     let pid: u32 = log.lines()[0].parse().unwrap();
     let left_running = support::running(pid);
     let _ = Command::new("kill").arg(pid.to_string()).status();
-    (output, left_running)
-}
-
-/// A process the test started and left running keeps the child's stdout open: the test ends
-/// when the child does, as in place, not when that process does.
-#[test]
-fn a_process_left_running_does_not_hold_the_test() {
-    let (output, left_running) = run_leaving_a_process("leaves_a_process_holding_its_stdout");
     assert!(output.status.success(), "{}", support::text(&output));
     assert!(
         left_running,
         "the test waited for the process it left running"
-    );
-}
-
-/// Nor when that process keeps printing: the parent reads what was written when the child
-/// ended, not until the output ends.
-#[test]
-fn a_process_left_printing_does_not_hold_the_test() {
-    let (output, left_running) = run_leaving_a_process("leaves_a_process_printing");
-    assert!(output.status.success(), "{}", support::text(&output));
-    assert!(
-        left_running,
-        "the test waited for the process it left printing"
     );
 }
 
