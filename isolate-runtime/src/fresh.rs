@@ -4,11 +4,11 @@
 //! first calls [`fork`]: it re-runs the binary for just this test (`--exact <name> --nocapture
 //! --test-threads 1 --include-ignored --quiet`, with [`TEST_VAR`] naming the test), waits,
 //! forwards the child's output through `print!`/`eprint!` (so the harness captures it as the
-//! test's own), and ends the way the child's test ended: it returns on a pass, re-raises the child's panic
-//! message with `resume_unwind` (so `#[should_panic(expected = ..)]` compares the same message
-//! and nothing is printed twice), and fails when the child's test returned a failure. Under
-//! nextest, which runs every test in a process of its own, and in the child, it returns `None`
-//! and the test runs in place.
+//! test's own), and ends the way the child's test ended: it returns on a pass, re-raises the
+//! child's panic message with `resume_unwind` (so `#[should_panic(expected = ..)]` compares the
+//! same message and nothing is printed twice), and fails when the child's test returned a
+//! failure. Under nextest, which runs every test in a process of its own, and in the child, it
+//! returns `None` and the test runs in place.
 //!
 //! The child acquires everything the test asked for (groups, permits, `env`, ports, temp dirs)
 //! through the same `enter` as any test: listeners and directories must live where the body
