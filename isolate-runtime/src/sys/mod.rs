@@ -53,6 +53,22 @@ fn open_owner_only(path: &Path, extra: OFlags) -> io::Result<File> {
     Ok(File::from(fd))
 }
 
+/// A file with no name, for a child's output: nothing to create in a directory nor to remove
+/// (a memfd, in memory, on Linux and FreeBSD). Its size is what was written to it, by anyone
+/// who holds it.
+pub(crate) fn anonymous_file(name: &str) -> io::Result<File> {
+    #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+    if let Ok(fd) = rustix::fs::memfd_create(name, rustix::fs::MemfdFlags::CLOEXEC) {
+        return Ok(File::from(fd));
+    }
+    // Elsewhere, or where memfds are refused (a seccomp filter, a kernel before 3.17): a new
+    // file in the temp directory, unlinked at once.
+    let path = std::env::temp_dir().join(format!("{name}-{}", crate::lockdir::unique_name()));
+    let file = open_owner_only(&path, OFlags::EXCL)?;
+    fs::remove_file(&path)?;
+    Ok(file)
+}
+
 /// Opens a directory itself (to lock it), refusing a symlink in its place.
 pub(crate) fn open_dir(path: &Path) -> io::Result<File> {
     let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
