@@ -354,14 +354,7 @@ mod tests {
     #[test]
     fn a_scan_names_exactly_the_current_holders() {
         let mut held: Vec<(String, Record)> = Vec::new();
-        // xorshift64: deterministic, no dependency.
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = |below: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            usize::try_from(state % below as u64).unwrap()
-        };
+        let mut next = crate::test_rng::below(0x2545_f491_4f6c_dd1d_u64);
         for round in 0..300 {
             if held.is_empty() || (held.len() < 6 && next(2) == 0) {
                 let name = format!("test::{round}::{}", "n".repeat(next(3) * next(120)));

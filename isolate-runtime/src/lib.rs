@@ -44,6 +44,8 @@ mod run;
 mod setup;
 mod spec;
 mod sys;
+#[cfg(test)]
+mod test_rng;
 mod tmpdir;
 mod wait;
 

@@ -563,14 +563,7 @@ mod tests {
         for (i, name) in own.iter().enumerate() {
             std::env::set_var(name, format!("own {i}"));
         }
-        // xorshift64: deterministic, no dependency.
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = |below: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            usize::try_from(state % below as u64).unwrap()
-        };
+        let mut next = crate::test_rng::below(0x9e37_79b9_7f4a_7c15_u64);
         let values = [
             OsStr::new("a"),
             OsStr::new(""),
