@@ -139,9 +139,12 @@ fn check_private_dir(path: &Path) -> Result<(), Error> {
 }
 
 /// Opens (creating owner-only) a lock file under the root, recreating its directory if it was
-/// removed since we validated it.
+/// removed since we validated it, and renewing its modification time if it is old, so that an
+/// age-based temp cleaner does not remove it while it is held ([`sys::keep_fresh`]).
 pub(crate) fn lock_file(path: &Path) -> Result<fs::File, Error> {
-    open_recreating(path, sys::open_lock_file)
+    let file = open_recreating(path, sys::open_lock_file)?;
+    sys::keep_fresh(&file);
+    Ok(file)
 }
 
 /// Like [`lock_file`], for a holder record, which is overwritten in place rather than appended.
@@ -168,6 +171,44 @@ fn open_recreating(
 
 #[cfg(test)]
 mod tests {
+    use std::time::{Duration, SystemTime};
+
+    /// A lock file is never written, so without renewal its modification time is its creation
+    /// time, and a cleaner that removes files unmodified for days would remove it while held.
+    #[test]
+    fn an_old_lock_file_is_renewed_when_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.lock");
+        let two_days_ago = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            - 2 * crate::sys::FRESH_FOR;
+        let then = rustix::fs::Timespec {
+            tv_sec: i64::try_from(two_days_ago).unwrap(),
+            tv_nsec: 0,
+        };
+        let file = super::lock_file(&path).unwrap();
+        rustix::fs::futimens(
+            &file,
+            &rustix::fs::Timestamps {
+                last_access: then,
+                last_modification: then,
+            },
+        )
+        .unwrap();
+        drop(file);
+        let age = |path: &std::path::Path| {
+            let modified = std::fs::metadata(path).unwrap().modified().unwrap();
+            SystemTime::now()
+                .duration_since(modified)
+                .unwrap_or(Duration::ZERO)
+        };
+        assert!(age(&path) > Duration::from_secs(crate::sys::FRESH_FOR));
+        let _again = super::lock_file(&path).unwrap();
+        assert!(age(&path) < Duration::from_secs(600), "{:?}", age(&path));
+    }
+
     #[test]
     fn unique_names_differ_and_look_alike() {
         let (a, b) = (super::unique_name(), super::unique_name());

@@ -41,6 +41,37 @@ pub(crate) fn open_lock_file(path: &Path) -> io::Result<File> {
     open_owner_only(path, OFlags::APPEND)
 }
 
+/// How old a lock file's modification time may get before [`keep_fresh`] renews it.
+pub(crate) const FRESH_FOR: u64 = 86_400;
+
+/// Renews `file`'s modification time when it is over a day old. A lock file is locked, never
+/// written, so its times stay those of its creation; an age-based temp cleaner
+/// (systemd-tmpfiles removes what nobody modified for some days) would remove it while a run
+/// holds it, and the next process would lock a new file at the same path, beside the holder.
+pub(crate) fn keep_fresh(file: &File) {
+    let Ok(stat) = rustix::fs::fstat(file) else {
+        return;
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs());
+    let modified = u64::try_from(stat.st_mtime).unwrap_or(0);
+    if now.saturating_sub(modified) > FRESH_FOR {
+        let now = rustix::fs::Timespec {
+            tv_sec: 0,
+            tv_nsec: rustix::fs::UTIME_NOW,
+        };
+        // Failing leaves the file as old as it was: the lock itself still works.
+        let _ = rustix::fs::futimens(
+            file,
+            &rustix::fs::Timestamps {
+                last_access: now,
+                last_modification: now,
+            },
+        );
+    }
+}
+
 /// Like [`open_lock_file`], but not for appending: a holder record is overwritten in place,
 /// and with `O_APPEND` Linux appends even a positioned write.
 pub(crate) fn open_record_file(path: &Path) -> io::Result<File> {
