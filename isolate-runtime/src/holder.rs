@@ -25,7 +25,7 @@ use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::wait::{self, Mode};
-use crate::{lockdir, Error};
+use crate::{lockdir, sys, Error};
 
 /// What a holder holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -202,7 +202,7 @@ pub(crate) fn publish(dir: &'static str, holder: &Holder) -> Result<Record, Erro
     let file = match reused {
         // A record a temp cleaner removed is read by nobody: written to, it would hide its
         // holder (and its permits) for as long as this process kept reusing it.
-        Some(file) if is_linked(&file) => file,
+        Some(file) if sys::is_linked(&file) => file,
         _ => create(&lockdir::subdir(dir)?)?,
     };
     // A record that could not be written names no holder: the holder still holds, and only a
@@ -212,12 +212,6 @@ pub(crate) fn publish(dir: &'static str, holder: &Holder) -> Result<Record, Erro
         dir,
         file: Some(file),
     })
-}
-
-/// Whether `file`, kept open, still has a name in its directory: one removed (or replaced)
-/// meanwhile is read by no other process. One `fstat`, cheaper than looking the name up.
-pub(crate) fn is_linked(file: &File) -> bool {
-    rustix::fs::fstat(file).is_ok_and(|stat| stat.st_nlink > 0)
 }
 
 /// A new record of ours, locked under a name readers skip and only then renamed into view:

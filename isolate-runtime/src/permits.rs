@@ -113,7 +113,7 @@ impl Counted {
             return Ok(None);
         }
         // Removed by a temp cleaner: the others now tell a new file that they took permits.
-        if !self.file.as_ref().is_some_and(holder::is_linked) {
+        if !self.file.as_ref().is_some_and(sys::is_linked) {
             return Ok(None);
         }
         Ok((self.generation()? == count.generation).then_some(count.others))

@@ -120,6 +120,12 @@ pub(crate) fn is_file_at(file: &File, path: &Path) -> bool {
     }
 }
 
+/// Whether `file`, kept open, still has a name in its directory: one removed (or replaced)
+/// meanwhile is read by no other process. One `fstat`, cheaper than looking the name up.
+pub(crate) fn is_linked(file: &File) -> bool {
+    rustix::fs::fstat(file).is_ok_and(|stat| stat.st_nlink > 0)
+}
+
 /// The kernel's ephemeral port range, inclusive: the numbers it hands out for port 0 and for
 /// outgoing connections. Linux has no syscall for it, so it is read from
 /// `net.ipv4.ip_local_port_range`, with the kernel's default where that cannot be read.
