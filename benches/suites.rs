@@ -21,7 +21,13 @@
 //!   one whose only dev-dependency is `serial_test`: `cargo test --no-run` into an empty target
 //!   directory (registry already downloaded), with the crates each pulls in.
 //!
-//! `cargo bench --bench suites -- build [--runs N]` runs only the two build tables.
+//! - runs `isolated` against the floor in back-to-back pairs, for the 3% goal: the median of
+//!   the pairs' wall-time ratios and the ratio of their summed CPU time, each with a 95%
+//!   confidence interval, so that the table says whether the goal is met, missed or not
+//!   resolved by this many runs on this machine.
+//!
+//! `cargo bench --bench suites -- build [--runs N]` runs only the two build tables, and
+//! `-- floor [--runs N]` only the paired table against the floor.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -381,12 +387,7 @@ fn binary<'a>(binaries: &'a [(String, PathBuf)], target: &str) -> &'a Path {
 }
 
 fn suites_table(dir: &Path, binaries: &[(String, PathBuf)], runs: usize) {
-    let runners = [
-        Runner::CargoTest(None),
-        Runner::CargoTest(Some(16)),
-        Runner::Nextest(None),
-        Runner::Nextest(Some(16)),
-    ];
+    let runners = RUNNERS;
     let mut samples =
         vec![vec![vec![Samples::default(); VARIANTS.len()]; runners.len()]; SIZES.len()];
     for run in 1..=runs {
@@ -440,6 +441,132 @@ fn suites_table(dir: &Path, binaries: &[(String, PathBuf)], runs: usize) {
             println!("| {} | {} |", variant.name, cells.join(" | "));
         }
     }
+}
+
+/// The runners every suite table runs under.
+const RUNNERS: [Runner; 4] = [
+    Runner::CargoTest(None),
+    Runner::CargoTest(Some(16)),
+    Runner::Nextest(None),
+    Runner::Nextest(Some(16)),
+];
+
+/// `isolated` against the floor in pairs run back to back (which goes first alternates), so a
+/// burst of load hits both sides of a pair: the median of the pairs' wall-time ratios with a
+/// 95% confidence interval from order statistics, and the ratio of the two sides' summed CPU
+/// time with a 95% bootstrap interval. The 3% goal is shown met only when an interval's upper
+/// end is at most 1.03, missed only when its lower end is above.
+fn floor_table(dir: &Path, binaries: &[(String, PathBuf)], runs: usize) {
+    let isolated = VARIANTS[1];
+    println!(
+        "
+`{}` against the port-0 floor, {runs} back-to-back pairs per cell: median wall ratio [95% CI]; CPU ratio of sums [95% CI]\n",
+        isolated.name
+    );
+    println!("| tests | runner | wall | CPU | failed | within 3%? |");
+    println!("|---:|---|---|---|---:|---|");
+    for size in SIZES {
+        for runner in RUNNERS {
+            eprintln!("floor pairs: {size} tests, {}", runner.label());
+            let mut wall = Vec::with_capacity(runs);
+            let mut cpu = Vec::with_capacity(runs);
+            let mut failed = 0;
+            for pair in 0..runs {
+                let mut sides = [(0.0, 0.0); 2];
+                for side in [pair % 2, 1 - pair % 2] {
+                    let variant = if side == 0 { FLOOR } else { isolated };
+                    let target = format!("{}_{size}", slug(variant.name));
+                    let cpu_before = children_cpu().unwrap_or(0.0);
+                    let (time, fails) = run_suite(dir, runner, &target, binary(binaries, &target));
+                    let used = children_cpu().unwrap_or(0.0) - cpu_before;
+                    sides[side] = (time.as_secs_f64(), used);
+                    failed += fails;
+                }
+                wall.push(sides[1].0 / sides[0].0);
+                cpu.push((sides[0].1, sides[1].1));
+            }
+            let wall_cell = interval(&wall, median_interval(&wall));
+            let cpu_ratio = ratio_of_sums(&cpu);
+            let cpu_cell = interval(&[cpu_ratio], bootstrap_interval(&cpu));
+            let verdict = match (median_interval(&wall), bootstrap_interval(&cpu)) {
+                (Some((_, high)), _) if high <= 1.03 => "yes, wall",
+                (Some((low, _)), _) if low > 1.03 => "no, wall",
+                (_, Some((_, high))) if high <= 1.03 => "CPU yes; wall not resolved",
+                (_, Some((low, _))) if low > 1.03 => "CPU no; wall not resolved",
+                _ => "not resolved",
+            };
+            println!(
+                "| {size} | {} | {wall_cell} | {cpu_cell} | {failed} | {verdict} |",
+                runner.label()
+            );
+        }
+    }
+}
+
+/// `median [low-high]` of `values`, or the median alone when there are too few for an interval.
+fn interval(values: &[f64], bounds: Option<(f64, f64)>) -> String {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let median = sorted[sorted.len() / 2];
+    match bounds {
+        Some((low, high)) => format!("{median:.3}x [{low:.3}-{high:.3}]"),
+        None => format!("{median:.3}x [too few runs]"),
+    }
+}
+
+/// A distribution-free 95% confidence interval for the median: the order statistics `k` places
+/// in from each end, `k` from the normal approximation to the binomial (n >= 6).
+fn median_interval(values: &[f64]) -> Option<(f64, f64)> {
+    let n = values.len();
+    #[allow(
+        clippy::cast_precision_loss,
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss
+    )]
+    let k = (n as f64 / 2.0 - 0.98 * (n as f64).sqrt()).floor() as usize;
+    if n < 6 || k == 0 {
+        return None;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    Some((sorted[k - 1], sorted[n - k]))
+}
+
+/// Second side's summed CPU over the first side's.
+fn ratio_of_sums(pairs: &[(f64, f64)]) -> f64 {
+    let (floor, other) = pairs
+        .iter()
+        .fold((0.0, 0.0), |(a, b), (x, y)| (a + x, b + y));
+    other / floor
+}
+
+/// A 95% percentile-bootstrap interval for [`ratio_of_sums`], resampling whole pairs.
+fn bootstrap_interval(pairs: &[(f64, f64)]) -> Option<(f64, f64)> {
+    const RESAMPLES: usize = 2000;
+    if pairs.len() < 6 {
+        return None;
+    }
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = |below: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        #[allow(clippy::cast_possible_truncation)]
+        let index = (state % below as u64) as usize;
+        index
+    };
+    let mut ratios: Vec<f64> = (0..RESAMPLES)
+        .map(|_| {
+            let sample: Vec<(f64, f64)> =
+                (0..pairs.len()).map(|_| pairs[next(pairs.len())]).collect();
+            ratio_of_sums(&sample)
+        })
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    Some((
+        ratios[RESAMPLES / 40],
+        ratios[RESAMPLES - 1 - RESAMPLES / 40],
+    ))
 }
 
 fn one_group_table(dir: &Path, binaries: &[(String, PathBuf)], runs: usize) {
@@ -644,6 +771,7 @@ fn built_packages(messages: &str) -> Vec<String> {
 fn main() {
     let mut runs = 3;
     let mut only_build = false;
+    let mut only_floor = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         if arg == "--runs" {
@@ -654,6 +782,8 @@ fn main() {
                 .expect("`--runs` takes a positive number");
         } else if arg == "build" {
             only_build = true;
+        } else if arg == "floor" {
+            only_floor = true;
         }
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -696,7 +826,12 @@ fn main() {
         fs::write(dir.join("cargo.json"), metadata.stdout).expect("write cargo.json");
         cargo(&dir, &["test", "-q", "--no-run", "--workspace"]);
 
+        if only_floor {
+            floor_table(&dir, &binaries, runs);
+            return;
+        }
         suites_table(&dir, &binaries, runs);
+        floor_table(&dir, &binaries, runs);
         one_group_table(&dir, &binaries, runs);
     }
     compile_table(&dir, runs);

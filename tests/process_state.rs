@@ -104,6 +104,17 @@ fn a_failing_writer_leaves_nothing_behind() {
         );
     }
     assert!(output.contains("2 failed"), "{output}");
+    // The erring writer's temp dir is kept, as a failure's is, and its path printed; this test
+    // asked for the failure, so it removes what the failure kept.
+    let kept = output
+        .lines()
+        .find_map(|line| line.split_once("kept the temp dir of failed test `restore_3_errs`: "))
+        .map_or_else(
+            || panic!("no kept temp dir printed:\n{output}"),
+            |(_, path)| std::path::PathBuf::from(path.trim()),
+        );
+    assert!(kept.is_dir(), "{} was printed as kept", kept.display());
+    std::fs::remove_dir_all(&kept).unwrap();
 }
 
 #[isolated(env(read))]

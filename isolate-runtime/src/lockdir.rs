@@ -179,24 +179,11 @@ mod tests {
     fn an_old_lock_file_is_renewed_when_opened() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("old.lock");
-        let two_days_ago = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .unwrap()
-            .as_secs()
-            - 2 * crate::sys::FRESH_FOR;
-        let then = rustix::fs::Timespec {
-            tv_sec: i64::try_from(two_days_ago).unwrap(),
-            tv_nsec: 0,
-        };
         let file = super::lock_file(&path).unwrap();
-        rustix::fs::futimens(
+        crate::sys::set_modified(
             &file,
-            &rustix::fs::Timestamps {
-                last_access: then,
-                last_modification: then,
-            },
-        )
-        .unwrap();
+            SystemTime::now() - Duration::from_secs(2 * crate::sys::FRESH_FOR),
+        );
         drop(file);
         let age = |path: &std::path::Path| {
             let modified = std::fs::metadata(path).unwrap().modified().unwrap();

@@ -245,14 +245,38 @@ fn sanitize(text: &str) -> String {
     clean.trim_start_matches('.').to_owned()
 }
 
-/// Prunes once per process, on the first temp dir: later ones would find nothing new.
+/// How often, machine-wide, kept temp dirs are looked at. A look lists and stats every kept
+/// directory, and under a process per test (nextest) every test's process would pay it; a
+/// kept directory outlives its `ISOLATE_KEEP_DAYS` by this much at most.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Remembers, by its modification time, when a process last pruned `tmp/`.
+const PRUNED_MARKER: &str = ".pruned";
+
+/// Prunes at most once per process, on the first temp dir, and only when no process did in the
+/// last [`PRUNE_EVERY`].
 fn prune_once(parent: &Path, older_than: Option<Duration>) {
     static PRUNED: AtomicBool = AtomicBool::new(false);
     if let Some(older_than) = older_than {
-        if !PRUNED.swap(true, Ordering::Relaxed) {
+        if !PRUNED.swap(true, Ordering::Relaxed) && claim_prune(parent) {
             let _ = prune_in(parent, older_than);
         }
     }
+}
+
+/// Whether a prune of `parent` is due; if so, marks it done now, so that the processes starting
+/// meanwhile skip it. Two that both find it due both prune, which is safe.
+fn claim_prune(parent: &Path) -> bool {
+    let marker = parent.join(PRUNED_MARKER);
+    let recent = fs::metadata(&marker)
+        .and_then(|meta| meta.modified())
+        .is_ok_and(|modified| modified.elapsed().is_ok_and(|since| since < PRUNE_EVERY));
+    if recent {
+        return false;
+    }
+    // A write renews the modification time; failing only means the next process prunes too.
+    let _ = fs::write(&marker, b"the last prune of kept temp dirs\n");
+    true
 }
 
 /// Removes kept temp dirs older than `older_than` from the isolate directory, and returns how
@@ -289,11 +313,14 @@ fn prune_in(parent: &Path, older_than: Duration) -> Result<usize, Error> {
             && name[name.len() - 32..]
                 .bytes()
                 .all(|b| b.is_ascii_hexdigit());
+        if !ours {
+            continue;
+        }
         let Ok(meta) = entry.path().symlink_metadata() else {
             continue;
         };
         let old = meta.modified().is_ok_and(|modified| modified < cutoff);
-        if !(ours && meta.is_dir() && old) {
+        if !(meta.is_dir() && old) {
             continue;
         }
         // A live test share-locks its directory: skip what we cannot lock, and hold the lock
@@ -313,6 +340,39 @@ fn prune_in(parent: &Path, older_than: Duration) -> Result<usize, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A kept directory of `parent` whose modification time is `age` ago.
+    fn kept_dir(parent: &Path, age: Duration) -> PathBuf {
+        let path = parent.join(format!("old_test-{}", lockdir::unique_name()));
+        fs::create_dir(&path).unwrap();
+        sys::set_modified(&File::open(&path).unwrap(), SystemTime::now() - age);
+        path
+    }
+
+    #[test]
+    fn a_prune_is_claimed_once_per_interval_machine_wide() {
+        let parent = tempfile::tempdir().unwrap();
+        let week = Duration::from_secs(7 * 86_400);
+        let first = kept_dir(parent.path(), week * 2);
+        assert!(claim_prune(parent.path()), "no prune yet: one is due");
+        assert!(!claim_prune(parent.path()), "just claimed: not due again");
+
+        // Another process's fresh claim: this one neither prunes nor even looks.
+        let marker = parent.path().join(PRUNED_MARKER);
+        assert!(marker.is_file());
+        assert!(!claim_prune(parent.path()));
+        assert!(first.is_dir());
+
+        // A claim older than the interval: due again, and the old directory goes.
+        sys::set_modified(
+            &File::open(&marker).unwrap(),
+            SystemTime::now() - PRUNE_EVERY - Duration::from_secs(60),
+        );
+        assert!(claim_prune(parent.path()));
+        assert_eq!(prune_in(parent.path(), week).unwrap(), 1);
+        assert!(!first.exists());
+        assert!(marker.is_file(), "the marker is not a kept dir");
+    }
 
     #[test]
     fn sanitizes_test_names() {

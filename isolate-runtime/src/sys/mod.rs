@@ -44,6 +44,24 @@ pub(crate) fn open_lock_file(path: &Path) -> io::Result<File> {
 /// How old a lock file's modification time may get before [`keep_fresh`] renews it.
 pub(crate) const FRESH_FOR: u64 = 86_400;
 
+/// Sets `file`'s access and modification times to `when`, for tests of age-based behaviour.
+#[cfg(test)]
+pub(crate) fn set_modified(file: &File, when: std::time::SystemTime) {
+    let since = when.duration_since(std::time::UNIX_EPOCH).unwrap();
+    let then = rustix::fs::Timespec {
+        tv_sec: i64::try_from(since.as_secs()).unwrap(),
+        tv_nsec: 0,
+    };
+    rustix::fs::futimens(
+        file,
+        &rustix::fs::Timestamps {
+            last_access: then,
+            last_modification: then,
+        },
+    )
+    .unwrap();
+}
+
 /// Renews `file`'s modification time when it is over a day old. A lock file is locked, never
 /// written, so its times stay those of its creation; an age-based temp cleaner
 /// (systemd-tmpfiles removes what nobody modified for some days) would remove it while a run
