@@ -84,9 +84,10 @@ fn main() {
     }
     // `cargo bench --bench process -- env`: only the rows whose name contains `env`.
     let filter = args.iter().skip(1).find(|arg| !arg.starts_with('-'));
-    // The two `vars_os` rows are the floor of a writer, which copies the environment at entry
-    // and at exit (`std::env::vars_os` copies every variable, two allocations each).
-    let in_process: [(&str, fn()); 6] = [
+    // The `vars_os` rows are the floor of a writer, which copies the environment at entry and
+    // at exit (`std::env::vars_os` copies every variable, two allocations each), and takes
+    // both copies pair by pair (to keep the first, to compare the second with it).
+    let in_process: [(&str, fn()); 7] = [
         ("(nothing)", || enter_exit(&PLAIN)),
         ("`env`", || enter_exit(&ENV)),
         ("`env(read)`", || enter_exit(&ENV_READ)),
@@ -97,6 +98,11 @@ fn main() {
         ("(two `vars_os()` reads: the floor of `env`)", || {
             drop(black_box(std::env::vars_os()));
             drop(black_box(std::env::vars_os()));
+        }),
+        ("(the same, taken pair by pair as `env` must)", || {
+            for _ in 0..2 {
+                std::env::vars_os().for_each(|pair| drop(black_box(pair)));
+            }
         }),
     ];
     let fresh: [(&str, fn()); 3] = [
