@@ -330,10 +330,22 @@ fn churns() {
 
 /// Processes with different requests entering and leaving quickly, most of them on a count
 /// they remember: the permits held at once, as the holders record them, stay within budget.
+/// Meanwhile the generation file reaches the size at which it is renewed (1 MiB, a byte per
+/// acquisition), so counts taken at the old file and the new one meet.
 #[test]
 fn budget_holds_under_churn() {
+    const RENEW_AT: u64 = 1 << 20;
     let root = support::private_root();
     let log = Log::new(root.path());
+    let budget = root.path().join("budget");
+    std::os::unix::fs::DirBuilderExt::mode(&mut std::fs::DirBuilder::new(), 0o700)
+        .create(&budget)
+        .unwrap();
+    let generation = budget.join("generation");
+    std::fs::File::create(&generation)
+        .unwrap()
+        .set_len(RENEW_AT - 100)
+        .unwrap();
     let commands: Vec<_> = ["1", "2", "3", "1", "2", "3"]
         .into_iter()
         .map(|size| child("churns", size, root.path(), &log, 5))
@@ -343,6 +355,8 @@ fn budget_holds_under_churn() {
     assert_eq!(intervals.len(), 6 * 2 * 40);
     let peak = support::peak_weight(&intervals);
     assert!(peak <= 5, "{peak} permits held at once with a budget of 5");
+    let renewed = std::fs::metadata(&generation).unwrap().len();
+    assert!(renewed < 6 * 2 * 40, "not renewed: {renewed} bytes");
 }
 
 #[test]

@@ -11,16 +11,21 @@
 //!
 //! Counting other processes' permits means listing `budget/` and reading their records, which
 //! costs more than the rest of a test's entry. So every acquirer, still at the gate, adds one
-//! to a *generation* stored in `budget/generation`, and a process remembers what it counted at
-//! which generation: at an unchanged generation nobody else took permits since (only the gate
-//! holder takes any), so the remembered count is an upper bound and the listing is skipped
-//! when the request fits under it. Releases and deaths only lower the truth below the bound;
-//! a request that does not fit under it counts again, and so does any request once the count
-//! is a second old ([`RECOUNT`]).
+//! to a *generation*, and a process remembers what it counted at which generation: at an
+//! unchanged generation nobody else took permits since (only the gate holder takes any), so the
+//! remembered count is an upper bound and the listing is skipped when the request fits under
+//! it. Releases and deaths only lower the truth below the bound; a request that does not fit
+//! under it counts again, and so does any request once the count is a second old ([`RECOUNT`]).
+//!
+//! The generation is the size of `budget/generation`: advancing it appends a byte, and one
+//! `statx` reads it together with the link count that tells the file was removed, where a
+//! number in the file would take a read besides. A size never goes back, so a generation seen
+//! again is the same one (no ABA); a file grown to [`RENEW_AT`] is replaced by an empty one,
+//! which every process holding the old one sees by its link count, as it sees a temp cleaner's
+//! removal.
 
-use std::fs::File;
-use std::io;
-use std::os::unix::fs::FileExt;
+use std::fs::{self, File};
+use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
@@ -78,10 +83,14 @@ fn files() -> Result<&'static Files, Error> {
 /// still reading it would see nobody take permits, and that lasts no longer than this.
 const RECOUNT: Duration = Duration::from_secs(1);
 
+/// The generation at which the generation file is replaced by an empty one: a byte per
+/// acquisition on the machine, so a file of at most 1 MiB, renewed once a million tests.
+const RENEW_AT: u64 = 1 << 20;
+
 /// Other processes' permits as this process last counted them. Used only at the gate.
 #[derive(Debug)]
 struct Counted {
-    /// `budget/generation`, kept open.
+    /// `budget/generation`, kept open for appending.
     file: Option<File>,
     count: Option<Count>,
 }
@@ -112,11 +121,13 @@ impl Counted {
         if count.when.elapsed() >= RECOUNT {
             return Ok(None);
         }
-        // Removed by a temp cleaner: the others now tell a new file that they took permits.
-        if !self.file.as_ref().is_some_and(sys::is_linked) {
+        let Some(file) = &self.file else {
             return Ok(None);
-        }
-        Ok((self.generation()? == count.generation).then_some(count.others))
+        };
+        let (links, generation) = sys::links_and_size(file)?;
+        // Removed (a temp cleaner) or renewed: the others now tell a new file that they took
+        // permits.
+        Ok((links > 0 && generation == count.generation).then_some(count.others))
     }
 
     /// Counts the others' permits, remembering the generation, read from the generation file
@@ -127,11 +138,10 @@ impl Counted {
             .as_ref()
             .is_some_and(|file| sys::is_file_at(file, path))
         {
-            let file =
-                lockdir::record_file(path).map_err(|e| io::Error::new(io::ErrorKind::Other, e))?;
-            self.file = Some(file);
+            self.file = Some(open(path)?);
         }
-        let generation = self.generation()?;
+        let file = self.file.as_ref().ok_or(io::ErrorKind::NotFound)?;
+        let (_, generation) = sys::links_and_size(file)?;
         let others = usage(false).others;
         self.count = Some(Count {
             generation,
@@ -141,29 +151,34 @@ impl Counted {
         Ok(others)
     }
 
-    /// The generation now (0 in a new file).
-    fn generation(&self) -> io::Result<u64> {
-        let file = self.file.as_ref().ok_or(io::ErrorKind::NotFound)?;
-        let mut bytes = [0; 8];
-        let read = file.read_at(&mut bytes, 0)?;
-        Ok(if read == bytes.len() {
-            u64::from_le_bytes(bytes)
-        } else {
-            0
-        })
-    }
-
     /// Tells every other process that permits were taken: the generation they counted at has
-    /// passed. Ours moves with it, since what we counted of the others still holds.
-    fn advance(&mut self) -> io::Result<()> {
-        let (Some(file), Some(count)) = (&self.file, &mut self.count) else {
+    /// passed. Ours moves with it, since what we counted of the others still holds. A file grown
+    /// to [`RENEW_AT`] is replaced by a new one at `path` first (we are at the gate: nobody else
+    /// uses it meanwhile).
+    fn advance(&mut self, path: &Path) -> io::Result<()> {
+        let Some(count) = &mut self.count else {
             return Err(io::ErrorKind::NotFound.into());
         };
-        let next = count.generation.wrapping_add(1);
-        file.write_all_at(&next.to_le_bytes(), 0)?;
-        count.generation = next;
+        if count.generation >= RENEW_AT {
+            // Unlinked, the old file tells whoever still holds it to count again.
+            match fs::remove_file(path) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+            self.file = Some(open(path)?);
+            count.generation = 0;
+        }
+        let mut file = self.file.as_ref().ok_or(io::ErrorKind::NotFound)?;
+        file.write_all(&[0])?;
+        count.generation += 1;
         Ok(())
     }
+}
+
+/// Opens (creating) the generation file, like a lock file: for appending, and renewed when old
+/// (nobody may have taken permits for days).
+fn open(path: &Path) -> io::Result<File> {
+    lockdir::lock_file(path).map_err(|e| io::Error::new(io::ErrorKind::Other, e))
 }
 
 /// The budget in force: `ISOLATE_SOCKET_BUDGET`, or half of this process's soft open-file
@@ -239,7 +254,7 @@ pub(crate) fn take(
     }
     let record = holder::publish("budget", &Holder::me(test, Claim::Permits(count)))?;
     // Before the gate goes, so that no process counts at this generation without our permits.
-    counted.advance().map_err(io)?;
+    counted.advance(&files.generation).map_err(io)?;
     *own_held() += count;
     drop(counted);
     drop(gate);
@@ -293,4 +308,56 @@ fn timeout_error(count: u32, budget: u32, timeout: Duration) -> Error {
         env::TIMEOUT,
         env::SOCKET_BUDGET,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn uncounted() -> Counted {
+        Counted {
+            file: None,
+            count: None,
+        }
+    }
+
+    /// Two processes' counts over one generation file: one that takes permits makes the
+    /// other's count stale, and so does one that renews the file, even when the new file grows
+    /// back to the very generation the other counted at.
+    #[test]
+    fn a_renewed_generation_file_makes_every_count_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("generation");
+        let (mut first, mut second) = (uncounted(), uncounted());
+        first.recount(&path).unwrap();
+        second.recount(&path).unwrap();
+        assert!(first.remembered().unwrap().is_some());
+        second.advance(&path).unwrap();
+        assert_eq!(first.remembered().unwrap(), None);
+        assert!(second.remembered().unwrap().is_some());
+
+        // Both count at a generation due for renewal; the second renews and advances until
+        // the new file is as long as the old one was.
+        File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(RENEW_AT + 1)
+            .unwrap();
+        first.recount(&path).unwrap();
+        second.recount(&path).unwrap();
+        second.advance(&path).unwrap();
+        assert_eq!(fs::metadata(&path).unwrap().len(), 1);
+        assert!(second.remembered().unwrap().is_some());
+        assert_eq!(first.remembered().unwrap(), None);
+        fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .set_len(RENEW_AT + 1)
+            .unwrap();
+        assert_eq!(first.remembered().unwrap(), None);
+        first.recount(&path).unwrap();
+        assert!(first.remembered().unwrap().is_some());
+    }
 }

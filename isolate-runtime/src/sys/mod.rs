@@ -123,26 +123,29 @@ pub(crate) fn is_file_at(file: &File, path: &Path) -> bool {
 /// Whether `file`, kept open, still has a name in its directory: one removed (or replaced)
 /// meanwhile is read by no other process. One call, cheaper than looking the name up.
 pub(crate) fn is_linked(file: &File) -> bool {
-    links(file).is_ok_and(|links| links > 0)
+    links_and_size(file).is_ok_and(|(links, _)| links > 0)
 }
 
-/// How many names `file` has. On Linux a `statx` that asks for no time: `fstat` marks the
-/// change time as seen, and since Linux 6.13 (multigrain timestamps: ext4, xfs, btrfs, tmpfs)
-/// the file's next write must then stamp a fine-grained time, an inode update that doubles the
-/// cost of the `pwrite` that follows every check on a test's path.
-fn links(file: &File) -> io::Result<u64> {
+/// How many names `file` has, and its size, in one call. On Linux a `statx` that asks for no
+/// time: `fstat` marks the change time as seen, and since Linux 6.13 (multigrain timestamps:
+/// ext4, xfs, btrfs, tmpfs) the file's next write must then stamp a fine-grained time, an inode
+/// update that doubles the cost of the write that follows every check on a test's path.
+pub(crate) fn links_and_size(file: &File) -> io::Result<(u64, u64)> {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
         use rustix::fs::{statx, AtFlags, StatxFlags};
+        let wanted = StatxFlags::NLINK | StatxFlags::SIZE;
         // Refused before Linux 4.11 and by some seccomp filters: then `fstat`, as elsewhere.
-        if let Ok(stat) = statx(file, "", AtFlags::EMPTY_PATH, StatxFlags::NLINK) {
-            if stat.stx_mask & StatxFlags::NLINK.bits() != 0 {
-                return Ok(u64::from(stat.stx_nlink));
+        if let Ok(stat) = statx(file, "", AtFlags::EMPTY_PATH, wanted) {
+            if stat.stx_mask & wanted.bits() == wanted.bits() {
+                return Ok((u64::from(stat.stx_nlink), stat.stx_size));
             }
         }
     }
+    let stat = rustix::fs::fstat(file)?;
     #[allow(clippy::useless_conversion)] // `st_nlink` is narrower than 64 bits on some Unixes
-    Ok(u64::from(rustix::fs::fstat(file)?.st_nlink))
+    let links = u64::from(stat.st_nlink);
+    Ok((links, u64::try_from(stat.st_size).unwrap_or(0)))
 }
 
 /// The kernel's ephemeral port range, inclusive: the numbers it hands out for port 0 and for
