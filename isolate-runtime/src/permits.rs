@@ -10,19 +10,23 @@
 //! small ones.
 //!
 //! Counting other processes' permits means listing `budget/` and reading their records, which
-//! costs more than the rest of a test's entry. So every acquirer, still at the gate, adds one
-//! to a *generation*, and a process remembers what it counted at which generation: at an
-//! unchanged generation nobody else took permits since (only the gate holder takes any), so the
-//! remembered count is an upper bound and the listing is skipped when the request fits under
-//! it. Releases and deaths only lower the truth below the bound; a request that does not fit
-//! under it counts again, and so does any request once the count is a second old ([`RECOUNT`]).
+//! costs more than the rest of a test's entry. So every count, at the gate, adds one to a
+//! *generation*, and the process that counted remembers its count and the generation it left:
+//! while the generation is still that one, nobody else counted since, and so nobody else took
+//! permits since (only the gate holder takes any, and only on a count of its own, made or
+//! still trusted; a count is trusted only at the generation its process left, and two
+//! processes never leave the same one). The remembered count is then an upper bound, and a
+//! request that fits under it takes its permits without listing, and without touching the
+//! generation either: a process whose count is older sees the generation has moved and counts
+//! again, our new record included. Releases and deaths only lower the truth below the bound; a
+//! request that does not fit under it counts again, and so does any request once the count is a
+//! second old ([`RECOUNT`]).
 //!
-//! The generation is the size of `budget/generation`: advancing it appends a byte, and one
-//! `statx` reads it together with the link count that tells the file was removed, where a
-//! number in the file would take a read besides. A size never goes back, so a generation seen
-//! again is the same one (no ABA); a file grown to [`RENEW_AT`] is replaced by an empty one,
-//! which every process holding the old one sees by its link count, as it sees a temp cleaner's
-//! removal.
+//! The generation is the size of `budget/generation`: a count appends a byte, and one `statx`
+//! reads the size together with the link count that tells the file was removed, where a number
+//! in the file would take a read besides. A size never goes back, so a generation seen again is
+//! the same one (no ABA); a file grown to [`RENEW_AT`] is replaced by an empty one, which every
+//! process holding the old one sees by its link count, as it sees a temp cleaner's removal.
 
 use std::fs::{self, File};
 use std::io::{self, Write as _};
@@ -97,7 +101,7 @@ struct Counted {
 
 #[derive(Debug)]
 struct Count {
-    /// The generation counted at, moved on by this process's own acquisitions since.
+    /// The generation this process's count left in the file.
     generation: u64,
     others: u32,
     when: Instant,
@@ -130,8 +134,8 @@ impl Counted {
         Ok((links > 0 && generation == count.generation).then_some(count.others))
     }
 
-    /// Counts the others' permits, remembering the generation, read from the generation file
-    /// at `path` (opened again if it was replaced).
+    /// Counts the others' permits, moving the generation in the file at `path` on (opened
+    /// again if it was replaced, renewed if it grew to [`RENEW_AT`]) and remembering where.
     fn recount(&mut self, path: &Path) -> io::Result<u32> {
         if !self
             .file
@@ -140,8 +144,22 @@ impl Counted {
         {
             self.file = Some(open(path)?);
         }
-        let file = self.file.as_ref().ok_or(io::ErrorKind::NotFound)?;
-        let (_, generation) = sys::links_and_size(file)?;
+        let mut file = self.file.as_ref().ok_or(io::ErrorKind::NotFound)?;
+        let (_, mut generation) = sys::links_and_size(file)?;
+        if generation >= RENEW_AT {
+            // Unlinked, the old file tells whoever still holds it to count again. We are at
+            // the gate: nobody else uses the file meanwhile.
+            match fs::remove_file(path) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+            self.file = Some(open(path)?);
+            file = self.file.as_ref().ok_or(io::ErrorKind::NotFound)?;
+            generation = 0;
+        }
+        // Whoever counted before us now sees the generation move, and counts again.
+        file.write_all(&[0])?;
+        generation += 1;
         let others = usage(false).others;
         self.count = Some(Count {
             generation,
@@ -149,29 +167,6 @@ impl Counted {
             when: Instant::now(),
         });
         Ok(others)
-    }
-
-    /// Tells every other process that permits were taken: the generation they counted at has
-    /// passed. Ours moves with it, since what we counted of the others still holds. A file grown
-    /// to [`RENEW_AT`] is replaced by a new one at `path` first (we are at the gate: nobody else
-    /// uses it meanwhile).
-    fn advance(&mut self, path: &Path) -> io::Result<()> {
-        let Some(count) = &mut self.count else {
-            return Err(io::ErrorKind::NotFound.into());
-        };
-        if count.generation >= RENEW_AT {
-            // Unlinked, the old file tells whoever still holds it to count again.
-            match fs::remove_file(path) {
-                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-                _ => {}
-            }
-            self.file = Some(open(path)?);
-            count.generation = 0;
-        }
-        let mut file = self.file.as_ref().ok_or(io::ErrorKind::NotFound)?;
-        file.write_all(&[0])?;
-        count.generation += 1;
-        Ok(())
     }
 }
 
@@ -252,9 +247,8 @@ pub(crate) fn take(
         gate.release_after_timeout();
         return Err(timeout_error(count, budget, timeout));
     }
+    // Before the gate goes: whoever counts next sees our permits.
     let record = holder::publish("budget", &Holder::me(test, Claim::Permits(count)))?;
-    // Before the gate goes, so that no process counts at this generation without our permits.
-    counted.advance(&files.generation).map_err(io)?;
     *own_held() += count;
     drop(counted);
     drop(gate);
@@ -321,43 +315,54 @@ mod tests {
         }
     }
 
-    /// Two processes' counts over one generation file: one that takes permits makes the
-    /// other's count stale, and so does one that renews the file, even when the new file grows
-    /// back to the very generation the other counted at.
+    fn grow(path: &Path, to: u64) {
+        File::options()
+            .append(true)
+            .open(path)
+            .unwrap()
+            .set_len(to)
+            .unwrap();
+    }
+
+    /// Two processes' counts over one generation file: each is trusted only until the other
+    /// counts (and so may take permits on its own count).
+    #[test]
+    fn a_count_is_trusted_only_until_another_process_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("generation");
+        let (mut first, mut second) = (uncounted(), uncounted());
+        assert_eq!(first.remembered().unwrap(), None);
+        first.recount(&path).unwrap();
+        assert!(first.remembered().unwrap().is_some());
+        second.recount(&path).unwrap();
+        assert_eq!(first.remembered().unwrap(), None);
+        assert!(second.remembered().unwrap().is_some());
+        first.recount(&path).unwrap();
+        assert_eq!(second.remembered().unwrap(), None);
+        assert!(first.remembered().unwrap().is_some());
+        // Anything else moving the generation makes every count stale.
+        grow(&path, fs::metadata(&path).unwrap().len() + 1);
+        assert_eq!(first.remembered().unwrap(), None);
+    }
+
+    /// A count at a file that was renewed is not trusted, even at the very generation it
+    /// counted at (the old file's length): the renewed file is a new one.
     #[test]
     fn a_renewed_generation_file_makes_every_count_stale() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("generation");
         let (mut first, mut second) = (uncounted(), uncounted());
         first.recount(&path).unwrap();
+        grow(&path, RENEW_AT - 1);
+        // The second leaves the generation at `RENEW_AT`, so the first renews the file.
         second.recount(&path).unwrap();
-        assert!(first.remembered().unwrap().is_some());
-        second.advance(&path).unwrap();
-        assert_eq!(first.remembered().unwrap(), None);
         assert!(second.remembered().unwrap().is_some());
-
-        // Both count at a generation due for renewal; the second renews and advances until
-        // the new file is as long as the old one was.
-        File::options()
-            .write(true)
-            .open(&path)
-            .unwrap()
-            .set_len(RENEW_AT + 1)
-            .unwrap();
         first.recount(&path).unwrap();
-        second.recount(&path).unwrap();
-        second.advance(&path).unwrap();
         assert_eq!(fs::metadata(&path).unwrap().len(), 1);
+        assert!(first.remembered().unwrap().is_some());
+        assert_eq!(second.remembered().unwrap(), None);
+        second.recount(&path).unwrap();
         assert!(second.remembered().unwrap().is_some());
         assert_eq!(first.remembered().unwrap(), None);
-        fs::OpenOptions::new()
-            .append(true)
-            .open(&path)
-            .unwrap()
-            .set_len(RENEW_AT + 1)
-            .unwrap();
-        assert_eq!(first.remembered().unwrap(), None);
-        first.recount(&path).unwrap();
-        assert!(first.remembered().unwrap().is_some());
     }
 }
