@@ -160,7 +160,7 @@ impl Counted {
         // Whoever counted before us now sees the generation move, and counts again.
         file.write_all(&[0])?;
         generation += 1;
-        let others = usage(false).others;
+        let others = usage(holder::scan_others("budget")?).others;
         self.count = Some(Count {
             generation,
             others,
@@ -230,7 +230,13 @@ pub(crate) fn take(
     let Some(gate) = Lock::take(&files.gate, Mode::Exclusive, Wait::Until(deadline))? else {
         return Err(timeout_error(count, budget, timeout));
     };
-    let io = |e| Error::io(format!("cannot use `{}`", files.generation.display()), e);
+    let io = |e| {
+        let dir = files.generation.parent().unwrap_or(&files.generation);
+        Error::io(
+            format!("cannot count the permits held in `{}`", dir.display()),
+            e,
+        )
+    };
     let mut counted = counted();
     // At the gate: wait for enough permits. Holders in other processes leave without telling
     // us, so this polls; only tests that exhaust the budget wait here.
@@ -267,14 +273,9 @@ struct Usage {
     holders: Vec<(Holder, u32)>,
 }
 
-/// Who holds permits; this process's own holders only when `all` (its count is in memory).
-fn usage(all: bool) -> Usage {
+/// Who holds permits among `holders`.
+fn usage(holders: Vec<Holder>) -> Usage {
     let mut usage = Usage::default();
-    let holders = if all {
-        holder::scan("budget")
-    } else {
-        holder::scan_others("budget")
-    };
     for holder in holders {
         if let Claim::Permits(count) = holder.claim {
             if holder.pid != holder::own_pid() {
@@ -287,7 +288,7 @@ fn usage(all: bool) -> Usage {
 }
 
 fn timeout_error(count: u32, budget: u32, timeout: Duration) -> Error {
-    let usage = usage(true);
+    let usage = usage(holder::scan("budget"));
     let used: u32 = usage.holders.iter().map(|(_, count)| count).sum();
     let holders: Vec<Holder> = usage
         .holders
