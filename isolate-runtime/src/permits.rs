@@ -84,11 +84,12 @@ fn files() -> Result<&'static Files, Error> {
 
 /// How long a remembered count is trusted at most. A generation file removed or replaced (a
 /// temp cleaner) is seen at once, by its link count; should it be moved instead, a process
-/// still reading it would see nobody take permits, and that lasts no longer than this.
+/// still reading it would see nobody count, and that lasts no longer than this.
 const RECOUNT: Duration = Duration::from_secs(1);
 
-/// The generation at which the generation file is replaced by an empty one: a byte per
-/// acquisition on the machine, so a file of at most 1 MiB, renewed once a million tests.
+/// The generation at which the generation file is replaced by an empty one: a byte per count
+/// on the machine (at most one per acquisition), so a file of at most 1 MiB, renewed at most
+/// once a million tests.
 const RENEW_AT: u64 = 1 << 20;
 
 /// Other processes' permits as this process last counted them. Used only at the gate.
@@ -116,8 +117,9 @@ fn counted() -> MutexGuard<'static, Counted> {
 }
 
 impl Counted {
-    /// The others' permits as remembered, while that still bounds them: nobody took any since
-    /// (the generation is the one counted at), and the count is recent.
+    /// The others' permits as remembered, while that still bounds them: nobody else counted,
+    /// and so nobody else took any, since (the generation is the one our count left), and the
+    /// count is recent.
     fn remembered(&self) -> io::Result<Option<u32>> {
         let Some(count) = &self.count else {
             return Ok(None);
@@ -129,14 +131,17 @@ impl Counted {
             return Ok(None);
         };
         let (links, generation) = sys::links_and_size(file)?;
-        // Removed (a temp cleaner) or renewed: the others now tell a new file that they took
-        // permits.
+        // Removed (a temp cleaner) or renewed: the others now tell a new file that they
+        // counted.
         Ok((links > 0 && generation == count.generation).then_some(count.others))
     }
 
     /// Counts the others' permits, moving the generation in the file at `path` on (opened
     /// again if it was replaced, renewed if it grew to [`RENEW_AT`]) and remembering where.
     fn recount(&mut self, path: &Path) -> io::Result<u32> {
+        // Should this fail halfway, no count is trusted, not even at a generation of a new file
+        // that happens to equal the old count's.
+        self.count = None;
         if !self
             .file
             .as_ref()
