@@ -23,6 +23,15 @@ fn child(
     command
 }
 
+/// [`child`] with a budget of 5, running in the background (killed when dropped).
+fn spawn(test: &str, role: &str, root: &std::path::Path, log: &Log) -> support::KillOnDrop {
+    let child = child(test, role, root, log, 5)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    support::KillOnDrop(child)
+}
+
 #[test]
 #[ignore = "child process of budget_is_never_exceeded"]
 #[isolated(max_sockets = 3)]
@@ -150,11 +159,7 @@ fn a_timeout_names_a_holder_in_the_same_process() {
 fn a_killed_holder_frees_its_permits() {
     let root = support::private_root();
     let log = Log::new(root.path());
-    let holder = child("hoarder", "hold", root.path(), &log, 5)
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let holder = support::KillOnDrop(holder);
+    let holder = spawn("hoarder", "hold", root.path(), &log);
     let pid = holder.0.id();
     log.wait_for("entered", 1, Duration::from_secs(30));
 
@@ -268,16 +273,8 @@ fn counts_then_waits() {
 fn count_beside_a_holder(counter: &str, holder: &str) {
     let root = support::private_root();
     let log = Log::new(root.path());
-    let holder = child("counts_then_waits", holder, root.path(), &log, 5)
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let holder = support::KillOnDrop(holder);
-    let counter = child("counts_then_waits", counter, root.path(), &log, 5)
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut counter = support::KillOnDrop(counter);
+    let holder = spawn("counts_then_waits", holder, root.path(), &log);
+    let mut counter = spawn("counts_then_waits", counter, root.path(), &log);
     log.wait_for("refused", 1, Duration::from_secs(30));
     drop(holder);
     log.append("killed");
@@ -330,10 +327,22 @@ fn churns() {
 
 /// Processes with different requests entering and leaving quickly, most of them on a count
 /// they remember: the permits held at once, as the holders record them, stay within budget.
+/// Meanwhile the generation file reaches the size at which it is renewed (1 MiB, a byte per
+/// acquisition), so counts taken at the old file and the new one meet.
 #[test]
 fn budget_holds_under_churn() {
+    const RENEW_AT: u64 = 1 << 20;
     let root = support::private_root();
     let log = Log::new(root.path());
+    let budget = root.path().join("budget");
+    std::os::unix::fs::DirBuilderExt::mode(&mut std::fs::DirBuilder::new(), 0o700)
+        .create(&budget)
+        .unwrap();
+    let generation = budget.join("generation");
+    std::fs::File::create(&generation)
+        .unwrap()
+        .set_len(RENEW_AT - 100)
+        .unwrap();
     let commands: Vec<_> = ["1", "2", "3", "1", "2", "3"]
         .into_iter()
         .map(|size| child("churns", size, root.path(), &log, 5))
@@ -343,6 +352,8 @@ fn budget_holds_under_churn() {
     assert_eq!(intervals.len(), 6 * 2 * 40);
     let peak = support::peak_weight(&intervals);
     assert!(peak <= 5, "{peak} permits held at once with a budget of 5");
+    let renewed = std::fs::metadata(&generation).unwrap().len();
+    assert!(renewed < 6 * 2 * 40, "not renewed: {renewed} bytes");
 }
 
 #[test]
@@ -403,14 +414,64 @@ fn a_removed_file_never_hides_permits() {
     for (holder, checker) in [("record-removed", "check"), ("hold", "generation-removed")] {
         let root = support::private_root();
         let log = Log::new(root.path());
-        let holder = child("holds_beside_a_cleaner", holder, root.path(), &log, 5)
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let _holder = support::KillOnDrop(holder);
+        let _holder = spawn("holds_beside_a_cleaner", holder, root.path(), &log);
         support::run(
             &mut child("holds_beside_a_cleaner", checker, root.path(), &log, 5),
             true,
         );
     }
+}
+
+#[test]
+#[ignore = "child process of a_count_short_of_descriptors_takes_nothing"]
+fn counts_short_of_descriptors() {
+    static ALL: Spec = Spec::new("budget::short_of_descriptors")
+        .max_sockets(5)
+        .timeout(Duration::from_millis(300));
+    let log = Log::from_env();
+    if std::env::var(ROLE).as_deref() == Ok("hold") {
+        log.wait_for("counted", 1, Duration::from_secs(30));
+        let _held = isolate::try_enter(&ALL).unwrap();
+        log.append("held");
+        thread::sleep(Duration::from_mins(1));
+        return;
+    }
+    drop(isolate::try_enter(&ALL).unwrap());
+    log.append("counted");
+    log.wait_for("held", 1, Duration::from_secs(30));
+    // Every descriptor the process may open but one: enough to open the gate again or list
+    // `budget/`, not to read the holder's record besides.
+    let mut open = Vec::new();
+    while let Ok(file) = std::fs::File::open("/dev/null") {
+        open.push(file);
+    }
+    drop(open.pop());
+    let entered = isolate::try_enter(&ALL).map(drop);
+    drop(open);
+    let error = entered
+        .expect_err("5 permits taken beside a holder of all 5")
+        .to_string();
+    assert!(error.contains("budget"), "{error}");
+}
+
+/// A process that cannot read every record (here: out of file descriptors, as a test holding
+/// many sockets may be) does not count the permits it could not read as free.
+#[test]
+fn a_count_short_of_descriptors_takes_nothing() {
+    let root = support::private_root();
+    let log = Log::new(root.path());
+    let _holder = spawn("counts_short_of_descriptors", "hold", root.path(), &log);
+    // A low limit on open files, so that the child fills it quickly.
+    let counter = child("counts_short_of_descriptors", "count", root.path(), &log, 5);
+    let mut limited = std::process::Command::new("sh");
+    limited
+        .args(["-c", "ulimit -n 64 && exec \"$0\" \"$@\""])
+        .arg(counter.get_program())
+        .args(counter.get_args())
+        .envs(
+            counter
+                .get_envs()
+                .filter_map(|(key, value)| Some((key, value?))),
+        );
+    support::run(&mut limited, true);
 }

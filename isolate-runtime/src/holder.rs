@@ -17,7 +17,7 @@
 
 use std::fmt::{self, Write as _};
 use std::fs::{self, File};
-use std::io::Read;
+use std::io::{self, Read};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
@@ -237,50 +237,77 @@ fn create(dir: &Path) -> Result<File, Error> {
     Ok(file)
 }
 
-/// Every live holder recorded in the subdirectory `dir`; records of dead processes are removed.
+/// Every live holder recorded in the subdirectory `dir` that could be read (for a message);
+/// records of dead processes are removed.
 pub(crate) fn scan(dir: &'static str) -> Vec<Holder> {
-    read(dir, false)
+    read(dir, false).0
 }
 
-/// Like [`scan`], but only other processes' holders: for a caller that counts this process's
-/// own in memory, which need not open this process's records.
-pub(crate) fn scan_others(dir: &'static str) -> Vec<Holder> {
-    read(dir, true)
+/// Like [`scan`], but only other processes' holders (for a caller that counts this process's
+/// own in memory, which need not open this process's records), and failing unless every
+/// record was read: a holder missed, say by a process out of file descriptors, would count as
+/// free what it holds.
+pub(crate) fn scan_others(dir: &'static str) -> io::Result<Vec<Holder>> {
+    match read(dir, true) {
+        (holders, None) => Ok(holders),
+        (_, Some(e)) => Err(e),
+    }
 }
 
-fn read(dir: &'static str, skip_own: bool) -> Vec<Holder> {
-    let Ok(dir) = lockdir::subdir(dir) else {
-        return Vec::new();
-    };
-    let Ok(entries) = fs::read_dir(&dir) else {
-        return Vec::new();
-    };
+/// The holders read, and the first error that kept a record from being read.
+fn read(dir: &'static str, skip_own: bool) -> (Vec<Holder>, Option<io::Error>) {
     let mut holders = Vec::new();
-    for entry in entries.flatten() {
+    let mut failed = None;
+    let dir = match lockdir::subdir(dir) {
+        Ok(dir) => dir,
+        Err(e) => return (holders, Some(io::Error::new(io::ErrorKind::Other, e))),
+    };
+    let entries = match fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        // No directory, no record: removed with it, they are read by nobody.
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return (holders, None),
+        Err(e) => return (holders, Some(e)),
+    };
+    for entry in entries {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                failed.get_or_insert(e);
+                continue;
+            }
+        };
         let name = entry.file_name();
         let name = name.as_bytes();
         if !name.starts_with(b"h-") || (skip_own && name.starts_with(own_prefix().as_bytes())) {
             continue;
         }
         let path = entry.path();
-        let Ok(mut file) = File::open(&path) else {
-            continue;
+        let mut file = match File::open(&path) {
+            Ok(file) => file,
+            // Removed since the listing, by a reader that found its holder dead.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => {
+                failed.get_or_insert(e);
+                continue;
+            }
         };
         // A second open of a record conflicts with its holder's lock, in this process too.
-        match wait::try_lock(&file, Mode::Shared) {
-            Ok(true) => {
+        let read = wait::try_lock(&file, Mode::Shared).and_then(|free| {
+            if free {
                 let _ = fs::remove_file(&path);
+                return Ok(());
             }
-            Ok(false) => {
-                let mut bytes = Vec::new();
-                let _ = file.read_to_end(&mut bytes);
-                holders.extend(Holder::named_by(&bytes));
-            }
-            Err(_) => {}
+            let mut bytes = Vec::new();
+            file.read_to_end(&mut bytes)?;
+            holders.extend(Holder::named_by(&bytes));
+            Ok(())
+        });
+        if let Err(e) = read {
+            failed.get_or_insert(e);
         }
     }
     holders.sort_by_key(|holder| holder.since_ms);
-    holders
+    (holders, failed)
 }
 
 /// "held by `a` (pid 1, for 2.0s), `b` (...)", or a note that nobody live is recorded.

@@ -10,17 +10,26 @@
 //! small ones.
 //!
 //! Counting other processes' permits means listing `budget/` and reading their records, which
-//! costs more than the rest of a test's entry. So every acquirer, still at the gate, adds one
-//! to a *generation* stored in `budget/generation`, and a process remembers what it counted at
-//! which generation: at an unchanged generation nobody else took permits since (only the gate
-//! holder takes any), so the remembered count is an upper bound and the listing is skipped
-//! when the request fits under it. Releases and deaths only lower the truth below the bound;
-//! a request that does not fit under it counts again, and so does any request once the count
-//! is a second old ([`RECOUNT`]).
+//! costs more than the rest of a test's entry. So every count, at the gate, adds one to a
+//! *generation*, and the process that counted remembers its count and the generation it left:
+//! while the generation is still that one, nobody else counted since, and so nobody else took
+//! permits since (only the gate holder takes any, and only on a count of its own, made or
+//! still trusted; a count is trusted only at the generation its process left, and two
+//! processes never leave the same one). The remembered count is then an upper bound, and a
+//! request that fits under it takes its permits without listing, and without touching the
+//! generation either: a process whose count is older sees the generation has moved and counts
+//! again, our new record included. Releases and deaths only lower the truth below the bound; a
+//! request that does not fit under it counts again, and so does any request once the count is a
+//! second old ([`RECOUNT`]).
+//!
+//! The generation is the size of `budget/generation`: a count appends a byte, and one `statx`
+//! reads the size together with the link count that tells the file was removed, where a number
+//! in the file would take a read besides. A size never goes back, so a generation seen again is
+//! the same one (no ABA); a file grown to [`RENEW_AT`] is replaced by an empty one, which every
+//! process holding the old one sees by its link count, as it sees a temp cleaner's removal.
 
-use std::fs::File;
-use std::io;
-use std::os::unix::fs::FileExt;
+use std::fs::{self, File};
+use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
@@ -75,20 +84,25 @@ fn files() -> Result<&'static Files, Error> {
 
 /// How long a remembered count is trusted at most. A generation file removed or replaced (a
 /// temp cleaner) is seen at once, by its link count; should it be moved instead, a process
-/// still reading it would see nobody take permits, and that lasts no longer than this.
+/// still reading it would see nobody count, and that lasts no longer than this.
 const RECOUNT: Duration = Duration::from_secs(1);
+
+/// The generation at which the generation file is replaced by an empty one: a byte per count
+/// on the machine (at most one per acquisition), so a file of at most 1 MiB, renewed at most
+/// once a million tests.
+const RENEW_AT: u64 = 1 << 20;
 
 /// Other processes' permits as this process last counted them. Used only at the gate.
 #[derive(Debug)]
 struct Counted {
-    /// `budget/generation`, kept open.
+    /// `budget/generation`, kept open for appending.
     file: Option<File>,
     count: Option<Count>,
 }
 
 #[derive(Debug)]
 struct Count {
-    /// The generation counted at, moved on by this process's own acquisitions since.
+    /// The generation this process's count left in the file.
     generation: u64,
     others: u32,
     when: Instant,
@@ -103,8 +117,9 @@ fn counted() -> MutexGuard<'static, Counted> {
 }
 
 impl Counted {
-    /// The others' permits as remembered, while that still bounds them: nobody took any since
-    /// (the generation is the one counted at), and the count is recent.
+    /// The others' permits as remembered, while that still bounds them: nobody else counted,
+    /// and so nobody else took any, since (the generation is the one our count left), and the
+    /// count is recent.
     fn remembered(&self) -> io::Result<Option<u32>> {
         let Some(count) = &self.count else {
             return Ok(None);
@@ -112,27 +127,45 @@ impl Counted {
         if count.when.elapsed() >= RECOUNT {
             return Ok(None);
         }
-        // Removed by a temp cleaner: the others now tell a new file that they took permits.
-        if !self.file.as_ref().is_some_and(sys::is_linked) {
+        let Some(file) = &self.file else {
             return Ok(None);
-        }
-        Ok((self.generation()? == count.generation).then_some(count.others))
+        };
+        let (links, generation) = sys::links_and_size(file)?;
+        // Removed (a temp cleaner) or renewed: the others now tell a new file that they
+        // counted.
+        Ok((links > 0 && generation == count.generation).then_some(count.others))
     }
 
-    /// Counts the others' permits, remembering the generation, read from the generation file
-    /// at `path` (opened again if it was replaced).
+    /// Counts the others' permits, moving the generation in the file at `path` on (opened
+    /// again if it was replaced, renewed if it grew to [`RENEW_AT`]) and remembering where.
     fn recount(&mut self, path: &Path) -> io::Result<u32> {
+        // Should this fail halfway, no count is trusted, not even at a generation of a new file
+        // that happens to equal the old count's.
+        self.count = None;
         if !self
             .file
             .as_ref()
             .is_some_and(|file| sys::is_file_at(file, path))
         {
-            let file =
-                lockdir::record_file(path).map_err(|e| io::Error::new(io::ErrorKind::Other, e))?;
-            self.file = Some(file);
+            self.file = Some(open(path)?);
         }
-        let generation = self.generation()?;
-        let others = usage(false).others;
+        let mut file = self.file.as_ref().ok_or(io::ErrorKind::NotFound)?;
+        let (_, mut generation) = sys::links_and_size(file)?;
+        if generation >= RENEW_AT {
+            // Unlinked, the old file tells whoever still holds it to count again. We are at
+            // the gate: nobody else uses the file meanwhile.
+            match fs::remove_file(path) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+            self.file = Some(open(path)?);
+            file = self.file.as_ref().ok_or(io::ErrorKind::NotFound)?;
+            generation = 0;
+        }
+        // Whoever counted before us now sees the generation move, and counts again.
+        file.write_all(&[0])?;
+        generation += 1;
+        let others = usage(holder::scan_others("budget")?).others;
         self.count = Some(Count {
             generation,
             others,
@@ -140,30 +173,12 @@ impl Counted {
         });
         Ok(others)
     }
+}
 
-    /// The generation now (0 in a new file).
-    fn generation(&self) -> io::Result<u64> {
-        let file = self.file.as_ref().ok_or(io::ErrorKind::NotFound)?;
-        let mut bytes = [0; 8];
-        let read = file.read_at(&mut bytes, 0)?;
-        Ok(if read == bytes.len() {
-            u64::from_le_bytes(bytes)
-        } else {
-            0
-        })
-    }
-
-    /// Tells every other process that permits were taken: the generation they counted at has
-    /// passed. Ours moves with it, since what we counted of the others still holds.
-    fn advance(&mut self) -> io::Result<()> {
-        let (Some(file), Some(count)) = (&self.file, &mut self.count) else {
-            return Err(io::ErrorKind::NotFound.into());
-        };
-        let next = count.generation.wrapping_add(1);
-        file.write_all_at(&next.to_le_bytes(), 0)?;
-        count.generation = next;
-        Ok(())
-    }
+/// Opens (creating) the generation file, like a lock file: for appending, and renewed when old
+/// (nobody may have taken permits for days).
+fn open(path: &Path) -> io::Result<File> {
+    lockdir::lock_file(path).map_err(|e| io::Error::new(io::ErrorKind::Other, e))
 }
 
 /// The budget in force: `ISOLATE_SOCKET_BUDGET`, or half of this process's soft open-file
@@ -220,7 +235,13 @@ pub(crate) fn take(
     let Some(gate) = Lock::take(&files.gate, Mode::Exclusive, Wait::Until(deadline))? else {
         return Err(timeout_error(count, budget, timeout));
     };
-    let io = |e| Error::io(format!("cannot use `{}`", files.generation.display()), e);
+    let io = |e| {
+        let dir = files.generation.parent().unwrap_or(&files.generation);
+        Error::io(
+            format!("cannot count the permits held in `{}`", dir.display()),
+            e,
+        )
+    };
     let mut counted = counted();
     // At the gate: wait for enough permits. Holders in other processes leave without telling
     // us, so this polls; only tests that exhaust the budget wait here.
@@ -237,9 +258,8 @@ pub(crate) fn take(
         gate.release_after_timeout();
         return Err(timeout_error(count, budget, timeout));
     }
+    // Before the gate goes: whoever counts next sees our permits.
     let record = holder::publish("budget", &Holder::me(test, Claim::Permits(count)))?;
-    // Before the gate goes, so that no process counts at this generation without our permits.
-    counted.advance().map_err(io)?;
     *own_held() += count;
     drop(counted);
     drop(gate);
@@ -258,14 +278,9 @@ struct Usage {
     holders: Vec<(Holder, u32)>,
 }
 
-/// Who holds permits; this process's own holders only when `all` (its count is in memory).
-fn usage(all: bool) -> Usage {
+/// Who holds permits among `holders`.
+fn usage(holders: Vec<Holder>) -> Usage {
     let mut usage = Usage::default();
-    let holders = if all {
-        holder::scan("budget")
-    } else {
-        holder::scan_others("budget")
-    };
     for holder in holders {
         if let Claim::Permits(count) = holder.claim {
             if holder.pid != holder::own_pid() {
@@ -278,7 +293,7 @@ fn usage(all: bool) -> Usage {
 }
 
 fn timeout_error(count: u32, budget: u32, timeout: Duration) -> Error {
-    let usage = usage(true);
+    let usage = usage(holder::scan("budget"));
     let used: u32 = usage.holders.iter().map(|(_, count)| count).sum();
     let holders: Vec<Holder> = usage
         .holders
@@ -293,4 +308,67 @@ fn timeout_error(count: u32, budget: u32, timeout: Duration) -> Error {
         env::TIMEOUT,
         env::SOCKET_BUDGET,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn uncounted() -> Counted {
+        Counted {
+            file: None,
+            count: None,
+        }
+    }
+
+    fn grow(path: &Path, to: u64) {
+        File::options()
+            .append(true)
+            .open(path)
+            .unwrap()
+            .set_len(to)
+            .unwrap();
+    }
+
+    /// Two processes' counts over one generation file: each is trusted only until the other
+    /// counts (and so may take permits on its own count).
+    #[test]
+    fn a_count_is_trusted_only_until_another_process_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("generation");
+        let (mut first, mut second) = (uncounted(), uncounted());
+        assert_eq!(first.remembered().unwrap(), None);
+        first.recount(&path).unwrap();
+        assert!(first.remembered().unwrap().is_some());
+        second.recount(&path).unwrap();
+        assert_eq!(first.remembered().unwrap(), None);
+        assert!(second.remembered().unwrap().is_some());
+        first.recount(&path).unwrap();
+        assert_eq!(second.remembered().unwrap(), None);
+        assert!(first.remembered().unwrap().is_some());
+        // Anything else moving the generation makes every count stale.
+        grow(&path, fs::metadata(&path).unwrap().len() + 1);
+        assert_eq!(first.remembered().unwrap(), None);
+    }
+
+    /// A count at a file that was renewed is not trusted, even at the very generation it
+    /// counted at (the old file's length): the renewed file is a new one.
+    #[test]
+    fn a_renewed_generation_file_makes_every_count_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("generation");
+        let (mut first, mut second) = (uncounted(), uncounted());
+        first.recount(&path).unwrap();
+        grow(&path, RENEW_AT - 1);
+        // The second leaves the generation at `RENEW_AT`, so the first renews the file.
+        second.recount(&path).unwrap();
+        assert!(second.remembered().unwrap().is_some());
+        first.recount(&path).unwrap();
+        assert_eq!(fs::metadata(&path).unwrap().len(), 1);
+        assert!(first.remembered().unwrap().is_some());
+        assert_eq!(second.remembered().unwrap(), None);
+        second.recount(&path).unwrap();
+        assert!(second.remembered().unwrap().is_some());
+        assert_eq!(first.remembered().unwrap(), None);
+    }
 }
