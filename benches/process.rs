@@ -6,8 +6,9 @@
 //!
 //! `cargo bench --bench process [-- FILTER]` (only the rows whose name contains FILTER, beside
 //! the plain one; `-- fresh` runs the three fresh-process rows). The in-process rows: medians of 11 rounds of 1,000 iterations; the
-//! fresh-process rows: medians of 31 rounds of 10 child processes. Rows are taken in turn
-//! round by round, so a burst of load hits each alike. The children are this binary (no libtest
+//! fresh-process rows: medians of 501 rounds of one child process each. Rows are taken in turn
+//! round by round, so a burst of load hits each alike (one child per round: on a loaded machine
+//! the medians of rounds of 10 swung by 10%, of single children by 2%). The children are this binary (no libtest
 //! harness), so neither side pays a harness's start-up.
 
 use std::hint::black_box;
@@ -134,7 +135,7 @@ fn main() {
     } else {
         chosen(&fresh)
     };
-    let times = medians(&fresh, 31, 10);
+    let times = medians(&fresh, 501, 1);
     for ((name, _), ours) in fresh.iter().zip(&times) {
         println!(
             "| {name} | {:.0} | {:+.0} |",
