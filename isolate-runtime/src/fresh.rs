@@ -43,14 +43,15 @@ use std::time::Instant;
 use crate::process_state::{self, State};
 use crate::{Access, Error, Spec, DEFAULT_TIMEOUT};
 
-/// Starts the argument that marks a child process, followed by the test's name: a test filter
-/// no test matches (test names hold no control characters). An argument, not an environment
-/// variable: processes the test starts do not inherit it, and the parent's environment is
-/// passed on unchanged, without a copy.
+/// Starts the argument that marks a child process, followed by the parent's pid, `\u{1}` and
+/// the test's name: a test filter no test matches (test names hold no control characters). An
+/// argument, not an environment variable: processes the test starts do not inherit it, and the
+/// parent's environment is passed on unchanged, without a copy.
 const CHILD: &str = "\u{1}isolate-fresh-child\u{1}";
 /// Where the test's output starts in the child's stdout file: the harness's first lines lie
-/// before it.
-const BEGIN: u64 = 64 << 10;
+/// before it (whatever lies beyond is cut off). Within the file's first page, which the
+/// harness's first line has the kernel allocate: a test's first 2 KiB need no other.
+const BEGIN: u64 = 2 << 10;
 /// Starts each record of the child's report, which runs to the end of its line.
 const MARK: &str = "\u{1}isolate-fresh-process\u{1}";
 
@@ -87,17 +88,22 @@ fn under_nextest() -> bool {
     }
 }
 
-/// The test this process re-runs as the child of a fresh-process test, read once.
-fn child_of() -> Option<&'static str> {
-    static TEST: OnceLock<Option<String>> = OnceLock::new();
-    TEST.get_or_init(|| {
-        std::env::args_os().find_map(|arg| Some(arg.to_str()?.strip_prefix(CHILD)?.to_owned()))
-    })
-    .as_deref()
+/// The parent's pid and the test this process re-runs as the child of a fresh-process test,
+/// read once.
+fn child_of() -> Option<&'static (u32, String)> {
+    static CHILD_OF: OnceLock<Option<(u32, String)>> = OnceLock::new();
+    CHILD_OF
+        .get_or_init(|| {
+            std::env::args_os().find_map(|arg| {
+                let (parent, test) = arg.to_str()?.strip_prefix(CHILD)?.split_once('\u{1}')?;
+                Some((parent.parse().ok()?, test.to_owned()))
+            })
+        })
+        .as_ref()
 }
 
 fn is_child(test: &str) -> bool {
-    child_of() == Some(test)
+    child_of().is_some_and(|(_, child)| child == test)
 }
 
 /// Whether this process is the child of a fresh-process test.
@@ -119,7 +125,13 @@ pub fn fork<T: Passed>(spec: &'static Spec) -> Option<T> {
     if !spec.runs_in_fresh_process() {
         return None;
     }
-    if is_child(&test) {
+    if let Some((parent, _)) = child_of().filter(|(_, child)| *child == test) {
+        // Like every process isolate starts, the child ends with its parent, however that
+        // ends (Linux). A parent that died before this was set sends no signal: nobody waits
+        // for this test any more.
+        if !crate::sys::process::die_with_parent(*parent) {
+            std::process::exit(1);
+        }
         // Before `enter`, so that its failure is reported too.
         begin_report();
         return None;
@@ -206,7 +218,7 @@ fn run_child(test: &str) -> Result<Run, Error> {
     let mut command = Command::new(&exe);
     command
         .args(["--exact", test])
-        .arg(format!("{CHILD}{test}"))
+        .arg(format!("{CHILD}{}\u{1}{test}", std::process::id()))
         .args([
             "--nocapture",
             "--test-threads",
