@@ -34,6 +34,7 @@ use std::fs::File;
 use std::io::{self, Write};
 use std::os::unix::fs::FileExt;
 use std::panic;
+use std::path::PathBuf;
 use std::process::{Command, ExitCode, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Once, OnceLock};
@@ -209,13 +210,20 @@ struct Run {
 }
 
 fn run_child(test: &str) -> Result<Run, Error> {
-    let exe = std::env::current_exe().map_err(|e| {
-        Error::io(
-            "cannot find the test binary to re-run for `fresh_process`",
-            e,
-        )
-    })?;
-    let mut command = Command::new(&exe);
+    // Looked up once: the test binary's path does not change while it runs.
+    static EXE: OnceLock<PathBuf> = OnceLock::new();
+    let exe = if let Some(exe) = EXE.get() {
+        exe
+    } else {
+        let exe = std::env::current_exe().map_err(|e| {
+            Error::io(
+                "cannot find the test binary to re-run for `fresh_process`",
+                e,
+            )
+        })?;
+        EXE.get_or_init(|| exe)
+    };
+    let mut command = Command::new(exe);
     command
         .args(["--exact", test])
         .arg(format!("{CHILD}{}\u{1}{test}", std::process::id()))
