@@ -5,9 +5,10 @@
 //! (same empty body), and the bare re-run of this binary both pay.
 //!
 //! `cargo bench --bench process [-- FILTER]` (only the rows whose name contains FILTER, beside
-//! the plain one). The in-process rows: medians of 11 rounds of 1,000 iterations; the
-//! fresh-process rows: medians of 31 rounds of 10 child processes. Rows are taken in turn
-//! round by round, so a burst of load hits each alike. The children are this binary (no libtest
+//! the plain one; `-- fresh` runs the three fresh-process rows). The in-process rows: medians of 11 rounds of 1,000 iterations; the
+//! fresh-process rows: medians of 501 rounds of one child process each. Rows are taken in turn
+//! round by round, so a burst of load hits each alike (one child per round: on a loaded machine
+//! the medians of rounds of 10 swung by 10%, of single children by 2%). The children are this binary (no libtest
 //! harness), so neither side pays a harness's start-up.
 
 use std::hint::black_box;
@@ -134,12 +135,24 @@ fn main() {
             us(*ours) - us(plain)
         );
     }
-    let fresh = chosen(&fresh);
-    for ((name, _), ours) in fresh.iter().zip(medians(&fresh, 31, 10)) {
+    // `-- fresh` runs the three rows: each is read beside the others.
+    let fresh = if filter.is_some_and(|f| f == "fresh") {
+        fresh.to_vec()
+    } else {
+        chosen(&fresh)
+    };
+    let times = medians(&fresh, 501, 1);
+    for ((name, _), ours) in fresh.iter().zip(&times) {
         println!(
             "| {name} | {:.0} | {:+.0} |",
-            us(ours),
-            us(ours) - us(plain)
+            us(*ours),
+            us(*ours) - us(plain)
+        );
+    }
+    if let [_, ours, rusty] = times[..] {
+        println!(
+            "(`fresh_process` / rusty-fork: {:.3})",
+            ours.as_secs_f64() / rusty.as_secs_f64()
         );
     }
     println!(

@@ -219,7 +219,7 @@ fn a_process_that_ends_before_its_test_says_so() {
 #[ignore = "child process of the test below"]
 #[isolated(fresh_process)]
 fn exits_with_success_midway() {
-    println!("printed before the exit");
+    // Nothing printed first: the test began all the same.
     std::process::exit(0);
 }
 
@@ -271,6 +271,46 @@ fn a_process_left_running_does_not_hold_the_test() {
         left_running,
         "the test waited for the process it left running"
     );
+}
+
+#[test]
+#[ignore = "child process of the test below"]
+#[isolated(fresh_process)]
+fn waits_to_be_killed() {
+    support::Log::from_env().append(&format!("fresh {}", std::process::id()));
+    std::thread::sleep(std::time::Duration::from_secs(300));
+}
+
+/// A test process killed while its fresh process runs (SIGKILL, as a runner's timeout sends)
+/// takes the fresh process with it, as it would have taken the test run in place: nothing is
+/// left holding the test's groups, ports or output files.
+#[test]
+fn a_killed_test_process_takes_its_fresh_process_with_it() {
+    let root = support::private_root();
+    let log = support::Log::new(root.path());
+    let parent = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "waits_to_be_killed", "--include-ignored"])
+        .env(support::LOG, &log.path)
+        .env_remove("NEXTEST")
+        .env_remove("NEXTEST_EXECUTION_MODE")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut parent = support::KillOnDrop(parent);
+    log.wait_for("fresh ", 1, std::time::Duration::from_secs(30));
+    let fresh: u32 = log.lines()[0]["fresh ".len()..].parse().unwrap();
+    parent.0.kill().unwrap();
+    parent.0.wait().unwrap();
+    let gone = support::within(std::time::Duration::from_secs(30), || {
+        !support::running(fresh)
+    });
+    if !gone {
+        let _ = Command::new("kill")
+            .args(["-KILL", &fresh.to_string()])
+            .status();
+    }
+    assert!(gone, "the fresh process outlived its killed test process");
 }
 
 const MARK: &str = "\u{1}isolate-fresh-process\u{1}";

@@ -1,8 +1,9 @@
 //! `fresh_process`: the test runs in a child process of the test binary, as if in place.
 //!
 //! Under `cargo test` the tests of a binary are threads of one process, so the generated code
-//! first calls [`fork`]: it re-runs the binary for just this test (`--exact <name> --nocapture
-//! --test-threads 1 --include-ignored --quiet`, with [`TEST_VAR`] naming the test), waits,
+//! first calls [`fork`]: it re-runs the binary for just this test (`--exact <name> <CHILD><name>
+//! --nocapture --test-threads 1 --include-ignored --quiet`: [`CHILD`] marks the child, in a
+//! second filter that no test matches), waits,
 //! forwards the child's output through `print!`/`eprint!` (so the harness captures it as the
 //! test's own), and ends the way the child's test ended: it returns on a pass, re-raises the
 //! child's panic message with `resume_unwind` (so `#[should_panic(expected = ..)]` compares the
@@ -17,19 +18,23 @@
 //! an environment and a directory no annotated writer is changing.
 //!
 //! The child tells the parent how the test ended on its stdout, in records that start with a
-//! marker no test prints by chance ([`MARK`]): that the test began, the messages of panics on
-//! its thread, and whether the guard dropped on a return or a panic (or, when `enter` failed
-//! before there was a guard, that the panic ended the test). The test's own output is what
-//! lies between the `begun` record and the `end` one, the records taken out: the harness's
-//! lines are left out. The child writes its stdout and stderr to unnamed files (memfds on
-//! Linux), read once it has ended: no file is named in a directory per test (on ext4, creating
-//! and removing one costs more than all the rest of the parent's work), and unlike pipes they
-//! do not wake the parent at every write of the child.
+//! marker no test prints by chance ([`MARK`]): the messages of panics on its thread, and
+//! whether the guard dropped on a return or a panic (or, when `enter` failed before there was
+//! a guard, that the panic ended the test). When the test begins, the child moves its stdout
+//! to offset [`BEGIN`] of the file (the harness's first lines lie before it, the gap is a
+//! hole): the test's own output is what lies from there to the `end` record, the records taken
+//! out, and a file shorter than that says that no test began. The child writes its stdout and
+//! stderr to unnamed files (memfds on Linux), read once it has ended: no file is named in a
+//! directory per test (on ext4, creating and removing one costs more than all the rest of the
+//! parent's work), and unlike pipes they do not wake the parent at every write of the child.
+//! The environment is the parent's, unchanged: std then hands it to the child as it is, where
+//! a changed one is copied, variable by variable, for every child.
 
 use std::fs::File;
 use std::io::{self, Write};
 use std::os::unix::fs::FileExt;
 use std::panic;
+use std::path::PathBuf;
 use std::process::{Command, ExitCode, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Once, OnceLock};
@@ -39,8 +44,15 @@ use std::time::Instant;
 use crate::process_state::{self, State};
 use crate::{Access, Error, Spec, DEFAULT_TIMEOUT};
 
-/// Names the test a child process re-runs; absent in the parent.
-const TEST_VAR: &str = "ISOLATE_FRESH_TEST";
+/// Starts the argument that marks a child process, followed by the parent's pid, `\u{1}` and
+/// the test's name: a test filter no test matches (test names hold no control characters). An
+/// argument, not an environment variable: processes the test starts do not inherit it, and the
+/// parent's environment is passed on unchanged, without a copy.
+const CHILD: &str = "\u{1}isolate-fresh-child\u{1}";
+/// Where the test's output starts in the child's stdout file: the harness's first lines lie
+/// before it (whatever lies beyond is cut off). Within the file's first page, which the
+/// harness's first line has the kernel allocate: a test's first 2 KiB need no other.
+const BEGIN: u64 = 2 << 10;
 /// Starts each record of the child's report, which runs to the end of its line.
 const MARK: &str = "\u{1}isolate-fresh-process\u{1}";
 
@@ -77,13 +89,27 @@ fn under_nextest() -> bool {
     }
 }
 
+/// The parent's pid and the test this process re-runs as the child of a fresh-process test,
+/// read once.
+fn child_of() -> Option<&'static (u32, String)> {
+    static CHILD_OF: OnceLock<Option<(u32, String)>> = OnceLock::new();
+    CHILD_OF
+        .get_or_init(|| {
+            std::env::args_os().find_map(|arg| {
+                let (parent, test) = arg.to_str()?.strip_prefix(CHILD)?.split_once('\u{1}')?;
+                Some((parent.parse().ok()?, test.to_owned()))
+            })
+        })
+        .as_ref()
+}
+
 fn is_child(test: &str) -> bool {
-    std::env::var_os(TEST_VAR).is_some_and(|name| name == test)
+    child_of().is_some_and(|(_, child)| child == test)
 }
 
 /// Whether this process is the child of a fresh-process test.
 pub(crate) fn in_child() -> bool {
-    std::env::var_os(TEST_VAR).is_some()
+    child_of().is_some()
 }
 
 /// For generated code: runs the test in a fresh process and returns its passing value, or
@@ -100,7 +126,13 @@ pub fn fork<T: Passed>(spec: &'static Spec) -> Option<T> {
     if !spec.runs_in_fresh_process() {
         return None;
     }
-    if is_child(&test) {
+    if let Some((parent, _)) = child_of().filter(|(_, child)| *child == test) {
+        // Like every process isolate starts, the child ends with its parent, however that
+        // ends (Linux). A parent that died before this was set sends no signal: nobody waits
+        // for this test any more.
+        if !crate::sys::process::die_with_parent(*parent) {
+            std::process::exit(1);
+        }
         // Before `enter`, so that its failure is reported too.
         begin_report();
         return None;
@@ -178,17 +210,24 @@ struct Run {
 }
 
 fn run_child(test: &str) -> Result<Run, Error> {
-    let exe = std::env::current_exe().map_err(|e| {
-        Error::io(
-            "cannot find the test binary to re-run for `fresh_process`",
-            e,
-        )
-    })?;
-    let mut command = Command::new(&exe);
+    // Looked up once: the test binary's path does not change while it runs.
+    static EXE: OnceLock<PathBuf> = OnceLock::new();
+    let exe = if let Some(exe) = EXE.get() {
+        exe
+    } else {
+        let exe = std::env::current_exe().map_err(|e| {
+            Error::io(
+                "cannot find the test binary to re-run for `fresh_process`",
+                e,
+            )
+        })?;
+        EXE.get_or_init(|| exe)
+    };
+    let mut command = Command::new(exe);
     command
+        .args(["--exact", test])
+        .arg(format!("{CHILD}{}\u{1}{test}", std::process::id()))
         .args([
-            "--exact",
-            test,
             "--nocapture",
             "--test-threads",
             "1",
@@ -196,7 +235,6 @@ fn run_child(test: &str) -> Result<Run, Error> {
             // Fewer harness lines to write and to skip: the report says how the test ended.
             "--quiet",
         ])
-        .env(TEST_VAR, test)
         .stdin(Stdio::null());
     let (status, stdout, stderr) = run_and_wait(command, test).map_err(|e| {
         Error::io(
@@ -207,21 +245,31 @@ fn run_child(test: &str) -> Result<Run, Error> {
             e,
         )
     })?;
-    let stdout = String::from_utf8_lossy(&stdout);
-    let (stdout, records) = split(&stdout);
+    let (stdout, ending) = match stdout {
+        Some(stdout) => {
+            let stdout = String::from_utf8_lossy(&stdout);
+            let (output, records) = split(&stdout);
+            (output, ending(&records))
+        }
+        None => (String::new(), Ending::NotRun),
+    };
     Ok(Run {
         status,
         stdout,
         stderr: String::from_utf8_lossy(&stderr).into_owned(),
-        ending: ending(&records),
+        ending,
     })
 }
 
 /// Runs the child, its stdout and stderr each in an unnamed file, not a pipe: the parent
 /// sleeps until the child ends instead of waking for each of its writes (each a wake-up, a
 /// poll and a read: about 20 µs of a 1 ms test on two cores, as much as rusty-fork's whole
-/// lead), and no output can fill a file. Returns how it ended and what it wrote to each.
-fn run_and_wait(mut command: Command, test: &str) -> io::Result<(ExitStatus, Vec<u8>, Vec<u8>)> {
+/// lead), and no output can fill a file. Returns how it ended, what it wrote to stdout from
+/// [`BEGIN`] on (`None` when it never got there: no test began) and to stderr.
+fn run_and_wait(
+    mut command: Command,
+    test: &str,
+) -> io::Result<(ExitStatus, Option<Vec<u8>>, Vec<u8>)> {
     let out = crate::sys::anonymous_file("isolate-fresh-stdout")?;
     let err = crate::sys::anonymous_file("isolate-fresh-stderr")?;
     command.stdout(out.try_clone()?).stderr(err.try_clone()?);
@@ -240,25 +288,32 @@ fn run_and_wait(mut command: Command, test: &str) -> io::Result<(ExitStatus, Vec
     // Only for the child's end: a process the test left running (a server) may hold the files
     // open for long, and in place it would not hold the test up either.
     let status = child?.wait()?;
-    Ok((status, written(&out)?, written(&err)?))
+    Ok((
+        status,
+        written(&out, BEGIN)?,
+        written(&err, 0)?.unwrap_or_default(),
+    ))
 }
 
-/// What was written to `file` when it is read: after the child ended, so all of the child's
-/// output, and what a process it left running wrote so far, but no more.
-fn written(file: &File) -> io::Result<Vec<u8>> {
-    let len = usize::try_from(file.metadata()?.len())
-        .map_err(|e| io::Error::new(io::ErrorKind::OutOfMemory, e))?;
+/// What was written to `file` from offset `from` on when it is read (`None` when it is
+/// shorter): after the child ended, so all of the child's output, and what a process it left
+/// running wrote so far, but no more.
+fn written(file: &File, from: u64) -> io::Result<Option<Vec<u8>>> {
+    let Some(len) = file.metadata()?.len().checked_sub(from) else {
+        return Ok(None);
+    };
+    let len = usize::try_from(len).map_err(|e| io::Error::new(io::ErrorKind::OutOfMemory, e))?;
     let mut bytes = vec![0; len];
-    file.read_exact_at(&mut bytes, 0)?;
-    Ok(bytes)
+    file.read_exact_at(&mut bytes, from)?;
+    Ok(Some(bytes))
 }
 
-/// The child's stdout split into the test's own output (from its `begun` record to its `end`
-/// one, without the records and the newline [`record`] put before each) and the records.
+/// The test's part of the child's stdout split into its own output (up to its `end` record,
+/// without the records and the newline [`record`] put before each) and the records.
 fn split(stdout: &str) -> (String, Vec<&str>) {
     let (mut output, mut records) = (String::new(), Vec::new());
     let mut rest = stdout;
-    let mut inside = false;
+    let mut inside = true;
     while let Some(at) = rest.find(MARK) {
         if inside {
             let before = &rest[..at];
@@ -266,9 +321,7 @@ fn split(stdout: &str) -> (String, Vec<&str>) {
         }
         let record = &rest[at + MARK.len()..];
         let (record, after) = record.split_once('\n').unwrap_or((record, ""));
-        if record == "begun" {
-            inside = true;
-        } else if record.starts_with("end ") {
+        if record.starts_with("end ") {
             inside = false;
         }
         records.push(record);
@@ -281,12 +334,8 @@ fn split(stdout: &str) -> (String, Vec<&str>) {
     (output, records)
 }
 
-/// Reads the records: the last of the ending records decides.
+/// Reads the records of a test that began: the last of the ending records decides.
 fn ending(records: &[&str]) -> Ending {
-    let mut records = records.iter();
-    if records.next() != Some(&"begun") {
-        return Ending::NotRun;
-    }
     let mut ending = Ending::Exited;
     let mut last_panic = None;
     for record in records {
@@ -324,7 +373,7 @@ fn unescape(text: &str) -> String {
 }
 
 /// The test's thread, in the child: only its panics are the test's.
-static CHILD: OnceLock<ThreadId> = OnceLock::new();
+static TEST_THREAD: OnceLock<ThreadId> = OnceLock::new();
 /// Whether the test's guard (its [`ChildReport`]) is alive, in the child.
 static GUARDED: AtomicBool = AtomicBool::new(false);
 
@@ -332,21 +381,25 @@ static GUARDED: AtomicBool = AtomicBool::new(false);
 /// out of it. Errors are ignored (in a panic hook or a drop, a panic would abort).
 fn record(line: &str) {
     let mut stdout = std::io::stdout().lock();
-    let record = format!("\n{MARK}{line}\n");
+    let mut record = String::with_capacity(MARK.len() + line.len() + 2);
+    record.push('\n');
+    record.push_str(MARK);
+    record.push_str(line);
+    record.push('\n');
     let _ = stdout
         .write_all(record.as_bytes())
         .and_then(|()| stdout.flush());
 }
 
-/// In the child, from `fork`: records that the test began, and from now on the messages of
-/// the panics on this thread.
+/// In the child, from `fork`: marks where the test's output begins, and records from now on the
+/// messages of the panics on this thread.
 fn begin_report() {
     static HOOK: Once = Once::new();
-    let _ = CHILD.set(std::thread::current().id());
+    let _ = TEST_THREAD.set(std::thread::current().id());
     HOOK.call_once(|| {
         let previous = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
-            if CHILD.get() == Some(&std::thread::current().id()) {
+            if TEST_THREAD.get() == Some(&std::thread::current().id()) {
                 let payload = info.payload();
                 let message = payload
                     .downcast_ref::<&str>()
@@ -362,7 +415,13 @@ fn begin_report() {
             previous(info);
         }));
     });
-    record("begun");
+    // The harness's lines so far are left behind, in front of a hole: no write, so nothing for
+    // the kernel to allocate. The file is extended first, so that a test that ends the process
+    // before it writes anything still shows that it began.
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.flush();
+    let _ = rustix::fs::ftruncate(&stdout, BEGIN)
+        .and_then(|()| rustix::fs::seek(&stdout, rustix::fs::SeekFrom::Start(BEGIN)));
 }
 
 /// In the child of a `fresh_process` test: records how the test ends, when dropped.
@@ -382,12 +441,11 @@ impl ChildReport {
 
 impl Drop for ChildReport {
     fn drop(&mut self) {
-        let how = if std::thread::panicking() {
-            "panicked"
+        record(if std::thread::panicking() {
+            "end panicked"
         } else {
-            "returned"
-        };
-        record(&format!("end {how}"));
+            "end returned"
+        });
         GUARDED.store(false, Ordering::SeqCst);
     }
 }
@@ -398,26 +456,22 @@ mod tests {
 
     #[test]
     fn the_last_ending_record_decides() {
-        assert_eq!(ending(&[]), Ending::NotRun);
-        assert_eq!(ending(&["begun"]), Ending::Exited);
-        assert_eq!(ending(&["begun", "end returned"]), Ending::Returned);
+        assert_eq!(ending(&[]), Ending::Exited);
+        assert_eq!(ending(&["end returned"]), Ending::Returned);
         // A panic the test caught, then a return.
+        assert_eq!(ending(&["panic a", "end returned"]), Ending::Returned);
         assert_eq!(
-            ending(&["begun", "panic a", "end returned"]),
-            Ending::Returned
-        );
-        assert_eq!(
-            ending(&["begun", "panic a", "panic two\\nlines", "end panicked"]),
+            ending(&["panic a", "panic two\\nlines", "end panicked"]),
             Ending::Panicked("two\nlines".into())
         );
         // The acquisition failed: its guard dropped, then `enter` panicked.
         assert_eq!(
-            ending(&["begun", "end returned", "panic isolate: timed out"]),
+            ending(&["end returned", "panic isolate: timed out"]),
             Ending::Panicked("isolate: timed out".into())
         );
         // `enter` failed before there was a guard.
         assert_eq!(
-            ending(&["begun", "panic isolate: cannot parse"]),
+            ending(&["panic isolate: cannot parse"]),
             Ending::Panicked("isolate: cannot parse".into())
         );
     }
@@ -437,8 +491,7 @@ mod tests {
     #[test]
     fn splits_the_output_from_the_records() {
         let stdout = format!(
-            "running 1 test\ntest t ... {}hello\nwor{}ld\n{}ok\n{}\ntest result: FAILED",
-            line("begun"),
+            "hello\nwor{}ld\n{}ok\n{}\ntest result: FAILED",
             // A panic in the middle of a line the test had not ended.
             line("panic a\\nb"),
             line("end panicked"),
@@ -447,18 +500,8 @@ mod tests {
         );
         let (output, records) = split(&stdout);
         assert_eq!(output, "hello\nworld\n");
-        assert_eq!(
-            records,
-            ["begun", "panic a\\nb", "end panicked", "panic late"]
-        );
+        assert_eq!(records, ["panic a\\nb", "end panicked", "panic late"]);
         // The process ended inside the test.
-        assert_eq!(
-            split(&format!("{}half", line("begun"))),
-            ("half".to_owned(), vec!["begun"])
-        );
-        assert_eq!(
-            split("running 0 tests\n"),
-            (String::new(), Vec::<&str>::new())
-        );
+        assert_eq!(split("half"), ("half".to_owned(), Vec::<&str>::new()));
     }
 }

@@ -98,6 +98,26 @@ fn set_parent_death_signal(command: &mut Command) {
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 fn set_parent_death_signal(_command: &mut Command) {}
 
+/// For a process re-run by its parent as the parent's own child (`fresh_process`): makes the
+/// kernel SIGKILL this process when the parent's thread that started it dies (Linux), as
+/// [`spawn_tied`] does from the parent's side, without the `pre_exec` closure that keeps std
+/// from spawning with `posix_spawn` (a `fork` copies the parent's page tables). `false` when
+/// the process is no longer `parent`'s child: the parent died before the signal was set, and
+/// none will come.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) fn die_with_parent(parent: u32) -> bool {
+    // Failing leaves the child to end with its test, as elsewhere.
+    let _ = rustix::process::set_parent_process_death_signal(Some(Signal::KILL));
+    rustix::process::getppid()
+        .is_some_and(|pid| pid.as_raw_nonzero().get().unsigned_abs() == parent)
+}
+
+/// Elsewhere there is no parent-death signal: the child ends with its test.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub(crate) fn die_with_parent(parent: u32) -> bool {
+    std::os::unix::process::parent_id() == parent
+}
+
 /// The signals a child is stopped with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Stop {
