@@ -430,9 +430,9 @@ fn lock_within(lock: &File, timeout: Duration) -> io::Result<bool> {
     let shared = lock.try_clone()?;
     let slot = Arc::new((Mutex::new(Wait::Pending), Condvar::new()));
     let helper = Arc::clone(&slot);
-    std::thread::Builder::new()
-        .name("isolate-fixture-wait".into())
-        .spawn(move || {
+    crate::background::spawn(
+        "isolate-fixture-wait".into(),
+        Box::new(move || {
             let locked = rustix::fs::flock(&shared, rustix::fs::FlockOperation::LockExclusive);
             let (state, changed) = &*helper;
             let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
@@ -443,7 +443,8 @@ fn lock_within(lock: &File, timeout: Duration) -> io::Result<bool> {
                 *state = Wait::Locked(locked.map_err(io::Error::from));
                 changed.notify_all();
             }
-        })?;
+        }),
+    )?;
     let (state, changed) = &*slot;
     let state = state.lock().unwrap_or_else(PoisonError::into_inner);
     let (mut state, _) = changed

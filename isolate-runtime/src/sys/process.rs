@@ -93,9 +93,8 @@ pub(crate) fn spawn_tied(command: &mut Command, tied: bool) -> io::Result<std::p
     };
     static STARTED: OnceLock<bool> = OnceLock::new();
     let started = *STARTED.get_or_init(|| {
-        let started = std::thread::Builder::new()
-            .name("isolate-spawner".into())
-            .spawn(|| SPAWNER.serve());
+        let started =
+            crate::background::spawn("isolate-spawner".into(), Box::new(|| SPAWNER.serve()));
         if let Err(error) = &started {
             // Without the thread, children are forked here; the sweep of records still
             // stops them if this process dies.
