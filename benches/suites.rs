@@ -600,37 +600,60 @@ fn one_group_table(dir: &Path, binaries: &[(String, PathBuf)], runs: usize) {
 
 fn compile_table(dir: &Path, runs: usize) {
     let names = ["plain", "serial", "isolated"];
+    // Wall time and CPU time (user plus system, of cargo and the compilers it waited for; on a
+    // shared machine the steadier of the two) of the clean and of the incremental build.
     let mut clean = vec![Samples::default(); names.len()];
     let mut incremental = vec![Samples::default(); names.len()];
+    let mut clean_cpu = vec![Samples::default(); names.len()];
+    let mut incremental_cpu = vec![Samples::default(); names.len()];
+    let timed = |wall: &mut Samples, cpu: &mut Samples, package: &str| {
+        let before = children_cpu();
+        let start = Instant::now();
+        cargo(dir, &["test", "-q", "--no-run", "-p", package]);
+        wall.times.push(start.elapsed());
+        if let (Some(before), Some(after)) = (before, children_cpu()) {
+            cpu.times.push(Duration::from_secs_f64(after - before));
+        }
+    };
     for run in 1..=runs {
         eprintln!("compile: run {run}/{runs}");
         for n in (0..names.len()).map(|i| (i + run) % names.len()) {
-            let name = names[n];
-            let package = format!("compile-{name}");
+            let package = format!("compile-{}", names[n]);
             cargo(dir, &["clean", "-q", "-p", &package]);
-            let start = Instant::now();
-            cargo(dir, &["test", "-q", "--no-run", "-p", &package]);
-            clean[n].times.push(start.elapsed());
+            timed(&mut clean[n], &mut clean_cpu[n], &package);
             let file = dir.join(format!("{package}/tests/t{COMPILE_TESTS}.rs"));
             let mut source = fs::read_to_string(&file).expect("read the test file");
             let _ = writeln!(source, "// touched {run}");
             fs::write(&file, source).expect("touch the test file");
-            let start = Instant::now();
-            cargo(dir, &["test", "-q", "--no-run", "-p", &package]);
-            incremental[n].times.push(start.elapsed());
+            timed(&mut incremental[n], &mut incremental_cpu[n], &package);
         }
     }
     println!(
         "\nBuilding {COMPILE_TESTS} tests (dependencies prebuilt): median (min-max) and ratio to plain `#[test]`, {runs} runs each\n"
     );
-    println!("| attribute | clean | incremental |");
-    println!("|---|---:|---:|");
+    let cpu = !clean_cpu[0].times.is_empty();
+    if cpu {
+        println!("| attribute | clean | incremental | clean CPU | incremental CPU |");
+        println!("|---|---:|---:|---:|---:|");
+    } else {
+        println!("| attribute | clean | incremental |");
+        println!("|---|---:|---:|");
+    }
     for (n, name) in names.into_iter().enumerate() {
-        println!(
+        let mut row = format!(
             "| {name} | {} | {} |",
             clean[n].cell(clean[0].median()),
             incremental[n].cell(incremental[0].median())
         );
+        if cpu {
+            let _ = write!(
+                row,
+                " {} | {} |",
+                clean_cpu[n].cell(clean_cpu[0].median()),
+                incremental_cpu[n].cell(incremental_cpu[0].median())
+            );
+        }
+        println!("{row}");
     }
 }
 

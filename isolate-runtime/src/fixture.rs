@@ -27,8 +27,7 @@ use std::fs::{self, File};
 use std::io;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
-use std::sync::OnceLock;
+use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_core::de::DeserializeOwned;
@@ -417,24 +416,43 @@ fn write_atomic(path: &Path, text: &str) -> Result<(), Error> {
 /// Takes `lock` exclusively, waiting in the kernel's queue at most `timeout`; false when the
 /// time ran out.
 fn lock_within(lock: &File, timeout: Duration) -> io::Result<bool> {
+    /// What the helper thread got, or that the caller gave up. A mutex and a condvar, not a
+    /// channel: a channel type instantiates all of std's channel flavours (see `sys::process`).
+    enum Wait {
+        Pending,
+        Locked(io::Result<()>),
+        GaveUp,
+    }
     if wait::try_lock(lock, Mode::Exclusive)? {
         return Ok(true);
     }
     // A duplicate descriptor shares the open file description, hence the lock.
     let shared = lock.try_clone()?;
-    let (sender, receiver) = mpsc::channel();
-    std::thread::Builder::new()
-        .name("isolate-fixture-wait".into())
-        .spawn(move || {
+    let slot = Arc::new((Mutex::new(Wait::Pending), Condvar::new()));
+    let helper = Arc::clone(&slot);
+    crate::background::spawn(
+        "isolate-fixture-wait".into(),
+        Box::new(move || {
             let locked = rustix::fs::flock(&shared, rustix::fs::FlockOperation::LockExclusive);
-            if sender.send(locked.map_err(io::Error::from)).is_err() {
+            let (state, changed) = &*helper;
+            let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
+            if matches!(*state, Wait::GaveUp) {
                 // The waiter gave up: hand the lock straight on.
                 let _ = rustix::fs::flock(&shared, rustix::fs::FlockOperation::Unlock);
+            } else {
+                *state = Wait::Locked(locked.map_err(io::Error::from));
+                changed.notify_all();
             }
-        })?;
-    match receiver.recv_timeout(timeout) {
-        Ok(locked) => locked.map(|()| true),
-        Err(_) => Ok(false),
+        }),
+    )?;
+    let (state, changed) = &*slot;
+    let state = state.lock().unwrap_or_else(PoisonError::into_inner);
+    let (mut state, _) = changed
+        .wait_timeout_while(state, timeout, |state| matches!(state, Wait::Pending))
+        .unwrap_or_else(PoisonError::into_inner);
+    match std::mem::replace(&mut *state, Wait::GaveUp) {
+        Wait::Locked(locked) => locked.map(|()| true),
+        Wait::Pending | Wait::GaveUp => Ok(false),
     }
 }
 

@@ -111,9 +111,9 @@ pub(crate) fn read(
     label: String,
     output: std::sync::Arc<Output>,
 ) -> std::io::Result<JoinHandle<()>> {
-    std::thread::Builder::new()
-        .name(format!("isolate-output-{label}"))
-        .spawn(move || {
+    crate::background::spawn(
+        format!("isolate-output-{label}"),
+        Box::new(move || {
             let mut reader = BufReader::new(pipe);
             let mut bytes = Vec::new();
             loop {
@@ -138,7 +138,8 @@ pub(crate) fn read(
                 output.push(line);
             }
             output.close();
-        })
+        }),
+    )
 }
 
 /// Joins the readers, waiting at most until `deadline`: a grandchild that escaped the process

@@ -481,9 +481,10 @@ impl Queue {
         state.step_aside |= step_aside;
         if !state.agent_started {
             let queue = Arc::clone(self);
-            let spawned = thread::Builder::new()
-                .name("isolate-lock-agent".to_owned())
-                .spawn(move || queue.agent());
+            let spawned = crate::background::spawn(
+                "isolate-lock-agent".to_owned(),
+                Box::new(move || queue.agent()),
+            );
             match spawned {
                 Ok(_) => state.agent_started = true,
                 Err(e) => {

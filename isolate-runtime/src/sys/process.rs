@@ -10,14 +10,75 @@
 use std::io;
 use std::os::unix::process::CommandExt;
 use std::process::Command;
-use std::sync::mpsc::{self, Sender};
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::{Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use rustix::process::{kill_process_group, Pid, Signal};
 
-/// A request to the spawner thread: the command to start, and where to send it back with the
-/// started process.
-type Request = (Command, Sender<(Command, io::Result<std::process::Child>)>);
+/// The spawner thread's mailbox. A slot and a condvar rather than two channels: every channel
+/// type instantiates all of std's channel flavours, a tenth of this crate's code, which every
+/// test binary links and every cold build compiles.
+struct Spawner {
+    /// Held by a caller for its whole exchange: one request at a time.
+    turn: Mutex<()>,
+    slot: Mutex<Slot>,
+    changed: Condvar,
+}
+
+enum Slot {
+    Empty,
+    Request(Command),
+    /// The command handed back configured as it was, and the started process.
+    Answer(Command, io::Result<std::process::Child>),
+    /// The thread ended (it panicked): nothing will answer any more.
+    Gone,
+}
+
+impl Spawner {
+    fn slot(&self) -> MutexGuard<'_, Slot> {
+        self.slot.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Waits until `ready` holds of the slot.
+    fn wait<'a>(
+        &self,
+        mut slot: MutexGuard<'a, Slot>,
+        ready: fn(&Slot) -> bool,
+    ) -> MutexGuard<'a, Slot> {
+        while !ready(&slot) {
+            slot = self
+                .changed
+                .wait(slot)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        slot
+    }
+
+    fn set(&self, value: Slot) {
+        *self.slot() = value;
+        self.changed.notify_all();
+    }
+
+    /// The spawner thread: forks each request, until the process ends.
+    fn serve(&self) {
+        /// Marks the slot `Gone` when the thread unwinds, so no caller waits for it forever.
+        struct Farewell<'a>(&'a Spawner);
+        impl Drop for Farewell<'_> {
+            fn drop(&mut self) {
+                self.0.set(Slot::Gone);
+            }
+        }
+        let _farewell = Farewell(self);
+        loop {
+            let mut slot = self.wait(self.slot(), |slot| matches!(slot, Slot::Request(_)));
+            let Slot::Request(mut command) = std::mem::replace(&mut *slot, Slot::Empty) else {
+                continue;
+            };
+            drop(slot);
+            let child = command.spawn();
+            self.set(Slot::Answer(command, child));
+        }
+    }
+}
 
 /// Starts `command` in a process group of its own (so stopping it reaches its own children too,
 /// and a runner signalling the test's group does not reach it), with the parent-death signal
@@ -25,51 +86,43 @@ type Request = (Command, Sender<(Command, io::Result<std::process::Child>)>);
 /// its run's watcher stops it instead). The command is handed back configured as it was, plus
 /// these settings.
 pub(crate) fn spawn_tied(command: &mut Command, tied: bool) -> io::Result<std::process::Child> {
-    static SPAWNER: OnceLock<Mutex<Sender<Request>>> = OnceLock::new();
-    let spawner = SPAWNER.get_or_init(|| {
-        let (sender, requests) = mpsc::channel::<Request>();
-        let started = std::thread::Builder::new()
-            .name("isolate-spawner".into())
-            .spawn(move || {
-                for (mut command, reply) in requests {
-                    let child = command.spawn();
-                    let _ = reply.send((command, child));
-                }
-            });
-        if let Err(error) = started {
+    static SPAWNER: Spawner = Spawner {
+        turn: Mutex::new(()),
+        slot: Mutex::new(Slot::Empty),
+        changed: Condvar::new(),
+    };
+    static STARTED: OnceLock<bool> = OnceLock::new();
+    let started = *STARTED.get_or_init(|| {
+        let started =
+            crate::background::spawn("isolate-spawner".into(), Box::new(|| SPAWNER.serve()));
+        if let Err(error) = &started {
             // Without the thread, children are forked here; the sweep of records still
             // stops them if this process dies.
             eprintln!("isolate: cannot start the spawner thread ({error}); spawning inline");
         }
-        Mutex::new(sender)
+        started.is_ok()
     });
     command.process_group(0);
     if tied {
         set_parent_death_signal(command);
     }
-    let placeholder = std::mem::replace(command, Command::new(""));
-    let (reply, answer) = mpsc::channel();
-    let sent = spawner
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .send((placeholder, reply));
-    let (original, child) = match sent {
-        Ok(()) => match answer.recv() {
-            Ok(answered) => answered,
-            Err(_) => {
-                return Err(io::Error::new(
-                    io::ErrorKind::Other,
-                    "the isolate spawner thread is gone",
-                ))
-            }
-        },
-        Err(mpsc::SendError((mut original, _))) => {
-            let child = original.spawn();
-            (original, child)
-        }
-    };
-    *command = original;
-    child
+    let _turn = SPAWNER.turn.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut slot = SPAWNER.slot();
+    if !started || matches!(*slot, Slot::Gone) {
+        return command.spawn();
+    }
+    *slot = Slot::Request(std::mem::replace(command, Command::new("")));
+    SPAWNER.changed.notify_all();
+    let mut slot = SPAWNER.wait(slot, |slot| matches!(slot, Slot::Answer(..) | Slot::Gone));
+    if let Slot::Answer(original, child) = std::mem::replace(&mut *slot, Slot::Empty) {
+        *command = original;
+        return child;
+    }
+    *slot = Slot::Gone;
+    Err(io::Error::new(
+        io::ErrorKind::Other,
+        "the isolate spawner thread is gone",
+    ))
 }
 
 /// Makes the kernel SIGKILL the child when the thread that forked it (our spawner thread, which
