@@ -359,3 +359,18 @@ fn output_cannot_confuse_the_report() {
     assert!(text.contains("not utf-8: \u{fffd}\u{fffd}"), "{text}");
     assert!(text.contains("on stderr"));
 }
+
+#[test]
+#[ignore = "child process of the test below"]
+#[isolated(fresh_process)]
+fn r#loop() {
+    println!("a test named by a raw identifier");
+}
+
+/// libtest lists a test named by a raw identifier as written (`r#loop`), where the attribute
+/// reads it as `loop`: the fresh process still runs it.
+#[test]
+fn a_test_named_by_a_raw_identifier_runs() {
+    let (ok, text) = run("r#loop", false);
+    assert!(ok, "{text}");
+}

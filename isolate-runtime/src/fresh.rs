@@ -1,15 +1,15 @@
 //! `fresh_process`: the test runs in a child process of the test binary, as if in place.
 //!
-//! Under `cargo test` the tests of a binary are threads of one process, so the generated code
-//! first calls [`fork`]: it re-runs the binary for just this test (`--exact <name> <CHILD><name>
-//! --nocapture --test-threads 1 --include-ignored --quiet`: [`CHILD`] marks the child, in a
-//! second filter that no test matches), waits,
-//! forwards the child's output through `print!`/`eprint!` (so the harness captures it as the
-//! test's own), and ends the way the child's test ended: it returns on a pass, re-raises the
-//! child's panic message with `resume_unwind` (so `#[should_panic(expected = ..)]` compares the
-//! same message and nothing is printed twice), and fails when the child's test returned a
-//! failure. Under nextest, which runs every test in a process of its own, and in the child, it
-//! returns `None` and the test runs in place.
+//! Under `cargo test` the tests of a binary are threads of one process, so the generated
+//! code first calls [`fork`]: it re-runs the binary for just this test (`--exact <name>
+//! r#<name> <CHILD><name> --nocapture --test-threads 1 --include-ignored --quiet`:
+//! [`CHILD`] marks the child, in a third filter that no test matches), waits, forwards
+//! the child's output through `print!`/`eprint!` (so the harness captures it as the
+//! test's own), and ends the way the child's test ended: it returns on a pass, re-raises
+//! the child's panic message with `resume_unwind` (so `#[should_panic(expected = ..)]`
+//! compares the same message and nothing is printed twice), and fails when the child's
+//! test returned a failure. Under nextest, which runs every test in a process of its own,
+//! and in the child, it returns `None` and the test runs in place.
 //!
 //! The child acquires everything the test asked for (groups, permits, `env`, ports, temp dirs)
 //! through the same `enter` as any test: listeners and directories must live where the body
@@ -223,9 +223,16 @@ fn run_child(test: &str) -> Result<Run, Error> {
         })?;
         EXE.get_or_init(|| exe)
     };
+    // The attribute names the test as the user reads it (`loop` for `r#loop`); libtest lists
+    // a raw identifier as written. Both names are filters: one of them is the test's, and no
+    // other test can have the other.
+    let raw = match test.rsplit_once("::") {
+        Some((module, name)) => format!("{module}::r#{name}"),
+        None => format!("r#{test}"),
+    };
     let mut command = Command::new(exe);
     command
-        .args(["--exact", test])
+        .args(["--exact", test, &raw])
         .arg(format!("{CHILD}{}\u{1}{test}", std::process::id()))
         .args([
             "--nocapture",
