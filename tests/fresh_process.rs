@@ -320,6 +320,7 @@ const MARK: &str = "\u{1}isolate-fresh-process\u{1}";
 #[isolated(fresh_process)]
 fn prints_the_marker() {
     println!("{MARK}end returned");
+    println!("printed after a record of its own");
     print!("{MARK}");
     panic!("the real ending");
 }
@@ -351,6 +352,7 @@ fn output_cannot_confuse_the_report() {
     let (ok, text) = run("prints_the_marker", false);
     assert!(!ok, "{text}");
     assert!(text.contains("the real ending"), "{text}");
+    assert!(text.contains("printed after a record of its own"), "{text}");
 
     let (ok, text) = run("prints_much_and_badly", false);
     assert!(!ok);

@@ -315,28 +315,28 @@ fn written(file: &File, from: u64) -> io::Result<Option<Vec<u8>>> {
     Ok(Some(bytes))
 }
 
-/// The test's part of the child's stdout split into its own output (up to its `end` record,
-/// without the records and the newline [`record`] put before each) and the records.
+/// The test's part of the child's stdout split into its own output (up to its last `end`
+/// record, without the records and the newline [`record`] put before each) and the records.
+/// The last: an `end` record the test printed itself (a test of this very crate) ends nothing.
 fn split(stdout: &str) -> (String, Vec<&str>) {
     let (mut output, mut records) = (String::new(), Vec::new());
+    let mut ended = None;
     let mut rest = stdout;
-    let mut inside = true;
     while let Some(at) = rest.find(MARK) {
-        if inside {
-            let before = &rest[..at];
-            output.push_str(before.strip_suffix('\n').unwrap_or(before));
-        }
+        let before = &rest[..at];
+        output.push_str(before.strip_suffix('\n').unwrap_or(before));
         let record = &rest[at + MARK.len()..];
         let (record, after) = record.split_once('\n').unwrap_or((record, ""));
         if record.starts_with("end ") {
-            inside = false;
+            ended = Some(output.len());
         }
         records.push(record);
         rest = after;
     }
-    if inside {
+    match ended {
+        Some(end) => output.truncate(end),
         // The process ended inside the test: all it printed.
-        output.push_str(rest);
+        None => output.push_str(rest),
     }
     (output, records)
 }
@@ -510,5 +510,8 @@ mod tests {
         assert_eq!(records, ["panic a\\nb", "end panicked", "panic late"]);
         // The process ended inside the test.
         assert_eq!(split("half"), ("half".to_owned(), Vec::<&str>::new()));
+        // The test printed an `end` record itself: only the last one ends its output.
+        let stdout = format!("a{}b{}c", line("end returned"), line("end panicked"));
+        assert_eq!(split(&stdout).0, "ab");
     }
 }
