@@ -95,6 +95,24 @@ twins! {
         print!("half a line, ");
         panic!("then a panic");
     }
+    fn interleaves_then_returns_err() -> Result<(), String> {
+        interleave();
+        Err("line 5 returned".into())
+    }
+    fn interleaves_then_panics() {
+        interleave();
+        panic!("line 5 panicked");
+    }
+}
+
+/// Output on both streams, in an order to keep. Whole lines: the child's stdout is
+/// line-buffered, as it is in place under `--nocapture`, so a line printed in parts around a
+/// write to stderr comes after that write.
+fn interleave() {
+    println!("line 1 out");
+    eprintln!("line 2 err");
+    println!("line 3 out");
+    eprintln!("line 4 err");
 }
 
 /// `enter` fails (a bad `ISOLATE_TIMEOUT`) before the test has a guard.
@@ -161,6 +179,8 @@ fn reports_like_in_place() {
             "should_panic_returns",
             "catches_a_panic_then_passes",
             "panics_mid_line",
+            "interleaves_then_returns_err",
+            "interleaves_then_panics",
             "enter_fails",
         ] {
             let (ok, in_place) = run(&format!("{twin}::in_place"), nextest);
@@ -179,6 +199,35 @@ fn reports_like_in_place() {
                 "{twin} (nextest: {nextest}) adds {extra:?}:\n{in_place}\n---\n{fresh}"
             );
         }
+    }
+}
+
+/// Captured, a test's stdout and stderr are one stream, shown in the order written; not
+/// captured (`--nocapture`), each goes where it was written.
+#[test]
+fn output_keeps_its_order_and_its_stream() {
+    let lines = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|line| line.contains("line "))
+            .map(str::to_owned)
+            .collect()
+    };
+    for twin in ["interleaves_then_returns_err", "interleaves_then_panics"] {
+        let (_, in_place) = run(&format!("{twin}::in_place"), false);
+        let (_, fresh) = run(&format!("{twin}::fresh"), false);
+        assert_eq!(lines(&in_place), lines(&fresh), "{in_place}\n---\n{fresh}");
+        let output = Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", &format!("{twin}::fresh"), "--include-ignored"])
+            .arg("--nocapture")
+            .env_remove("NEXTEST")
+            .env_remove("NEXTEST_EXECUTION_MODE")
+            .output()
+            .unwrap();
+        let stdout = lines(&String::from_utf8_lossy(&output.stdout));
+        let stderr = lines(&String::from_utf8_lossy(&output.stderr));
+        assert_eq!(stdout, ["line 1 out", "line 3 out"], "{stderr:?}");
+        assert_eq!(stderr[..2], ["line 2 err", "line 4 err"], "{stdout:?}");
+        assert!(stderr[2].contains("line 5"), "{stderr:?}");
     }
 }
 

@@ -27,27 +27,31 @@
 //! stderr to unnamed files (memfds on Linux), read once it has ended: no file is named in a
 //! directory per test (on ext4, creating and removing one costs more than all the rest of the
 //! parent's work), and unlike pipes they do not wake the parent at every write of the child.
+//! While the test runs, its stderr goes to its stdout when the parent's harness captures
+//! output: captured in place, both streams are one, in the order written, and so they stay.
 //! The environment is the parent's, unchanged: std then hands it to the child as it is, where
 //! a changed one is copied, variable by variable, for every child.
 
 use std::fs::File;
 use std::io::{self, Write};
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::FileExt;
 use std::panic;
 use std::path::PathBuf;
 use std::process::{Command, ExitCode, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Once, OnceLock};
+use std::sync::{Mutex, Once, OnceLock, PoisonError};
 use std::thread::ThreadId;
 use std::time::Instant;
 
 use crate::process_state::{self, State};
 use crate::{Access, Error, Spec, DEFAULT_TIMEOUT};
 
-/// Starts the argument that marks a child process, followed by the parent's pid, `\u{1}` and
-/// the test's name: a test filter no test matches (test names hold no control characters). An
-/// argument, not an environment variable: processes the test starts do not inherit it, and the
-/// parent's environment is passed on unchanged, without a copy.
+/// Starts the argument that marks a child process, followed by the parent's pid, `\u{1}`, `1`
+/// when the child's stderr joins its stdout while the test runs ([`ChildOf::joined`]) or `0`,
+/// `\u{1}` and the test's name: a test filter no test matches (test names hold no control
+/// characters). An argument, not an environment variable: processes the test starts do not
+/// inherit it, and the parent's environment is passed on unchanged, without a copy.
 const CHILD: &str = "\u{1}isolate-fresh-child\u{1}";
 /// Where the test's output starts in the child's stdout file: the harness's first lines lie
 /// before it (whatever lies beyond is cut off). Within the file's first page, which the
@@ -89,22 +93,46 @@ fn under_nextest() -> bool {
     }
 }
 
-/// The parent's pid and the test this process re-runs as the child of a fresh-process test,
-/// read once.
-fn child_of() -> Option<&'static (u32, String)> {
-    static CHILD_OF: OnceLock<Option<(u32, String)>> = OnceLock::new();
+/// What the [`CHILD`] argument tells the child of a fresh-process test.
+#[derive(Debug)]
+struct ChildOf {
+    parent: u32,
+    /// Whether the test's stderr goes to its stdout, in the order written: the parent's harness
+    /// captures the test's output, and shows both streams as one.
+    joined: bool,
+    test: String,
+}
+
+/// The [`CHILD`] argument, read once.
+fn child_of() -> Option<&'static ChildOf> {
+    static CHILD_OF: OnceLock<Option<ChildOf>> = OnceLock::new();
     CHILD_OF
         .get_or_init(|| {
             std::env::args_os().find_map(|arg| {
-                let (parent, test) = arg.to_str()?.strip_prefix(CHILD)?.split_once('\u{1}')?;
-                Some((parent.parse().ok()?, test.to_owned()))
+                let mut fields = arg.to_str()?.strip_prefix(CHILD)?.splitn(3, '\u{1}');
+                Some(ChildOf {
+                    parent: fields.next()?.parse().ok()?,
+                    joined: fields.next()? == "1",
+                    test: fields.next()?.to_owned(),
+                })
             })
         })
         .as_ref()
 }
 
 fn is_child(test: &str) -> bool {
-    child_of().is_some_and(|(_, child)| child == test)
+    child_of().is_some_and(|child| child.test == test)
+}
+
+/// Whether the harness captures this process's tests' output (no `--nocapture`), and so shows
+/// what a test wrote to stdout and stderr as one stream, in the order written. Read once.
+fn captured() -> bool {
+    static CAPTURED: OnceLock<bool> = OnceLock::new();
+    *CAPTURED.get_or_init(|| {
+        // As libtest decides.
+        let flag = std::env::args_os().any(|arg| arg == "--nocapture" || arg == "--no-capture");
+        !flag && std::env::var_os("RUST_TEST_NOCAPTURE").map_or(true, |value| value == "0")
+    })
 }
 
 /// Whether this process is the child of a fresh-process test.
@@ -126,15 +154,15 @@ pub fn fork<T: Passed>(spec: &'static Spec) -> Option<T> {
     if !spec.runs_in_fresh_process() {
         return None;
     }
-    if let Some((parent, _)) = child_of().filter(|(_, child)| *child == test) {
+    if let Some(child) = child_of().filter(|child| child.test == test) {
         // Like every process isolate starts, the child ends with its parent, however that
         // ends (Linux). A parent that died before this was set sends no signal: nobody waits
         // for this test any more.
-        if !crate::sys::process::die_with_parent(*parent) {
+        if !crate::sys::process::die_with_parent(child.parent) {
             std::process::exit(1);
         }
         // Before `enter`, so that its failure is reported too.
-        begin_report();
+        begin_report(child.joined);
         return None;
     }
     if under_nextest() {
@@ -233,7 +261,11 @@ fn run_child(test: &str) -> Result<Run, Error> {
     let mut command = Command::new(exe);
     command
         .args(["--exact", test, &raw])
-        .arg(format!("{CHILD}{}\u{1}{test}", std::process::id()))
+        .arg(format!(
+            "{CHILD}{}\u{1}{}\u{1}{test}",
+            std::process::id(),
+            u8::from(captured())
+        ))
         .args([
             "--nocapture",
             "--test-threads",
@@ -398,9 +430,23 @@ fn record(line: &str) {
         .and_then(|()| stdout.flush());
 }
 
-/// In the child, from `fork`: marks where the test's output begins, and records from now on the
-/// messages of the panics on this thread.
-fn begin_report() {
+/// In the child, while the test runs with its stderr joined to its stdout: the stderr to go
+/// back to when it ends.
+static STDERR: Mutex<Option<OwnedFd>> = Mutex::new(None);
+
+/// Records how the test ended, and gives stderr back (the harness's report of an `Err` comes
+/// after, and belongs on stderr, like everything after the test).
+fn end(how: &str) {
+    record(how);
+    let saved = STDERR.lock().unwrap_or_else(PoisonError::into_inner).take();
+    if let Some(stderr) = saved {
+        let _ = rustix::stdio::dup2_stderr(&stderr);
+    }
+}
+
+/// In the child, from `fork`: marks where the test's output begins, joins stderr to stdout when
+/// asked, and records from now on the messages of the panics on this thread.
+fn begin_report(joined: bool) {
     static HOOK: Once = Once::new();
     let _ = TEST_THREAD.set(std::thread::current().id());
     HOOK.call_once(|| {
@@ -416,7 +462,7 @@ fn begin_report() {
                 record(&format!("panic {}", escape(&message)));
                 if !GUARDED.load(Ordering::SeqCst) {
                     // `enter` failed: no guard will end the test, this panic does.
-                    record("end panicked");
+                    end("end panicked");
                 }
             }
             previous(info);
@@ -429,6 +475,16 @@ fn begin_report() {
     let _ = stdout.flush();
     let _ = rustix::fs::ftruncate(&stdout, BEGIN)
         .and_then(|()| rustix::fs::seek(&stdout, rustix::fs::SeekFrom::Start(BEGIN)));
+    if joined {
+        // The same open file as stdout, and so the same offset: both streams land in one, in
+        // the order written, as the parent's harness would have captured them in place.
+        let saved = std::io::stderr().as_fd().try_clone_to_owned();
+        if let Ok(saved) = saved {
+            if rustix::stdio::dup2_stderr(&stdout).is_ok() {
+                *STDERR.lock().unwrap_or_else(PoisonError::into_inner) = Some(saved);
+            }
+        }
+    }
 }
 
 /// In the child of a `fresh_process` test: records how the test ends, when dropped.
@@ -448,7 +504,7 @@ impl ChildReport {
 
 impl Drop for ChildReport {
     fn drop(&mut self) {
-        record(if std::thread::panicking() {
+        end(if std::thread::panicking() {
             "end panicked"
         } else {
             "end returned"
