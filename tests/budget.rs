@@ -463,15 +463,107 @@ fn a_count_short_of_descriptors_takes_nothing() {
     let _holder = spawn("counts_short_of_descriptors", "hold", root.path(), &log);
     // A low limit on open files, so that the child fills it quickly.
     let counter = child("counts_short_of_descriptors", "count", root.path(), &log, 5);
+    support::run(&mut limited(&counter, "ulimit -n 64"), true);
+}
+
+/// `command` run by `sh` under `limits` (`ulimit` commands), with SIGXFSZ ignored: a write
+/// past a file size limit fails instead of killing the process.
+fn limited(command: &std::process::Command, limits: &str) -> std::process::Command {
     let mut limited = std::process::Command::new("sh");
     limited
-        .args(["-c", "ulimit -n 64 && exec \"$0\" \"$@\""])
-        .arg(counter.get_program())
-        .args(counter.get_args())
+        .args([
+            "-c",
+            &format!("trap '' XFSZ && {limits} && exec \"$0\" \"$@\""),
+        ])
+        .arg(command.get_program())
+        .args(command.get_args())
         .envs(
-            counter
+            command
                 .get_envs()
                 .filter_map(|(key, value)| Some((key, value?))),
         );
-    support::run(&mut limited, true);
+    limited
+}
+
+/// A test name whose record is longer than a file size limit of one block (512 bytes for
+/// dash's `ulimit -f`, 1024 for bash's).
+const LONG_NAME: &str = concat!(
+    "budget::",
+    "a_holder_whose_record_cannot_be_written_whole_0001_",
+    "a_holder_whose_record_cannot_be_written_whole_0002_",
+    "a_holder_whose_record_cannot_be_written_whole_0003_",
+    "a_holder_whose_record_cannot_be_written_whole_0004_",
+    "a_holder_whose_record_cannot_be_written_whole_0005_",
+    "a_holder_whose_record_cannot_be_written_whole_0006_",
+    "a_holder_whose_record_cannot_be_written_whole_0007_",
+    "a_holder_whose_record_cannot_be_written_whole_0008_",
+    "a_holder_whose_record_cannot_be_written_whole_0009_",
+    "a_holder_whose_record_cannot_be_written_whole_0010_",
+    "a_holder_whose_record_cannot_be_written_whole_0011_",
+    "a_holder_whose_record_cannot_be_written_whole_0012_",
+    "a_holder_whose_record_cannot_be_written_whole_0013_",
+    "a_holder_whose_record_cannot_be_written_whole_0014_",
+    "a_holder_whose_record_cannot_be_written_whole_0015_",
+    "a_holder_whose_record_cannot_be_written_whole_0016_",
+    "a_holder_whose_record_cannot_be_written_whole_0017_",
+    "a_holder_whose_record_cannot_be_written_whole_0018_",
+    "a_holder_whose_record_cannot_be_written_whole_0019_",
+    "a_holder_whose_record_cannot_be_written_whole_0020_",
+    "a_holder_whose_record_cannot_be_written_whole_0021_",
+    "a_holder_whose_record_cannot_be_written_whole_0022_",
+);
+
+#[test]
+#[ignore = "child process of a_holder_whose_record_cannot_be_written_takes_nothing"]
+fn holds_without_a_whole_record() {
+    static LONG: Spec = Spec::new(LONG_NAME)
+        .max_sockets(3)
+        .timeout(Duration::from_millis(300));
+    let log = Log::from_env();
+    if std::env::var(ROLE).as_deref() == Ok("hold") {
+        match isolate::try_enter(&LONG) {
+            Ok(_held) => {
+                log.append("held");
+                thread::sleep(Duration::from_mins(1));
+            }
+            Err(error) => {
+                assert!(error.to_string().contains("record"), "{error}");
+                log.append("refused");
+            }
+        }
+        return;
+    }
+    let entered = isolate::try_enter(&LONG).map(drop);
+    entered.expect_err("3 permits taken beside a holder of 3 of 5");
+}
+
+/// A holder whose record cannot be written whole (here: a file size limit; a full disk does
+/// the same to a new record) does not hold permits that no count sees: it fails instead.
+#[test]
+fn a_holder_whose_record_cannot_be_written_takes_nothing() {
+    let root = support::private_root();
+    let log = Log::new(root.path());
+    let holder = child("holds_without_a_whole_record", "hold", root.path(), &log, 5);
+    let holder = limited(&holder, "ulimit -f 1")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let _holder = support::KillOnDrop(holder);
+    let ended = |line: &String| line == "held" || line == "refused";
+    assert!(support::within(Duration::from_secs(30), || log
+        .lines()
+        .iter()
+        .any(ended)));
+    if log.lines().iter().any(|line| line == "held") {
+        support::run(
+            &mut child(
+                "holds_without_a_whole_record",
+                "check",
+                root.path(),
+                &log,
+                5,
+            ),
+            true,
+        );
+    }
 }

@@ -259,7 +259,7 @@ pub(crate) fn take(
         return Err(timeout_error(count, budget, timeout));
     }
     // Before the gate goes: whoever counts next sees our permits.
-    let record = holder::publish("budget", &Holder::me(test, Claim::Permits(count)))?;
+    let record = holder::publish_counted("budget", &Holder::me(test, Claim::Permits(count)))?;
     *own_held() += count;
     drop(counted);
     drop(gate);
