@@ -165,7 +165,7 @@ impl Counted {
         // Whoever counted before us now sees the generation move, and counts again.
         file.write_all(&[0])?;
         generation += 1;
-        let others = usage(holder::scan_others("budget")?).others;
+        let others = usage(holder::scan_others("budget")?).held;
         self.count = Some(Count {
             generation,
             others,
@@ -272,20 +272,20 @@ pub(crate) fn take(
 /// Who holds permits, as the records say.
 #[derive(Debug, Default)]
 struct Usage {
-    /// Permits held by other live processes (this process counts its own in memory).
-    others: u32,
-    /// Every live holder of permits read (this process's too when all are).
+    /// Permits held by the holders read.
+    held: u32,
+    /// Every live holder of permits read.
     holders: Vec<(Holder, u32)>,
 }
 
-/// Who holds permits among `holders`.
+/// Who holds permits among `holders`. Not told apart by pid: [`holder::scan_others`] leaves out
+/// this process's records by their names, and a record with our pid besides is another
+/// process's, in another pid namespace (a container) sharing the directory.
 fn usage(holders: Vec<Holder>) -> Usage {
     let mut usage = Usage::default();
     for holder in holders {
         if let Claim::Permits(count) = holder.claim {
-            if holder.pid != holder::own_pid() {
-                usage.others = usage.others.saturating_add(count);
-            }
+            usage.held = usage.held.saturating_add(count);
             usage.holders.push((holder, count));
         }
     }
@@ -294,7 +294,7 @@ fn usage(holders: Vec<Holder>) -> Usage {
 
 fn timeout_error(count: u32, budget: u32, timeout: Duration) -> Error {
     let usage = usage(holder::scan("budget"));
-    let used: u32 = usage.holders.iter().map(|(_, count)| count).sum();
+    let used = usage.held;
     let holders: Vec<Holder> = usage
         .holders
         .into_iter()
@@ -328,6 +328,17 @@ mod tests {
             .unwrap()
             .set_len(to)
             .unwrap();
+    }
+
+    /// The others' records, as a count reads them, with our pid: another pid namespace's
+    /// process (a container sharing the directory), whose permits are held all the same.
+    #[test]
+    fn permits_recorded_under_our_pid_by_another_process_are_counted() {
+        let holders = vec![
+            Holder::me("crate::tests::in_a_container", Claim::Permits(3)),
+            Holder::me("crate::tests::serial", Claim::Serial("ws".to_owned())),
+        ];
+        assert_eq!(usage(holders).held, 3);
     }
 
     /// Two processes' counts over one generation file: each is trusted only until the other
