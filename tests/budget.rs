@@ -567,3 +567,23 @@ fn a_holder_whose_record_cannot_be_written_takes_nothing() {
         );
     }
 }
+
+/// The overlap checks above pair each enter of a thread with its own exit, not its first: a
+/// thread that enters again and overlaps another holder is counted as holding.
+#[test]
+fn a_thread_entering_again_is_paired_with_its_own_exit() {
+    let root = support::private_root();
+    let log = Log::new(root.path());
+    for line in [
+        "enter 1 a permits 3",
+        "exit 2 a permits 3",
+        "enter 3 a permits 3",
+        "enter 4 b permits 3",
+        "exit 5 b permits 3",
+        "exit 6 a permits 3",
+    ] {
+        log.append(line);
+    }
+    let intervals = support::intervals(&log);
+    assert_eq!(support::peak_weight(&intervals), 6);
+}

@@ -174,17 +174,22 @@ pub fn stay(log: &Log, who: &str, mode: &str, weight: u64, body: impl FnOnce()) 
     log.append(&format!("exit {} {who} {mode} {weight}", now_ns()));
 }
 
-/// Pairs enter/exit records into intervals.
+/// Pairs enter/exit records into intervals: the n-th enter of a `who` (a thread enters again
+/// only after it left) with its n-th exit.
 pub fn intervals(log: &Log) -> Vec<Interval> {
     let lines = log.lines();
     let field = |line: &str, i: usize| line.split(' ').nth(i).unwrap_or_default().to_owned();
     let mut out = Vec::new();
+    let mut left: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for line in lines.iter().filter(|l| l.starts_with("enter ")) {
         let who = field(line, 2);
+        let nth = left.entry(who.clone()).or_insert(0);
         let exit = lines
             .iter()
-            .find(|l| l.starts_with("exit ") && field(l, 2) == who)
+            .filter(|l| l.starts_with("exit ") && field(l, 2) == who)
+            .nth(*nth)
             .unwrap_or_else(|| panic!("`{who}` entered and never left"));
+        *nth += 1;
         out.push(Interval {
             mode: field(line, 3),
             weight: field(line, 4).parse().unwrap_or(0),
