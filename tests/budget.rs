@@ -298,6 +298,11 @@ fn permits_taken_after_a_count_are_counted_when_the_generation_file_was_replaced
 #[test]
 #[ignore = "child process of budget_holds_under_churn"]
 fn churns() {
+    churn(40);
+}
+
+/// Two threads entering `rounds` times each with the request the role names, 1 to 3 permits.
+fn churn(rounds: usize) {
     static ONE: Spec = Spec::new("budget::one").max_sockets(1);
     static TWO: Spec = Spec::new("budget::two").max_sockets(2);
     static THREE: Spec = Spec::new("budget::three").max_sockets(3);
@@ -311,7 +316,7 @@ fn churns() {
         .map(|_| {
             let log = log.clone();
             thread::spawn(move || {
-                for _ in 0..40 {
+                for _ in 0..rounds {
                     let _guard = isolate::enter(spec);
                     support::stay(&log, &support::me(), "permits", weight, || {
                         support::work(100);
@@ -325,16 +330,10 @@ fn churns() {
     }
 }
 
-/// Processes with different requests entering and leaving quickly, most of them on a count
-/// they remember: the permits held at once, as the holders record them, stay within budget.
-/// Meanwhile the generation file reaches the size at which it is renewed (1 MiB, a byte per
-/// acquisition), so counts taken at the old file and the new one meet.
-#[test]
-fn budget_holds_under_churn() {
+/// A generation file at `root` a hundred counts short of its renewal.
+fn near_renewal(root: &std::path::Path) -> std::path::PathBuf {
     const RENEW_AT: u64 = 1 << 20;
-    let root = support::private_root();
-    let log = Log::new(root.path());
-    let budget = root.path().join("budget");
+    let budget = root.join("budget");
     std::os::unix::fs::DirBuilderExt::mode(&mut std::fs::DirBuilder::new(), 0o700)
         .create(&budget)
         .unwrap();
@@ -343,6 +342,18 @@ fn budget_holds_under_churn() {
         .unwrap()
         .set_len(RENEW_AT - 100)
         .unwrap();
+    generation
+}
+
+/// Processes with different requests entering and leaving quickly, most of them on a count
+/// they remember: the permits held at once, as the holders record them, stay within budget.
+/// Meanwhile the generation file reaches the size at which it is renewed (1 MiB, a byte per
+/// acquisition), so counts taken at the old file and the new one meet.
+#[test]
+fn budget_holds_under_churn() {
+    let root = support::private_root();
+    let log = Log::new(root.path());
+    let generation = near_renewal(root.path());
     let commands: Vec<_> = ["1", "2", "3", "1", "2", "3"]
         .into_iter()
         .map(|size| child("churns", size, root.path(), &log, 5))
@@ -586,4 +597,69 @@ fn a_thread_entering_again_is_paired_with_its_own_exit() {
     }
     let intervals = support::intervals(&log);
     assert_eq!(support::peak_weight(&intervals), 6);
+}
+
+#[test]
+#[ignore = "child process of budget_holds_while_holders_are_killed_and_files_removed"]
+fn churns_until_killed() {
+    churn(100_000);
+}
+
+/// Holders killed at any point (SIGKILL: between a count and its record, holding, counting),
+/// and the generation file removed by a temp cleaner meanwhile: the permits held at once, as
+/// the holders record them, stay within budget. A killed holder's time ends when the kill is
+/// sent (it held no longer as far as the check knows, and no less in truth).
+#[test]
+fn budget_holds_while_holders_are_killed_and_files_removed() {
+    let root = support::private_root();
+    let log = Log::new(root.path());
+    let generation = near_renewal(root.path());
+    let roles = ["1", "2", "3", "1", "2", "3"];
+    let spawn = |role: &str| {
+        let child = child("churns_until_killed", role, root.path(), &log, 5)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        support::KillOnDrop(child)
+    };
+    let mut children: Vec<_> = roles.iter().map(|role| spawn(role)).collect();
+    let kill = |child: &mut support::KillOnDrop| {
+        let killed = support::now_ns();
+        child.0.kill().unwrap();
+        child.0.wait().unwrap();
+        // Its holders that never left, left now.
+        let prefix = format!("{}-", child.0.id());
+        let lines = log.lines();
+        let mut open: Vec<(String, String)> = Vec::new();
+        for line in &lines {
+            let fields: Vec<&str> = line.split(' ').collect();
+            if fields.len() == 5 && fields[2].starts_with(&prefix) {
+                let held = (fields[2].to_owned(), fields[4].to_owned());
+                match fields[0] {
+                    "enter" => open.push(held),
+                    _ => open.retain(|other| *other != held),
+                }
+            }
+        }
+        for (who, weight) in open {
+            log.append(&format!("exit {killed} {who} permits {weight}"));
+        }
+    };
+    for round in 0..18 {
+        thread::sleep(Duration::from_millis(30));
+        if round % 3 == 0 {
+            let _ = std::fs::remove_file(&generation);
+        }
+        let i = round % roles.len();
+        kill(&mut children[i]);
+        children[i] = spawn(roles[i]);
+    }
+    thread::sleep(Duration::from_millis(30));
+    for child in &mut children {
+        kill(child);
+    }
+    let intervals = support::intervals(&log);
+    assert!(intervals.len() > 100, "{} entries", intervals.len());
+    let peak = support::peak_weight(&intervals);
+    assert!(peak <= 5, "{peak} permits held at once with a budget of 5");
 }
