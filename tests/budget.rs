@@ -606,7 +606,8 @@ fn churns_until_killed() {
 }
 
 /// Holders killed at any point (SIGKILL: between a count and its record, holding, counting),
-/// and the generation file removed by a temp cleaner meanwhile: the permits held at once, as
+/// and the budget's files removed by a temp cleaner meanwhile (a process may then pass a gate
+/// of its own, beside another's): the permits held at once, as
 /// the holders record them, stay within budget. A killed holder's time ends when the kill is
 /// sent (it held no longer as far as the check knows, and no less in truth).
 #[test]
@@ -647,9 +648,9 @@ fn budget_holds_while_holders_are_killed_and_files_removed() {
     };
     for round in 0..18 {
         thread::sleep(Duration::from_millis(30));
-        if round % 3 == 0 {
-            let _ = std::fs::remove_file(&generation);
-        }
+        // Each of the budget's own files in turn, as a temp cleaner would.
+        let removed = ["generation", "gate", "gate.waiting"][round % 3];
+        let _ = std::fs::remove_file(generation.with_file_name(removed));
         let i = round % roles.len();
         kill(&mut children[i]);
         children[i] = spawn(roles[i]);

@@ -24,9 +24,16 @@
 //!
 //! The generation is the size of `budget/generation`: a count appends a byte, and one `statx`
 //! reads the size together with the link count that tells the file was removed, where a number
-//! in the file would take a read besides. A size never goes back, so a generation seen again is
-//! the same one (no ABA); a file grown to [`RENEW_AT`] is replaced by an empty one, which every
-//! process holding the old one sees by its link count, as it sees a temp cleaner's removal.
+//! in the file would take a read besides. A size never goes back (isolate never truncates the
+//! file), so a generation seen again is the same one (no ABA); a file grown to [`RENEW_AT`] is
+//! replaced by an empty one, which every process holding the old one sees by its link count, as
+//! it sees a temp cleaner's removal.
+//!
+//! A take checks the generation after publishing its record, not before: unmoved, nobody
+//! counted since the count it took on, and every later count sees the record; moved, the
+//! record goes and the take counts again. So two takes never both miss each other, even past
+//! two gates: the gate is a lock file, and one a temp cleaner removed while a process keeps it
+//! open is passed by whoever opens the path next, beside that process.
 
 use std::fs::{self, File};
 use std::io::{self, Write as _};
@@ -117,23 +124,22 @@ fn counted() -> MutexGuard<'static, Counted> {
 }
 
 impl Counted {
-    /// The others' permits as remembered, while that still bounds them: nobody else counted,
-    /// and so nobody else took any, since (the generation is the one our count left), and the
-    /// count is recent.
-    fn remembered(&self) -> io::Result<Option<u32>> {
-        let Some(count) = &self.count else {
-            return Ok(None);
-        };
-        if count.when.elapsed() >= RECOUNT {
-            return Ok(None);
-        }
-        let Some(file) = &self.file else {
-            return Ok(None);
+    /// The others' permits as remembered, if counted recently. That bounds them only while
+    /// [`unmoved`](Self::unmoved): nobody else counted, and so nobody else took any, since.
+    fn recent(&self) -> Option<u32> {
+        let count = self.count.as_ref()?;
+        (count.when.elapsed() < RECOUNT).then_some(count.others)
+    }
+
+    /// Whether the generation is still the one our last count left: nobody counted since.
+    fn unmoved(&self) -> io::Result<bool> {
+        let (Some(file), Some(count)) = (&self.file, &self.count) else {
+            return Ok(false);
         };
         let (links, generation) = sys::links_and_size(file)?;
         // Removed (a temp cleaner) or renewed: the others now tell a new file that they
         // counted.
-        Ok((links > 0 && generation == count.generation).then_some(count.others))
+        Ok(links > 0 && generation == count.generation)
     }
 
     /// Counts the others' permits, moving the generation in the file at `path` on (opened
@@ -243,30 +249,43 @@ pub(crate) fn take(
         )
     };
     let mut counted = counted();
-    // At the gate: wait for enough permits. Holders in other processes leave without telling
-    // us, so this polls; only tests that exhaust the budget wait here.
-    let fits = || {
-        let own = *own_held();
-        let fits = |others: u32| others.saturating_add(own).saturating_add(count) <= budget;
-        if counted.remembered()?.is_some_and(fits) {
-            return Ok(Some(()));
+    loop {
+        // At the gate: wait for enough permits. Holders in other processes leave without
+        // telling us, so this polls; only tests that exhaust the budget wait here.
+        let fits = || {
+            let own = *own_held();
+            let fits = |others: u32| others.saturating_add(own).saturating_add(count) <= budget;
+            // Taken on at once: whether nobody counted since is checked with our record out.
+            if counted.recent().is_some_and(fits) {
+                return Ok(Some(()));
+            }
+            let others = counted.recount(&files.generation)?;
+            Ok(fits(others).then_some(()))
+        };
+        if wait::poll_until(deadline, fits).map_err(io)?.is_none() {
+            gate.release_after_timeout();
+            return Err(timeout_error(count, budget, timeout));
         }
-        let others = counted.recount(&files.generation)?;
-        Ok(fits(others).then_some(()))
-    };
-    if wait::poll_until(deadline, fits).map_err(io)?.is_none() {
-        gate.release_after_timeout();
-        return Err(timeout_error(count, budget, timeout));
+        // Before the gate goes: whoever counts next sees our permits.
+        let record = holder::publish_counted("budget", &Holder::me(test, Claim::Permits(count)))?;
+        // The generation must still be the one the count we took on left: then nobody counted
+        // between that count and our record, and whoever counts later sees it, whatever gate
+        // they passed (the gate is a lock file: one removed meanwhile, by a temp cleaner, is
+        // passed by whoever opens the path since, beside us). Moved, someone counted since, or
+        // beside us, and neither may have seen the other's permits: ours go back, and we count
+        // again.
+        if counted.unmoved().map_err(io)? {
+            *own_held() += count;
+            drop(counted);
+            drop(gate);
+            return Ok(Permits {
+                count,
+                record: Some(record),
+            });
+        }
+        drop(record);
+        counted.count = None;
     }
-    // Before the gate goes: whoever counts next sees our permits.
-    let record = holder::publish_counted("budget", &Holder::me(test, Claim::Permits(count)))?;
-    *own_held() += count;
-    drop(counted);
-    drop(gate);
-    Ok(Permits {
-        count,
-        record: Some(record),
-    })
 }
 
 /// Who holds permits, as the records say.
@@ -314,6 +333,13 @@ fn timeout_error(count: u32, budget: u32, timeout: Duration) -> Error {
 mod tests {
     use super::*;
 
+    impl Counted {
+        /// The others' permits, if this count may be taken on.
+        fn trusted(&self) -> Option<u32> {
+            self.recent().filter(|_| self.unmoved().unwrap())
+        }
+    }
+
     fn uncounted() -> Counted {
         Counted {
             file: None,
@@ -348,18 +374,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("generation");
         let (mut first, mut second) = (uncounted(), uncounted());
-        assert_eq!(first.remembered().unwrap(), None);
+        assert_eq!(first.trusted(), None);
         first.recount(&path).unwrap();
-        assert!(first.remembered().unwrap().is_some());
+        assert!(first.trusted().is_some());
         second.recount(&path).unwrap();
-        assert_eq!(first.remembered().unwrap(), None);
-        assert!(second.remembered().unwrap().is_some());
+        assert_eq!(first.trusted(), None);
+        assert!(second.trusted().is_some());
         first.recount(&path).unwrap();
-        assert_eq!(second.remembered().unwrap(), None);
-        assert!(first.remembered().unwrap().is_some());
+        assert_eq!(second.trusted(), None);
+        assert!(first.trusted().is_some());
         // Anything else moving the generation makes every count stale.
         grow(&path, fs::metadata(&path).unwrap().len() + 1);
-        assert_eq!(first.remembered().unwrap(), None);
+        assert_eq!(first.trusted(), None);
     }
 
     /// A count at a file that was renewed is not trusted, even at the very generation it
@@ -373,13 +399,13 @@ mod tests {
         grow(&path, RENEW_AT - 1);
         // The second leaves the generation at `RENEW_AT`, so the first renews the file.
         second.recount(&path).unwrap();
-        assert!(second.remembered().unwrap().is_some());
+        assert!(second.trusted().is_some());
         first.recount(&path).unwrap();
         assert_eq!(fs::metadata(&path).unwrap().len(), 1);
-        assert!(first.remembered().unwrap().is_some());
-        assert_eq!(second.remembered().unwrap(), None);
+        assert!(first.trusted().is_some());
+        assert_eq!(second.trusted(), None);
         second.recount(&path).unwrap();
-        assert!(second.remembered().unwrap().is_some());
-        assert_eq!(first.remembered().unwrap(), None);
+        assert!(second.trusted().is_some());
+        assert_eq!(first.trusted(), None);
     }
 }
