@@ -95,6 +95,10 @@ twins! {
         print!("half a line, ");
         panic!("then a panic");
     }
+    fn returns_failure_code() -> std::process::ExitCode {
+        println!("printed before the code");
+        std::process::ExitCode::from(7)
+    }
     fn interleaves_then_returns_err() -> Result<(), String> {
         interleave();
         Err("line 5 returned".into())
@@ -179,6 +183,7 @@ fn reports_like_in_place() {
             "should_panic_returns",
             "catches_a_panic_then_passes",
             "panics_mid_line",
+            "returns_failure_code",
             "interleaves_then_returns_err",
             "interleaves_then_panics",
             "enter_fails",
