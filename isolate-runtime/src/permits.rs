@@ -285,6 +285,11 @@ pub(crate) fn take(
         }
         drop(record);
         counted.count = None;
+        // Bounded like any wait, however often others count beside us.
+        if Instant::now() >= deadline {
+            gate.release_after_timeout();
+            return Err(timeout_error(count, budget, timeout));
+        }
     }
 }
 
