@@ -606,8 +606,8 @@ fn churns_until_killed() {
 }
 
 /// Holders killed at any point (SIGKILL: between a count and its record, holding, counting),
-/// and the budget's files removed by a temp cleaner meanwhile (a process may then pass a gate
-/// of its own, beside another's): the permits held at once, as
+/// and the budget's files removed by a temp cleaner or moved meanwhile (a process may then pass
+/// a gate of its own, beside another's, or count at a file nobody else sees): the permits held at once, as
 /// the holders record them, stay within budget. A killed holder's time ends when the kill is
 /// sent (it held no longer as far as the check knows, and no less in truth).
 #[test]
@@ -646,11 +646,14 @@ fn budget_holds_while_holders_are_killed_and_files_removed() {
             log.append(&format!("exit {killed} {who} permits {weight}"));
         }
     };
-    for round in 0..18 {
+    for round in 0..24 {
         thread::sleep(Duration::from_millis(30));
-        // Each of the budget's own files in turn, as a temp cleaner would.
-        let removed = ["generation", "gate", "gate.waiting"][round % 3];
-        let _ = std::fs::remove_file(generation.with_file_name(removed));
+        // Each of the budget's own files in turn, removed as a temp cleaner would, or the
+        // generation file moved away.
+        let _ = match ["generation", "gate", "gate.waiting", "moved"][round % 4] {
+            "moved" => std::fs::rename(&generation, generation.with_file_name("moved")),
+            removed => std::fs::remove_file(generation.with_file_name(removed)),
+        };
         let i = round % roles.len();
         kill(&mut children[i]);
         children[i] = spawn(roles[i]);

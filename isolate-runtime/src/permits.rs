@@ -23,11 +23,12 @@
 //! second old ([`RECOUNT`]).
 //!
 //! The generation is the size of `budget/generation`: a count appends a byte, and one `statx`
-//! reads the size together with the link count that tells the file was removed, where a number
-//! in the file would take a read besides. A size never goes back (isolate never truncates the
-//! file), so a generation seen again is the same one (no ABA); a file grown to [`RENEW_AT`] is
-//! replaced by an empty one, which every process holding the old one sees by its link count, as
-//! it sees a temp cleaner's removal.
+//! of the path reads the size together with which file has the name now (one removed, moved
+//! away or renewed since our count is not the one the others tell that they counted), where a
+//! number in the file would take a read besides. A size never goes back (isolate never
+//! truncates the file), so a generation seen again is the same one (no ABA); a file grown to
+//! [`RENEW_AT`] is replaced by an empty one, which every process that counted at the old one
+//! sees, as it sees a temp cleaner's removal.
 //!
 //! A take checks the generation after publishing its record, not before: unmoved, nobody
 //! counted since the count it took on, and every later count sees the record; moved, the
@@ -85,13 +86,16 @@ fn files() -> Result<&'static Files, Error> {
     let dir = lockdir::subdir("budget")?;
     Ok(FILES.get_or_init(|| Files {
         gate: dir.join("gate"),
-        generation: dir.join("generation"),
+        generation: dir.join(GENERATION),
     }))
 }
 
-/// How long a remembered count is trusted at most. A generation file removed or replaced (a
-/// temp cleaner) is seen at once, by its link count; should it be moved instead, a process
-/// still reading it would see nobody count, and that lasts no longer than this.
+/// The generation file's name in `budget/`.
+const GENERATION: &str = "generation";
+
+/// How long a remembered count is trusted at most. A generation file removed, moved or
+/// replaced is seen at once, at its path; one whose size someone else set back (truncated)
+/// could show a generation seen before, and a count that old is not taken on any more.
 const RECOUNT: Duration = Duration::from_secs(1);
 
 /// The generation at which the generation file is replaced by an empty one: a byte per count
@@ -104,11 +108,15 @@ const RENEW_AT: u64 = 1 << 20;
 struct Counted {
     /// `budget/generation`, kept open for appending.
     file: Option<File>,
+    /// `budget/`, as it was when the file was opened: the generation is looked up in it.
+    dir: Option<File>,
     count: Option<Count>,
 }
 
 #[derive(Debug)]
 struct Count {
+    /// The generation file this process's count was made at.
+    file: sys::FileId,
     /// The generation this process's count left in the file.
     generation: u64,
     others: u32,
@@ -118,6 +126,7 @@ struct Count {
 fn counted() -> MutexGuard<'static, Counted> {
     static COUNTED: Mutex<Counted> = Mutex::new(Counted {
         file: None,
+        dir: None,
         count: None,
     });
     COUNTED.lock().unwrap_or_else(PoisonError::into_inner)
@@ -133,13 +142,17 @@ impl Counted {
 
     /// Whether the generation is still the one our last count left: nobody counted since.
     fn unmoved(&self) -> io::Result<bool> {
-        let (Some(file), Some(count)) = (&self.file, &self.count) else {
+        let (Some(dir), Some(count)) = (&self.dir, &self.count) else {
             return Ok(false);
         };
-        let (links, generation) = sys::links_and_size(file)?;
-        // Removed (a temp cleaner) or renewed: the others now tell a new file that they
-        // counted.
-        Ok(links > 0 && generation == count.generation)
+        // Read at its name, not through our descriptor: a file removed (a temp cleaner),
+        // moved away or renewed is not the one the others now tell that they counted. (A
+        // directory removed is seen too: the old one names no file any more.)
+        match sys::file_id_and_size_in(dir, GENERATION) {
+            Ok(now) => Ok(now == (count.file, count.generation)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     /// Counts the others' permits, moving the generation in the file at `path` on (opened
@@ -148,12 +161,16 @@ impl Counted {
         // Should this fail halfway, no count is trusted, not even at a generation of a new file
         // that happens to equal the old count's.
         self.count = None;
-        if !self
+        let at_path = self
             .file
             .as_ref()
-            .is_some_and(|file| sys::is_file_at(file, path))
-        {
+            .is_some_and(|file| sys::is_file_at(file, path));
+        if !at_path || self.dir.is_none() {
+            // Both or neither: a directory left from before would name no file of ours.
+            self.dir = None;
             self.file = Some(open(path)?);
+            let dir = path.parent().ok_or(io::ErrorKind::NotFound)?;
+            self.dir = Some(sys::open_dir(dir)?);
         }
         let mut file = self.file.as_ref().ok_or(io::ErrorKind::NotFound)?;
         let (_, mut generation) = sys::links_and_size(file)?;
@@ -171,8 +188,10 @@ impl Counted {
         // Whoever counted before us now sees the generation move, and counts again.
         file.write_all(&[0])?;
         generation += 1;
+        let at = sys::file_id(file)?;
         let others = usage(holder::scan_others("budget")?).held;
         self.count = Some(Count {
+            file: at,
             generation,
             others,
             when: Instant::now(),
@@ -348,6 +367,7 @@ mod tests {
     fn uncounted() -> Counted {
         Counted {
             file: None,
+            dir: None,
             count: None,
         }
     }
