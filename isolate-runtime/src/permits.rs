@@ -23,7 +23,7 @@
 //! second old ([`RECOUNT`]).
 //!
 //! The generation is the size of `budget/generation`: a count appends a byte, and one `statx`
-//! of the path reads the size together with which file has the name now (one removed, moved
+//! of the name (in `budget/`, kept open) reads the size together with which file has it now (one removed, moved
 //! away or renewed since our count is not the one the others tell that they counted), where a
 //! number in the file would take a read besides. A size never goes back (isolate never
 //! truncates the file), so a generation seen again is the same one (no ABA); a file grown to
@@ -94,7 +94,7 @@ fn files() -> Result<&'static Files, Error> {
 const GENERATION: &str = "generation";
 
 /// How long a remembered count is trusted at most. A generation file removed, moved or
-/// replaced is seen at once, at its path; one whose size someone else set back (truncated)
+/// replaced is seen at once, by its name; one whose size someone else set back (truncated)
 /// could show a generation seen before, and a count that old is not taken on any more.
 const RECOUNT: Duration = Duration::from_secs(1);
 
