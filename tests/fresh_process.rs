@@ -95,6 +95,28 @@ twins! {
         print!("half a line, ");
         panic!("then a panic");
     }
+    fn returns_failure_code() -> std::process::ExitCode {
+        println!("printed before the code");
+        std::process::ExitCode::from(7)
+    }
+    fn interleaves_then_returns_err() -> Result<(), String> {
+        interleave();
+        Err("line 5 returned".into())
+    }
+    fn interleaves_then_panics() {
+        interleave();
+        panic!("line 5 panicked");
+    }
+}
+
+/// Output on both streams, in an order to keep. Whole lines: the child's stdout is
+/// line-buffered, as it is in place under `--nocapture`, so a line printed in parts around a
+/// write to stderr comes after that write.
+fn interleave() {
+    println!("line 1 out");
+    eprintln!("line 2 err");
+    println!("line 3 out");
+    eprintln!("line 4 err");
 }
 
 /// `enter` fails (a bad `ISOLATE_TIMEOUT`) before the test has a guard.
@@ -161,6 +183,9 @@ fn reports_like_in_place() {
             "should_panic_returns",
             "catches_a_panic_then_passes",
             "panics_mid_line",
+            "returns_failure_code",
+            "interleaves_then_returns_err",
+            "interleaves_then_panics",
             "enter_fails",
         ] {
             let (ok, in_place) = run(&format!("{twin}::in_place"), nextest);
@@ -179,6 +204,35 @@ fn reports_like_in_place() {
                 "{twin} (nextest: {nextest}) adds {extra:?}:\n{in_place}\n---\n{fresh}"
             );
         }
+    }
+}
+
+/// Captured, a test's stdout and stderr are one stream, shown in the order written; not
+/// captured (`--nocapture`), each goes where it was written.
+#[test]
+fn output_keeps_its_order_and_its_stream() {
+    let lines = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|line| line.contains("line "))
+            .map(str::to_owned)
+            .collect()
+    };
+    for twin in ["interleaves_then_returns_err", "interleaves_then_panics"] {
+        let (_, in_place) = run(&format!("{twin}::in_place"), false);
+        let (_, fresh) = run(&format!("{twin}::fresh"), false);
+        assert_eq!(lines(&in_place), lines(&fresh), "{in_place}\n---\n{fresh}");
+        let output = Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", &format!("{twin}::fresh"), "--include-ignored"])
+            .arg("--nocapture")
+            .env_remove("NEXTEST")
+            .env_remove("NEXTEST_EXECUTION_MODE")
+            .output()
+            .unwrap();
+        let stdout = lines(&String::from_utf8_lossy(&output.stdout));
+        let stderr = lines(&String::from_utf8_lossy(&output.stderr));
+        assert_eq!(stdout, ["line 1 out", "line 3 out"], "{stderr:?}");
+        assert_eq!(stderr[..2], ["line 2 err", "line 4 err"], "{stdout:?}");
+        assert!(stderr[2].contains("line 5"), "{stderr:?}");
     }
 }
 
@@ -320,6 +374,7 @@ const MARK: &str = "\u{1}isolate-fresh-process\u{1}";
 #[isolated(fresh_process)]
 fn prints_the_marker() {
     println!("{MARK}end returned");
+    println!("printed after a record of its own");
     print!("{MARK}");
     panic!("the real ending");
 }
@@ -351,6 +406,7 @@ fn output_cannot_confuse_the_report() {
     let (ok, text) = run("prints_the_marker", false);
     assert!(!ok, "{text}");
     assert!(text.contains("the real ending"), "{text}");
+    assert!(text.contains("printed after a record of its own"), "{text}");
 
     let (ok, text) = run("prints_much_and_badly", false);
     assert!(!ok);
@@ -358,4 +414,19 @@ fn output_cannot_confuse_the_report() {
     assert!(text.len() > 4 << 20, "{} bytes", text.len());
     assert!(text.contains("not utf-8: \u{fffd}\u{fffd}"), "{text}");
     assert!(text.contains("on stderr"));
+}
+
+#[test]
+#[ignore = "child process of the test below"]
+#[isolated(fresh_process)]
+fn r#loop() {
+    println!("a test named by a raw identifier");
+}
+
+/// libtest lists a test named by a raw identifier as written (`r#loop`), where the attribute
+/// reads it as `loop`: the fresh process still runs it.
+#[test]
+fn a_test_named_by_a_raw_identifier_runs() {
+    let (ok, text) = run("r#loop", false);
+    assert!(ok, "{text}");
 }

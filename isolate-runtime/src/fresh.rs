@@ -1,15 +1,15 @@
 //! `fresh_process`: the test runs in a child process of the test binary, as if in place.
 //!
-//! Under `cargo test` the tests of a binary are threads of one process, so the generated code
-//! first calls [`fork`]: it re-runs the binary for just this test (`--exact <name> <CHILD><name>
-//! --nocapture --test-threads 1 --include-ignored --quiet`: [`CHILD`] marks the child, in a
-//! second filter that no test matches), waits,
-//! forwards the child's output through `print!`/`eprint!` (so the harness captures it as the
-//! test's own), and ends the way the child's test ended: it returns on a pass, re-raises the
-//! child's panic message with `resume_unwind` (so `#[should_panic(expected = ..)]` compares the
-//! same message and nothing is printed twice), and fails when the child's test returned a
-//! failure. Under nextest, which runs every test in a process of its own, and in the child, it
-//! returns `None` and the test runs in place.
+//! Under `cargo test` the tests of a binary are threads of one process, so the generated
+//! code first calls [`fork`]: it re-runs the binary for just this test (`--exact <name>
+//! r#<name> <CHILD><name> --nocapture --test-threads 1 --include-ignored --quiet`:
+//! [`CHILD`] marks the child, in a third filter that no test matches), waits, forwards
+//! the child's output through `print!`/`eprint!` (so the harness captures it as the
+//! test's own), and ends the way the child's test ended: it returns on a pass, re-raises
+//! the child's panic message with `resume_unwind` (so `#[should_panic(expected = ..)]`
+//! compares the same message and nothing is printed twice), and fails when the child's
+//! test returned a failure. Under nextest, which runs every test in a process of its own,
+//! and in the child, it returns `None` and the test runs in place.
 //!
 //! The child acquires everything the test asked for (groups, permits, `env`, ports, temp dirs)
 //! through the same `enter` as any test: listeners and directories must live where the body
@@ -27,27 +27,31 @@
 //! stderr to unnamed files (memfds on Linux), read once it has ended: no file is named in a
 //! directory per test (on ext4, creating and removing one costs more than all the rest of the
 //! parent's work), and unlike pipes they do not wake the parent at every write of the child.
+//! While the test runs, its stderr goes to its stdout when the parent's harness captures
+//! output: captured in place, both streams are one, in the order written, and so they stay.
 //! The environment is the parent's, unchanged: std then hands it to the child as it is, where
 //! a changed one is copied, variable by variable, for every child.
 
 use std::fs::File;
 use std::io::{self, Write};
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::FileExt;
 use std::panic;
 use std::path::PathBuf;
 use std::process::{Command, ExitCode, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Once, OnceLock};
+use std::sync::{Mutex, Once, OnceLock, PoisonError};
 use std::thread::ThreadId;
 use std::time::Instant;
 
 use crate::process_state::{self, State};
 use crate::{Access, Error, Spec, DEFAULT_TIMEOUT};
 
-/// Starts the argument that marks a child process, followed by the parent's pid, `\u{1}` and
-/// the test's name: a test filter no test matches (test names hold no control characters). An
-/// argument, not an environment variable: processes the test starts do not inherit it, and the
-/// parent's environment is passed on unchanged, without a copy.
+/// Starts the argument that marks a child process, followed by the parent's pid, `\u{1}`, `1`
+/// when the child's stderr joins its stdout while the test runs ([`ChildOf::joined`]) or `0`,
+/// `\u{1}` and the test's name: a test filter no test matches (test names hold no control
+/// characters). An argument, not an environment variable: processes the test starts do not
+/// inherit it, and the parent's environment is passed on unchanged, without a copy.
 const CHILD: &str = "\u{1}isolate-fresh-child\u{1}";
 /// Where the test's output starts in the child's stdout file: the harness's first lines lie
 /// before it (whatever lies beyond is cut off). Within the file's first page, which the
@@ -89,22 +93,46 @@ fn under_nextest() -> bool {
     }
 }
 
-/// The parent's pid and the test this process re-runs as the child of a fresh-process test,
-/// read once.
-fn child_of() -> Option<&'static (u32, String)> {
-    static CHILD_OF: OnceLock<Option<(u32, String)>> = OnceLock::new();
+/// What the [`CHILD`] argument tells the child of a fresh-process test.
+#[derive(Debug)]
+struct ChildOf {
+    parent: u32,
+    /// Whether the test's stderr goes to its stdout, in the order written: the parent's harness
+    /// captures the test's output, and shows both streams as one.
+    joined: bool,
+    test: String,
+}
+
+/// The [`CHILD`] argument, read once.
+fn child_of() -> Option<&'static ChildOf> {
+    static CHILD_OF: OnceLock<Option<ChildOf>> = OnceLock::new();
     CHILD_OF
         .get_or_init(|| {
             std::env::args_os().find_map(|arg| {
-                let (parent, test) = arg.to_str()?.strip_prefix(CHILD)?.split_once('\u{1}')?;
-                Some((parent.parse().ok()?, test.to_owned()))
+                let mut fields = arg.to_str()?.strip_prefix(CHILD)?.splitn(3, '\u{1}');
+                Some(ChildOf {
+                    parent: fields.next()?.parse().ok()?,
+                    joined: fields.next()? == "1",
+                    test: fields.next()?.to_owned(),
+                })
             })
         })
         .as_ref()
 }
 
 fn is_child(test: &str) -> bool {
-    child_of().is_some_and(|(_, child)| child == test)
+    child_of().is_some_and(|child| child.test == test)
+}
+
+/// Whether the harness captures this process's tests' output (no `--nocapture`), and so shows
+/// what a test wrote to stdout and stderr as one stream, in the order written. Read once.
+fn captured() -> bool {
+    static CAPTURED: OnceLock<bool> = OnceLock::new();
+    *CAPTURED.get_or_init(|| {
+        // As libtest decides.
+        let flag = std::env::args_os().any(|arg| arg == "--nocapture" || arg == "--no-capture");
+        !flag && std::env::var_os("RUST_TEST_NOCAPTURE").map_or(true, |value| value == "0")
+    })
 }
 
 /// Whether this process is the child of a fresh-process test.
@@ -126,15 +154,15 @@ pub fn fork<T: Passed>(spec: &'static Spec) -> Option<T> {
     if !spec.runs_in_fresh_process() {
         return None;
     }
-    if let Some((parent, _)) = child_of().filter(|(_, child)| *child == test) {
+    if let Some(child) = child_of().filter(|child| child.test == test) {
         // Like every process isolate starts, the child ends with its parent, however that
         // ends (Linux). A parent that died before this was set sends no signal: nobody waits
         // for this test any more.
-        if !crate::sys::process::die_with_parent(*parent) {
+        if !crate::sys::process::die_with_parent(child.parent) {
             std::process::exit(1);
         }
         // Before `enter`, so that its failure is reported too.
-        begin_report();
+        begin_report(child.joined);
         return None;
     }
     if under_nextest() {
@@ -223,10 +251,21 @@ fn run_child(test: &str) -> Result<Run, Error> {
         })?;
         EXE.get_or_init(|| exe)
     };
+    // The attribute names the test as the user reads it (`loop` for `r#loop`); libtest lists
+    // a raw identifier as written. Both names are filters: one of them is the test's, and no
+    // other test can have the other.
+    let raw = match test.rsplit_once("::") {
+        Some((module, name)) => format!("{module}::r#{name}"),
+        None => format!("r#{test}"),
+    };
     let mut command = Command::new(exe);
     command
-        .args(["--exact", test])
-        .arg(format!("{CHILD}{}\u{1}{test}", std::process::id()))
+        .args(["--exact", test, &raw])
+        .arg(format!(
+            "{CHILD}{}\u{1}{}\u{1}{test}",
+            std::process::id(),
+            u8::from(captured())
+        ))
         .args([
             "--nocapture",
             "--test-threads",
@@ -308,28 +347,28 @@ fn written(file: &File, from: u64) -> io::Result<Option<Vec<u8>>> {
     Ok(Some(bytes))
 }
 
-/// The test's part of the child's stdout split into its own output (up to its `end` record,
-/// without the records and the newline [`record`] put before each) and the records.
+/// The test's part of the child's stdout split into its own output (up to its last `end`
+/// record, without the records and the newline [`record`] put before each) and the records.
+/// The last: an `end` record the test printed itself (a test of this very crate) ends nothing.
 fn split(stdout: &str) -> (String, Vec<&str>) {
     let (mut output, mut records) = (String::new(), Vec::new());
+    let mut ended = None;
     let mut rest = stdout;
-    let mut inside = true;
     while let Some(at) = rest.find(MARK) {
-        if inside {
-            let before = &rest[..at];
-            output.push_str(before.strip_suffix('\n').unwrap_or(before));
-        }
+        let before = &rest[..at];
+        output.push_str(before.strip_suffix('\n').unwrap_or(before));
         let record = &rest[at + MARK.len()..];
         let (record, after) = record.split_once('\n').unwrap_or((record, ""));
         if record.starts_with("end ") {
-            inside = false;
+            ended = Some(output.len());
         }
         records.push(record);
         rest = after;
     }
-    if inside {
+    match ended {
+        Some(end) => output.truncate(end),
         // The process ended inside the test: all it printed.
-        output.push_str(rest);
+        None => output.push_str(rest),
     }
     (output, records)
 }
@@ -391,9 +430,23 @@ fn record(line: &str) {
         .and_then(|()| stdout.flush());
 }
 
-/// In the child, from `fork`: marks where the test's output begins, and records from now on the
-/// messages of the panics on this thread.
-fn begin_report() {
+/// In the child, while the test runs with its stderr joined to its stdout: the stderr to go
+/// back to when it ends.
+static STDERR: Mutex<Option<OwnedFd>> = Mutex::new(None);
+
+/// Records how the test ended, and gives stderr back (the harness's report of an `Err` comes
+/// after, and belongs on stderr, like everything after the test).
+fn end(how: &str) {
+    record(how);
+    let saved = STDERR.lock().unwrap_or_else(PoisonError::into_inner).take();
+    if let Some(stderr) = saved {
+        let _ = rustix::stdio::dup2_stderr(&stderr);
+    }
+}
+
+/// In the child, from `fork`: marks where the test's output begins, joins stderr to stdout when
+/// asked, and records from now on the messages of the panics on this thread.
+fn begin_report(joined: bool) {
     static HOOK: Once = Once::new();
     let _ = TEST_THREAD.set(std::thread::current().id());
     HOOK.call_once(|| {
@@ -409,7 +462,7 @@ fn begin_report() {
                 record(&format!("panic {}", escape(&message)));
                 if !GUARDED.load(Ordering::SeqCst) {
                     // `enter` failed: no guard will end the test, this panic does.
-                    record("end panicked");
+                    end("end panicked");
                 }
             }
             previous(info);
@@ -422,6 +475,16 @@ fn begin_report() {
     let _ = stdout.flush();
     let _ = rustix::fs::ftruncate(&stdout, BEGIN)
         .and_then(|()| rustix::fs::seek(&stdout, rustix::fs::SeekFrom::Start(BEGIN)));
+    if joined {
+        // The same open file as stdout, and so the same offset: both streams land in one, in
+        // the order written, as the parent's harness would have captured them in place.
+        let saved = std::io::stderr().as_fd().try_clone_to_owned();
+        if let Ok(saved) = saved {
+            if rustix::stdio::dup2_stderr(&stdout).is_ok() {
+                *STDERR.lock().unwrap_or_else(PoisonError::into_inner) = Some(saved);
+            }
+        }
+    }
 }
 
 /// In the child of a `fresh_process` test: records how the test ends, when dropped.
@@ -441,7 +504,7 @@ impl ChildReport {
 
 impl Drop for ChildReport {
     fn drop(&mut self) {
-        record(if std::thread::panicking() {
+        end(if std::thread::panicking() {
             "end panicked"
         } else {
             "end returned"
@@ -503,5 +566,8 @@ mod tests {
         assert_eq!(records, ["panic a\\nb", "end panicked", "panic late"]);
         // The process ended inside the test.
         assert_eq!(split("half"), ("half".to_owned(), Vec::<&str>::new()));
+        // The test printed an `end` record itself: only the last one ends its output.
+        let stdout = format!("a{}b{}c", line("end returned"), line("end panicked"));
+        assert_eq!(split(&stdout).0, "ab");
     }
 }

@@ -192,8 +192,26 @@ fn own_prefix() -> &'static str {
     PREFIX.get_or_init(|| format!("h-{}-{}-", own_pid(), lockdir::unique_name()))
 }
 
-/// Publishes `holder` in the subdirectory `dir` (`holders`, `budget`) until the record drops.
+/// Publishes `holder` in the subdirectory `dir` (`holders`) until the record drops.
 pub(crate) fn publish(dir: &'static str, holder: &Holder) -> Result<Record, Error> {
+    // A record that could not be written names no holder: the holder still holds, and only a
+    // timeout's message is poorer for it.
+    written(dir, holder).map(|(record, _)| record)
+}
+
+/// Like [`publish`], for a record that others count (`budget`): one that could not be written
+/// whole would count what its holder holds as free, so that fails.
+pub(crate) fn publish_counted(dir: &'static str, holder: &Holder) -> Result<Record, Error> {
+    let (record, written) = written(dir, holder)?;
+    written.map_err(|e| {
+        let dir = lockdir::subdir(dir).map_or_else(|_| dir.into(), |dir| dir.display().to_string());
+        Error::io(format!("cannot write a holder record in `{dir}`"), e)
+    })?;
+    Ok(record)
+}
+
+/// A published record, and whether its line could be written.
+fn written(dir: &'static str, holder: &Holder) -> Result<(Record, io::Result<()>), Error> {
     let reused = {
         let mut idle = idle();
         let found = idle.iter().position(|(d, _)| *d == dir);
@@ -205,13 +223,12 @@ pub(crate) fn publish(dir: &'static str, holder: &Holder) -> Result<Record, Erro
         Some(file) if sys::is_linked(&file) => file,
         _ => create(&lockdir::subdir(dir)?)?,
     };
-    // A record that could not be written names no holder: the holder still holds, and only a
-    // timeout's message is poorer for it.
-    let _ = file.write_all_at(holder.line().as_bytes(), 0);
-    Ok(Record {
+    let written = file.write_all_at(holder.line().as_bytes(), 0);
+    let record = Record {
         dir,
         file: Some(file),
-    })
+    };
+    Ok((record, written))
 }
 
 /// A new record of ours, locked under a name readers skip and only then renamed into view:

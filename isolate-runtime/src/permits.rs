@@ -23,10 +23,18 @@
 //! second old ([`RECOUNT`]).
 //!
 //! The generation is the size of `budget/generation`: a count appends a byte, and one `statx`
-//! reads the size together with the link count that tells the file was removed, where a number
-//! in the file would take a read besides. A size never goes back, so a generation seen again is
-//! the same one (no ABA); a file grown to [`RENEW_AT`] is replaced by an empty one, which every
-//! process holding the old one sees by its link count, as it sees a temp cleaner's removal.
+//! of the name (in `budget/`, kept open) reads the size together with which file has it now (one removed, moved
+//! away or renewed since our count is not the one the others tell that they counted), where a
+//! number in the file would take a read besides. A size never goes back (isolate never
+//! truncates the file), so a generation seen again is the same one (no ABA); a file grown to
+//! [`RENEW_AT`] is replaced by an empty one, which every process that counted at the old one
+//! sees, as it sees a temp cleaner's removal.
+//!
+//! A take checks the generation after publishing its record, not before: unmoved, nobody
+//! counted since the count it took on, and every later count sees the record; moved, the
+//! record goes and the take counts again. So two takes never both miss each other, even past
+//! two gates: the gate is a lock file, and one a temp cleaner removed while a process keeps it
+//! open is passed by whoever opens the path next, beside that process.
 
 use std::fs::{self, File};
 use std::io::{self, Write as _};
@@ -78,13 +86,16 @@ fn files() -> Result<&'static Files, Error> {
     let dir = lockdir::subdir("budget")?;
     Ok(FILES.get_or_init(|| Files {
         gate: dir.join("gate"),
-        generation: dir.join("generation"),
+        generation: dir.join(GENERATION),
     }))
 }
 
-/// How long a remembered count is trusted at most. A generation file removed or replaced (a
-/// temp cleaner) is seen at once, by its link count; should it be moved instead, a process
-/// still reading it would see nobody count, and that lasts no longer than this.
+/// The generation file's name in `budget/`.
+const GENERATION: &str = "generation";
+
+/// How long a remembered count is trusted at most. A generation file removed, moved or
+/// replaced is seen at once, by its name; one whose size someone else set back (truncated)
+/// could show a generation seen before, and a count that old is not taken on any more.
 const RECOUNT: Duration = Duration::from_secs(1);
 
 /// The generation at which the generation file is replaced by an empty one: a byte per count
@@ -97,11 +108,15 @@ const RENEW_AT: u64 = 1 << 20;
 struct Counted {
     /// `budget/generation`, kept open for appending.
     file: Option<File>,
+    /// `budget/`, as it was when the file was opened: the generation is looked up in it.
+    dir: Option<File>,
     count: Option<Count>,
 }
 
 #[derive(Debug)]
 struct Count {
+    /// The generation file this process's count was made at.
+    file: sys::FileId,
     /// The generation this process's count left in the file.
     generation: u64,
     others: u32,
@@ -111,29 +126,33 @@ struct Count {
 fn counted() -> MutexGuard<'static, Counted> {
     static COUNTED: Mutex<Counted> = Mutex::new(Counted {
         file: None,
+        dir: None,
         count: None,
     });
     COUNTED.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Counted {
-    /// The others' permits as remembered, while that still bounds them: nobody else counted,
-    /// and so nobody else took any, since (the generation is the one our count left), and the
-    /// count is recent.
-    fn remembered(&self) -> io::Result<Option<u32>> {
-        let Some(count) = &self.count else {
-            return Ok(None);
+    /// The others' permits as remembered, if counted recently. That bounds them only while
+    /// [`unmoved`](Self::unmoved): nobody else counted, and so nobody else took any, since.
+    fn recent(&self) -> Option<u32> {
+        let count = self.count.as_ref()?;
+        (count.when.elapsed() < RECOUNT).then_some(count.others)
+    }
+
+    /// Whether the generation is still the one our last count left: nobody counted since.
+    fn unmoved(&self) -> io::Result<bool> {
+        let (Some(dir), Some(count)) = (&self.dir, &self.count) else {
+            return Ok(false);
         };
-        if count.when.elapsed() >= RECOUNT {
-            return Ok(None);
+        // Read at its name, not through our descriptor: a file removed (a temp cleaner),
+        // moved away or renewed is not the one the others now tell that they counted. (A
+        // directory removed is seen too: the old one names no file any more.)
+        match sys::file_id_and_size_in(dir, GENERATION) {
+            Ok(now) => Ok(now == (count.file, count.generation)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
         }
-        let Some(file) = &self.file else {
-            return Ok(None);
-        };
-        let (links, generation) = sys::links_and_size(file)?;
-        // Removed (a temp cleaner) or renewed: the others now tell a new file that they
-        // counted.
-        Ok((links > 0 && generation == count.generation).then_some(count.others))
     }
 
     /// Counts the others' permits, moving the generation in the file at `path` on (opened
@@ -142,12 +161,16 @@ impl Counted {
         // Should this fail halfway, no count is trusted, not even at a generation of a new file
         // that happens to equal the old count's.
         self.count = None;
-        if !self
+        let at_path = self
             .file
             .as_ref()
-            .is_some_and(|file| sys::is_file_at(file, path))
-        {
+            .is_some_and(|file| sys::is_file_at(file, path));
+        if !at_path || self.dir.is_none() {
+            // Both or neither: a directory left from before would name no file of ours.
+            self.dir = None;
             self.file = Some(open(path)?);
+            let dir = path.parent().ok_or(io::ErrorKind::NotFound)?;
+            self.dir = Some(sys::open_dir(dir)?);
         }
         let mut file = self.file.as_ref().ok_or(io::ErrorKind::NotFound)?;
         let (_, mut generation) = sys::links_and_size(file)?;
@@ -165,8 +188,10 @@ impl Counted {
         // Whoever counted before us now sees the generation move, and counts again.
         file.write_all(&[0])?;
         generation += 1;
-        let others = usage(holder::scan_others("budget")?).others;
+        let at = sys::file_id(file)?;
+        let others = usage(holder::scan_others("budget")?).held;
         self.count = Some(Count {
+            file: at,
             generation,
             others,
             when: Instant::now(),
@@ -243,49 +268,67 @@ pub(crate) fn take(
         )
     };
     let mut counted = counted();
-    // At the gate: wait for enough permits. Holders in other processes leave without telling
-    // us, so this polls; only tests that exhaust the budget wait here.
-    let fits = || {
-        let own = *own_held();
-        let fits = |others: u32| others.saturating_add(own).saturating_add(count) <= budget;
-        if counted.remembered()?.is_some_and(fits) {
-            return Ok(Some(()));
+    loop {
+        // At the gate: wait for enough permits. Holders in other processes leave without
+        // telling us, so this polls; only tests that exhaust the budget wait here.
+        let fits = || {
+            let own = *own_held();
+            let fits = |others: u32| others.saturating_add(own).saturating_add(count) <= budget;
+            // Taken on at once: whether nobody counted since is checked with our record out.
+            if counted.recent().is_some_and(fits) {
+                return Ok(Some(()));
+            }
+            let others = counted.recount(&files.generation)?;
+            Ok(fits(others).then_some(()))
+        };
+        if wait::poll_until(deadline, fits).map_err(io)?.is_none() {
+            gate.release_after_timeout();
+            return Err(timeout_error(count, budget, timeout));
         }
-        let others = counted.recount(&files.generation)?;
-        Ok(fits(others).then_some(()))
-    };
-    if wait::poll_until(deadline, fits).map_err(io)?.is_none() {
-        gate.release_after_timeout();
-        return Err(timeout_error(count, budget, timeout));
+        // Before the gate goes: whoever counts next sees our permits.
+        let record = holder::publish_counted("budget", &Holder::me(test, Claim::Permits(count)))?;
+        // The generation must still be the one the count we took on left: then nobody counted
+        // between that count and our record, and whoever counts later sees it, whatever gate
+        // they passed (the gate is a lock file: one removed meanwhile, by a temp cleaner, is
+        // passed by whoever opens the path since, beside us). Moved, someone counted since, or
+        // beside us, and neither may have seen the other's permits: ours go back, and we count
+        // again.
+        if counted.unmoved().map_err(io)? {
+            *own_held() += count;
+            drop(counted);
+            drop(gate);
+            return Ok(Permits {
+                count,
+                record: Some(record),
+            });
+        }
+        drop(record);
+        counted.count = None;
+        // Bounded like any wait, however often others count beside us.
+        if Instant::now() >= deadline {
+            gate.release_after_timeout();
+            return Err(timeout_error(count, budget, timeout));
+        }
     }
-    // Before the gate goes: whoever counts next sees our permits.
-    let record = holder::publish("budget", &Holder::me(test, Claim::Permits(count)))?;
-    *own_held() += count;
-    drop(counted);
-    drop(gate);
-    Ok(Permits {
-        count,
-        record: Some(record),
-    })
 }
 
 /// Who holds permits, as the records say.
 #[derive(Debug, Default)]
 struct Usage {
-    /// Permits held by other live processes (this process counts its own in memory).
-    others: u32,
-    /// Every live holder of permits read (this process's too when all are).
+    /// Permits held by the holders read.
+    held: u32,
+    /// Every live holder of permits read.
     holders: Vec<(Holder, u32)>,
 }
 
-/// Who holds permits among `holders`.
+/// Who holds permits among `holders`. Not told apart by pid: [`holder::scan_others`] leaves out
+/// this process's records by their names, and a record with our pid besides is another
+/// process's, in another pid namespace (a container) sharing the directory.
 fn usage(holders: Vec<Holder>) -> Usage {
     let mut usage = Usage::default();
     for holder in holders {
         if let Claim::Permits(count) = holder.claim {
-            if holder.pid != holder::own_pid() {
-                usage.others = usage.others.saturating_add(count);
-            }
+            usage.held = usage.held.saturating_add(count);
             usage.holders.push((holder, count));
         }
     }
@@ -294,7 +337,7 @@ fn usage(holders: Vec<Holder>) -> Usage {
 
 fn timeout_error(count: u32, budget: u32, timeout: Duration) -> Error {
     let usage = usage(holder::scan("budget"));
-    let used: u32 = usage.holders.iter().map(|(_, count)| count).sum();
+    let used = usage.held;
     let holders: Vec<Holder> = usage
         .holders
         .into_iter()
@@ -314,9 +357,17 @@ fn timeout_error(count: u32, budget: u32, timeout: Duration) -> Error {
 mod tests {
     use super::*;
 
+    impl Counted {
+        /// The others' permits, if this count may be taken on.
+        fn trusted(&self) -> Option<u32> {
+            self.recent().filter(|_| self.unmoved().unwrap())
+        }
+    }
+
     fn uncounted() -> Counted {
         Counted {
             file: None,
+            dir: None,
             count: None,
         }
     }
@@ -330,6 +381,17 @@ mod tests {
             .unwrap();
     }
 
+    /// The others' records, as a count reads them, with our pid: another pid namespace's
+    /// process (a container sharing the directory), whose permits are held all the same.
+    #[test]
+    fn permits_recorded_under_our_pid_by_another_process_are_counted() {
+        let holders = vec![
+            Holder::me("crate::tests::in_a_container", Claim::Permits(3)),
+            Holder::me("crate::tests::serial", Claim::Serial("ws".to_owned())),
+        ];
+        assert_eq!(usage(holders).held, 3);
+    }
+
     /// Two processes' counts over one generation file: each is trusted only until the other
     /// counts (and so may take permits on its own count).
     #[test]
@@ -337,18 +399,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("generation");
         let (mut first, mut second) = (uncounted(), uncounted());
-        assert_eq!(first.remembered().unwrap(), None);
+        assert_eq!(first.trusted(), None);
         first.recount(&path).unwrap();
-        assert!(first.remembered().unwrap().is_some());
+        assert!(first.trusted().is_some());
         second.recount(&path).unwrap();
-        assert_eq!(first.remembered().unwrap(), None);
-        assert!(second.remembered().unwrap().is_some());
+        assert_eq!(first.trusted(), None);
+        assert!(second.trusted().is_some());
         first.recount(&path).unwrap();
-        assert_eq!(second.remembered().unwrap(), None);
-        assert!(first.remembered().unwrap().is_some());
+        assert_eq!(second.trusted(), None);
+        assert!(first.trusted().is_some());
         // Anything else moving the generation makes every count stale.
         grow(&path, fs::metadata(&path).unwrap().len() + 1);
-        assert_eq!(first.remembered().unwrap(), None);
+        assert_eq!(first.trusted(), None);
     }
 
     /// A count at a file that was renewed is not trusted, even at the very generation it
@@ -362,13 +424,13 @@ mod tests {
         grow(&path, RENEW_AT - 1);
         // The second leaves the generation at `RENEW_AT`, so the first renews the file.
         second.recount(&path).unwrap();
-        assert!(second.remembered().unwrap().is_some());
+        assert!(second.trusted().is_some());
         first.recount(&path).unwrap();
         assert_eq!(fs::metadata(&path).unwrap().len(), 1);
-        assert!(first.remembered().unwrap().is_some());
-        assert_eq!(second.remembered().unwrap(), None);
+        assert!(first.trusted().is_some());
+        assert_eq!(second.trusted(), None);
         second.recount(&path).unwrap();
-        assert!(second.remembered().unwrap().is_some());
-        assert_eq!(first.remembered().unwrap(), None);
+        assert!(second.trusted().is_some());
+        assert_eq!(first.trusted(), None);
     }
 }

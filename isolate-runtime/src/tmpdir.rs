@@ -3,6 +3,7 @@
 use std::fmt;
 use std::fs::{self, File};
 use std::io;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -268,14 +269,21 @@ fn prune_once(parent: &Path, older_than: Option<Duration>) {
 /// meanwhile skip it. Two that both find it due both prune, which is safe.
 fn claim_prune(parent: &Path) -> bool {
     let marker = parent.join(PRUNED_MARKER);
-    let recent = fs::metadata(&marker)
-        .and_then(|meta| meta.modified())
-        .is_ok_and(|modified| modified.elapsed().is_ok_and(|since| since < PRUNE_EVERY));
+    // Only a file of ours claims: a symlink in its place is neither read nor written through.
+    // A time in the future (a clock set back) claims nothing either.
+    let recent = fs::symlink_metadata(&marker).is_ok_and(|meta| {
+        meta.is_file()
+            && meta
+                .modified()
+                .is_ok_and(|modified| modified.elapsed().is_ok_and(|since| since < PRUNE_EVERY))
+    });
     if recent {
         return false;
     }
     // A write renews the modification time; failing only means the next process prunes too.
-    let _ = fs::write(&marker, b"the last prune of kept temp dirs\n");
+    if let Ok(file) = sys::open_record_file(&marker) {
+        let _ = file.write_all_at(b"the last prune of kept temp dirs\n", 0);
+    }
     true
 }
 
@@ -372,6 +380,31 @@ mod tests {
         assert_eq!(prune_in(parent.path(), week).unwrap(), 1);
         assert!(!first.exists());
         assert!(marker.is_file(), "the marker is not a kept dir");
+    }
+
+    /// A symlink in the marker's place (planted, or left by a tool) is not written through:
+    /// the file it points to is untouched, and pruning is due (nothing of ours claims it).
+    #[test]
+    fn a_prune_claim_never_writes_through_a_symlink() {
+        let parent = tempfile::tempdir().unwrap();
+        let target = parent.path().join("precious");
+        fs::write(&target, "precious").unwrap();
+        std::os::unix::fs::symlink(&target, parent.path().join(PRUNED_MARKER)).unwrap();
+        assert!(claim_prune(parent.path()));
+        assert!(claim_prune(parent.path()), "a symlink claims nothing");
+        assert_eq!(fs::read_to_string(&target).unwrap(), "precious");
+    }
+
+    /// A claim stamped in the future (a clock set back since) does not hold pruning off until
+    /// then: it is due, and renewed to now.
+    #[test]
+    fn a_prune_claim_from_the_future_is_renewed() {
+        let parent = tempfile::tempdir().unwrap();
+        assert!(claim_prune(parent.path()));
+        let marker = File::open(parent.path().join(PRUNED_MARKER)).unwrap();
+        sys::set_modified(&marker, SystemTime::now() + Duration::from_secs(86_400));
+        assert!(claim_prune(parent.path()));
+        assert!(!claim_prune(parent.path()));
     }
 
     #[test]

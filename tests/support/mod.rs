@@ -174,24 +174,35 @@ pub fn stay(log: &Log, who: &str, mode: &str, weight: u64, body: impl FnOnce()) 
     log.append(&format!("exit {} {who} {mode} {weight}", now_ns()));
 }
 
-/// Pairs enter/exit records into intervals.
+/// Pairs enter/exit records into intervals: each enter of a `who` (a thread enters again only
+/// after it left) with the exit that follows it.
 pub fn intervals(log: &Log) -> Vec<Interval> {
-    let lines = log.lines();
     let field = |line: &str, i: usize| line.split(' ').nth(i).unwrap_or_default().to_owned();
+    let mut inside: std::collections::HashMap<String, (String, u64, u128)> =
+        std::collections::HashMap::new();
     let mut out = Vec::new();
-    for line in lines.iter().filter(|l| l.starts_with("enter ")) {
-        let who = field(line, 2);
-        let exit = lines
-            .iter()
-            .find(|l| l.starts_with("exit ") && field(l, 2) == who)
-            .unwrap_or_else(|| panic!("`{who}` entered and never left"));
-        out.push(Interval {
-            mode: field(line, 3),
-            weight: field(line, 4).parse().unwrap_or(0),
-            enter: field(line, 1).parse().expect("enter time"),
-            exit: field(exit, 1).parse().expect("exit time"),
-            who,
-        });
+    for line in log.lines() {
+        let who = field(&line, 2);
+        let time = || field(&line, 1).parse::<u128>().expect("a time");
+        if line.starts_with("enter ") {
+            let weight = field(&line, 4).parse().unwrap_or(0);
+            let entered = inside.insert(who.clone(), (field(&line, 3), weight, time()));
+            assert!(entered.is_none(), "`{who}` entered twice without leaving");
+        } else if line.starts_with("exit ") {
+            let (mode, weight, enter) = inside
+                .remove(&who)
+                .unwrap_or_else(|| panic!("`{who}` left without entering"));
+            out.push(Interval {
+                who,
+                mode,
+                weight,
+                enter,
+                exit: time(),
+            });
+        }
+    }
+    if let Some(who) = inside.keys().next() {
+        panic!("`{who}` entered and never left");
     }
     out.sort_by_key(|i| i.enter);
     out

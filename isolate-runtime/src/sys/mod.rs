@@ -166,6 +166,55 @@ pub(crate) fn links_and_size(file: &File) -> io::Result<(u64, u64)> {
     Ok((links, u64::try_from(stat.st_size).unwrap_or(0)))
 }
 
+/// Which file a file is, whatever its names: its device and inode.
+pub(crate) type FileId = (u64, u64);
+
+/// Which file `file` is.
+pub(crate) fn file_id(file: &File) -> io::Result<FileId> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use rustix::fs::{statx, AtFlags, StatxFlags};
+        if let Ok(stat) = statx(file, "", AtFlags::EMPTY_PATH, StatxFlags::INO) {
+            if stat.stx_mask & StatxFlags::INO.bits() != 0 {
+                return Ok(statx_id(&stat));
+            }
+        }
+    }
+    let meta = file.metadata()?;
+    Ok((meta.dev(), meta.ino()))
+}
+
+/// Which file is named `name` in the directory `dir` now (a symlink there is not followed), and
+/// its size, in one call that, like [`links_and_size`], asks for no time. A file removed,
+/// moved away or replaced since it was opened is told apart from the one that now has its
+/// name; looked up from the open directory, one name costs less than a whole path.
+pub(crate) fn file_id_and_size_in(dir: &File, name: &str) -> io::Result<(FileId, u64)> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use rustix::fs::{statx, AtFlags, StatxFlags};
+        let wanted = StatxFlags::INO | StatxFlags::SIZE;
+        match statx(dir, name, AtFlags::SYMLINK_NOFOLLOW, wanted) {
+            Ok(stat) if stat.stx_mask & wanted.bits() == wanted.bits() => {
+                return Ok((statx_id(&stat), stat.stx_size));
+            }
+            Err(rustix::io::Errno::NOENT) => return Err(io::ErrorKind::NotFound.into()),
+            _ => {}
+        }
+    }
+    let stat = rustix::fs::statat(dir, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)?;
+    #[allow(clippy::useless_conversion)] // `st_dev` and `st_ino` are narrower on some Unixes
+    let id = (u64::from(stat.st_dev), u64::from(stat.st_ino));
+    Ok((id, u64::try_from(stat.st_size).unwrap_or(0)))
+}
+
+/// A `statx`'s file, in the numbering `fstat` uses, so that either call may tell it.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn statx_id(stat: &rustix::fs::Statx) -> FileId {
+    #[allow(clippy::useless_conversion)] // `dev_t` is 64 bits where rustix's `Dev` is
+    let dev = u64::from(rustix::fs::makedev(stat.stx_dev_major, stat.stx_dev_minor));
+    (dev, stat.stx_ino)
+}
+
 /// The kernel's ephemeral port range, inclusive: the numbers it hands out for port 0 and for
 /// outgoing connections. Linux has no syscall for it, so it is read from
 /// `net.ipv4.ip_local_port_range`, with the kernel's default where that cannot be read.
@@ -210,6 +259,29 @@ mod tests {
             drop(open(&target).unwrap());
             assert!(!is_file_at(&file, &target));
         }
+    }
+
+    #[test]
+    fn a_file_is_told_apart_from_the_one_that_took_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("generation");
+        let file = open_lock_file(&path).unwrap();
+        std::io::Write::write_all(&mut &file, b"ab").unwrap();
+        let id = file_id(&file).unwrap();
+        let opened = open_dir(dir.path()).unwrap();
+        let at = || file_id_and_size_in(&opened, "generation");
+        assert_eq!(at().unwrap(), (id, 2));
+        assert_eq!(id, {
+            let meta = file.metadata().unwrap();
+            (meta.dev(), meta.ino())
+        });
+        std::fs::rename(&path, dir.path().join("moved")).unwrap();
+        let replaced = open_lock_file(&path).unwrap();
+        assert_ne!(at().unwrap().0, id);
+        assert_eq!(at().unwrap().0, file_id(&replaced).unwrap());
+        std::fs::remove_file(&path).unwrap();
+        let gone = at().unwrap_err();
+        assert_eq!(gone.kind(), std::io::ErrorKind::NotFound);
     }
 
     #[test]
