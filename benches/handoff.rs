@@ -11,15 +11,18 @@
 
 use std::cell::Cell;
 use std::process::{Command, Stdio};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use isolate::Spec;
+
+#[path = "common/handoff.rs"]
+mod common;
+use common::{handoffs, holder_counts, now_ns, percentile};
 
 /// Entries per configuration, split evenly over its holders.
 const ENTRIES: usize = 240;
 const HOLD: Duration = Duration::from_millis(2);
 const PAUSE: Duration = Duration::from_micros(500);
-const HOLDERS: [usize; 4] = [2, 4, 8, 16];
 /// Set in a child process: which mechanism to use and how many entries to make.
 const CHILD: &str = "ISOLATE_HANDOFF_CHILD";
 
@@ -50,13 +53,6 @@ impl Mechanism {
             .find(|m| m.name() == name)
             .expect("a mechanism name")
     }
-}
-
-fn now_ns() -> u128 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_nanos()
 }
 
 thread_local! {
@@ -135,49 +131,6 @@ fn in_processes(mechanism: Mechanism, holders: usize, lock_file: &str) -> Vec<(u
                 .collect::<Vec<_>>()
         })
         .collect()
-}
-
-/// Gaps from each release to the next entry, in µs, sorted; panics on an overlap.
-fn handoffs(mut intervals: Vec<(u128, u128)>) -> Vec<f64> {
-    intervals.sort_unstable();
-    let mut gaps: Vec<f64> = intervals
-        .windows(2)
-        .map(|pair| {
-            let ((_, left), (entered, _)) = (pair[0], pair[1]);
-            assert!(entered >= left, "two holders overlapped: {pair:?}");
-            // Precision loss is irrelevant at µs resolution.
-            #[allow(clippy::cast_precision_loss)]
-            let gap = (entered - left) as f64 / 1_000.0;
-            gap
-        })
-        .collect();
-    gaps.sort_by(f64::total_cmp);
-    gaps
-}
-
-fn percentile(sorted: &[f64], fraction: f64) -> f64 {
-    #[allow(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        clippy::cast_precision_loss
-    )]
-    let index = ((sorted.len() - 1) as f64 * fraction).round() as usize;
-    sorted[index]
-}
-
-/// The holder counts to run: those given on the command line (`-- 2 8`), else all of
-/// [`HOLDERS`]. Flags (cargo passes `--bench`) are ignored.
-fn holder_counts() -> Vec<usize> {
-    let chosen: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter(|arg| !arg.starts_with('-'))
-        .map(|arg| arg.parse().expect("a holder count"))
-        .collect();
-    if chosen.is_empty() {
-        HOLDERS.to_vec()
-    } else {
-        chosen
-    }
 }
 
 fn main() {
