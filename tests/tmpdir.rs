@@ -260,3 +260,23 @@ fn keep_on_a_clone_keeps_the_dir_for_every_handle() {
     assert!(kept.is_dir());
     fs::remove_dir(kept).unwrap();
 }
+
+#[test]
+#[ignore = "child process of a_removed_temp_dirs_folder_is_made_again"]
+fn outlives_its_folder() {
+    let first = isolate::TmpDir::new().unwrap();
+    let folder = first.path().parent().unwrap().to_owned();
+    // A temp cleaner takes the whole folder while the run goes on.
+    fs::remove_dir_all(&folder).unwrap();
+    let second = isolate::TmpDir::new().unwrap();
+    assert_eq!(second.path().parent(), Some(folder.as_path()));
+    let mode = fs::metadata(&folder).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "the folder is made again owner-only");
+    Log::from_env().append("made again");
+}
+
+#[test]
+fn a_removed_temp_dirs_folder_is_made_again() {
+    let (_, made, _root) = run_child("outlives_its_folder", &[], true);
+    assert_eq!(made, "made again");
+}

@@ -38,7 +38,8 @@ pub(crate) fn root() -> Result<&'static Path, Error> {
 /// 32 lowercase hex digits, different for every call in every process: the random part of
 /// temp dir and record names.
 pub(crate) fn unique_name() -> String {
-    format!("{:016x}{:016x}", random(), random())
+    let pid = std::process::id();
+    format!("{:016x}{:016x}", random_in(pid), random_in(pid))
 }
 
 /// A random number, different for every call in every process.
@@ -47,12 +48,18 @@ pub(crate) fn unique_name() -> String {
 /// std's randomly keyed `RandomState` hashes the pid, the time and a counter: no `uuid` or
 /// `getrandom` dependency, whose MSRV is above ours.
 pub(crate) fn random() -> u64 {
+    random_in(std::process::id())
+}
+
+/// [`random`] for process `pid` (asked of the system once for several numbers: each ask is a
+/// system call).
+fn random_in(pid: u32) -> u64 {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let count = COUNTER.fetch_add(1, Ordering::Relaxed);
     let now = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
-    RandomState::new().hash_one((std::process::id(), now, count))
+    RandomState::new().hash_one((pid, now, count))
 }
 
 /// A subdirectory of the root (`locks`, `tmp`, ...), created owner-only and validated on the

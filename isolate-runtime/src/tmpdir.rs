@@ -90,10 +90,6 @@ impl TmpDir {
         let policy = env::keep_policy()?;
         let keep_days = env::keep_days()?;
         let parent = lockdir::subdir("tmp")?;
-        if !parent.is_dir() {
-            // Removed since we validated it (a temp cleaner): recreate it owner-only.
-            lockdir::open_private_dir(&parent)?;
-        }
         prune_once(&parent, keep_days);
         let label = if name == "tmpdir" {
             sanitize(test)
@@ -102,8 +98,16 @@ impl TmpDir {
         };
         let path = parent.join(format!("{label}-{}", lockdir::unique_name()));
         // A fresh name in a validated directory: one `mkdir`, nothing to check afterwards.
-        sys::create_private_dir(&path)
-            .context(|| format!("cannot create the temp dir `{}`", path.display()))?;
+        let created = match sys::create_private_dir(&path) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                // The parent was removed since we validated it (a temp cleaner): recreate it
+                // owner-only. Asked only then, not before every test.
+                lockdir::open_private_dir(&parent)?;
+                sys::create_private_dir(&path)
+            }
+            created => created,
+        };
+        created.context(|| format!("cannot create the temp dir `{}`", path.display()))?;
         let what = || format!("cannot lock the temp dir `{}`", path.display());
         let lock = sys::open_dir(&path).context(what)?;
         // Only a prune that found this brand-new directory old could hold it: never, in practice.
