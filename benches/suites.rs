@@ -287,6 +287,17 @@ impl Runner {
 
 /// Wall time and failed-test count of one run.
 fn run_suite(dir: &Path, runner: Runner, target: &str, binary: &Path) -> (Duration, usize) {
+    let (elapsed, failed, _) = run_suite_why(dir, runner, target, binary);
+    (elapsed, failed)
+}
+
+/// [`run_suite`], and the first line after a failed test's panic: what went wrong.
+fn run_suite_why(
+    dir: &Path,
+    runner: Runner,
+    target: &str,
+    binary: &Path,
+) -> (Duration, usize, Option<String>) {
     let mut command = match runner {
         Runner::CargoTest(threads) => {
             let mut command = Command::new(binary);
@@ -329,7 +340,12 @@ fn run_suite(dir: &Path, runner: Runner, target: &str, binary: &Path) -> (Durati
     let elapsed = start.elapsed();
     let text = String::from_utf8_lossy(&output.stdout).into_owned()
         + &String::from_utf8_lossy(&output.stderr);
-    (elapsed, failed_count(&text))
+    let why = text
+        .lines()
+        .skip_while(|line| !line.contains("panicked at"))
+        .nth(1)
+        .map(str::to_owned);
+    (elapsed, failed_count(&text), why)
 }
 
 /// Failed tests from libtest's `N failed;` or nextest's `N failed`.
@@ -463,24 +479,30 @@ fn floor_table(dir: &Path, binaries: &[(String, PathBuf)], runs: usize) {
 `{}` against the port-0 floor, {runs} back-to-back pairs per cell: median wall ratio [95% CI]; CPU ratio of sums [95% CI]\n",
         isolated.name
     );
-    println!("| tests | runner | wall | CPU | failed | within 3%? |");
+    println!("| tests | runner | wall | CPU | failed (floor / isolated) | within 3%? |");
     println!("|---:|---|---|---|---:|---|");
     for size in SIZES {
         for runner in RUNNERS {
+            settle();
             eprintln!("floor pairs: {size} tests, {}", runner.label());
             let mut wall = Vec::with_capacity(runs);
             let mut cpu = Vec::with_capacity(runs);
-            let mut failed = 0;
+            let mut failed = [0; 2];
+            let mut why = None;
             for pair in 0..runs {
                 let mut sides = [(0.0, 0.0); 2];
                 for side in [pair % 2, 1 - pair % 2] {
                     let variant = if side == 0 { FLOOR } else { isolated };
                     let target = format!("{}_{size}", slug(variant.name));
                     let cpu_before = children_cpu().unwrap_or(0.0);
-                    let (time, fails) = run_suite(dir, runner, &target, binary(binaries, &target));
+                    let (time, fails, reason) =
+                        run_suite_why(dir, runner, &target, binary(binaries, &target));
                     let used = children_cpu().unwrap_or(0.0) - cpu_before;
                     sides[side] = (time.as_secs_f64(), used);
-                    failed += fails;
+                    failed[side] += fails;
+                    if let (None, Some(reason)) = (&why, reason) {
+                        why = Some(format!("{}: {reason}", variant.name));
+                    }
                 }
                 wall.push(sides[1].0 / sides[0].0);
                 cpu.push((sides[0].1, sides[1].1));
@@ -496,10 +518,33 @@ fn floor_table(dir: &Path, binaries: &[(String, PathBuf)], runs: usize) {
                 _ => "not resolved",
             };
             println!(
-                "| {size} | {} | {wall_cell} | {cpu_cell} | {failed} | {verdict} |",
-                runner.label()
+                "| {size} | {} | {wall_cell} | {cpu_cell} | {} / {} | {verdict} |",
+                runner.label(),
+                failed[0],
+                failed[1]
             );
+            if let Some(why) = why {
+                eprintln!("floor pairs: first failure, {why}");
+            }
         }
+    }
+}
+
+/// Waits (a minute at most) until few TCP connections are in `TIME_WAIT`: every test's
+/// connection leaves one for a minute, and a cell of pairs makes thousands, so that without a
+/// pause the next cell's binds to port 0 run out of ephemeral ports (both sides alike: "Address
+/// already in use").
+fn settle() {
+    let time_wait = || {
+        let stat = fs::read_to_string("/proc/net/sockstat").ok()?;
+        let tcp = stat.lines().find(|line| line.starts_with("TCP:"))?;
+        let mut fields = tcp.split_whitespace();
+        fields.find(|field| *field == "tw")?;
+        fields.next()?.parse::<u32>().ok()
+    };
+    let until = Instant::now() + Duration::from_secs(65);
+    while time_wait().is_some_and(|count| count > 2_000) && Instant::now() < until {
+        std::thread::sleep(Duration::from_secs(1));
     }
 }
 
