@@ -507,10 +507,10 @@ fn floor_table(dir: &Path, binaries: &[(String, PathBuf)], runs: usize) {
                 wall.push(sides[1].0 / sides[0].0);
                 cpu.push((sides[0].1, sides[1].1));
             }
-            let wall_cell = interval(&wall, median_interval(&wall));
-            let cpu_ratio = ratio_of_sums(&cpu);
-            let cpu_cell = interval(&[cpu_ratio], bootstrap_interval(&cpu));
-            let verdict = match (median_interval(&wall), bootstrap_interval(&cpu)) {
+            let (wall_bounds, cpu_bounds) = (median_interval(&wall), bootstrap_interval(&cpu));
+            let wall_cell = interval(median_of(&wall), wall_bounds);
+            let cpu_cell = interval(ratio_of_sums(&cpu), cpu_bounds);
+            let verdict = match (wall_bounds, cpu_bounds) {
                 (Some((_, high)), _) if high <= 1.03 => "yes, wall",
                 (Some((low, _)), _) if low > 1.03 => "no, wall",
                 (_, Some((_, high))) if high <= 1.03 => "CPU yes; wall not resolved",
@@ -548,15 +548,18 @@ fn settle() {
     }
 }
 
-/// `median [low-high]` of `values`, or the median alone when there are too few for an interval.
-fn interval(values: &[f64], bounds: Option<(f64, f64)>) -> String {
+/// `estimate [low-high]`, or the estimate alone when there are too few runs for an interval.
+fn interval(estimate: f64, bounds: Option<(f64, f64)>) -> String {
+    match bounds {
+        Some((low, high)) => format!("{estimate:.3}x [{low:.3}-{high:.3}]"),
+        None => format!("{estimate:.3}x [too few runs]"),
+    }
+}
+
+fn median_of(values: &[f64]) -> f64 {
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
-    let median = sorted[sorted.len() / 2];
-    match bounds {
-        Some((low, high)) => format!("{median:.3}x [{low:.3}-{high:.3}]"),
-        None => format!("{median:.3}x [too few runs]"),
-    }
+    sorted[sorted.len() / 2]
 }
 
 /// A distribution-free 95% confidence interval for the median: the order statistics `k` places
