@@ -5,6 +5,7 @@
 //! the storage in the guard all come from this table; a new resource is a row here, a
 //! [`Binding`] impl for its type (below, unless its type is new) and its own module.
 
+use std::any::Any;
 use std::fmt;
 use std::time::{Duration, Instant};
 
@@ -57,22 +58,12 @@ macro_rules! resources {
             }
         }
 
-        /// One acquired resource, as the guard stores it until the test takes it.
-        ///
-        /// Nominally `pub` for [`Binding`]'s signature, but unreachable from outside the crate.
-        #[derive(Debug)]
-        #[allow(unreachable_pub)]
-        pub enum Held {
-            $($variant($ty),)*
-        }
-
-        impl Held {
-            pub(crate) fn acquire(resource: Resource, cx: &Acquire<'_>) -> Result<Held, Error> {
-                match resource {
-                    $(Resource::$variant => ($acquire)(cx).map(Held::$variant),)*
-                }
-            }
-        }
+        /// How each kind is acquired, by [`Resource`] index: a spec's `bind` copies the one
+        /// it needs, so `enter` names no kind and a test binary links only the kinds its
+        /// specs bind (the rest is dropped by the linker's section garbage collection).
+        pub(crate) const ACQUIRE: [AcquireFn; COUNT] = [
+            $(|cx: &Acquire<'_>| ($acquire)(cx).map(Held::new::<$ty>),)*
+        ];
     };
 }
 
@@ -94,6 +85,28 @@ resources! {
 
 /// How many kinds the table has: the size of a spec's per-kind name lists.
 pub(crate) const COUNT: usize = Resource::ALL.len();
+
+/// Acquires one binding of a kind.
+pub(crate) type AcquireFn = fn(&Acquire<'_>) -> Result<Held, Error>;
+
+/// One acquired resource, as the guard stores it until the test takes it: type-erased, so
+/// that neither the guard nor its drop glue names every kind's type (see [`ACQUIRE`]).
+///
+/// Nominally `pub` for [`Binding`]'s signature, but unreachable from outside the crate.
+#[derive(Debug)]
+#[allow(unreachable_pub)]
+pub struct Held(Box<dyn Any + Send + Sync>);
+
+impl Held {
+    pub(crate) fn new<T: Any + Send + Sync>(value: T) -> Held {
+        Held(Box::new(value))
+    }
+
+    /// The value, if it is a `T`.
+    pub(crate) fn get<T: Any>(&self) -> Option<&T> {
+        self.0.downcast_ref()
+    }
+}
 
 impl fmt::Display for Resource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -120,15 +133,15 @@ mod sealed {
     impl Sealed for crate::TmpDir {}
 }
 
-/// Types moved out of their slot, each with the rows of the table that bind it.
+/// Types moved out of their slot.
 macro_rules! moved_out {
-    ($($ty:ident: $($variant:ident)|+;)*) => {$(
+    ($($ty:ident),*) => {$(
         impl Binding for $ty {
             fn take(slot: &mut Option<Held>) -> Option<Self> {
-                match slot.take()? {
-                    $(Held::$variant(value))|+ => Some(value),
-                    other => {
-                        *slot = Some(other);
+                match slot.take()?.0.downcast() {
+                    Ok(value) => Some(*value),
+                    Err(other) => {
+                        *slot = Some(Held(other));
                         None
                     }
                 }
@@ -137,19 +150,12 @@ macro_rules! moved_out {
     )*};
 }
 
-moved_out! {
-    Port: Port | Port6;
-    UdpPort: Udp | Udp6;
-    ReservedPort: ReservedPort;
-}
+moved_out!(Port, UdpPort, ReservedPort);
 
 impl Binding for TmpDir {
     /// The guard keeps its own handle, to record the test's outcome before the directory is
     /// removed or kept.
     fn take(slot: &mut Option<Held>) -> Option<Self> {
-        match slot {
-            Some(Held::TmpDir(dir)) => Some(dir.clone()),
-            _ => None,
-        }
+        slot.as_ref()?.get::<TmpDir>().cloned()
     }
 }
