@@ -95,16 +95,41 @@ pub(crate) type AcquireFn = fn(&Acquire<'_>) -> Result<Held, Error>;
 /// Nominally `pub` for [`Binding`]'s signature, but unreachable from outside the crate.
 #[derive(Debug)]
 #[allow(unreachable_pub)]
-pub struct Held(Box<dyn Any + Send + Sync>);
+pub struct Held(Box<dyn Hold>);
+
+/// What `Held` keeps: any value, still printable (`dyn Any` alone prints as `Any { .. }`).
+trait Hold: fmt::Debug + Send + Sync {
+    fn as_any(&self) -> &dyn Any;
+    fn into_any(self: Box<Self>) -> Box<dyn Any>;
+}
+
+impl<T: Any + fmt::Debug + Send + Sync> Hold for T {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn Any> {
+        self
+    }
+}
 
 impl Held {
-    pub(crate) fn new<T: Any + Send + Sync>(value: T) -> Held {
+    pub(crate) fn new<T: Any + fmt::Debug + Send + Sync>(value: T) -> Held {
         Held(Box::new(value))
     }
 
     /// The value, if it is a `T`.
     pub(crate) fn get<T: Any>(&self) -> Option<&T> {
-        self.0.downcast_ref()
+        // Through the box: `Box<dyn Hold>` is itself a `Hold`, whose `as_any` is the box.
+        (*self.0).as_any().downcast_ref()
+    }
+
+    /// The value moved out, if it is a `T`; otherwise `self`, unchanged.
+    fn take<T: Any>(self) -> Result<T, Held> {
+        if self.get::<T>().is_none() {
+            return Err(self);
+        }
+        Ok(*self.0.into_any().downcast().expect("checked above"))
     }
 }
 
@@ -138,10 +163,10 @@ macro_rules! moved_out {
     ($($ty:ident),*) => {$(
         impl Binding for $ty {
             fn take(slot: &mut Option<Held>) -> Option<Self> {
-                match slot.take()?.0.downcast() {
-                    Ok(value) => Some(*value),
+                match slot.take()?.take() {
+                    Ok(value) => Some(value),
                     Err(other) => {
-                        *slot = Some(Held(other));
+                        *slot = Some(other);
                         None
                     }
                 }
@@ -157,5 +182,21 @@ impl Binding for TmpDir {
     /// removed or kept.
     fn take(slot: &mut Option<Held>) -> Option<Self> {
         slot.as_ref()?.get::<TmpDir>().cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_held_value_is_taken_by_its_type_only() {
+        let mut slot = Some(Held::new(UdpPort::bind().unwrap()));
+        assert!(Port::take(&mut slot).is_none());
+        assert!(TmpDir::take(&mut slot).is_none());
+        assert!(slot.is_some(), "a wrong type leaves the value in place");
+        let udp = UdpPort::take(&mut slot).expect("the value, by its own type");
+        assert!(udp.addr().ip().is_loopback());
+        assert!(slot.is_none() && UdpPort::take(&mut slot).is_none());
     }
 }
