@@ -98,7 +98,7 @@ pub fn try_enter(spec: &'static Spec) -> Result<TestGuard, Error> {
         timeout,
     };
     for step in spec.steps() {
-        step(&mut guard)?;
+        guard = step(guard)?;
     }
     for &resource in Resource::ALL {
         let Some(acquire) = spec.acquirer(resource) else {
@@ -124,8 +124,10 @@ pub fn try_enter(spec: &'static Spec) -> Result<TestGuard, Error> {
 
 /// What `enter` does before the bindings, one function per part of a spec, in this order:
 /// each is named only by the [`Spec`] builder that asks for it, so a test binary whose specs
-/// never ask for a part links none of its code.
-pub(crate) type Step = fn(&mut TestGuard) -> Result<(), Error>;
+/// never ask for a part links none of its code. The guard goes through by value (a `&mut` in
+/// a `const fn`'s types needs Rust 1.83): a failing step drops it, releasing what it holds in
+/// reverse order, as a failing `enter` always has.
+pub(crate) type Step = fn(TestGuard) -> Result<TestGuard, Error>;
 /// The slots of a spec's steps: the fresh process's report first (before any wait), then the
 /// groups, which may wait across processes, then `env` and `cwd` (so a test waiting for
 /// `env` holds no descriptors, and tests that both join a group and take `env` or `cwd` take
@@ -138,22 +140,22 @@ pub(crate) const STEPS: usize = 4;
 
 // A `Step`, so it returns a `Result` like the others.
 #[allow(clippy::unnecessary_wraps)]
-pub(crate) fn begin_fresh_report(guard: &mut TestGuard) -> Result<(), Error> {
+pub(crate) fn begin_fresh_report(mut guard: TestGuard) -> Result<TestGuard, Error> {
     if let Some(report) = crate::fresh::ChildReport::begin(guard.spec) {
         guard.holds.push(Held::new(report));
     }
-    Ok(())
+    Ok(guard)
 }
 
-pub(crate) fn join_groups(guard: &mut TestGuard) -> Result<(), Error> {
+pub(crate) fn join_groups(mut guard: TestGuard) -> Result<TestGuard, Error> {
     for (name, mode) in sorted_groups(guard.spec) {
         let lock = group::join(name, mode, &guard.test, guard.deadline, guard.timeout)?;
         guard.holds.push(Held::new(lock));
     }
-    Ok(())
+    Ok(guard)
 }
 
-pub(crate) fn take_process_state(guard: &mut TestGuard) -> Result<(), Error> {
+pub(crate) fn take_process_state(mut guard: TestGuard) -> Result<TestGuard, Error> {
     for (state, access) in [
         (State::Env, guard.spec.env_access()),
         (State::Cwd, guard.spec.cwd_access()),
@@ -164,16 +166,16 @@ pub(crate) fn take_process_state(guard: &mut TestGuard) -> Result<(), Error> {
             guard.holds.push(Held::new(lock));
         }
     }
-    Ok(())
+    Ok(guard)
 }
 
-pub(crate) fn take_permits(guard: &mut TestGuard) -> Result<(), Error> {
+pub(crate) fn take_permits(mut guard: TestGuard) -> Result<TestGuard, Error> {
     let count = guard.spec.socket_permits();
     if count > 0 {
         let permits = permits::take(count, &guard.test, guard.deadline, guard.timeout)?;
         guard.holds.push(Held::new(permits));
     }
-    Ok(())
+    Ok(guard)
 }
 
 /// `ISOLATE_TIMEOUT`, read once per process: a test's environment is set before the process
