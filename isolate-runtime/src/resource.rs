@@ -1,8 +1,8 @@
 //! The one table of resources a test binds by name.
 //!
 //! A row is a [`Resource`] variant, the attribute key that asks for it, the type the test
-//! receives and the function that acquires it. The enum, the keys, the acquisition dispatch and
-//! the storage in the guard all come from this table; a new resource is a row here, a
+//! receives and the function that acquires it. The enum, the keys and the acquisition functions
+//! a spec's `bind` picks from all come from this table; a new resource is a row here, a
 //! [`Binding`] impl for its type (below, unless its type is new) and its own module.
 
 use std::any::Any;
