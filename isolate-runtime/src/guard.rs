@@ -4,9 +4,9 @@ use std::process::{ExitCode, Termination};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use crate::group::{self, GroupLock};
-use crate::permits::{self, Permits};
-use crate::process_state::{self, State, StateLock};
+use crate::group;
+use crate::permits;
+use crate::process_state::{self, State};
 use crate::resource::{Acquire, Binding, Held, Resource};
 use crate::wait::Mode;
 use crate::{env, Error, Spec, TmpDir};
@@ -39,12 +39,11 @@ pub struct TestGuard {
     test: String,
     /// Every binding in acquisition order; a slot is emptied when the test takes its value.
     bindings: Vec<Slot>,
-    permits: Option<Permits>,
-    /// `env`, then `cwd`.
-    process_state: Vec<StateLock>,
-    groups: Vec<GroupLock>,
-    /// In the child of a `fresh_process` test: reports the outcome to the parent when dropped.
-    fresh: Option<crate::fresh::ChildReport>,
+    /// The rest, in acquisition order (the [`Step`]s'): in the child of a `fresh_process`
+    /// test, the report of its outcome to the parent (last to drop, so the parent sees
+    /// everything the release printed); group locks; `env`, then `cwd`; budget permits.
+    /// Type-erased like the bindings, so the guard's drop glue names only what was acquired.
+    holds: Vec<Held>,
     /// When the test's waits run out, counted from its start, and the whole timeout.
     deadline: Instant,
     timeout: Duration,
@@ -94,38 +93,17 @@ pub fn try_enter(spec: &'static Spec) -> Result<TestGuard, Error> {
         spec,
         test: spec.test().into_owned(),
         bindings: Vec::new(),
-        permits: None,
-        process_state: Vec::new(),
-        groups: Vec::new(),
-        fresh: crate::fresh::ChildReport::begin(spec),
+        holds: Vec::new(),
         deadline,
         timeout,
     };
-    for (name, mode) in sorted_groups(spec) {
-        let lock = group::join(name, mode, &guard.test, deadline, timeout)?;
-        guard.groups.push(lock);
-    }
-    // After the groups, which may wait across processes, and before anything is bound: so a
-    // test waiting for `env` holds no descriptors, and tests that both join a group and take
-    // `env` or `cwd` take them in one order.
-    for (state, access) in [
-        (State::Env, spec.env_access()),
-        (State::Cwd, spec.cwd_access()),
-    ] {
-        if let Some(access) = access {
-            let lock = process_state::take(state, access, &guard.test, deadline, timeout)?;
-            guard.process_state.push(lock);
-        }
-    }
-    if spec.socket_permits() > 0 {
-        guard.permits = Some(permits::take(
-            spec.socket_permits(),
-            &guard.test,
-            deadline,
-            timeout,
-        )?);
+    for step in spec.steps() {
+        guard = step(guard)?;
     }
     for &resource in Resource::ALL {
+        let Some(acquire) = spec.acquirer(resource) else {
+            continue;
+        };
         for &name in spec.names(resource) {
             let cx = Acquire {
                 test: &guard.test,
@@ -133,13 +111,69 @@ pub fn try_enter(spec: &'static Spec) -> Result<TestGuard, Error> {
                 deadline,
                 timeout,
             };
-            let held = Held::acquire(resource, &cx)?;
+            let held = acquire(&cx)?;
             guard.bindings.push(Slot {
                 resource,
                 name,
                 held: Some(held),
             });
         }
+    }
+    Ok(guard)
+}
+
+/// What `enter` does before the bindings, one function per part of a spec, in this order:
+/// each is named only by the [`Spec`] builder that asks for it, so a test binary whose specs
+/// never ask for a part links none of its code. The guard goes through by value (a `&mut` in
+/// a `const fn`'s types needs Rust 1.83): a failing step drops it, releasing what it holds in
+/// reverse order, as a failing `enter` always has.
+pub(crate) type Step = fn(TestGuard) -> Result<TestGuard, Error>;
+/// The slots of a spec's steps: the fresh process's report first (before any wait), then the
+/// groups, which may wait across processes, then `env` and `cwd` (so a test waiting for
+/// `env` holds no descriptors, and tests that both join a group and take `env` or `cwd` take
+/// them in one order), then the budget's permits.
+pub(crate) const FRESH: usize = 0;
+pub(crate) const GROUPS: usize = 1;
+pub(crate) const PROCESS_STATE: usize = 2;
+pub(crate) const PERMITS: usize = 3;
+pub(crate) const STEPS: usize = 4;
+
+// A `Step`, so it returns a `Result` like the others.
+#[allow(clippy::unnecessary_wraps)]
+pub(crate) fn begin_fresh_report(mut guard: TestGuard) -> Result<TestGuard, Error> {
+    if let Some(report) = crate::fresh::ChildReport::begin(guard.spec) {
+        guard.holds.push(Held::new(report));
+    }
+    Ok(guard)
+}
+
+pub(crate) fn join_groups(mut guard: TestGuard) -> Result<TestGuard, Error> {
+    for (name, mode) in sorted_groups(guard.spec) {
+        let lock = group::join(name, mode, &guard.test, guard.deadline, guard.timeout)?;
+        guard.holds.push(Held::new(lock));
+    }
+    Ok(guard)
+}
+
+pub(crate) fn take_process_state(mut guard: TestGuard) -> Result<TestGuard, Error> {
+    for (state, access) in [
+        (State::Env, guard.spec.env_access()),
+        (State::Cwd, guard.spec.cwd_access()),
+    ] {
+        if let Some(access) = access {
+            let lock =
+                process_state::take(state, access, &guard.test, guard.deadline, guard.timeout)?;
+            guard.holds.push(Held::new(lock));
+        }
+    }
+    Ok(guard)
+}
+
+pub(crate) fn take_permits(mut guard: TestGuard) -> Result<TestGuard, Error> {
+    let count = guard.spec.socket_permits();
+    if count > 0 {
+        let permits = permits::take(count, &guard.test, guard.deadline, guard.timeout)?;
+        guard.holds.push(Held::new(permits));
     }
     Ok(guard)
 }
@@ -296,10 +330,9 @@ impl TestGuard {
     }
 
     fn tmpdirs(&self) -> impl Iterator<Item = &TmpDir> {
-        self.bindings.iter().filter_map(|slot| match &slot.held {
-            Some(Held::TmpDir(dir)) => Some(dir),
-            _ => None,
-        })
+        self.bindings
+            .iter()
+            .filter_map(|slot| slot.held.as_ref()?.get::<TmpDir>())
     }
 }
 
@@ -312,11 +345,7 @@ impl Drop for TestGuard {
             dir.set_outcome(failed);
         }
         while self.bindings.pop().is_some() {}
-        self.permits = None;
-        while self.process_state.pop().is_some() {}
-        while self.groups.pop().is_some() {}
-        // Last, so the parent of a fresh process sees everything the release printed.
-        self.fresh = None;
+        while self.holds.pop().is_some() {}
     }
 }
 

@@ -1,10 +1,11 @@
 //! The one table of resources a test binds by name.
 //!
 //! A row is a [`Resource`] variant, the attribute key that asks for it, the type the test
-//! receives and the function that acquires it. The enum, the keys, the acquisition dispatch and
-//! the storage in the guard all come from this table; a new resource is a row here, a
+//! receives and the function that acquires it. The enum, the keys and the acquisition functions
+//! a spec's `bind` picks from all come from this table; a new resource is a row here, a
 //! [`Binding`] impl for its type (below, unless its type is new) and its own module.
 
+use std::any::Any;
 use std::fmt;
 use std::time::{Duration, Instant};
 
@@ -57,22 +58,12 @@ macro_rules! resources {
             }
         }
 
-        /// One acquired resource, as the guard stores it until the test takes it.
-        ///
-        /// Nominally `pub` for [`Binding`]'s signature, but unreachable from outside the crate.
-        #[derive(Debug)]
-        #[allow(unreachable_pub)]
-        pub enum Held {
-            $($variant($ty),)*
-        }
-
-        impl Held {
-            pub(crate) fn acquire(resource: Resource, cx: &Acquire<'_>) -> Result<Held, Error> {
-                match resource {
-                    $(Resource::$variant => ($acquire)(cx).map(Held::$variant),)*
-                }
-            }
-        }
+        /// How each kind is acquired, by [`Resource`] index: a spec's `bind` copies the one
+        /// it needs, so `enter` names no kind and a test binary links only the kinds its
+        /// specs bind (the rest is dropped by the linker's section garbage collection).
+        pub(crate) const ACQUIRE: [AcquireFn; COUNT] = [
+            $(|cx: &Acquire<'_>| ($acquire)(cx).map(Held::new::<$ty>),)*
+        ];
     };
 }
 
@@ -94,6 +85,53 @@ resources! {
 
 /// How many kinds the table has: the size of a spec's per-kind name lists.
 pub(crate) const COUNT: usize = Resource::ALL.len();
+
+/// Acquires one binding of a kind.
+pub(crate) type AcquireFn = fn(&Acquire<'_>) -> Result<Held, Error>;
+
+/// One acquired resource, as the guard stores it until the test takes it: type-erased, so
+/// that neither the guard nor its drop glue names every kind's type (see [`ACQUIRE`]).
+///
+/// Nominally `pub` for [`Binding`]'s signature, but unreachable from outside the crate.
+#[derive(Debug)]
+#[allow(unreachable_pub)]
+pub struct Held(Box<dyn Hold>);
+
+/// What `Held` keeps: any value, still printable (`dyn Any` alone prints as `Any { .. }`).
+trait Hold: fmt::Debug + Send + Sync {
+    fn as_any(&self) -> &dyn Any;
+    fn into_any(self: Box<Self>) -> Box<dyn Any>;
+}
+
+impl<T: Any + fmt::Debug + Send + Sync> Hold for T {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn Any> {
+        self
+    }
+}
+
+impl Held {
+    pub(crate) fn new<T: Any + fmt::Debug + Send + Sync>(value: T) -> Held {
+        Held(Box::new(value))
+    }
+
+    /// The value, if it is a `T`.
+    pub(crate) fn get<T: Any>(&self) -> Option<&T> {
+        // Through the box: `Box<dyn Hold>` is itself a `Hold`, whose `as_any` is the box.
+        (*self.0).as_any().downcast_ref()
+    }
+
+    /// The value moved out, if it is a `T`; otherwise `self`, unchanged.
+    fn take<T: Any>(self) -> Result<T, Held> {
+        if self.get::<T>().is_none() {
+            return Err(self);
+        }
+        Ok(*self.0.into_any().downcast().expect("checked above"))
+    }
+}
 
 impl fmt::Display for Resource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -120,14 +158,14 @@ mod sealed {
     impl Sealed for crate::TmpDir {}
 }
 
-/// Types moved out of their slot, each with the rows of the table that bind it.
+/// Types moved out of their slot.
 macro_rules! moved_out {
-    ($($ty:ident: $($variant:ident)|+;)*) => {$(
+    ($($ty:ident),*) => {$(
         impl Binding for $ty {
             fn take(slot: &mut Option<Held>) -> Option<Self> {
-                match slot.take()? {
-                    $(Held::$variant(value))|+ => Some(value),
-                    other => {
+                match slot.take()?.take() {
+                    Ok(value) => Some(value),
+                    Err(other) => {
                         *slot = Some(other);
                         None
                     }
@@ -137,19 +175,28 @@ macro_rules! moved_out {
     )*};
 }
 
-moved_out! {
-    Port: Port | Port6;
-    UdpPort: Udp | Udp6;
-    ReservedPort: ReservedPort;
-}
+moved_out!(Port, UdpPort, ReservedPort);
 
 impl Binding for TmpDir {
     /// The guard keeps its own handle, to record the test's outcome before the directory is
     /// removed or kept.
     fn take(slot: &mut Option<Held>) -> Option<Self> {
-        match slot {
-            Some(Held::TmpDir(dir)) => Some(dir.clone()),
-            _ => None,
-        }
+        slot.as_ref()?.get::<TmpDir>().cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_held_value_is_taken_by_its_type_only() {
+        let mut slot = Some(Held::new(UdpPort::bind().unwrap()));
+        assert!(Port::take(&mut slot).is_none());
+        assert!(TmpDir::take(&mut slot).is_none());
+        assert!(slot.is_some(), "a wrong type leaves the value in place");
+        let udp = UdpPort::take(&mut slot).expect("the value, by its own type");
+        assert!(udp.addr().ip().is_loopback());
+        assert!(slot.is_none() && UdpPort::take(&mut slot).is_none());
     }
 }

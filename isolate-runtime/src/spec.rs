@@ -1,9 +1,11 @@
 //! The static descriptor of what one test asked for.
 
 use std::borrow::Cow;
+use std::fmt;
 use std::time::Duration;
 
-use crate::resource::{self, Resource};
+use crate::guard::{self, Step};
+use crate::resource::{self, AcquireFn, Resource};
 use crate::Access;
 
 /// What one test asked for: built by `#[isolated]` as a `static`, or by hand for use without
@@ -27,7 +29,7 @@ use crate::Access;
 /// assert_eq!(SPEC.names(Resource::Port), ["api"]);
 /// assert_eq!(SPEC.serial_groups(), ["db"]);
 /// ```
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct Spec {
     module: Option<&'static str>,
     test: &'static str,
@@ -40,6 +42,30 @@ pub struct Spec {
     env: Option<Access>,
     cwd: Option<Access>,
     fresh_process: bool,
+    /// What `enter` runs for this spec, set by the builders that ask for it: a `static` spec
+    /// names only the code of what it asks for, so a test binary links only that (the linker
+    /// drops the rest) instead of every kind `enter` could acquire.
+    acquire: [Option<AcquireFn>; resource::COUNT],
+    steps: [Option<Step>; guard::STEPS],
+}
+
+/// What the test asked for, without the function addresses `enter` runs (they follow from it).
+impl fmt::Debug for Spec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Spec")
+            .field("module", &self.module)
+            .field("test", &self.test)
+            .field("names", &self.names)
+            .field("serial", &self.serial)
+            .field("shared", &self.shared)
+            .field("max_sockets", &self.max_sockets)
+            .field("timeout", &self.timeout)
+            .field("expects_panic", &self.expects_panic)
+            .field("env", &self.env)
+            .field("cwd", &self.cwd)
+            .field("fresh_process", &self.fresh_process)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Spec {
@@ -59,6 +85,8 @@ impl Spec {
             env: None,
             cwd: None,
             fresh_process: false,
+            acquire: [None; resource::COUNT],
+            steps: [None; guard::STEPS],
         }
     }
 
@@ -85,6 +113,7 @@ impl Spec {
     #[must_use]
     pub const fn bind(mut self, resource: Resource, names: &'static [&'static str]) -> Self {
         self.names[resource as usize] = names;
+        self.acquire[resource as usize] = Some(resource::ACQUIRE[resource as usize]);
         self
     }
 
@@ -93,6 +122,7 @@ impl Spec {
     #[must_use]
     pub const fn serial(mut self, groups: &'static [&'static str]) -> Self {
         self.serial = groups;
+        self.steps[guard::GROUPS] = Some(guard::join_groups);
         self
     }
 
@@ -101,6 +131,7 @@ impl Spec {
     #[must_use]
     pub const fn shared(mut self, groups: &'static [&'static str]) -> Self {
         self.shared = groups;
+        self.steps[guard::GROUPS] = Some(guard::join_groups);
         self
     }
 
@@ -108,6 +139,7 @@ impl Spec {
     #[must_use]
     pub const fn max_sockets(mut self, permits: u32) -> Self {
         self.max_sockets = permits;
+        self.steps[guard::PERMITS] = Some(guard::take_permits);
         self
     }
 
@@ -131,6 +163,7 @@ impl Spec {
     #[must_use]
     pub const fn env(mut self, access: Access) -> Self {
         self.env = Some(access);
+        self.steps[guard::PROCESS_STATE] = Some(guard::take_process_state);
         self
     }
 
@@ -139,6 +172,7 @@ impl Spec {
     #[must_use]
     pub const fn cwd(mut self, access: Access) -> Self {
         self.cwd = Some(access);
+        self.steps[guard::PROCESS_STATE] = Some(guard::take_process_state);
         self
     }
 
@@ -147,6 +181,7 @@ impl Spec {
     #[must_use]
     pub const fn fresh_process(mut self) -> Self {
         self.fresh_process = true;
+        self.steps[guard::FRESH] = Some(guard::begin_fresh_report);
         self
     }
 
@@ -208,6 +243,16 @@ impl Spec {
         self.cwd
     }
 
+    /// How `enter` acquires a binding of `resource`, if the spec binds it.
+    pub(crate) fn acquirer(&self, resource: Resource) -> Option<AcquireFn> {
+        self.acquire[resource as usize]
+    }
+
+    /// What `enter` runs before the bindings, in order.
+    pub(crate) fn steps(&self) -> impl Iterator<Item = Step> + '_ {
+        self.steps.iter().flatten().copied()
+    }
+
     /// Whether the test runs in a fresh process.
     #[must_use]
     pub const fn runs_in_fresh_process(&self) -> bool {
@@ -247,5 +292,50 @@ mod tests {
         assert!(SPEC.serial_groups().is_empty());
         assert!(SPEC.panics_expected());
         assert_eq!(SPEC.wait_timeout(), None);
+    }
+
+    #[test]
+    fn debug_shows_what_was_asked_not_code_addresses() {
+        const SPEC: Spec = Spec::new("t")
+            .bind(Resource::Port, &["api"])
+            .serial(&["db"]);
+        let shown = format!("{SPEC:?}");
+        assert!(
+            shown.contains("\"api\"") && shown.contains("\"db\""),
+            "{shown}"
+        );
+        assert!(!shown.contains("0x"), "no function addresses: {shown}");
+    }
+
+    #[test]
+    fn a_spec_names_only_the_code_of_what_it_asks_for() {
+        // What lets a test binary link only the kinds its tests use: `enter` runs the spec's
+        // steps and acquirers, never a table of every kind.
+        const PORT: Spec = Spec::new("t").bind(Resource::Port, &["api"]);
+        const ALL: Spec = Spec::new("t")
+            .fresh_process()
+            .max_sockets(1)
+            .cwd(Access::Read)
+            .shared(&["g"]);
+        assert_eq!(PORT.steps().count(), 0);
+        let bound: Vec<Resource> = Resource::ALL
+            .iter()
+            .copied()
+            .filter(|resource| PORT.acquirer(*resource).is_some())
+            .collect();
+        assert_eq!(bound, [Resource::Port]);
+        let steps: Vec<Step> = ALL.steps().collect();
+        let expected: [Step; guard::STEPS] = [
+            guard::begin_fresh_report,
+            guard::join_groups,
+            guard::take_process_state,
+            guard::take_permits,
+        ];
+        // In `enter`'s fixed order, whatever the builders' order.
+        assert!(steps
+            .iter()
+            .zip(expected)
+            .all(|(a, b)| *a as usize == b as usize));
+        assert_eq!(steps.len(), guard::STEPS);
     }
 }
