@@ -208,6 +208,9 @@ pub(crate) fn join(
         }
     };
     let Some(main) = main else {
+        if let Some(gate) = gate {
+            gate.release_after_timeout();
+        }
         return Err(timeout_error(name, mode, timeout));
     };
     let claim = match mode {
@@ -261,16 +264,8 @@ mod tests {
     /// Whether another process could lock `path` now (another open file description stands
     /// in for it: flock locks conflict between descriptions, not processes).
     fn free_for_others(path: &std::path::Path) -> bool {
-        let fifo = crate::wait::fifo_path(path);
-        match std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(fifo)
-        {
-            Ok(file) => crate::wait::try_lock(&file, Mode::Exclusive).expect("flock"),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
-            Err(e) => panic!("cannot open the lock's FIFO: {e}"),
-        }
+        let file = lockdir::lock_file(path).expect("open the lock file");
+        crate::wait::try_lock(&file, Mode::Exclusive).expect("flock")
     }
 
     /// A group name of its own for one test (names are `'static`, as in a `Spec`).

@@ -1,38 +1,24 @@
-//! Bounded waits on OS file locks, with a queue per process in front of each lock.
+//! Bounded waits on OS file locks, with a queue per process in front of each lock file.
 //!
-//! A lock is a `flock` on a FIFO, so that a wait between processes is bounded, freed at once
-//! by a holder's death, and woken once per release, with no signal handler and no thread of
-//! its own (a blocking `flock` cannot be cancelled, and non-blocking attempts in a loop make
-//! every hand-off wait for the next attempt):
-//!
-//! - every descriptor that takes the lock is opened read-write, which makes it a *writer* of
-//!   the FIFO (nobody ever writes a byte), and this process closes it, not merely unlocks it,
-//!   when it lets the lock go. So while anyone holds the lock, the FIFO has a writer, and no
-//!   descriptor that is a writer stays open in a process that does not hold the lock: an idle
-//!   one would hold back every waiter's wake-up;
-//! - a waiter polls a read-only descriptor of the FIFO with its remaining time, and the kernel
-//!   reports a hang-up when the last writer is gone: on a release, and when it closes the
-//!   descriptors of a holder killed by SIGKILL (closing a file removes its `flock` before it
-//!   drops the writer). A hang-up means nobody holds the lock; the waiters it wakes try to take
-//!   it, and the losers poll again (the winner is a writer by then).
-//!
-//! The lock named `<path>` is the FIFO `<path>.fifo`: versions of isolate before this one
-//! locked the regular file `<path>`, and the two do not exclude each other (a FIFO where the
-//! old version expects a regular file, or the reverse, would break the waits of one of them
-//! instead). Run one version at a time on a machine; the old files can be removed.
-//!
-//! Each process queues its own waiters in memory, FIFO:
+//! flock locks belong to an open file description and the kernel drops them when their holder
+//! dies, so a holder killed by SIGKILL frees its locks at once. But a blocking `flock` cannot be
+//! cancelled, and polling with non-blocking attempts makes every hand-off between processes
+//! wait for the next attempt. So each process opens a lock file once ([`Lock::take`]) and
+//! queues its own waiters in memory, FIFO:
 //!
 //! - between threads of this process, a release hands the lock straight to the next local
 //!   waiter (one wake-up, no system call): the process keeps the kernel lock meanwhile;
-//! - towards other processes, only the first local waiter polls the FIFO, so one thread per
-//!   process and lock waits in the kernel. When its deadline passes it leaves the queue and
-//!   the next one polls; a timed-out wait leaves no thread or descriptor behind;
-//! - so that another process is never starved by local hand-offs, after [`FAIR_HANDOFFS`] of
-//!   them or [`FAIR_HOLD`] holding the kernel lock, the process checks whether another process
-//!   waits (a process's polling waiter holds a shared lock on `<path>.waiting`) and if so lets
-//!   the kernel lock go, and its own first waiter polls again only once the waiters it saw got
-//!   in (or after [`STEP_ASIDE`]).
+//! - towards other processes, at most one thread per process and lock file waits in the
+//!   kernel's queue: an *agent* thread, started the first time the lock is contended and kept
+//!   for the life of the process, which blocks in `flock` only while local waiters exist and
+//!   wakes the first of them when it wins. A local waiter whose deadline passes simply leaves
+//!   the queue; a lock the agent wins for nobody is released at once. So timed-out waits leave
+//!   no thread or descriptor behind: threads are bounded by the locks contended, not the waits;
+//! - so that another process is never starved by local hand-offs, after
+//!   [`FAIR_HANDOFFS`] of them or [`FAIR_HOLD`] holding the kernel lock, the process checks
+//!   whether another process waits (agents hold a shared lock on `<lock>.waiting` while they
+//!   wait in the kernel) and if so releases the kernel lock and lets its agent queue again
+//!   only once the waiters it saw got in (or after [`STEP_ASIDE`]).
 //!
 //! Waits that are not for a lock (permits, port numbers) poll ([`poll_until`]) and wake when
 //! something in this process is released ([`released`]).
@@ -40,15 +26,13 @@
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
-use rustix::event::{poll, PollFd, PollFlags, Timespec};
-use rustix::fs::{flock, FlockOperation, OFlags};
+use rustix::fs::{flock, FlockOperation};
 use rustix::io::Errno;
 
 use crate::{lockdir, Error};
@@ -57,22 +41,22 @@ use crate::{lockdir, Error};
 const FAIR_HANDOFFS: u32 = 8;
 /// How long the process may keep a contended kernel lock for its own threads.
 const FAIR_HOLD: Duration = Duration::from_millis(20);
-/// The longest a process that stepped aside waits for the others' waiters before it polls.
+/// The longest a process that stepped aside waits for the others' waiters before it queues.
 const STEP_ASIDE: Duration = Duration::from_millis(50);
 /// How often a process that stepped aside looks whether the others' waiters got in. Short:
-/// until it polls again it is not announced, and the others, checking for waiters after their
+/// until it queues again it is not announced, and the others, checking for waiters after their
 /// next few hand-offs (a few hundred µs with short tests), would miss it and keep the lock for
 /// as many again.
 const STEP_ASIDE_POLL: Duration = Duration::from_micros(100);
-/// The longest a waiter polls before it tries the lock again regardless. Only a writer that
-/// does not hold the lock (someone else's descriptor, not isolate's) or a platform that does
-/// not report a FIFO's hang-up would make it matter.
-#[cfg(any(target_os = "linux", target_os = "android"))]
-const REPOLL: Duration = Duration::from_secs(1);
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
-const REPOLL: Duration = Duration::from_millis(10);
-/// How often a process renews the age of a FIFO it uses (see [`crate::sys::keep_fresh`]).
-const FRESHEN: Duration = Duration::from_secs(3600);
+/// How long an idle lock file stays open for this process's next use of it: a test's next
+/// entry then costs no `open` and `close`, while a file replaced meanwhile (a temp cleaner)
+/// is not locked through a stale descriptor for more than this after a busy spell.
+const KEEP_OPEN: Duration = Duration::from_secs(1);
+/// The most idle lock files a process keeps open, so that a suite of many groups does not
+/// eat into the descriptors its tests (and the socket budget) count on.
+const MAX_KEPT_OPEN: usize = 32;
+/// Idle lock files kept open now, across every queue.
+static KEPT_OPEN: AtomicUsize = AtomicUsize::new(0);
 
 /// How a lock is held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,88 +79,20 @@ pub(crate) enum Wait {
 }
 
 /// Takes the lock on `file` if nobody conflicting holds it; false when someone does.
-pub(crate) fn try_lock(file: impl AsFd, mode: Mode) -> io::Result<bool> {
-    match flock(file, operation(mode)) {
+pub(crate) fn try_lock(file: &File, mode: Mode) -> io::Result<bool> {
+    match flock(file, operation(mode, false)) {
         Ok(()) => Ok(true),
         Err(Errno::WOULDBLOCK) => Ok(false),
         Err(e) => Err(e.into()),
     }
 }
 
-fn operation(mode: Mode) -> FlockOperation {
-    match mode {
-        Mode::Exclusive => FlockOperation::NonBlockingLockExclusive,
-        Mode::Shared => FlockOperation::NonBlockingLockShared,
-    }
-}
-
-/// The FIFO behind the lock named `path`.
-pub(crate) fn fifo_path(path: &Path) -> PathBuf {
-    let mut fifo = path.as_os_str().to_owned();
-    fifo.push(".fifo");
-    fifo.into()
-}
-
-/// Opens the FIFO at `path` with `flags`, creating it (and its directory) if missing.
-fn open_fifo(path: &Path, flags: OFlags) -> io::Result<OwnedFd> {
-    let flags = flags | OFlags::CLOEXEC | OFlags::NOFOLLOW;
-    let open = || rustix::fs::open(path, flags, rustix::fs::Mode::empty());
-    match open() {
-        Err(Errno::NOENT) => {}
-        opened => return Ok(opened?),
-    }
-    let owner_only = rustix::fs::Mode::RUSR | rustix::fs::Mode::WUSR;
-    let make = || rustix::fs::mkfifoat(rustix::fs::CWD, path, owner_only);
-    match make() {
-        Ok(()) | Err(Errno::EXIST) => {}
-        // The directory was removed since it was validated (a temp cleaner): again, as
-        // `lockdir::lock_file` does.
-        Err(Errno::NOENT) => {
-            if let Some(dir) = path.parent() {
-                lockdir::open_private_dir(dir)
-                    .map_err(|e| io::Error::new(io::ErrorKind::NotFound, e.to_string()))?;
-            }
-            match make() {
-                Ok(()) | Err(Errno::EXIST) => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(e) => return Err(e.into()),
-    }
-    Ok(open()?)
-}
-
-/// One attempt at the lock on the FIFO at `path`: a new writer, locked without blocking, else
-/// closed again.
-fn attempt(path: &Path, mode: Mode) -> io::Result<Option<File>> {
-    let writer = File::from(open_fifo(path, OFlags::RDWR)?);
-    Ok(try_lock(&writer, mode)?.then_some(writer))
-}
-
-/// A read end of the FIFO at `path`, to poll; refused if `path` is not a FIFO (a poll on it
-/// would never wait).
-fn open_reader(path: &Path) -> io::Result<OwnedFd> {
-    let reader = open_fifo(path, OFlags::RDONLY | OFlags::NONBLOCK)?;
-    let stat = rustix::fs::fstat(&reader)?;
-    if rustix::fs::FileType::from_raw_mode(stat.st_mode) != rustix::fs::FileType::Fifo {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            "not a FIFO (left by something other than isolate: remove it)",
-        ));
-    }
-    Ok(reader)
-}
-
-/// Whether `reader` reports an event (the hang-up: no writer left) within `timeout`.
-fn hangs_up(reader: &OwnedFd, timeout: Duration) -> io::Result<bool> {
-    let timeout = Timespec::try_from(timeout.min(REPOLL)).unwrap_or(Timespec {
-        tv_sec: 1,
-        tv_nsec: 0,
-    });
-    match poll(&mut [PollFd::new(reader, PollFlags::IN)], Some(&timeout)) {
-        Ok(events) => Ok(events > 0),
-        Err(Errno::INTR) => Ok(false),
-        Err(e) => Err(e.into()),
+fn operation(mode: Mode, blocking: bool) -> FlockOperation {
+    match (mode, blocking) {
+        (Mode::Exclusive, false) => FlockOperation::NonBlockingLockExclusive,
+        (Mode::Shared, false) => FlockOperation::NonBlockingLockShared,
+        (Mode::Exclusive, true) => FlockOperation::LockExclusive,
+        (Mode::Shared, true) => FlockOperation::LockShared,
     }
 }
 
@@ -199,18 +115,18 @@ impl Drop for Lock {
 }
 
 impl Lock {
-    /// Takes the lock named `path` in `mode`; `None` when `wait` ran out first.
+    /// Takes the lock file at `path` in `mode`; `None` when `wait` ran out first.
     pub(crate) fn take(path: &Path, mode: Mode, wait: Wait) -> Result<Option<Lock>, Error> {
         Queue::of(path).take(mode, wait)
     }
 
-    /// Whether a thread of this process holds the lock named `path` or queues for it.
+    /// Whether a thread of this process holds the lock file at `path` or queues for it.
     pub(crate) fn in_use_here(path: &Path) -> bool {
         let Some(queue) = Queue::all().get(path).cloned() else {
             return false;
         };
         let state = queue.state();
-        state.holders > 0 || !state.queue.is_empty()
+        state.holders > 0 || !state.queue.is_empty() || state.request.is_some() || state.in_kernel
     }
 
     /// Whether threads of this process queue for the lock (the next holder may be one of them).
@@ -228,10 +144,10 @@ impl Lock {
         Linger { queue }
     }
 
-    /// Releases the lock after a later wait timed out. Nothing of it stays open once unused,
-    /// so this is a plain release (kept for the callers that say why they let go).
+    /// Releases the lock after a later wait timed out: the file is closed once unused rather
+    /// than kept open, so a failed wait leaves no descriptor behind.
     pub(crate) fn release_after_timeout(self) {
-        drop(self);
+        self.queue.state().idle = Idle::Close;
     }
 }
 
@@ -248,11 +164,11 @@ impl Drop for Linger {
     }
 }
 
-/// Waiters to wake: granted the lock, or the first one, asked to poll.
-#[must_use = "the waiters sleep until woken"]
-struct Wake(Vec<Thread>);
+/// Waiters just granted the lock, to wake.
+#[must_use = "the granted waiters sleep until woken"]
+struct Granted(Vec<Thread>);
 
-impl Wake {
+impl Granted {
     /// Wakes them; true if there were any.
     fn wake(self) -> bool {
         let any = !self.0.is_empty();
@@ -271,55 +187,58 @@ struct Waiter {
     granted: AtomicBool,
 }
 
-/// This process's use of one lock.
+/// This process's use of one lock file.
 #[derive(Debug)]
 struct Queue {
-    fifo: PathBuf,
+    path: PathBuf,
     waiting_path: PathBuf,
     state: Mutex<State>,
+    /// Wakes the agent when it has a lock to wait for.
+    agent: Condvar,
 }
 
 #[derive(Debug)]
 struct State {
-    /// The kernel lock this process holds, and the writer it holds it through.
-    kernel: Option<(Mode, File)>,
+    /// The open lock file, while this process uses it and for [`KEEP_OPEN`] after.
+    file: Option<Arc<File>>,
+    /// What becomes of `file` once unused, or since when it has been kept open unused.
+    idle: Idle,
+    /// The lock this process holds on `file` in the kernel.
+    kernel: Option<Mode>,
     /// Holders in this process, all in `held_mode`.
     holders: u32,
     held_mode: Mode,
     queue: VecDeque<Arc<Waiter>>,
-    /// The first waiter is to poll the FIFO: the kernel lock it needs is someone else's.
-    poll: bool,
-    /// The first waiter polls: only it may take the kernel lock.
-    polling: bool,
-    /// The poll is to wait first for other processes' waiters to get in.
+    agent_started: bool,
+    /// The lock the agent is asked to wait for; `step_aside` first lets other processes in.
+    request: Option<Mode>,
     step_aside: bool,
+    /// The agent is waiting in the kernel (or about to): only it may touch the kernel lock.
+    in_kernel: bool,
     /// Released locks whose kernel lock is kept for now ([`Lock::linger`]).
     lingering: u32,
-    /// The last poll failed; the waiters queued then fail with it.
-    failed: Option<(io::ErrorKind, String)>,
+    /// The agent's last wait failed; the waiters queued then fail with it.
+    failed: Option<Errno>,
     /// Local hand-offs since the kernel lock was taken, and when it was.
     handoffs: u32,
     since: Instant,
-    /// When this process last renewed the FIFO's age.
-    freshened: Option<Instant>,
-    /// This process's announcement as a waiter, kept by the poller that won until the next
-    /// fairness check or release (withdrawing it is a system call the hand-off need not wait
-    /// for; this process's own announcement would count as another process's waiter).
-    waited: Option<Waited>,
 }
 
-/// What a poller that won keeps until the lock changes hands: its announcement as a waiter and
-/// the reader it polled, closed off the hand-off's path.
-#[derive(Debug)]
-struct Waited {
-    _announcement: Option<File>,
-    _reader: OwnedFd,
+/// What becomes of a lock file once this process stops using it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Idle {
+    /// Kept open for the next use (see [`KEEP_OPEN`]).
+    Keep,
+    /// Closed: a wait on it timed out, and a failed wait leaves no descriptor behind.
+    Close,
+    /// Unused and kept open since then, counted in [`KEPT_OPEN`].
+    KeptSince(Instant),
 }
 
 impl State {
     /// Makes the caller a holder at once if it can be, without queueing.
-    fn grant_now(&mut self, fifo: &Path, mode: Mode, rejoin: bool) -> bool {
-        let ahead = !self.queue.is_empty();
+    fn grant_now(&mut self, mode: Mode, rejoin: bool) -> bool {
+        let ahead = !self.queue.is_empty() || self.request.is_some() || self.in_kernel;
         if self.holders > 0 {
             let joins = mode == Mode::Shared && self.held_mode == Mode::Shared;
             if joins && (rejoin || !ahead) {
@@ -328,7 +247,7 @@ impl State {
             }
             return false;
         }
-        if ahead || !self.kernel_lock(fifo, mode) {
+        if ahead || !self.kernel_lock(mode) {
             return false;
         }
         self.holders = 1;
@@ -336,40 +255,52 @@ impl State {
         true
     }
 
-    fn kernel_mode(&self) -> Option<Mode> {
-        self.kernel.as_ref().map(|(mode, _)| *mode)
-    }
-
     /// Holds the kernel lock in `mode` without blocking, if it can be had now.
-    fn kernel_lock(&mut self, fifo: &Path, mode: Mode) -> bool {
-        if self.kernel_mode() == Some(mode) {
+    fn kernel_lock(&mut self, mode: Mode) -> bool {
+        if self.kernel == Some(mode) {
             return true;
         }
-        self.kernel = None;
-        // An error here recurs in the first waiter's poll, which reports it to the waiters.
-        match attempt(fifo, mode) {
-            Ok(Some(writer)) => {
-                self.hold(mode, writer);
-                true
-            }
-            _ => false,
+        self.kernel_unlock();
+        let Some(file) = &self.file else {
+            return false;
+        };
+        // An error here recurs in the agent's wait, which reports it to the waiters.
+        if try_lock(file, mode).unwrap_or(false) {
+            self.kernel = Some(mode);
+            self.handoffs = 0;
+            self.since = Instant::now();
+            return true;
+        }
+        false
+    }
+
+    /// Unused now: keeps the file open for the next use if few others are, else closes it.
+    fn keep_or_close(&mut self) {
+        if matches!(self.idle, Idle::KeptSince(_)) || self.file.is_none() {
+            return;
+        }
+        if self.idle == Idle::Close {
+            self.idle = Idle::Keep;
+            self.file = None;
+        } else if KEPT_OPEN.fetch_add(1, Ordering::Relaxed) < MAX_KEPT_OPEN {
+            self.idle = Idle::KeptSince(Instant::now());
+        } else {
+            KEPT_OPEN.fetch_sub(1, Ordering::Relaxed);
+            self.file = None;
         }
     }
 
-    /// Holds the kernel lock in `mode` through `writer`.
-    fn hold(&mut self, mode: Mode, writer: File) {
-        if self.freshened.map_or(true, |at| at.elapsed() > FRESHEN) {
-            crate::sys::keep_fresh(&writer);
-            self.freshened = Some(Instant::now());
+    fn kernel_unlock(&mut self) {
+        if self.kernel.take().is_some() {
+            if let Some(file) = &self.file {
+                let _ = flock(&**file, FlockOperation::Unlock);
+            }
         }
-        self.kernel = Some((mode, writer));
-        self.handoffs = 0;
-        self.since = Instant::now();
     }
 }
 
 impl Queue {
-    /// Every queue of this process, by lock name.
+    /// Every queue of this process, by lock file.
     fn all() -> MutexGuard<'static, HashMap<PathBuf, Arc<Queue>>> {
         static QUEUES: OnceLock<Mutex<HashMap<PathBuf, Arc<Queue>>>> = OnceLock::new();
         QUEUES
@@ -378,7 +309,7 @@ impl Queue {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The queue of the lock named `path`, created on first use and kept.
+    /// The queue of the lock file at `path`, created on first use and kept.
     fn of(path: &Path) -> Arc<Queue> {
         let mut queues = Queue::all();
         if let Some(queue) = queues.get(path) {
@@ -387,23 +318,25 @@ impl Queue {
         let mut waiting_path = path.as_os_str().to_owned();
         waiting_path.push(".waiting");
         let queue = Arc::new(Queue {
-            fifo: fifo_path(path),
+            path: path.to_owned(),
             waiting_path: waiting_path.into(),
             state: Mutex::new(State {
+                file: None,
+                idle: Idle::Keep,
                 kernel: None,
                 holders: 0,
                 held_mode: Mode::Exclusive,
                 queue: VecDeque::new(),
-                poll: false,
-                polling: false,
+                agent_started: false,
+                request: None,
                 step_aside: false,
+                in_kernel: false,
                 lingering: 0,
                 failed: None,
                 handoffs: 0,
                 since: Instant::now(),
-                freshened: None,
-                waited: None,
             }),
+            agent: Condvar::new(),
         });
         queues.insert(path.to_owned(), Arc::clone(&queue));
         queue
@@ -413,31 +346,41 @@ impl Queue {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Applies `change` to the state, then dispatches and wakes whom that concerns; true if
+    /// Applies `change` to the state, then dispatches and wakes whom that granted; true if
     /// anyone.
     fn update(self: &Arc<Self>, change: impl FnOnce(&mut State)) -> bool {
         let mut state = self.state();
         change(&mut state);
-        let wake = self.dispatch(&mut state);
+        let granted = self.dispatch(&mut state);
         drop(state);
-        wake.wake()
+        granted.wake()
     }
 
     fn take(self: Arc<Self>, mode: Mode, wait: Wait) -> Result<Option<Lock>, Error> {
         let mut state = self.state();
+        if let Idle::KeptSince(since) = state.idle {
+            state.idle = Idle::Keep;
+            KEPT_OPEN.fetch_sub(1, Ordering::Relaxed);
+            if since.elapsed() > KEEP_OPEN {
+                state.file = None;
+            }
+        }
+        if state.file.is_none() {
+            state.file = Some(Arc::new(lockdir::lock_file(&self.path)?));
+        }
         let (deadline, rejoin) = match wait {
             Wait::Never => (None, false),
             Wait::Until(deadline) => (Some(deadline), false),
             Wait::Rejoin(deadline) => (Some(deadline), true),
         };
-        if state.grant_now(&self.fifo, mode, rejoin) {
+        if state.grant_now(mode, rejoin) {
             drop(state);
             return Ok(Some(Lock { queue: self }));
         }
         let Some(deadline) = deadline else {
-            let wake = self.dispatch(&mut state);
+            let granted = self.dispatch(&mut state);
             drop(state);
-            wake.wake();
+            granted.wake();
             return Ok(None);
         };
         let me = Arc::new(Waiter {
@@ -446,42 +389,30 @@ impl Queue {
             granted: AtomicBool::new(false),
         });
         state.queue.push_back(Arc::clone(&me));
-        if state.queue.len() == 1 && state.holders == 0 {
-            // `grant_now` just tried the kernel lock for this waiter: its turn to poll.
-            state.poll = true;
-        } else {
-            let wake = self.dispatch(&mut state);
-            drop(state);
-            wake.wake();
-            state = self.state();
-        }
+        let granted = self.dispatch(&mut state);
+        drop(state);
+        granted.wake();
+        let mut state = self.state();
         loop {
             if me.granted.load(Ordering::Acquire) {
                 drop(state);
                 return Ok(Some(Lock { queue: self }));
             }
             let left = deadline.saturating_duration_since(Instant::now());
-            let failed = state.failed.clone();
+            let failed = state.failed;
             if left.is_zero() || failed.is_some() {
+                state.idle = Idle::Close;
                 state.queue.retain(|waiter| !Arc::ptr_eq(waiter, &me));
-                let wake = self.dispatch(&mut state);
+                let granted = self.dispatch(&mut state);
                 drop(state);
-                wake.wake();
+                granted.wake();
                 return match failed {
-                    Some((kind, message)) => Err(Error::io(
-                        format!("cannot lock `{}`", self.fifo.display()),
-                        io::Error::new(kind, message),
+                    Some(errno) => Err(Error::io(
+                        format!("cannot lock `{}`", self.path.display()),
+                        errno.into(),
                     )),
                     None => Ok(None),
                 };
-            }
-            let first = state
-                .queue
-                .front()
-                .is_some_and(|head| Arc::ptr_eq(head, &me));
-            if state.poll && first {
-                state = self.poll(state, mode, deadline);
-                continue;
             }
             drop(state);
             thread::park_timeout(left);
@@ -494,162 +425,153 @@ impl Queue {
         }
     }
 
-    /// The first waiter's turn to wait for other processes: polls the FIFO until this process
-    /// holds the kernel lock, the deadline passes or the poll fails, then dispatches.
-    fn poll<'a>(
-        self: &'a Arc<Self>,
-        mut state: MutexGuard<'a, State>,
-        mode: Mode,
-        deadline: Instant,
-    ) -> MutexGuard<'a, State> {
-        state.poll = false;
-        state.polling = true;
-        let step_aside = std::mem::take(&mut state.step_aside);
-        drop(state);
-        let waited = self.wait_in_kernel(mode, deadline, step_aside);
-        let mut state = self.state();
-        state.polling = false;
-        match waited {
-            Ok(Some((writer, waited))) => {
-                state.hold(mode, writer);
-                state.waited = Some(waited);
-            }
-            Ok(None) => {}
-            Err(e) => {
-                state.failed = Some((e.kind(), e.to_string()));
-                state.queue.iter().for_each(|waiter| waiter.thread.unpark());
-            }
-        }
-        // Grants this thread (and shared waiters behind it, who are woken); on a timeout, asks
-        // it to poll again, which it leaves to the next one.
-        let mut wake = self.dispatch(&mut state);
-        let me = thread::current().id();
-        wake.0.retain(|thread| thread.id() != me);
-        if wake.0.is_empty() {
-            return state;
-        }
-        drop(state);
-        wake.wake();
-        self.state()
-    }
-
     /// Grants the lock to the waiters at the head of the queue that can have it now, asks the
-    /// first one that cannot to poll, and lets the kernel lock go when nobody in this process
-    /// needs it. Whom this concerns is woken by the caller, once it has let go of the state
-    /// (woken under it, they would block on it at once).
-    fn dispatch(self: &Arc<Self>, state: &mut State) -> Wake {
-        let mut wake = Wake(Vec::new());
+    /// agent to wait in the kernel for the first one that cannot, and lets the lock file go
+    /// when nobody in this process needs it. The granted are woken by the caller, once it has
+    /// let go of the state (woken under it, they would block on it at once).
+    fn dispatch(self: &Arc<Self>, state: &mut State) -> Granted {
+        let mut granted = Granted(Vec::new());
         while let Some(head) = state.queue.front() {
-            let (mode, thread) = (head.mode, head.thread.clone());
-            if state.poll || state.polling {
+            let mode = head.mode;
+            if state.request.is_some() || state.in_kernel {
                 break;
             }
             if state.holders > 0 {
                 if mode == Mode::Exclusive || state.held_mode == Mode::Exclusive {
                     break;
                 }
-            } else if state.kernel_mode() == Some(mode) {
+            } else if state.kernel == Some(mode) {
                 // A hand-off between threads of this process: first, a turn for other
                 // processes if this one has had the lock long enough.
                 if state.handoffs >= FAIR_HANDOFFS || state.since.elapsed() >= FAIR_HOLD {
-                    state.waited = None;
                     if self.others_waiting() {
-                        state.kernel = None;
-                        state.step_aside = true;
-                        state.poll = true;
-                        wake.0.push(thread);
+                        state.kernel_unlock();
+                        self.ask_agent(state, mode, true);
                         break;
                     }
                     state.handoffs = 0;
                     state.since = Instant::now();
                 }
                 state.handoffs += 1;
-            } else if !state.kernel_lock(&self.fifo, mode) {
-                state.poll = true;
-                wake.0.push(thread);
+            } else if !state.kernel_lock(mode) {
+                self.ask_agent(state, mode, false);
                 break;
             }
             if let Some(head) = state.queue.pop_front() {
                 state.holders += 1;
                 state.held_mode = mode;
                 head.granted.store(true, Ordering::Release);
-                wake.0.push(thread);
+                granted.0.push(head.thread.clone());
             }
         }
         if state.queue.is_empty() {
-            state.poll = false;
+            state.request = None;
             state.step_aside = false;
             state.failed = None;
-            if state.holders == 0 && state.lingering == 0 {
-                // Closed, not only unlocked: an idle writer would keep the others waiting.
-                state.kernel = None;
-                state.waited = None;
+            if state.holders == 0 && !state.in_kernel && state.lingering == 0 {
+                state.kernel_unlock();
+                state.keep_or_close();
             }
         }
-        wake
+        granted
     }
 
-    /// Polls the FIFO until this process holds the lock in `mode` (through the writer
-    /// returned, with the announcement to withdraw once the lock is handed on) or `deadline`
-    /// passes, announced as a waiter meanwhile.
+    fn ask_agent(self: &Arc<Self>, state: &mut State, mode: Mode, step_aside: bool) {
+        state.request = Some(mode);
+        state.step_aside |= step_aside;
+        if !state.agent_started {
+            let queue = Arc::clone(self);
+            let spawned = crate::background::spawn(
+                "isolate-lock-agent".to_owned(),
+                Box::new(move || queue.agent()),
+            );
+            match spawned {
+                Ok(_) => state.agent_started = true,
+                Err(e) => {
+                    state.request = None;
+                    state.failed = Some(Errno::from_io_error(&e).unwrap_or(Errno::AGAIN));
+                    state.queue.iter().for_each(|waiter| waiter.thread.unpark());
+                }
+            }
+        }
+        self.agent.notify_one();
+    }
+
+    /// The agent: waits in the kernel on this process's behalf, one request at a time.
+    fn agent(self: Arc<Self>) {
+        let mut state = self.state();
+        loop {
+            let Some(mode) = state.request.take() else {
+                state = self
+                    .agent
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner);
+                continue;
+            };
+            let Some(file) = state.file.clone() else {
+                continue;
+            };
+            let step_aside = std::mem::take(&mut state.step_aside);
+            state.in_kernel = true;
+            drop(state);
+            let waited = self.wait_in_kernel(&file, mode, step_aside);
+            state = self.state();
+            state.in_kernel = false;
+            let waiting = match waited {
+                Ok(waiting) => {
+                    state.kernel = Some(mode);
+                    state.handoffs = 0;
+                    state.since = Instant::now();
+                    waiting
+                }
+                Err(errno) => {
+                    state.failed = Some(errno);
+                    state.queue.iter().for_each(|waiter| waiter.thread.unpark());
+                    None
+                }
+            };
+            // Wakes the first waiter, or releases a lock won for nobody.
+            let granted = self.dispatch(&mut state);
+            drop(state);
+            let woke = granted.wake();
+            drop(waiting);
+            if woke {
+                // As in `Lock::drop`: the waiter may be queued on this CPU.
+                thread::yield_now();
+            }
+            state = self.state();
+        }
+    }
+
+    /// Blocks until this process holds `file` in `mode`, announced as a waiter meanwhile.
+    /// Returns the announcement, to withdraw once the lock is handed on.
     fn wait_in_kernel(
         &self,
+        file: &File,
         mode: Mode,
-        deadline: Instant,
         step_aside: bool,
-    ) -> io::Result<Option<(File, Waited)>> {
+    ) -> Result<Option<File>, Errno> {
         if step_aside {
-            let until = deadline.min(Instant::now() + STEP_ASIDE);
+            let until = Instant::now() + STEP_ASIDE;
             while self.others_waiting() && Instant::now() < until {
                 thread::sleep(STEP_ASIDE_POLL);
             }
         }
-        let announcement = lockdir::lock_file(&self.waiting_path).ok();
-        if let Some(announcement) = &announcement {
-            let _ = flock(announcement, FlockOperation::LockShared);
+        let waiting = lockdir::lock_file(&self.waiting_path).ok();
+        if let Some(waiting) = &waiting {
+            let _ = flock(waiting, FlockOperation::LockShared);
         }
-        // Opened before the first attempt: a reader opened while the FIFO has no writer is not
-        // told of a hang-up until a writer has come and gone (the attempt is one).
-        let mut reader = open_reader(&self.fifo)?;
-        let (mut attempt_now, mut reopened) = (true, false);
         loop {
-            if attempt_now {
-                if let Some(writer) = attempt(&self.fifo, mode)? {
-                    let waited = Waited {
-                        _announcement: announcement,
-                        _reader: reader,
-                    };
-                    return Ok(Some((writer, waited)));
-                }
+            match flock(file, operation(mode, true)) {
+                Ok(()) => return Ok(waiting),
+                Err(Errno::INTR) => {}
+                Err(errno) => return Err(errno),
             }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Ok(None);
-            }
-            if hangs_up(&reader, Duration::ZERO)? {
-                // No writer now. Woken by a hang-up: try, unless another waiter already won
-                // (it is a writer then: the check costs one system call where a lost attempt
-                // costs three). Just tried and lost, yet no writer: released just now, or the
-                // name now leads to another FIFO (removed and made again); look again through
-                // a new reader, and should that recur at once, not in a busy loop.
-                if attempt_now {
-                    if reopened {
-                        thread::sleep(STEP_ASIDE_POLL.min(left));
-                    }
-                    reader = open_reader(&self.fifo)?;
-                    reopened = true;
-                }
-                attempt_now = true;
-                continue;
-            }
-            reopened = false;
-            hangs_up(&reader, left)?;
-            attempt_now = false;
         }
     }
 
-    /// Whether a waiter of another process polls for this lock (this process's own is not
-    /// polling whenever this is asked).
+    /// Whether an agent of another process waits in the kernel for this lock file (this
+    /// process's agent is not waiting whenever this is asked).
     fn others_waiting(&self) -> bool {
         lockdir::lock_file(&self.waiting_path)
             .ok()
@@ -722,8 +644,8 @@ mod tests {
     /// Whether another process could lock `path` now (another open file description stands
     /// in for it: flock locks conflict between descriptions, not processes).
     fn free_for_others(path: &Path) -> bool {
-        let file = attempt(&fifo_path(path), Mode::Exclusive).expect("open the FIFO");
-        file.is_some()
+        let file = lockdir::lock_file(path).expect("open the lock file");
+        try_lock(&file, Mode::Exclusive).expect("flock")
     }
 
     fn take_now(path: &Path) -> Lock {
