@@ -17,8 +17,9 @@
 //!   and `#[serial]`.
 //! - builds a crate of 200 tests with plain `#[test]`, with `#[serial]` and with `#[isolated]`,
 //!   clean (dependencies prebuilt) and after touching the test file.
-//! - builds, cold, an empty crate whose only dev-dependency is `isolate` (this checkout) beside
-//!   one whose only dev-dependency is `serial_test`: `cargo test --no-run` into an empty target
+//! - builds, cold, an empty crate whose only dev-dependency is `isolate` (this checkout; with
+//!   its default features, then without them) beside one whose only dev-dependency is
+//!   `serial_test`: `cargo test --no-run` into an empty target
 //!   directory (registry already downloaded), with the crates each pulls in.
 //!
 //! - runs `isolated` against the floor in back-to-back pairs, for the 3% goal: the median of
@@ -705,9 +706,14 @@ fn compile_table(dir: &Path, runs: usize) {
     }
 }
 
-/// The two dev-dependencies a user's first build is measured with.
-const COLD: [(&str, &str); 2] = [
+/// The dev-dependencies a user's first build is measured with; `serial_test` last (the baseline).
+const COLD: [(&str, &str); 3] = [
     ("isolate", "isolate = { path = PATH }"),
+    // Without `fixture`, the one default feature: no serde_core, serde_json and their three.
+    (
+        "isolate_without_fixture",
+        "isolate = { path = PATH, default-features = false }",
+    ),
     ("serial_test", "serial_test = \"4\""),
 ];
 
