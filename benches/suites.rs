@@ -32,6 +32,7 @@
 
 use std::fmt::Write as _;
 use std::fs;
+use std::os::unix::fs::DirBuilderExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -288,16 +289,18 @@ impl Runner {
 
 /// Wall time and failed-test count of one run.
 fn run_suite(dir: &Path, runner: Runner, target: &str, binary: &Path) -> (Duration, usize) {
-    let (elapsed, failed, _) = run_suite_why(dir, runner, target, binary);
+    let (elapsed, failed, _) = run_suite_why(dir, runner, target, binary, &[]);
     (elapsed, failed)
 }
 
-/// [`run_suite`], and the first line after a failed test's panic: what went wrong.
+/// [`run_suite`] with `envs` set, and the first line after a failed test's panic: what went
+/// wrong.
 fn run_suite_why(
     dir: &Path,
     runner: Runner,
     target: &str,
     binary: &Path,
+    envs: &[(&str, &Path)],
 ) -> (Duration, usize, Option<String>) {
     let mut command = match runner {
         Runner::CargoTest(threads) => {
@@ -334,6 +337,7 @@ fn run_suite_why(
     };
     let start = Instant::now();
     let output = command
+        .envs(envs.iter().copied())
         .current_dir(dir)
         .stdin(Stdio::null())
         .output()
@@ -473,8 +477,22 @@ const RUNNERS: [Runner; 4] = [
 /// 95% confidence interval from order statistics, and the ratio of the two sides' summed CPU
 /// time with a 95% bootstrap interval. The 3% goal is shown met only when an interval's upper
 /// end is at most 1.03, missed only when its lower end is above.
+///
+/// Both sides make their temp dirs in one folder (the floor's `TMPDIR` is the bench's isolate
+/// directory's `tmp`): on ext4 a new inode's cost depends on its folder's block group (without
+/// a journal, allocation steps over every inode freed there in the last minutes), which swung
+/// the floor's CPU by 65% between `/tmp` and isolate's folder on this machine; the pairs compare
+/// the code, not where the two folders happen to lie.
 fn floor_table(dir: &Path, binaries: &[(String, PathBuf)], runs: usize) {
     let isolated = VARIANTS[1];
+    let isolate_dir = dir.join("isolate");
+    let tmp = isolate_dir.join("tmp");
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&tmp)
+        .expect("create the bench's isolate directory");
+    let side_envs: [&[(&str, &Path)]; 2] = [&[("TMPDIR", &tmp)], &[("ISOLATE_DIR", &isolate_dir)]];
     println!(
         "
 `{}` against the port-0 floor, {runs} back-to-back pairs per cell: median wall ratio [95% CI]; CPU ratio of sums [95% CI]\n",
@@ -496,8 +514,13 @@ fn floor_table(dir: &Path, binaries: &[(String, PathBuf)], runs: usize) {
                     let variant = if side == 0 { FLOOR } else { isolated };
                     let target = format!("{}_{size}", slug(variant.name));
                     let cpu_before = children_cpu().unwrap_or(0.0);
-                    let (time, fails, reason) =
-                        run_suite_why(dir, runner, &target, binary(binaries, &target));
+                    let (time, fails, reason) = run_suite_why(
+                        dir,
+                        runner,
+                        &target,
+                        binary(binaries, &target),
+                        side_envs[side],
+                    );
                     let used = children_cpu().unwrap_or(0.0) - cpu_before;
                     sides[side] = (time.as_secs_f64(), used);
                     failed[side] += fails;
