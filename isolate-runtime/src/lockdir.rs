@@ -45,21 +45,35 @@ pub(crate) fn unique_name() -> String {
 /// A random number, different for every call in every process.
 ///
 /// Uniqueness is all that is needed (names are created exclusively, and nothing is secret), so
-/// std's randomly keyed `RandomState` hashes the pid, the time and a counter: no `uuid` or
-/// `getrandom` dependency, whose MSRV is above ours.
+/// std's randomly keyed `RandomState` seeds it once per process: no `uuid` or `getrandom`
+/// dependency, whose MSRV is above ours.
 pub(crate) fn random() -> u64 {
     random_in(std::process::id())
 }
 
 /// [`random`] for process `pid` (asked of the system once for several numbers: each ask is a
 /// system call).
+///
+/// The seed is made once per process, not per call: a `RandomState` made on a new thread asks
+/// the kernel for its keys, and under `cargo test` every test runs on a new thread. Each call
+/// then takes the next count through a bijection of 64-bit numbers (splitmix64's), so no two
+/// calls of one process repeat; the pid is mixed into every call, so a process forked without
+/// `exec` (same seed, same count) still draws its own numbers.
 fn random_in(pid: u32) -> u64 {
+    static SEED: OnceLock<u64> = OnceLock::new();
     static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let seed = *SEED.get_or_init(|| {
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        RandomState::new().hash_one(now)
+    });
     let count = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let now = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    RandomState::new().hash_one((pid, now, count))
+    let mut z = (seed ^ u64::from(pid).rotate_left(32))
+        .wrapping_add(count.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 /// A subdirectory of the root (`locks`, `tmp`, ...), created owner-only and validated on the
@@ -201,6 +215,12 @@ mod tests {
         assert!(age(&path) > Duration::from_secs(crate::sys::FRESH_FOR));
         let _again = super::lock_file(&path).unwrap();
         assert!(age(&path) < Duration::from_secs(600), "{:?}", age(&path));
+    }
+
+    #[test]
+    fn a_process_never_draws_the_same_number_twice() {
+        let drawn: std::collections::HashSet<u64> = (0..100_000).map(|_| super::random()).collect();
+        assert_eq!(drawn.len(), 100_000);
     }
 
     #[test]
