@@ -3,9 +3,10 @@
 //! Only per-argument checks live here (value types, ranges, duplicates); rules that relate
 //! arguments to each other or to the function are in `validate.rs`.
 
-use proc_macro2::{Span, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
+use syn::parse::Parser;
 use syn::punctuated::Punctuated;
-use syn::{Expr, Ident, Lit, Meta, Token};
+use syn::{Ident, Lit, Meta, Token};
 
 use crate::errors::{self, Errors};
 use crate::process::{self, Held, FRESH_PROCESS, STATES};
@@ -71,10 +72,7 @@ pub(crate) struct Args {
 impl Args {
     /// Parses `tokens`, pushing every misuse into `cx` and keeping what was valid.
     pub(crate) fn parse(cx: &Errors, tokens: TokenStream) -> Args {
-        let metas = match syn::parse::Parser::parse2(
-            Punctuated::<Meta, Token![,]>::parse_terminated,
-            tokens,
-        ) {
+        let metas = match crate::meta::parse_list.parse2(tokens) {
             Ok(metas) => metas,
             Err(error) => {
                 cx.push(error);
@@ -167,9 +165,18 @@ impl Args {
                 return;
             }
         };
-        let pairs = match list
-            .parse_args_with(Punctuated::<syn::MetaNameValue, Token![,]>::parse_terminated)
-        {
+        let pairs = crate::meta::parse_list
+            .parse2(list.tokens.clone())
+            .and_then(|metas| {
+                metas
+                    .into_iter()
+                    .map(|meta| match meta {
+                        Meta::NameValue(pair) => Ok(pair),
+                        other => Err(syn::Error::new_spanned(other, "expected `=`")),
+                    })
+                    .collect::<syn::Result<Vec<_>>>()
+            });
+        let pairs = match pairs {
             Ok(pairs) if pairs.is_empty() => {
                 cx.spanned(list, errors::fixture_form(FIXTURE));
                 return;
@@ -185,19 +192,17 @@ impl Args {
                 cx.spanned(&pair.path, errors::fixture_form(FIXTURE));
                 continue;
             };
-            let path = match &pair.value {
-                Expr::Path(path) if path.qself.is_none() && path.attrs.is_empty() => &path.path,
-                other => {
-                    cx.spanned(other, errors::fixture_not_a_path(&ident.to_string()));
-                    continue;
-                }
+            let tokens = quote::ToTokens::to_token_stream(&pair.value);
+            let Ok(path) = syn::parse2::<syn::Path>(tokens.clone()) else {
+                cx.spanned(tokens, errors::fixture_not_a_path(&ident.to_string()));
+                continue;
             };
             self.add_fixture(
                 cx,
                 FixtureBinding {
                     ident: ident.clone(),
-                    path: quote::ToTokens::to_token_stream(path),
-                    text: path_text(path),
+                    path: tokens,
+                    text: path_text(&path),
                 },
             );
         }
@@ -269,7 +274,7 @@ fn unknown_key_message(name: &str, meta: &Meta) -> String {
     if let Some(ours) = ours {
         let (found, keys) = match meta {
             Meta::List(list) => {
-                let items: Vec<String> = comma_separated(list.tokens.clone())
+                let items: Vec<String> = crate::scan::comma_separated(list.tokens.clone())
                     .iter()
                     .map(|item| item.iter().cloned().collect::<TokenStream>().to_string())
                     .collect();
@@ -307,7 +312,7 @@ fn unknown_key_message(name: &str, meta: &Meta) -> String {
 /// The keys of a `serial_test` attribute's list (`a, b`, `"a"`), skipping its options
 /// (`path => ".."`, `crate = ..`, `timeout_ms = ..`).
 fn serial_test_keys(tokens: TokenStream) -> Vec<String> {
-    comma_separated(tokens)
+    crate::scan::comma_separated(tokens)
         .iter()
         .filter_map(|item| match item.as_slice() {
             [TokenTree::Ident(ident)] => Some(ident.to_string()),
@@ -318,19 +323,6 @@ fn serial_test_keys(tokens: TokenStream) -> Vec<String> {
             _ => None,
         })
         .collect()
-}
-
-/// The top-level items of a list, split at its commas.
-fn comma_separated(tokens: TokenStream) -> Vec<Vec<TokenTree>> {
-    let mut items = vec![Vec::new()];
-    for token in tokens {
-        match &token {
-            TokenTree::Punct(punct) if punct.as_char() == ',' => items.push(Vec::new()),
-            _ => items.last_mut().map_or((), |item| item.push(token)),
-        }
-    }
-    items.retain(|item| !item.is_empty());
-    items
 }
 
 /// `"a"`, `["a", "b"]`, or `serial_test`'s unnamed key.
@@ -368,7 +360,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 fn parse_groups(cx: &Errors, key: &str, meta: &Meta) -> Vec<Group> {
     let value = match meta {
-        Meta::NameValue(pair) => &pair.value,
+        Meta::NameValue(pair) => quote::ToTokens::to_token_stream(&pair.value),
         Meta::Path(path) => {
             cx.spanned(path, errors::group_needs_name(key));
             return Vec::new();
@@ -385,21 +377,21 @@ fn parse_groups(cx: &Errors, key: &str, meta: &Meta) -> Vec<Group> {
             return Vec::new();
         }
     };
-    let literals: Vec<&Expr> = match value {
-        Expr::Array(array) if array.elems.is_empty() => {
+    let literals: Vec<TokenStream> = match array(&value) {
+        Some(array) if array.stream().is_empty() => {
             cx.spanned(array, errors::empty_group_list(key));
             return Vec::new();
         }
-        Expr::Array(array) => array.elems.iter().collect(),
-        other => vec![other],
+        Some(array) => crate::scan::comma_separated(array.stream())
+            .into_iter()
+            .map(|element| element.into_iter().collect())
+            .collect(),
+        None => vec![value],
     };
     let mut groups: Vec<Group> = Vec::new();
-    for expr in literals {
-        let Expr::Lit(syn::ExprLit {
-            lit: Lit::Str(lit), ..
-        }) = expr
-        else {
-            cx.spanned(expr, errors::expected_group_names(key));
+    for element in literals {
+        let Ok(Lit::Str(lit)) = syn::parse2::<Lit>(element.clone()) else {
+            cx.spanned(element, errors::expected_group_names(key));
             continue;
         };
         let name = lit.value();
@@ -417,9 +409,21 @@ fn parse_groups(cx: &Errors, key: &str, meta: &Meta) -> Vec<Group> {
     groups
 }
 
-fn name_value<'a>(cx: &Errors, meta: &'a Meta, expected: &str) -> Option<&'a Expr> {
+/// `["a", "b"]`.
+fn array(value: &TokenStream) -> Option<proc_macro2::Group> {
+    let mut tokens = value.clone().into_iter();
+    match (tokens.next(), tokens.next()) {
+        (Some(TokenTree::Group(group)), None) if group.delimiter() == Delimiter::Bracket => {
+            Some(group)
+        }
+        _ => None,
+    }
+}
+
+/// The value's tokens (`meta.rs` keeps every value as written), or an error on the argument.
+fn name_value(cx: &Errors, meta: &Meta, expected: &str) -> Option<TokenStream> {
     match meta {
-        Meta::NameValue(pair) => Some(&pair.value),
+        Meta::NameValue(pair) => Some(quote::ToTokens::to_token_stream(&pair.value)),
         other => {
             cx.spanned(other, expected);
             None
@@ -430,30 +434,21 @@ fn name_value<'a>(cx: &Errors, meta: &'a Meta, expected: &str) -> Option<&'a Exp
 fn parse_max_sockets(cx: &Errors, meta: &Meta) -> Option<(u32, Span)> {
     let expected = errors::expected_integer(MAX_SOCKETS);
     let value = name_value(cx, meta, &expected)?;
-    let lit = match value {
-        Expr::Lit(syn::ExprLit {
-            lit: Lit::Int(lit), ..
-        }) => lit,
+    let Ok(Lit::Int(lit)) = syn::parse2::<Lit>(value.clone()) else {
         // `-1`: a number, just below the range.
-        Expr::Unary(syn::ExprUnary {
-            op: syn::UnOp::Neg(_),
-            expr,
-            ..
-        }) if matches!(
-            &**expr,
-            Expr::Lit(syn::ExprLit {
-                lit: Lit::Int(_),
-                ..
-            })
-        ) =>
-        {
-            cx.spanned(value, errors::MAX_SOCKETS_TOO_FEW);
-            return None;
-        }
-        _ => {
-            cx.spanned(value, expected);
-            return None;
-        }
+        let mut tokens = value.clone().into_iter();
+        let negative = matches!(
+            (tokens.next(), tokens.next(), tokens.next()),
+            (Some(TokenTree::Punct(minus)), Some(TokenTree::Literal(lit)), None)
+                if minus.as_char() == '-' && matches!(Lit::new(lit.clone()), Lit::Int(_))
+        );
+        let message = if negative {
+            errors::MAX_SOCKETS_TOO_FEW
+        } else {
+            &expected
+        };
+        cx.spanned(value, message);
+        return None;
     };
     if lit.base10_digits().starts_with('-') {
         cx.at(lit.span(), errors::MAX_SOCKETS_TOO_FEW);
@@ -476,10 +471,7 @@ fn parse_max_sockets(cx: &Errors, meta: &Meta) -> Option<(u32, Span)> {
 
 fn parse_timeout(cx: &Errors, meta: &Meta) -> Option<(u64, Span)> {
     let value = name_value(cx, meta, errors::EXPECTED_TIMEOUT)?;
-    let Expr::Lit(syn::ExprLit {
-        lit: Lit::Str(lit), ..
-    }) = value
-    else {
+    let Ok(Lit::Str(lit)) = syn::parse2::<Lit>(value.clone()) else {
         cx.spanned(value, errors::EXPECTED_TIMEOUT);
         return None;
     };

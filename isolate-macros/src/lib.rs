@@ -11,10 +11,12 @@ mod errors;
 mod expand;
 mod fallback;
 mod item;
+mod meta;
 mod paths;
 mod plan;
 mod process;
 mod resource;
+mod scan;
 mod test_attr;
 mod validate;
 
