@@ -10,7 +10,7 @@ use crate::paths::private;
 use crate::plan::{Plan, TestPlan};
 
 /// `error` as `compile_error!`s beside the item.
-pub(crate) fn emit(plan: Plan, error: syn::Error) -> TokenStream {
+pub(crate) fn emit(plan: Plan, error: crate::errors::Error) -> TokenStream {
     let errors = error.into_compile_error();
     let item = match plan {
         Plan::Fn(test) => test_fn(test),

@@ -11,6 +11,7 @@ mod errors;
 mod expand;
 mod fallback;
 mod item;
+mod lit;
 mod meta;
 mod paths;
 mod plan;

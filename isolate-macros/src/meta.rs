@@ -1,106 +1,343 @@
-//! `Meta` (`key`, `key(..)`, `key = value`) without syn's `full` feature, which alone parses
-//! arrays, blocks and closures as expressions. A value is kept as its tokens up to the next
-//! comma (`Expr::Verbatim`) whatever syn's features, so the attribute reads the same tokens
-//! when another crate in the build turns `full` on; it reads literals, paths, `-1` and arrays
-//! of literals from them, and points at the value's tokens for anything else.
+//! `Meta` (`key`, `key(..)`, `key = value`): the grammar of the attribute's arguments and of
+//! any attribute's path, read from tokens. A value is kept as its tokens up to the next comma;
+//! `args.rs` reads literals, paths, `-1` and arrays of literals from them (`lit.rs`), and points
+//! at the value's tokens for anything else. Parse errors say what syn's `Meta` parser says, at
+//! the same token.
 
-use proc_macro2::{TokenStream, TokenTree};
-use syn::parse::discouraged::Speculative;
-use syn::parse::ParseStream;
-use syn::{Expr, Meta, MetaNameValue, Token};
+use proc_macro2::{Delimiter, Group, Ident, Punct, Spacing, Span, TokenStream, TokenTree};
+use quote::{ToTokens, TokenStreamExt};
 
-/// One `Meta`, ending at a comma or at the end of `input`.
-pub(crate) fn parse(input: ParseStream<'_>) -> syn::Result<Meta> {
-    if let Some(pair) = name_value(input)? {
-        return Ok(Meta::NameValue(pair));
-    }
-    // A path or a list: syn's own, the same with or without `full`. Anything after it that is
-    // not a comma is the caller's error ("expected `,`").
-    input.parse()
+use crate::errors::Error;
+use crate::scan::{self, Cursor};
+
+/// `a::b`, `::a`, keywords allowed (`#[crate::x]`), as written.
+#[derive(Clone)]
+pub(crate) struct Path {
+    pub(crate) leading_colon: bool,
+    pub(crate) segments: Vec<Ident>,
+    tokens: TokenStream,
 }
 
-/// `path = tokens up to the next comma`, or `None` when `input` is not of that form.
-fn name_value(input: ParseStream<'_>) -> syn::Result<Option<MetaNameValue>> {
-    let fork = input.fork();
-    let mut path = TokenStream::new();
-    while !fork.is_empty() && !fork.peek(Token![,]) && !is_assignment(&fork) {
-        path.extend([fork.parse::<TokenTree>()?]);
+impl Path {
+    /// The path's one identifier, when it is one (`port`, not `::port` or `a::port`).
+    pub(crate) fn get_ident(&self) -> Option<&Ident> {
+        match self.segments.as_slice() {
+            [ident] if !self.leading_colon => Some(ident),
+            _ => None,
+        }
     }
-    if !is_assignment(&fork) {
-        return Ok(None);
+
+    pub(crate) fn is_ident(&self, name: &str) -> bool {
+        self.get_ident().is_some_and(|ident| ident == name)
     }
-    let Ok(Meta::Path(path)) = syn::parse2::<Meta>(path) else {
-        return Ok(None);
-    };
-    let eq_token = fork.parse::<Token![=]>()?;
-    let mut value = TokenStream::new();
-    while !fork.is_empty() && !fork.peek(Token![,]) {
-        value.extend([fork.parse::<TokenTree>()?]);
+
+    /// The path as written, without spaces: `::a::b`.
+    pub(crate) fn text(&self) -> String {
+        let root = if self.leading_colon { "::" } else { "" };
+        let segments: Vec<String> = self.segments.iter().map(ToString::to_string).collect();
+        root.to_owned() + &segments.join("::")
     }
-    if value.is_empty() {
-        return Err(fork.error("expected an expression"));
-    }
-    input.advance_to(&fork);
-    Ok(Some(MetaNameValue {
-        path,
-        eq_token,
-        value: Expr::Verbatim(value),
-    }))
 }
 
-/// A `=` that is not the start of `==` or `=>`.
-fn is_assignment(input: ParseStream<'_>) -> bool {
-    input.peek(Token![=]) && !input.peek(Token![==]) && !input.peek(Token![=>])
+impl ToTokens for Path {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        tokens.extend(self.tokens.clone());
+    }
+}
+
+/// `key(..)`, `key[..]`, `key{..}`.
+pub(crate) struct MetaList {
+    pub(crate) path: Path,
+    pub(crate) group: Group,
+    pub(crate) tokens: TokenStream,
+}
+
+/// `key = value`.
+pub(crate) struct MetaNameValue {
+    pub(crate) path: Path,
+    eq_token: Punct,
+    pub(crate) value: TokenStream,
+}
+
+pub(crate) enum Meta {
+    Path(Path),
+    List(MetaList),
+    NameValue(MetaNameValue),
+}
+
+impl Meta {
+    pub(crate) fn path(&self) -> &Path {
+        match self {
+            Meta::Path(path) => path,
+            Meta::List(list) => &list.path,
+            Meta::NameValue(pair) => &pair.path,
+        }
+    }
+}
+
+impl MetaList {
+    /// Whether the list is in parentheses, the one delimiter the arguments take.
+    pub(crate) fn is_parenthesized(&self) -> bool {
+        self.group.delimiter() == Delimiter::Parenthesis
+    }
+}
+
+impl ToTokens for MetaList {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        self.path.to_tokens(tokens);
+        tokens.append(self.group.clone());
+    }
+}
+
+impl ToTokens for Meta {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        match self {
+            Meta::Path(path) => path.to_tokens(tokens),
+            Meta::List(list) => list.to_tokens(tokens),
+            Meta::NameValue(pair) => {
+                pair.path.to_tokens(tokens);
+                tokens.append(pair.eq_token.clone());
+                tokens.extend(pair.value.clone());
+            }
+        }
+    }
 }
 
 /// `a, b = c, d(..)`, trailing comma allowed.
-pub(crate) fn parse_list(input: ParseStream<'_>) -> syn::Result<Vec<Meta>> {
+pub(crate) fn parse_list(tokens: TokenStream) -> Result<Vec<Meta>, Error> {
+    let mut cursor = cursor(tokens);
     let mut metas = Vec::new();
-    while !input.is_empty() {
-        metas.push(parse(input)?);
-        if input.is_empty() {
-            break;
+    while !cursor.is_empty() {
+        metas.push(meta(&mut cursor)?);
+        match cursor.next() {
+            None => break,
+            Some(comma) if scan::is_punct(&comma, ',') => {}
+            Some(other) => return Err(Error::new(open_span(&other), "expected `,`")),
         }
-        input.parse::<Token![,]>()?;
     }
     Ok(metas)
+}
+
+/// An attribute's contents as one `Meta`; `None` when they are not one.
+pub(crate) fn parse_one(tokens: TokenStream) -> Option<Meta> {
+    let mut cursor = cursor(tokens);
+    let meta = meta(&mut cursor).ok()?;
+    cursor.is_empty().then_some(meta)
+}
+
+/// `tokens` with `$x:meta` and `$x:expr` fragments' invisible groups opened, as syn reads them.
+fn cursor(tokens: TokenStream) -> Cursor {
+    Cursor::new(scan::flatten(tokens).into_iter().collect())
+}
+
+/// Names separated by commas (`port(a, b)`), or the span of the first token that is not one.
+pub(crate) fn idents(tokens: TokenStream) -> Result<Vec<Ident>, Span> {
+    let tokens = scan::flatten(tokens);
+    let mut names = Vec::new();
+    let mut iter = tokens.iter();
+    while let Some(token) = iter.next() {
+        match token {
+            TokenTree::Ident(ident) if !scan::is_keyword(&ident.to_string()) => {
+                names.push(ident.clone());
+            }
+            other => return Err(open_span(other)),
+        }
+        match iter.next() {
+            None => break,
+            Some(comma) if scan::is_punct(comma, ',') => {}
+            Some(other) => return Err(open_span(other)),
+        }
+    }
+    Ok(names)
+}
+
+/// Where syn points for a token: a group's opening delimiter.
+fn open_span(token: &TokenTree) -> Span {
+    match token {
+        TokenTree::Group(group) => group.span_open(),
+        other => other.span(),
+    }
+}
+
+/// An error at `token`, or at the end of the input.
+fn error_at(token: Option<&TokenTree>, message: &str) -> Error {
+    match token {
+        Some(token) => Error::new(open_span(token), message),
+        None => Error::new(
+            Span::call_site(),
+            format!("unexpected end of input, {message}"),
+        ),
+    }
+}
+
+fn meta(cursor: &mut Cursor) -> Result<Meta, Error> {
+    let path = path(cursor)?;
+    match cursor.peek() {
+        Some(TokenTree::Group(group)) if group.delimiter() != Delimiter::None => {
+            let group = group.clone();
+            cursor.next();
+            Ok(Meta::List(MetaList {
+                path,
+                tokens: group.stream(),
+                group,
+            }))
+        }
+        Some(TokenTree::Punct(eq)) if is_assignment(eq, cursor.peek_nth(1)) => {
+            let eq_token = eq.clone();
+            cursor.next();
+            let mut value = TokenStream::new();
+            while cursor
+                .peek()
+                .is_some_and(|token| !scan::is_punct(token, ','))
+            {
+                value.extend(cursor.next());
+            }
+            if value.is_empty() {
+                return Err(error_at(cursor.peek(), "expected an expression"));
+            }
+            Ok(Meta::NameValue(MetaNameValue {
+                path,
+                eq_token,
+                value,
+            }))
+        }
+        _ => Ok(Meta::Path(path)),
+    }
+}
+
+/// A `=` that is not the start of `==` or `=>`.
+fn is_assignment(eq: &Punct, next: Option<&TokenTree>) -> bool {
+    eq.as_char() == '='
+        && !(eq.spacing() == Spacing::Joint
+            && next.is_some_and(|next| scan::is_punct(next, '=') || scan::is_punct(next, '>')))
+}
+
+fn path(cursor: &mut Cursor) -> Result<Path, Error> {
+    let mut tokens = TokenStream::new();
+    let leading_colon = path_separator(cursor, &mut tokens);
+    let mut segments = Vec::new();
+    match cursor.peek() {
+        Some(TokenTree::Ident(ident)) => segments.push(ident.clone()),
+        None if !leading_colon => return Err(error_at(None, "expected nested attribute")),
+        None => return Err(error_at(None, "expected ident")),
+        Some(_) if leading_colon => return Err(error_at(cursor.peek(), "expected ident")),
+        Some(TokenTree::Literal(_)) => {
+            return Err(error_at(
+                cursor.peek(),
+                "unexpected literal in nested attribute, expected ident",
+            ))
+        }
+        Some(_) => {
+            return Err(error_at(
+                cursor.peek(),
+                "unexpected token in nested attribute, expected ident",
+            ))
+        }
+    }
+    tokens.extend(cursor.next());
+    while path_separator(cursor, &mut tokens) {
+        match cursor.peek() {
+            Some(TokenTree::Ident(ident)) => segments.push(ident.clone()),
+            other => return Err(error_at(other, "expected ident")),
+        }
+        tokens.extend(cursor.next());
+    }
+    Ok(Path {
+        leading_colon,
+        segments,
+        tokens,
+    })
+}
+
+/// Takes a `::` if one comes next.
+fn path_separator(cursor: &mut Cursor, tokens: &mut TokenStream) -> bool {
+    let separator = matches!(
+        (cursor.peek(), cursor.peek_nth(1)),
+        (Some(TokenTree::Punct(first)), Some(TokenTree::Punct(second)))
+            if first.as_char() == ':' && first.spacing() == Spacing::Joint && second.as_char() == ':'
+    );
+    if separator {
+        tokens.extend(cursor.next());
+        tokens.extend(cursor.next());
+    }
+    separator
 }
 
 #[cfg(test)]
 mod tests {
     use quote::{quote, ToTokens};
-    use syn::parse::Parser;
-    use syn::Meta;
 
-    /// Values are their tokens up to the next comma, whatever syn's features: the tests build
-    /// syn with `full` (a dev-dependency asks for it), users without.
+    use super::Meta;
+
+    /// Values are their tokens up to the next comma; each form keeps its tokens.
     #[test]
     fn values_are_kept_as_tokens() {
-        let metas = super::parse_list
-            .parse2(quote!(
-                a = ["x", "y"],
-                b = { 1 },
-                c = || x,
-                d(e = f),
-                g,
-                h = -1,
-            ))
-            .unwrap();
+        let metas = super::parse_list(quote!(
+            a = ["x", "y"],
+            b = { 1 },
+            c = || x,
+            d(e = f),
+            ::g::h,
+            j = -1,
+        ))
+        .unwrap();
         let shown: Vec<String> = metas
             .iter()
             .map(|meta| match meta {
-                Meta::NameValue(pair) => {
-                    assert!(matches!(pair.value, syn::Expr::Verbatim(_)));
-                    pair.value.to_token_stream().to_string()
-                }
+                Meta::NameValue(pair) => pair.value.to_string(),
                 other => other.to_token_stream().to_string(),
             })
             .collect();
         assert_eq!(
             shown,
-            ["[\"x\" , \"y\"]", "{ 1 }", "|| x", "d (e = f)", "g", "- 1"]
+            [
+                "[\"x\" , \"y\"]",
+                "{ 1 }",
+                "|| x",
+                "d (e = f)",
+                ":: g :: h",
+                "- 1"
+            ]
         );
-        assert!(super::parse_list.parse2(quote!(a =)).is_err());
-        assert!(super::parse_list.parse2(quote!(a b)).is_err());
+    }
+
+    /// `#[$attr]` with `$attr:meta` from a `macro_rules!`: the contents arrive in an invisible
+    /// group (`tests/fresh_process.rs` writes `#[should_panic(..)]` that way).
+    #[test]
+    fn a_meta_fragment_parses() {
+        let fragment = proc_macro2::Group::new(
+            proc_macro2::Delimiter::None,
+            quote!(should_panic(expected = "x")),
+        );
+        let meta = super::parse_one(proc_macro2::TokenTree::Group(fragment).into()).unwrap();
+        assert!(meta.path().is_ident("should_panic"));
+    }
+
+    /// The messages syn's `Meta` parser gives for the same mistakes.
+    #[test]
+    fn parse_errors() {
+        let message = |tokens| match super::parse_list(tokens) {
+            Ok(_) => String::new(),
+            Err(error) => error.messages().next().unwrap().to_owned(),
+        };
+        assert_eq!(message(quote!(a b)), "expected `,`");
+        assert_eq!(message(quote!(a == 1)), "expected `,`");
+        assert_eq!(
+            message(quote!(a =)),
+            "unexpected end of input, expected an expression"
+        );
+        assert_eq!(message(quote!(a = , b)), "expected an expression");
+        assert_eq!(
+            message(quote!("a")),
+            "unexpected literal in nested attribute, expected ident"
+        );
+        assert_eq!(
+            message(quote!(a, , b)),
+            "unexpected token in nested attribute, expected ident"
+        );
+        assert_eq!(
+            message(quote!(a::)),
+            "unexpected end of input, expected ident"
+        );
     }
 }

@@ -128,11 +128,11 @@ fn take_own_args(cx: &Errors, attrs: &mut Vec<Attr>, consumed: &mut Vec<Ident>) 
         }
         let meta = attr.meta();
         let tokens = match &meta {
-            Some(syn::Meta::List(list)) => list.tokens.clone(),
+            Some(crate::meta::Meta::List(list)) => list.tokens.clone(),
             _ => TokenStream::new(),
         };
         if let Some(first) = meta.as_ref().and_then(|meta| meta.path().segments.first()) {
-            consumed.push(first.ident.clone());
+            consumed.push(first.clone());
         }
         let args = Args::parse(cx, tokens);
         validate::check_args(cx, &args);

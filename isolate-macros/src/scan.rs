@@ -1,11 +1,11 @@
 //! Token-level scanning: the pieces of an item the attribute reads (attributes, visibility,
-//! comma-separated lists), found without building a syntax tree. syn parses these only with its
-//! `full` feature, about a quarter of its build time that every user of `isolate` would pay.
+//! comma-separated lists), found without building a syntax tree. The macro does not depend on
+//! syn: its parser is most of the build time of a crate that adds `isolate`, and the attribute
+//! reads only a few shapes of tokens.
 
+use crate::meta::{self, Meta, Path};
 use proc_macro2::{Delimiter, Group, Ident, Punct, Spacing, TokenStream, TokenTree};
 use quote::{ToTokens, TokenStreamExt};
-use syn::parse::{ParseStream, Parser};
-use syn::{Meta, Path};
 
 /// Tokens read front to back.
 #[derive(Clone)]
@@ -136,20 +136,12 @@ pub(crate) struct Attr {
 impl Attr {
     /// The path, `test` in `#[test]` and `tokio::test` in `#[tokio::test(..)]`.
     pub(crate) fn path(&self) -> Option<Path> {
-        let parser = |input: ParseStream<'_>| {
-            let path = match crate::meta::parse(input)? {
-                Meta::Path(path) => path,
-                Meta::List(list) => list.path,
-                Meta::NameValue(pair) => pair.path,
-            };
-            Ok(path)
-        };
-        parser.parse2(self.group.stream()).ok()
+        self.meta().map(|meta| meta.path().clone())
     }
 
     /// The whole attribute as a `Meta`; `None` when it is not one (rustc will say).
     pub(crate) fn meta(&self) -> Option<Meta> {
-        crate::meta::parse.parse2(self.group.stream()).ok()
+        meta::parse_one(self.group.stream())
     }
 
     pub(crate) fn path_is(&self, name: &str) -> bool {
@@ -163,6 +155,65 @@ impl ToTokens for Attr {
         tokens.extend(self.bang.clone().map(TokenTree::Punct));
         tokens.append(self.group.clone());
     }
+}
+
+/// Whether `name` is a keyword or `_`, which syn does not take as an identifier (the list is
+/// syn's: every keyword of every edition, reserved ones included).
+pub(crate) fn is_keyword(name: &str) -> bool {
+    matches!(
+        name,
+        "_" | "abstract"
+            | "as"
+            | "async"
+            | "await"
+            | "become"
+            | "box"
+            | "break"
+            | "const"
+            | "continue"
+            | "crate"
+            | "do"
+            | "dyn"
+            | "else"
+            | "enum"
+            | "extern"
+            | "false"
+            | "final"
+            | "fn"
+            | "for"
+            | "if"
+            | "impl"
+            | "in"
+            | "let"
+            | "loop"
+            | "macro"
+            | "match"
+            | "mod"
+            | "move"
+            | "mut"
+            | "override"
+            | "priv"
+            | "pub"
+            | "ref"
+            | "return"
+            | "Self"
+            | "self"
+            | "static"
+            | "struct"
+            | "super"
+            | "trait"
+            | "true"
+            | "try"
+            | "type"
+            | "typeof"
+            | "unsafe"
+            | "unsized"
+            | "use"
+            | "virtual"
+            | "where"
+            | "while"
+            | "yield"
+    )
 }
 
 pub(crate) fn is_ident(token: &TokenTree, name: &str) -> bool {

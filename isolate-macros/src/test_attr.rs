@@ -17,12 +17,10 @@
 //! we would silently skip; when the module asks for groups, a budget or a timeout, that is an
 //! error rather than a test running without its exclusion.
 
+use crate::meta::Meta;
+use crate::scan::Attr;
 use proc_macro2::TokenStream;
 use quote::ToTokens;
-use syn::parse::Parser;
-use syn::Meta;
-
-use crate::scan::Attr;
 
 /// Last path segments that mark a test whatever the crate: `test` covers std and every
 /// runtime's `::test`.
@@ -67,9 +65,9 @@ fn meta_mark(meta: &Meta) -> Mark {
     let Some(last) = path.segments.last() else {
         return Mark::Plain;
     };
-    let name = last.ident.to_string();
+    let name = last.to_string();
     let test_case_alias =
-        name == "case" && path.segments.len() == 2 && path.segments[0].ident == "test_case";
+        name == "case" && path.segments.len() == 2 && path.segments[0] == "test_case";
     if TEST_NAMES.contains(&name.as_str()) || test_case_alias {
         Mark::Test
     } else if name.contains("test") {
@@ -84,7 +82,7 @@ fn cfg_attr_mark(meta: &Meta) -> Mark {
     let Meta::List(list) = meta else {
         return Mark::Plain;
     };
-    let Ok(items) = crate::meta::parse_list.parse2(list.tokens.clone()) else {
+    let Ok(items) = crate::meta::parse_list(list.tokens.clone()) else {
         return Mark::Plain;
     };
     let mut result = Mark::Plain;
@@ -104,7 +102,7 @@ pub(crate) fn is_isolated(attr: &Attr) -> bool {
     attr.path().is_some_and(|path| {
         path.segments
             .last()
-            .is_some_and(|segment| segment.ident == "isolated")
+            .is_some_and(|segment| segment == "isolated")
     })
 }
 
