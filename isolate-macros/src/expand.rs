@@ -213,20 +213,7 @@ fn split_into_inner_fn(plan: &TestPlan) -> (TokenStream, TokenStream, TokenStrea
             passed.push(value.to_token_stream());
         }
     }
-    let crate::item::Signature {
-        constness,
-        asyncness,
-        qualifiers,
-        fn_token,
-        ident,
-        generics,
-        output,
-        where_clause,
-        ..
-    } = &func.sig;
-    let outer = quote! {
-        #constness #asyncness #qualifiers #fn_token #ident #generics (#(#outer_params),*) #output #where_clause
-    };
+    let outer = func.sig.with_params(&quote!(#(#outer_params),*), true);
     let body = if plan.args.fixtures.is_empty() {
         func.body.to_token_stream()
     } else {
@@ -237,9 +224,9 @@ fn split_into_inner_fn(plan: &TestPlan) -> (TokenStream, TokenStream, TokenStrea
         });
         quote!({ #(#inner_attrs)* #(#lets)* #stmts })
     };
-    let inner = quote! {
-        #asyncness fn #ident #generics (#(#inner_params),*) #output #where_clause #body
-    };
+    let mut inner = func.sig.with_params(&quote!(#(#inner_params),*), false);
+    inner.extend(body);
+    let ident = &func.sig.ident;
     (outer, inner, quote!(#ident(#(#passed),*)))
 }
 

@@ -141,10 +141,11 @@ impl Signature {
             .peek()
             .is_some_and(|token| scan::is_punct(token, '<'))
         {
-            let mut depth = 0usize;
+            let (mut depth, mut previous) = (0usize, None);
             loop {
                 let token = cursor.next()?;
-                depth = angle_depth(depth, &token, generics.clone().into_iter().last().as_ref());
+                depth = angle_depth(depth, &token, previous.as_ref());
+                previous = Some(token.clone());
                 generics.append(token);
                 if depth == 0 {
                     break;
@@ -206,6 +207,20 @@ impl Signature {
             return_type,
             where_clause,
         })
+    }
+
+    /// This signature with `params` for its parameters: the outer fn's keeps `const` and the
+    /// qualifiers (`unsafe`, `extern "C"`), an inner fn's only `async`.
+    pub(crate) fn with_params(&self, params: &TokenStream, outer: bool) -> TokenStream {
+        let (asyncness, ident, generics) = (&self.asyncness, &self.ident, &self.generics);
+        let (output, where_clause) = (&self.output, &self.where_clause);
+        if outer {
+            let (constness, qualifiers, fn_token) =
+                (&self.constness, &self.qualifiers, &self.fn_token);
+            quote::quote!(#constness #asyncness #qualifiers #fn_token #ident #generics (#params) #output #where_clause)
+        } else {
+            quote::quote!(#asyncness fn #ident #generics (#params) #output #where_clause)
+        }
     }
 
     /// The receiver, if the fn has one: `&self` in `fn method(&self)`.
@@ -450,15 +465,15 @@ impl Module {
 
 impl ModItem {
     fn parse(cursor: &mut Cursor) -> Option<ModItem> {
-        let start = cursor.clone();
+        let start = cursor.position();
         if let Some(func) = TestFn::parse(cursor) {
             return Some(ModItem::Fn(func));
         }
-        *cursor = start.clone();
+        cursor.rewind(start);
         if let Some(module) = Module::parse(cursor) {
             return Some(ModItem::Mod(module));
         }
-        *cursor = start;
+        cursor.rewind(start);
         let mut tokens = TokenStream::new();
         tokens.append_all(cursor.attrs(false));
         tokens.extend(cursor.visibility());

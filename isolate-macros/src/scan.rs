@@ -8,7 +8,6 @@ use proc_macro2::{Delimiter, Group, Ident, Punct, Spacing, TokenStream, TokenTre
 use quote::{ToTokens, TokenStreamExt};
 
 /// Tokens read front to back.
-#[derive(Clone)]
 pub(crate) struct Cursor {
     tokens: Vec<TokenTree>,
     pos: usize,
@@ -36,6 +35,15 @@ impl Cursor {
         token
     }
 
+    /// Where the cursor is, to [`Cursor::rewind`] to after a failed attempt.
+    pub(crate) fn position(&self) -> usize {
+        self.pos
+    }
+
+    pub(crate) fn rewind(&mut self, position: usize) {
+        self.pos = position;
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.pos >= self.tokens.len()
     }
@@ -55,7 +63,7 @@ impl Cursor {
         }
     }
 
-    /// The rest, as one stream.
+    /// The tokens not read yet.
     pub(crate) fn rest(&mut self) -> Vec<TokenTree> {
         let rest = self.tokens[self.pos..].to_vec();
         self.pos = self.tokens.len();
