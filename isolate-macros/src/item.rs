@@ -442,9 +442,7 @@ impl Module {
                 let mut body_cursor = Cursor::new(body.stream());
                 let inner_attrs = body_cursor.attrs(true);
                 let mut items = Vec::new();
-                while !body_cursor.is_empty() {
-                    items.push(ModItem::parse(&mut body_cursor)?);
-                }
+                ModItem::parse_all(&mut body_cursor, &mut items)?;
                 Ok(Content {
                     brace: body.span(),
                     inner_attrs,
@@ -464,6 +462,21 @@ impl Module {
 }
 
 impl ModItem {
+    /// Every item up to the end of `cursor`. An `$item:item` fragment arrives in an invisible
+    /// group: its items are read as if written in place (as syn did), or they would be taken
+    /// for one unknown item running on into the next.
+    fn parse_all(cursor: &mut Cursor, items: &mut Vec<ModItem>) -> Option<()> {
+        while !cursor.is_empty() {
+            if let Some(fragment) = item_fragment(cursor.peek()) {
+                cursor.next();
+                ModItem::parse_all(&mut Cursor::new(fragment), items)?;
+            } else {
+                items.push(ModItem::parse(cursor)?);
+            }
+        }
+        Some(())
+    }
+
     fn parse(cursor: &mut Cursor) -> Option<ModItem> {
         let start = cursor.position();
         if let Some(func) = TestFn::parse(cursor) {
@@ -496,6 +509,25 @@ impl ModItem {
         tokens.extend(item);
         Some(ModItem::Other(tokens))
     }
+}
+
+/// The contents of an invisible group that holds an item (an `$item:item` fragment), not a
+/// `$vis:vis` one (empty, or starting with `pub`), which `Cursor::visibility` reads.
+fn item_fragment(token: Option<&TokenTree>) -> Option<TokenStream> {
+    match token {
+        Some(TokenTree::Group(group)) if group.delimiter() == Delimiter::None => {
+            let first = group.stream().into_iter().next()?;
+            (!scan::is_ident(&first, "pub")).then(|| group.stream())
+        }
+        _ => None,
+    }
+}
+
+/// `#[isolated] $item`: the item as one fragment.
+fn whole_fragment(tokens: &TokenStream) -> Option<TokenStream> {
+    let mut all = tokens.clone().into_iter();
+    let first = all.next();
+    item_fragment(first.as_ref()).filter(|_| all.next().is_none())
 }
 
 /// The tokens of one item after its attributes and visibility: up to its `;`, or up to the
@@ -642,7 +674,10 @@ const OTHER_ITEMS: [&str; 11] = [
 /// Parses `tokens` as a fn or a module. `None` means the item is not valid Rust at all (or
 /// is another kind of item, reported into `cx`): the caller emits it unchanged, so rustc
 /// reports the real syntax error.
-pub(crate) fn parse(cx: &Errors, tokens: TokenStream) -> Option<Item> {
+pub(crate) fn parse(cx: &Errors, mut tokens: TokenStream) -> Option<Item> {
+    while let Some(fragment) = whole_fragment(&tokens) {
+        tokens = fragment;
+    }
     let whole = |parse: fn(&mut Cursor) -> Option<Item>| {
         let mut cursor = Cursor::new(tokens.clone());
         parse(&mut cursor).filter(|_| cursor.is_empty())
@@ -877,5 +912,65 @@ mod tests {
             .map(quote::ToTokens::to_token_stream)
             .collect();
         assert_eq!(written.to_string(), items.to_string());
+    }
+
+    /// `$item:item` fragments arrive in invisible groups. In a module each is read as the items
+    /// it holds (a fn there is a test, and the next item is its own), and a whole item in one
+    /// is the fn or module it holds: syn saw through them, and a test must not run
+    /// unisolated because a macro wrote it.
+    #[test]
+    fn items_in_invisible_groups() {
+        let fragment = |tokens: TokenStream| Group::new(Delimiter::None, tokens);
+        let a = fragment(quote!(
+            #[test]
+            fn a() {}
+        ));
+        let b_group = fragment(quote!(
+            #[test]
+            fn b() {}
+        ));
+        let nested = fragment(quote!(#b_group));
+        let vis = fragment(quote!(pub));
+        let cx = Errors::new();
+        let Some(Item::Mod(module)) = super::parse(
+            &cx,
+            quote!(mod m { #a #[tokio::test] async fn next() {} #nested #vis fn c() {} }),
+        ) else {
+            panic!("a module");
+        };
+        cx.check().unwrap();
+        let names: Vec<String> = module
+            .content
+            .as_ref()
+            .ok()
+            .unwrap()
+            .items
+            .iter()
+            .map(|item| match item {
+                ModItem::Fn(func) => func.sig.ident.to_string(),
+                _ => "other".to_owned(),
+            })
+            .collect();
+        assert_eq!(names, ["a", "next", "b", "c"]);
+        let cx = Errors::new();
+        let whole = fragment(quote!(
+            #[test]
+            fn whole() {}
+        ));
+        assert!(matches!(
+            super::parse(&cx, quote!(#whole)),
+            Some(Item::Fn(_))
+        ));
+        let whole_mod = fragment(quote!(
+            mod m {
+                #[test]
+                fn t() {}
+            }
+        ));
+        assert!(matches!(
+            super::parse(&cx, quote!(#whole_mod)),
+            Some(Item::Mod(_))
+        ));
+        cx.check().unwrap();
     }
 }

@@ -212,35 +212,44 @@ fn is_assignment(eq: &Punct, next: Option<&TokenTree>) -> bool {
             && next.is_some_and(|next| scan::is_punct(next, '=') || scan::is_punct(next, '>')))
 }
 
+/// A path as syn's `Meta` reads one (`Path::parse_mod_style`): no keyword is a segment but
+/// `crate`, `self`, `super` and `Self`, and a lone `unsafe` is a whole path
+/// (`#[unsafe(no_mangle)]`); the errors are syn's.
 fn path(cursor: &mut Cursor) -> Result<Path, Error> {
+    if let Some(unsafe_token) = cursor.next_ident("unsafe") {
+        return Ok(Path {
+            leading_colon: false,
+            tokens: TokenTree::Ident(unsafe_token.clone()).into(),
+            segments: vec![unsafe_token],
+        });
+    }
     let mut tokens = TokenStream::new();
     let leading_colon = path_separator(cursor, &mut tokens);
     let mut segments = Vec::new();
-    match cursor.peek() {
-        Some(TokenTree::Ident(ident)) => segments.push(ident.clone()),
-        None if !leading_colon => return Err(error_at(None, "expected nested attribute")),
-        None => return Err(error_at(None, "expected ident")),
-        Some(_) if leading_colon => return Err(error_at(cursor.peek(), "expected ident")),
-        Some(TokenTree::Literal(_)) => {
-            return Err(error_at(
-                cursor.peek(),
-                "unexpected literal in nested attribute, expected ident",
-            ))
+    let mut trailing_separator = false;
+    while let Some(TokenTree::Ident(ident)) = cursor.peek() {
+        let name = ident.to_string();
+        if scan::is_keyword(&name) && !["crate", "self", "super", "Self"].contains(&name.as_str()) {
+            break;
         }
-        Some(_) => {
-            return Err(error_at(
-                cursor.peek(),
-                "unexpected token in nested attribute, expected ident",
-            ))
+        segments.push(ident.clone());
+        tokens.extend(cursor.next());
+        trailing_separator = path_separator(cursor, &mut tokens);
+        if !trailing_separator {
+            break;
         }
     }
-    tokens.extend(cursor.next());
-    while path_separator(cursor, &mut tokens) {
-        match cursor.peek() {
-            Some(TokenTree::Ident(ident)) => segments.push(ident.clone()),
-            other => return Err(error_at(other, "expected ident")),
-        }
-        tokens.extend(cursor.next());
+    if segments.is_empty() {
+        let message = match cursor.peek() {
+            Some(TokenTree::Ident(keyword)) => {
+                format!("expected identifier, found keyword `{keyword}`")
+            }
+            _ => "expected identifier".to_owned(),
+        };
+        return Err(error_at(cursor.peek(), &message));
+    }
+    if trailing_separator {
+        return Err(error_at(cursor.peek(), "expected path segment after `::`"));
     }
     Ok(Path {
         leading_colon,
@@ -327,17 +336,27 @@ mod tests {
             "unexpected end of input, expected an expression"
         );
         assert_eq!(message(quote!(a = , b)), "expected an expression");
+        // syn 3's `Meta` (the `main` macro's parser) reads its path with
+        // `Path::parse_mod_style`, not `parse_nested_meta`'s wording.
+        assert_eq!(message(quote!("a")), "expected identifier");
+        assert_eq!(message(quote!(a, , b)), "expected identifier");
         assert_eq!(
-            message(quote!("a")),
-            "unexpected literal in nested attribute, expected ident"
-        );
-        assert_eq!(
-            message(quote!(a, , b)),
-            "unexpected token in nested attribute, expected ident"
+            message(quote!(::)),
+            "unexpected end of input, expected identifier"
         );
         assert_eq!(
             message(quote!(a::)),
-            "unexpected end of input, expected ident"
+            "unexpected end of input, expected path segment after `::`"
         );
+        assert_eq!(message(quote!(a::1)), "expected path segment after `::`");
+        assert_eq!(
+            message(quote!(port, async)),
+            "expected identifier, found keyword `async`"
+        );
+        assert_eq!(message(quote!(_)), "expected identifier, found keyword `_`");
+        assert_eq!(message(quote!(a::fn)), "expected path segment after `::`");
+        assert_eq!(message(quote!(crate::a, self, Self, super::b)), "");
+        assert_eq!(message(quote!(unsafe(x))), "");
+        assert_eq!(message(quote!(unsafe::x)), "expected `,`");
     }
 }
