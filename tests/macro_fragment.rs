@@ -29,16 +29,17 @@ macro_rules! isolated_module {
 }
 
 // Each body names the binding, so it compiles only if its fn was given one.
-isolated_module!(
+// Braces, so rustfmt leaves the items as written.
+isolated_module! {
     api,
     #[test]
     fn first() {
         assert_ne!(api.port(), 0);
-    },
+    }
     #[test]
     fn second() {
         assert_ne!(api.port(), 0);
-    },
+    }
     #[allow(dead_code)]
     fn helper() {}
-);
+}
