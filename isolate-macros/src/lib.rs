@@ -22,6 +22,8 @@ mod test_attr;
 mod validate;
 
 #[cfg(test)]
+mod corpus;
+#[cfg(test)]
 mod snapshots;
 
 use proc_macro::TokenStream;
