@@ -34,12 +34,17 @@ isolated_module! {
     api,
     #[test]
     fn first() {
+        helper();
         assert_ne!(api.port(), 0);
     }
     #[test]
     fn second() {
         assert_ne!(api.port(), 0);
     }
-    #[allow(dead_code)]
-    fn helper() {}
+    pub(crate) fn helper() {}
+    // After a fragment that starts with `pub`, which is no `$vis` fragment.
+    #[test]
+    fn third() {
+        assert_ne!(api.port(), 0);
+    }
 }

@@ -512,12 +512,13 @@ impl ModItem {
 }
 
 /// The contents of an invisible group that holds an item (an `$item:item` fragment), not a
-/// `$vis:vis` one (empty, or starting with `pub`), which `Cursor::visibility` reads.
+/// `$vis:vis` one, which `Cursor::visibility` reads.
 fn item_fragment(token: Option<&TokenTree>) -> Option<TokenStream> {
     match token {
-        Some(TokenTree::Group(group)) if group.delimiter() == Delimiter::None => {
-            let first = group.stream().into_iter().next()?;
-            (!scan::is_ident(&first, "pub")).then(|| group.stream())
+        Some(TokenTree::Group(group))
+            if group.delimiter() == Delimiter::None && !scan::is_vis_fragment(group) =>
+        {
+            Some(group.stream())
         }
         _ => None,
     }
@@ -931,10 +932,13 @@ mod tests {
         ));
         let nested = fragment(quote!(#b_group));
         let vis = fragment(quote!(pub));
+        let public = fragment(quote!(
+            pub(crate) fn helper() {}
+        ));
         let cx = Errors::new();
         let Some(Item::Mod(module)) = super::parse(
             &cx,
-            quote!(mod m { #a #[tokio::test] async fn next() {} #nested #vis fn c() {} }),
+            quote!(mod m { #a #[tokio::test] async fn next() {} #nested #vis fn c() {} #public #[test] fn d() {} }),
         ) else {
             panic!("a module");
         };
@@ -951,7 +955,7 @@ mod tests {
                 _ => "other".to_owned(),
             })
             .collect();
-        assert_eq!(names, ["a", "next", "b", "c"]);
+        assert_eq!(names, ["a", "next", "b", "c", "helper", "d"]);
         let cx = Errors::new();
         let whole = fragment(quote!(
             #[test]

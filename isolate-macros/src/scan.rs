@@ -116,21 +116,28 @@ impl Cursor {
                     }
                 }
             }
-            // A `$vis:vis` fragment arrives in an invisible group, empty for a private item.
-            Some(TokenTree::Group(group))
-                if group.delimiter() == Delimiter::None
-                    && group
-                        .stream()
-                        .into_iter()
-                        .next()
-                        .map_or(true, |first| is_ident(&first, "pub")) =>
-            {
+            Some(TokenTree::Group(group)) if is_vis_fragment(group) => {
                 vis.extend(self.next());
             }
             _ => {}
         }
         vis
     }
+}
+
+/// A `$vis:vis` fragment: an invisible group holding nothing (a private item), `pub` or
+/// `pub(..)`, and no more (an `$item:item` fragment may start with `pub` too).
+pub(crate) fn is_vis_fragment(group: &Group) -> bool {
+    let tokens: Vec<TokenTree> = group.stream().into_iter().collect();
+    group.delimiter() == Delimiter::None
+        && match tokens.as_slice() {
+            [] => true,
+            [first] => is_ident(first, "pub"),
+            [first, TokenTree::Group(restriction)] => {
+                is_ident(first, "pub") && restriction.delimiter() == Delimiter::Parenthesis
+            }
+            _ => false,
+        }
 }
 
 /// An attribute, kept as written; its path and arguments are parsed when asked for.
