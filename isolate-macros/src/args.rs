@@ -3,9 +3,10 @@
 //! Only per-argument checks live here (value types, ranges, duplicates); rules that relate
 //! arguments to each other or to the function are in `validate.rs`.
 
-use proc_macro2::{Span, TokenStream, TokenTree};
-use syn::punctuated::Punctuated;
-use syn::{Expr, Ident, Lit, Meta, Token};
+use proc_macro2::{Delimiter, Ident, Span, TokenStream, TokenTree};
+
+use crate::lit;
+use crate::meta::{self, Meta};
 
 use crate::errors::{self, Errors};
 use crate::process::{self, Held, FRESH_PROCESS, STATES};
@@ -40,7 +41,7 @@ pub(crate) struct Binding {
 #[derive(Clone)]
 pub(crate) struct FixtureBinding {
     pub(crate) ident: Ident,
-    /// The path's tokens, spans kept (syn's `Path` is not `Clone` with our features).
+    /// The path's tokens, spans kept.
     pub(crate) path: TokenStream,
     /// The path as written, to compare and to show.
     pub(crate) text: String,
@@ -71,10 +72,7 @@ pub(crate) struct Args {
 impl Args {
     /// Parses `tokens`, pushing every misuse into `cx` and keeping what was valid.
     pub(crate) fn parse(cx: &Errors, tokens: TokenStream) -> Args {
-        let metas = match syn::parse::Parser::parse2(
-            Punctuated::<Meta, Token![,]>::parse_terminated,
-            tokens,
-        ) {
+        let metas = match meta::parse_list(tokens) {
             Ok(metas) => metas,
             Err(error) => {
                 cx.push(error);
@@ -87,7 +85,7 @@ impl Args {
             let Some(key) = meta.path().get_ident() else {
                 cx.spanned(
                     meta.path(),
-                    errors::unknown_argument(&path_text(meta.path()), &expected_keys()),
+                    errors::unknown_argument(&meta.path().text(), &expected_keys()),
                 );
                 continue;
             };
@@ -130,23 +128,18 @@ impl Args {
                     });
                 }
             }
-            Meta::List(list) if !matches!(list.delimiter, syn::MacroDelimiter::Paren(_)) => {
-                cx.at(
-                    list.delimiter.span().join(),
-                    errors::binding_list_delimiter(kind.key),
-                );
+            Meta::List(list) if !list.is_parenthesized() => {
+                cx.at(list.group.span(), errors::binding_list_delimiter(kind.key));
             }
-            Meta::List(list) => {
-                match list.parse_args_with(Punctuated::<Ident, Token![,]>::parse_terminated) {
-                    Ok(names) if names.is_empty() => {
-                        cx.spanned(list, errors::binding_list_empty(kind.key));
-                    }
-                    Ok(names) => self
-                        .bindings
-                        .extend(names.into_iter().map(|ident| Binding { kind, ident })),
-                    Err(error) => cx.at(error.span(), errors::binding_list_form(kind.key)),
+            Meta::List(list) => match meta::idents(list.tokens.clone()) {
+                Ok(names) if names.is_empty() => {
+                    cx.spanned(list, errors::binding_list_empty(kind.key));
                 }
-            }
+                Ok(names) => self
+                    .bindings
+                    .extend(names.into_iter().map(|ident| Binding { kind, ident })),
+                Err(span) => cx.at(span, errors::binding_list_form(kind.key)),
+            },
             Meta::NameValue(pair) => {
                 let message = if kind.is_port {
                     errors::binding_takes_no_value(kind.key)
@@ -161,21 +154,28 @@ impl Args {
     /// `fixture(db = DB, cache = crate::CACHE)`: each a name and the path of a static.
     fn parse_fixtures(&mut self, cx: &Errors, meta: &Meta) {
         let list = match meta {
-            Meta::List(list) if matches!(list.delimiter, syn::MacroDelimiter::Paren(_)) => list,
+            Meta::List(list) if list.is_parenthesized() => list,
             other => {
                 cx.spanned(other, errors::fixture_form(FIXTURE));
                 return;
             }
         };
-        let pairs = match list
-            .parse_args_with(Punctuated::<syn::MetaNameValue, Token![,]>::parse_terminated)
-        {
-            Ok(pairs) if pairs.is_empty() => {
+        let pairs = meta::parse_list(list.tokens.clone()).map(|metas| {
+            metas
+                .into_iter()
+                .map(|meta| match meta {
+                    Meta::NameValue(pair) => Some(pair),
+                    _ => None,
+                })
+                .collect::<Option<Vec<_>>>()
+        });
+        let pairs = match pairs {
+            Ok(Some(pairs)) if pairs.is_empty() => {
                 cx.spanned(list, errors::fixture_form(FIXTURE));
                 return;
             }
-            Ok(pairs) => pairs,
-            Err(_) => {
+            Ok(Some(pairs)) => pairs,
+            Ok(None) | Err(_) => {
                 cx.spanned(&list.tokens, errors::fixture_form(FIXTURE));
                 return;
             }
@@ -185,19 +185,17 @@ impl Args {
                 cx.spanned(&pair.path, errors::fixture_form(FIXTURE));
                 continue;
             };
-            let path = match &pair.value {
-                Expr::Path(path) if path.qself.is_none() && path.attrs.is_empty() => &path.path,
-                other => {
-                    cx.spanned(other, errors::fixture_not_a_path(&ident.to_string()));
-                    continue;
-                }
+            let tokens = pair.value.clone();
+            let Some(path) = static_path(&tokens) else {
+                cx.spanned(tokens, errors::fixture_not_a_path(&ident.to_string()));
+                continue;
             };
             self.add_fixture(
                 cx,
                 FixtureBinding {
                     ident: ident.clone(),
-                    path: quote::ToTokens::to_token_stream(path),
-                    text: path_text(path),
+                    path: tokens,
+                    text: path.text(),
                 },
             );
         }
@@ -243,19 +241,21 @@ fn expected_keys() -> String {
         .join(", ")
 }
 
-fn path_text(path: &syn::Path) -> String {
-    let root = if path.leading_colon.is_some() {
-        "::"
-    } else {
-        ""
-    };
-    root.to_owned()
-        + &path
-            .segments
-            .iter()
-            .map(|segment| segment.ident.to_string())
-            .collect::<Vec<_>>()
-            .join("::")
+/// `DB`, `crate::fixtures::DB`: a path an expression can name (keywords only as `crate`,
+/// `self`, `super`, `Self`).
+fn static_path(tokens: &TokenStream) -> Option<meta::Path> {
+    match meta::parse_one(tokens.clone())? {
+        Meta::Path(path)
+            if path.segments.iter().all(|segment| {
+                let name = segment.to_string();
+                !crate::scan::is_keyword(&name)
+                    || ["crate", "self", "super", "Self"].contains(&name.as_str())
+            }) =>
+        {
+            Some(path)
+        }
+        _ => None,
+    }
 }
 
 /// The message for a key we don't know: `serial_test`'s spellings get their translation with
@@ -269,7 +269,7 @@ fn unknown_key_message(name: &str, meta: &Meta) -> String {
     if let Some(ours) = ours {
         let (found, keys) = match meta {
             Meta::List(list) => {
-                let items: Vec<String> = comma_separated(list.tokens.clone())
+                let items: Vec<String> = crate::scan::comma_separated(list.tokens.clone())
                     .iter()
                     .map(|item| item.iter().cloned().collect::<TokenStream>().to_string())
                     .collect();
@@ -307,30 +307,16 @@ fn unknown_key_message(name: &str, meta: &Meta) -> String {
 /// The keys of a `serial_test` attribute's list (`a, b`, `"a"`), skipping its options
 /// (`path => ".."`, `crate = ..`, `timeout_ms = ..`).
 fn serial_test_keys(tokens: TokenStream) -> Vec<String> {
-    comma_separated(tokens)
+    crate::scan::comma_separated(tokens)
         .iter()
         .filter_map(|item| match item.as_slice() {
             [TokenTree::Ident(ident)] => Some(ident.to_string()),
-            [TokenTree::Literal(literal)] => match Lit::new(literal.clone()) {
-                Lit::Str(text) => Some(text.value()),
-                _ => None,
-            },
+            [TokenTree::Literal(literal)] => {
+                lit::string(&TokenTree::Literal(literal.clone()).into()).map(|(value, _)| value)
+            }
             _ => None,
         })
         .collect()
-}
-
-/// The top-level items of a list, split at its commas.
-fn comma_separated(tokens: TokenStream) -> Vec<Vec<TokenTree>> {
-    let mut items = vec![Vec::new()];
-    for token in tokens {
-        match &token {
-            TokenTree::Punct(punct) if punct.as_char() == ',' => items.push(Vec::new()),
-            _ => items.last_mut().map_or((), |item| item.push(token)),
-        }
-    }
-    items.retain(|item| !item.is_empty());
-    items
 }
 
 /// `"a"`, `["a", "b"]`, or `serial_test`'s unnamed key.
@@ -368,7 +354,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 fn parse_groups(cx: &Errors, key: &str, meta: &Meta) -> Vec<Group> {
     let value = match meta {
-        Meta::NameValue(pair) => &pair.value,
+        Meta::NameValue(pair) => pair.value.clone(),
         Meta::Path(path) => {
             cx.spanned(path, errors::group_needs_name(key));
             return Vec::new();
@@ -385,41 +371,49 @@ fn parse_groups(cx: &Errors, key: &str, meta: &Meta) -> Vec<Group> {
             return Vec::new();
         }
     };
-    let literals: Vec<&Expr> = match value {
-        Expr::Array(array) if array.elems.is_empty() => {
+    let literals: Vec<TokenStream> = match array(&value) {
+        Some(array) if array.stream().is_empty() => {
             cx.spanned(array, errors::empty_group_list(key));
             return Vec::new();
         }
-        Expr::Array(array) => array.elems.iter().collect(),
-        other => vec![other],
+        Some(array) => crate::scan::comma_separated(array.stream())
+            .into_iter()
+            .map(|element| element.into_iter().collect())
+            .collect(),
+        None => vec![value],
     };
     let mut groups: Vec<Group> = Vec::new();
-    for expr in literals {
-        let Expr::Lit(syn::ExprLit {
-            lit: Lit::Str(lit), ..
-        }) = expr
-        else {
-            cx.spanned(expr, errors::expected_group_names(key));
+    for element in literals {
+        let Some((name, span)) = lit::string(&element) else {
+            cx.spanned(element, errors::expected_group_names(key));
             continue;
         };
-        let name = lit.value();
         if let Err(error) = isolate_rules::check_group_name(&name) {
-            cx.at(lit.span(), error);
+            cx.at(span, error);
         } else if groups.iter().any(|group| group.name == name) {
-            cx.at(lit.span(), errors::duplicate_group(&name));
+            cx.at(span, errors::duplicate_group(&name));
         } else {
-            groups.push(Group {
-                name,
-                span: lit.span(),
-            });
+            groups.push(Group { name, span });
         }
     }
     groups
 }
 
-fn name_value<'a>(cx: &Errors, meta: &'a Meta, expected: &str) -> Option<&'a Expr> {
+/// `["a", "b"]`.
+fn array(value: &TokenStream) -> Option<proc_macro2::Group> {
+    let mut tokens = value.clone().into_iter();
+    match (tokens.next(), tokens.next()) {
+        (Some(TokenTree::Group(group)), None) if group.delimiter() == Delimiter::Bracket => {
+            Some(group)
+        }
+        _ => None,
+    }
+}
+
+/// The value's tokens (`meta.rs` keeps every value as written), or an error on the argument.
+fn name_value(cx: &Errors, meta: &Meta, expected: &str) -> Option<TokenStream> {
     match meta {
-        Meta::NameValue(pair) => Some(&pair.value),
+        Meta::NameValue(pair) => Some(pair.value.clone()),
         other => {
             cx.spanned(other, expected);
             None
@@ -430,65 +424,49 @@ fn name_value<'a>(cx: &Errors, meta: &'a Meta, expected: &str) -> Option<&'a Exp
 fn parse_max_sockets(cx: &Errors, meta: &Meta) -> Option<(u32, Span)> {
     let expected = errors::expected_integer(MAX_SOCKETS);
     let value = name_value(cx, meta, &expected)?;
-    let lit = match value {
-        Expr::Lit(syn::ExprLit {
-            lit: Lit::Int(lit), ..
-        }) => lit,
-        // `-1`: a number, just below the range.
-        Expr::Unary(syn::ExprUnary {
-            op: syn::UnOp::Neg(_),
-            expr,
-            ..
-        }) if matches!(
-            &**expr,
-            Expr::Lit(syn::ExprLit {
-                lit: Lit::Int(_),
-                ..
-            })
-        ) =>
-        {
-            cx.spanned(value, errors::MAX_SOCKETS_TOO_FEW);
-            return None;
+    let int = lit::literal(&value).and_then(|literal| Some((lit::int(&literal)?, literal.span())));
+    let Some((int, span)) = int else {
+        // `-1`: a number, just below the range (pointed at by its `-`, as syn did).
+        match crate::scan::flatten(value.clone()).as_slice() {
+            [TokenTree::Punct(minus), TokenTree::Literal(lit)]
+                if minus.as_char() == '-' && lit::int(lit).is_some() =>
+            {
+                cx.at(minus.span(), errors::MAX_SOCKETS_TOO_FEW);
+            }
+            _ => cx.spanned(value, expected),
         }
-        _ => {
-            cx.spanned(value, expected);
-            return None;
-        }
+        return None;
     };
-    if lit.base10_digits().starts_with('-') {
-        cx.at(lit.span(), errors::MAX_SOCKETS_TOO_FEW);
+    if int.negative {
+        cx.at(span, errors::MAX_SOCKETS_TOO_FEW);
         return None;
     }
     // `300u8` would read as "300 of a u8", `0x40` as a bit mask: only the plain form means a count.
-    let text = lit.token().to_string();
-    if !lit.suffix().is_empty() || !text.bytes().all(|b| b.is_ascii_digit() || b == b'_') {
-        cx.at(lit.span(), errors::plain_integer(MAX_SOCKETS));
+    if !int.plain {
+        cx.at(span, errors::plain_integer(MAX_SOCKETS));
         return None;
     }
-    match lit.base10_parse::<u64>() {
-        Ok(0) => cx.at(lit.span(), errors::MAX_SOCKETS_TOO_FEW),
-        Ok(n) if n <= MAX_SOCKETS_LIMIT => return u32::try_from(n).ok().map(|n| (n, lit.span())),
+    match int.value {
+        Some(0) => cx.at(span, errors::MAX_SOCKETS_TOO_FEW),
+        Some(n) if n <= MAX_SOCKETS_LIMIT => return u32::try_from(n).ok().map(|n| (n, span)),
         // Too large, or too large even for u64.
-        Ok(_) | Err(_) => cx.at(lit.span(), errors::max_sockets_too_large(MAX_SOCKETS_LIMIT)),
+        Some(_) | None => cx.at(span, errors::max_sockets_too_large(MAX_SOCKETS_LIMIT)),
     }
     None
 }
 
 fn parse_timeout(cx: &Errors, meta: &Meta) -> Option<(u64, Span)> {
     let value = name_value(cx, meta, errors::EXPECTED_TIMEOUT)?;
-    let Expr::Lit(syn::ExprLit {
-        lit: Lit::Str(lit), ..
-    }) = value
-    else {
+    let Some((text, span)) = lit::string(&value) else {
         cx.spanned(value, errors::EXPECTED_TIMEOUT);
         return None;
     };
-    let ms = isolate_rules::parse_duration(&lit.value())
+    let ms = isolate_rules::parse_duration(&text)
         .and_then(|duration| u64::try_from(duration.as_millis()).ok());
     match ms {
-        Some(0) => cx.at(lit.span(), errors::ZERO_TIMEOUT),
-        Some(ms) => return Some((ms, lit.span())),
-        None => cx.at(lit.span(), errors::invalid_timeout(&lit.value())),
+        Some(0) => cx.at(span, errors::ZERO_TIMEOUT),
+        Some(ms) => return Some((ms, span)),
+        None => cx.at(span, errors::invalid_timeout(&text)),
     }
     None
 }
@@ -503,7 +481,7 @@ mod tests {
         let args = Args::parse(&cx, tokens);
         let messages = match cx.check() {
             Ok(()) => Vec::new(),
-            Err(error) => error.into_iter().map(|e| e.to_string()).collect(),
+            Err(error) => error.messages().map(str::to_owned).collect(),
         };
         (args, messages)
     }
@@ -610,19 +588,21 @@ mod tests {
     #[test]
     fn suggestions() {
         assert_eq!(
-            unknown_key_message("tempdir", &syn::parse_quote!(tempdir)),
+            unknown_key_message("tempdir", &meta::parse_one(quote!(tempdir)).unwrap()),
             errors::did_you_mean("tempdir", "tmpdir")
         );
         assert_eq!(
-            unknown_key_message("serail", &syn::parse_quote!(serail)),
+            unknown_key_message("serail", &meta::parse_one(quote!(serail)).unwrap()),
             errors::did_you_mean("serail", "serial")
         );
         assert_eq!(
-            unknown_key_message("max_socket", &syn::parse_quote!(max_socket)),
+            unknown_key_message("max_socket", &meta::parse_one(quote!(max_socket)).unwrap()),
             errors::did_you_mean("max_socket", "max_sockets")
         );
-        assert!(unknown_key_message("banana", &syn::parse_quote!(banana))
-            .starts_with("unknown argument `banana`; expected one of `port`"));
+        assert!(
+            unknown_key_message("banana", &meta::parse_one(quote!(banana)).unwrap())
+                .starts_with("unknown argument `banana`; expected one of `port`")
+        );
     }
 
     /// Issue 15 item 16: every `serial_test` spelling keeps the user's keys.

@@ -32,7 +32,7 @@ fn key(name: &str) -> String {
     let reserved = OPTIONS
         .iter()
         .any(|option| option.eq_ignore_ascii_case(&key));
-    if key == "_" || reserved || syn::parse_str::<Ident>(&key).is_err() {
+    if reserved || crate::scan::is_keyword(&key) {
         key.push('_');
     }
     key

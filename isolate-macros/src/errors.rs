@@ -7,14 +7,73 @@ use std::cell::RefCell;
 use std::fmt::Display;
 
 use isolate_rules::DURATION_FORMS;
-use proc_macro2::Span;
+use proc_macro2::{Delimiter, Group, Ident, Literal, Punct, Spacing, Span, TokenStream, TokenTree};
 use quote::ToTokens;
+
+/// One or more messages, each with the first and last span of what it points at; emitted as
+/// `::core::compile_error! { "message" }` spanned the way syn's `Error` spans it, so rustc
+/// underlines the same tokens.
+#[derive(Debug)]
+pub(crate) struct Error {
+    messages: Vec<(Span, Span, String)>,
+}
+
+impl Error {
+    pub(crate) fn new(span: Span, message: impl Display) -> Error {
+        Error {
+            messages: vec![(span, span, message.to_string())],
+        }
+    }
+
+    /// Pointing from the first of `tokens` to the last.
+    pub(crate) fn new_spanned(tokens: impl ToTokens, message: impl Display) -> Error {
+        let mut tokens = tokens.into_token_stream().into_iter();
+        let start = tokens
+            .next()
+            .map_or_else(Span::call_site, |token| token.span());
+        let end = tokens.last().map_or(start, |token| token.span());
+        Error {
+            messages: vec![(start, end, message.to_string())],
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn messages(&self) -> impl Iterator<Item = &str> {
+        self.messages.iter().map(|(_, _, message)| message.as_str())
+    }
+
+    pub(crate) fn into_compile_error(self) -> TokenStream {
+        let mut tokens = TokenStream::new();
+        for (start, end, message) in self.messages {
+            let punct = |ch, spacing| {
+                let mut punct = Punct::new(ch, spacing);
+                punct.set_span(start);
+                TokenTree::Punct(punct)
+            };
+            let mut literal = Literal::string(&message);
+            literal.set_span(end);
+            let mut group = Group::new(Delimiter::Brace, TokenTree::Literal(literal).into());
+            group.set_span(end);
+            tokens.extend([
+                punct(':', Spacing::Joint),
+                punct(':', Spacing::Alone),
+                TokenTree::Ident(Ident::new("core", start)),
+                punct(':', Spacing::Joint),
+                punct(':', Spacing::Alone),
+                TokenTree::Ident(Ident::new("compile_error", start)),
+                punct('!', Spacing::Alone),
+                TokenTree::Group(group),
+            ]);
+        }
+        tokens
+    }
+}
 
 /// Collects errors instead of stopping at the first. Dropping it without [`Errors::check`]
 /// panics (outside a panic): an error pushed and never reported would expand a broken test as
 /// if it were fine.
 pub(crate) struct Errors {
-    errors: RefCell<Option<Vec<syn::Error>>>,
+    errors: RefCell<Option<Vec<Error>>>,
 }
 
 impl Errors {
@@ -24,7 +83,7 @@ impl Errors {
         }
     }
 
-    pub(crate) fn push(&self, error: syn::Error) {
+    pub(crate) fn push(&self, error: Error) {
         self.errors
             .borrow_mut()
             .as_mut()
@@ -33,24 +92,25 @@ impl Errors {
     }
 
     pub(crate) fn at(&self, span: Span, message: impl Display) {
-        self.push(syn::Error::new(span, message));
+        self.push(Error::new(span, message));
     }
 
     pub(crate) fn spanned(&self, tokens: impl ToTokens, message: impl Display) {
-        self.push(syn::Error::new_spanned(tokens, message));
+        self.push(Error::new_spanned(tokens, message));
     }
 
     /// All errors folded into one, or `Ok` when there were none.
-    pub(crate) fn check(self) -> syn::Result<()> {
+    pub(crate) fn check(self) -> Result<(), Error> {
         let errors = self.errors.borrow_mut().take().unwrap_or_default();
-        let mut errors = errors.into_iter();
-        let Some(mut combined) = errors.next() else {
-            return Ok(());
-        };
-        for error in errors {
-            combined.combine(error);
+        let messages: Vec<(Span, Span, String)> = errors
+            .into_iter()
+            .flat_map(|error| error.messages)
+            .collect();
+        if messages.is_empty() {
+            Ok(())
+        } else {
+            Err(Error { messages })
         }
-        Err(combined)
     }
 }
 

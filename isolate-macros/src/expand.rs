@@ -8,9 +8,8 @@
 //! written, into an inner fn of the same name, so the guard sees the outcome and keeps the dirs
 //! of a failing one.
 
-use proc_macro2::{Ident, Literal, Span, TokenStream};
+use proc_macro2::{Delimiter, Ident, Literal, Span, TokenStream, TokenTree};
 use quote::{quote, ToTokens};
-use syn::{FnArg, Pat, ReturnType, Type};
 
 use crate::bridge;
 use crate::item::TestFn;
@@ -157,14 +156,17 @@ fn observed(plan: &TestPlan) -> Option<Ident> {
     {
         return None;
     }
-    let finish = match &plan.func.sig.output {
-        ReturnType::Default => return None,
-        ReturnType::Type(_, ty) => match &**ty {
-            Type::Tuple(tuple) if tuple.elems.is_empty() => return None,
-            Type::Never(_) => return None,
-            Type::ImplTrait(_) => "finish_termination",
-            _ => "finish",
-        },
+    let finish = match plan.func.sig.return_type.as_slice() {
+        // `()`, `!`
+        [] => return None,
+        [TokenTree::Group(unit)]
+            if unit.delimiter() == Delimiter::Parenthesis && unit.stream().is_empty() =>
+        {
+            return None
+        }
+        [TokenTree::Punct(never)] if never.as_char() == '!' => return None,
+        [first, ..] if crate::scan::is_ident(first, "impl") => "finish_termination",
+        _ => "finish",
     };
     Some(Ident::new(finish, Span::call_site()))
 }
@@ -192,41 +194,26 @@ fn split_into_inner_fn(plan: &TestPlan) -> (TokenStream, TokenStream, TokenStrea
         .iter()
         .map(|binding| binding.ident.to_token_stream())
         .collect();
-    for (i, arg) in func.sig.inputs.iter().enumerate() {
-        let FnArg::Typed(typed) = arg else { continue };
-        let (attrs, ty) = (&typed.attrs, &typed.ty);
-        match &*typed.pat {
-            // A plain name is kept (rstest finds fixtures by it); `mut` moves to the inner fn.
-            Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => {
-                let (ident, mutability) = (&pat.ident, &pat.mutability);
-                outer_params.push(quote!(#(#attrs)* #ident: #ty));
-                inner_params.push(quote!(#mutability #ident: #ty));
-                passed.push(ident.to_token_stream());
-            }
+    for (i, param) in func.sig.inputs.iter().enumerate() {
+        if param.receiver {
+            continue;
+        }
+        let (attrs, ty) = (&param.attrs, &param.ty);
+        // A plain name is kept (rstest finds fixtures by it); `mut` moves to the inner fn.
+        if let Some((mutability, ident)) = param.plain_name() {
+            outer_params.push(quote!(#(#attrs)* #ident: #ty));
+            inner_params.push(quote!(#mutability #ident: #ty));
+            passed.push(ident.to_token_stream());
+        } else {
             // A pattern is matched by the inner fn; the outer one passes the value on.
-            pat => {
-                let value = Ident::new(&format!("__isolate_arg{i}"), Span::mixed_site());
-                outer_params.push(quote!(#(#attrs)* #value: #ty));
-                inner_params.push(quote!(#pat: #ty));
-                passed.push(value.to_token_stream());
-            }
+            let pat = &param.pat;
+            let value = Ident::new(&format!("__isolate_arg{i}"), Span::mixed_site());
+            outer_params.push(quote!(#(#attrs)* #value: #ty));
+            inner_params.push(quote!(#pat: #ty));
+            passed.push(value.to_token_stream());
         }
     }
-    let syn::Signature {
-        constness,
-        asyncness,
-        safety,
-        abi,
-        fn_token,
-        ident,
-        generics,
-        output,
-        ..
-    } = &func.sig;
-    let where_clause = &generics.where_clause;
-    let outer = quote! {
-        #constness #asyncness #safety #abi #fn_token #ident #generics (#(#outer_params),*) #output #where_clause
-    };
+    let outer = func.sig.with_params(&quote!(#(#outer_params),*), true);
     let body = if plan.args.fixtures.is_empty() {
         func.body.to_token_stream()
     } else {
@@ -237,9 +224,9 @@ fn split_into_inner_fn(plan: &TestPlan) -> (TokenStream, TokenStream, TokenStrea
         });
         quote!({ #(#inner_attrs)* #(#lets)* #stmts })
     };
-    let inner = quote! {
-        #asyncness fn #ident #generics (#(#inner_params),*) #output #where_clause #body
-    };
+    let mut inner = func.sig.with_params(&quote!(#(#inner_params),*), false);
+    inner.extend(body);
+    let ident = &func.sig.ident;
     (outer, inner, quote!(#ident(#(#passed),*)))
 }
 

@@ -10,7 +10,7 @@ use crate::paths::private;
 use crate::plan::{Plan, TestPlan};
 
 /// `error` as `compile_error!`s beside the item.
-pub(crate) fn emit(plan: Plan, error: syn::Error) -> TokenStream {
+pub(crate) fn emit(plan: Plan, error: crate::errors::Error) -> TokenStream {
     let errors = error.into_compile_error();
     let item = match plan {
         Plan::Fn(test) => test_fn(test),
@@ -31,7 +31,7 @@ fn test_fn(mut plan: TestPlan) -> TokenStream {
         .args
         .bindings
         .iter()
-        .filter(|binding| !parameters.contains(&&binding.ident))
+        .filter(|binding| !parameters.contains(&binding.ident))
         .map(|binding| {
             let ident = &binding.ident;
             let ty = expand::type_ident(binding.kind);
@@ -41,7 +41,7 @@ fn test_fn(mut plan: TestPlan) -> TokenStream {
         .args
         .fixtures
         .iter()
-        .filter(|fixture| !parameters.contains(&&fixture.ident))
+        .filter(|fixture| !parameters.contains(&fixture.ident))
         .map(|fixture| {
             let (ident, path) = (&fixture.ident, &fixture.path);
             quote!(#[allow(unused_variables)] let #ident = #private::fixture_unavailable(&#path);)

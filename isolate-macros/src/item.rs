@@ -1,43 +1,99 @@
 //! Parse the item the attribute is written on: a test fn, or an inline module of tests.
 //!
-//! Parsing is shallow on purpose: a function body stays an unparsed token group (it is emitted
-//! verbatim, a body that does not parse yet still expands, and a body nested a thousand levels
-//! deep costs no recursion), and a module is split into items without parsing any fn body.
+//! Parsing is shallow on purpose, and done on tokens (`scan.rs`), not with syn's `full` syntax
+//! tree: a function body stays an unparsed token group (it is emitted verbatim, a body that does
+//! not parse yet still expands, and a body nested a thousand levels deep costs no recursion), a
+//! signature is split into the pieces the expansion rearranges, and a module is split into items
+//! without parsing any of them beyond what `#[isolated]` reads (fns, modules, `use` trees).
+//! Whatever is not read is written back as it came; rustc reports any syntax error in it.
 
-use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream};
+use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
 use quote::{ToTokens, TokenStreamExt};
-use syn::parse::discouraged::Speculative;
-use syn::parse::{Parse, ParseStream};
-use syn::{Attribute, FnArg, Pat, Signature, Token, Visibility};
 
 use crate::errors::{self, Errors};
+use crate::scan::{self, Attr, Cursor};
 
 /// A function, with its body kept as unparsed tokens.
 pub(crate) struct TestFn {
-    pub(crate) attrs: Vec<Attribute>,
-    pub(crate) vis: Visibility,
+    pub(crate) attrs: Vec<Attr>,
+    pub(crate) vis: TokenStream,
     pub(crate) sig: Signature,
     pub(crate) body: Group,
 }
 
-impl Parse for TestFn {
-    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let attrs = input.call(Attribute::parse_outer)?;
-        let vis = input.parse()?;
-        let sig = input.parse()?;
-        let body = match input.parse()? {
-            proc_macro2::TokenTree::Group(group) => unwrap_invisible(group),
-            other => return Err(syn::Error::new(other.span(), "expected a function body")),
+/// A fn's signature, in the pieces the expansion rearranges; each kept as written.
+pub(crate) struct Signature {
+    /// Refused by the checks, dropped by the fallback.
+    pub(crate) constness: Option<Ident>,
+    pub(crate) asyncness: Option<Ident>,
+    /// `unsafe`, `extern "C"`.
+    pub(crate) qualifiers: TokenStream,
+    pub(crate) fn_token: Ident,
+    pub(crate) ident: Ident,
+    /// `<..>`, without the where clause.
+    pub(crate) generics: TokenStream,
+    pub(crate) params: Group,
+    pub(crate) inputs: Vec<Param>,
+    /// `-> T`, empty for the default `()`.
+    pub(crate) output: TokenStream,
+    /// `T` of `-> T`.
+    pub(crate) return_type: Vec<TokenTree>,
+    pub(crate) where_clause: TokenStream,
+}
+
+/// One parameter: `#[case] (a, b): (u8, u8)`, or a receiver (`&self`).
+pub(crate) struct Param {
+    pub(crate) attrs: Vec<Attr>,
+    pub(crate) pat: TokenStream,
+    /// Empty for a receiver written without a type.
+    pub(crate) ty: TokenStream,
+    pub(crate) receiver: bool,
+    /// The whole parameter, to point at.
+    pub(crate) tokens: TokenStream,
+}
+
+/// Names that are keywords in a pattern, never bindings.
+const PATTERN_KEYWORDS: [&str; 10] = [
+    "ref", "mut", "box", "_", "true", "false", "self", "Self", "crate", "super",
+];
+
+impl TestFn {
+    /// Attributes, visibility, signature and body; `None` when the tokens are not a fn.
+    fn parse(cursor: &mut Cursor) -> Option<TestFn> {
+        let attrs = cursor.attrs(false);
+        let vis = cursor.visibility();
+        let sig = Signature::parse(cursor)?;
+        let body = match cursor.next()? {
+            TokenTree::Group(group) => unwrap_invisible(group),
+            _ => return None,
         };
-        if body.delimiter() != Delimiter::Brace {
-            return Err(syn::Error::new(body.span(), "expected a function body"));
-        }
-        Ok(TestFn {
+        (body.delimiter() == Delimiter::Brace).then_some(TestFn {
             attrs,
             vis,
             sig,
             body,
         })
+    }
+
+    /// Every name the fn's parameters bind, also inside patterns (`(a, b): (u8, u8)`).
+    pub(crate) fn parameter_names(&self) -> Vec<Ident> {
+        let mut names = Vec::new();
+        for param in self.sig.inputs.iter().filter(|param| !param.receiver) {
+            pattern_names(&scan::flatten(param.pat.clone()), &mut names);
+        }
+        names
+    }
+
+    /// Whether the test is expected to panic, so a panic counts as a pass.
+    pub(crate) fn expects_panic(&self) -> bool {
+        self.attrs.iter().any(|attr| attr.path_is("should_panic"))
+    }
+
+    /// The body's leading inner attributes (`#![allow(..)]`) and the statements after them.
+    pub(crate) fn split_body(&self) -> (Vec<Attr>, TokenStream) {
+        let mut cursor = Cursor::new(self.body.stream());
+        let inner = cursor.attrs(true);
+        (inner, cursor.rest().into_iter().collect())
     }
 }
 
@@ -49,7 +105,7 @@ fn unwrap_invisible(group: Group) -> Group {
     }
     let mut inside = group.stream().into_iter();
     match (inside.next(), inside.next()) {
-        (Some(proc_macro2::TokenTree::Group(body)), None) => body,
+        (Some(TokenTree::Group(body)), None) => body,
         _ => group,
     }
 }
@@ -63,72 +119,301 @@ impl ToTokens for TestFn {
     }
 }
 
-impl TestFn {
-    /// Every name the fn's parameters bind, also inside patterns (`(a, b): (u8, u8)`).
-    pub(crate) fn parameter_names(&self) -> Vec<&Ident> {
-        let mut names = Vec::new();
-        for arg in &self.sig.inputs {
-            if let FnArg::Typed(typed) = arg {
-                pattern_names(&typed.pat, &mut names);
+impl Signature {
+    /// From the qualifiers to the last token before the body.
+    fn parse(cursor: &mut Cursor) -> Option<Signature> {
+        let constness = cursor.next_ident("const");
+        let asyncness = cursor.next_ident("async");
+        let mut qualifiers = TokenStream::new();
+        qualifiers.extend(cursor.next_ident("unsafe").map(TokenTree::Ident));
+        if let Some(extern_token) = cursor.next_ident("extern") {
+            qualifiers.append(extern_token);
+            if let Some(TokenTree::Literal(_)) = cursor.peek() {
+                qualifiers.extend(cursor.next());
             }
         }
-        names
-    }
-
-    /// Whether the test is expected to panic, so a panic counts as a pass.
-    pub(crate) fn expects_panic(&self) -> bool {
-        self.attrs
-            .iter()
-            .any(|attr| attr.path().is_ident("should_panic"))
-    }
-
-    /// The body's leading inner attributes (`#![allow(..)]`) and the statements after them.
-    pub(crate) fn split_body(&self) -> (Vec<Attribute>, TokenStream) {
-        let parser = |input: ParseStream<'_>| {
-            let inner = input.call(Attribute::parse_inner)?;
-            Ok((inner, input.parse::<TokenStream>()?))
+        let fn_token = cursor.next_ident("fn")?;
+        let Some(TokenTree::Ident(ident)) = cursor.next() else {
+            return None;
         };
-        syn::parse::Parser::parse2(parser, self.body.stream())
-            .unwrap_or_else(|_: syn::Error| (Vec::new(), self.body.stream()))
+        let mut generics = TokenStream::new();
+        if cursor
+            .peek()
+            .is_some_and(|token| scan::is_punct(token, '<'))
+        {
+            let (mut depth, mut previous) = (0usize, None);
+            loop {
+                let token = cursor.next()?;
+                depth = angle_depth(depth, &token, previous.as_ref());
+                previous = Some(token.clone());
+                generics.append(token);
+                if depth == 0 {
+                    break;
+                }
+            }
+        }
+        let params = match cursor.next()? {
+            TokenTree::Group(group) if group.delimiter() == Delimiter::Parenthesis => group,
+            _ => return None,
+        };
+        let inputs = split_at_commas(params.stream())
+            .into_iter()
+            .map(|param| Param::parse(&param))
+            .collect::<Option<Vec<Param>>>()?;
+        // Up to the body: the first brace group outside `<..>` (a type may hold `{N}` inside).
+        let mut output = TokenStream::new();
+        let mut return_type = Vec::new();
+        let mut where_clause = TokenStream::new();
+        let arrow = matches!(
+            (cursor.peek(), cursor.peek_nth(1)),
+            (Some(TokenTree::Punct(minus)), Some(TokenTree::Punct(gt)))
+                if minus.as_char() == '-' && gt.as_char() == '>'
+        );
+        if arrow {
+            output.extend(cursor.next());
+            output.extend(cursor.next());
+        }
+        let (mut depth, mut previous, mut in_where) = (0usize, None, false);
+        while let Some(token) = cursor.peek() {
+            if depth == 0 && is_body(token) {
+                break;
+            }
+            let token = cursor.next()?;
+            depth = angle_depth(depth, &token, previous.as_ref());
+            previous = Some(token.clone());
+            in_where |= scan::is_ident(&token, "where");
+            if in_where {
+                where_clause.append(token);
+            } else if arrow {
+                return_type.push(token.clone());
+                output.append(token);
+            } else {
+                return None;
+            }
+        }
+        if arrow && return_type.is_empty() {
+            return None;
+        }
+        Some(Signature {
+            constness,
+            asyncness,
+            qualifiers,
+            fn_token,
+            ident,
+            generics,
+            params,
+            inputs,
+            output,
+            return_type,
+            where_clause,
+        })
+    }
+
+    /// This signature with `params` for its parameters: the outer fn's keeps `const` and the
+    /// qualifiers (`unsafe`, `extern "C"`), an inner fn's only `async`.
+    pub(crate) fn with_params(&self, params: &TokenStream, outer: bool) -> TokenStream {
+        let (asyncness, ident, generics) = (&self.asyncness, &self.ident, &self.generics);
+        let (output, where_clause) = (&self.output, &self.where_clause);
+        if outer {
+            let (constness, qualifiers, fn_token) =
+                (&self.constness, &self.qualifiers, &self.fn_token);
+            quote::quote!(#constness #asyncness #qualifiers #fn_token #ident #generics (#params) #output #where_clause)
+        } else {
+            quote::quote!(#asyncness fn #ident #generics (#params) #output #where_clause)
+        }
+    }
+
+    /// The receiver, if the fn has one: `&self` in `fn method(&self)`.
+    pub(crate) fn receiver(&self) -> Option<&Param> {
+        self.inputs.first().filter(|param| param.receiver)
     }
 }
 
-fn pattern_names<'a>(pat: &'a Pat, names: &mut Vec<&'a Ident>) {
-    match pat {
-        Pat::Ident(pat) => {
-            names.push(&pat.ident);
-            if let Some((_, sub)) = &pat.subpat {
-                pattern_names(sub, names);
+/// Braces, or a `$body:block` fragment: braces in an invisible group.
+fn is_body(token: &TokenTree) -> bool {
+    match token {
+        TokenTree::Group(group) if group.delimiter() == Delimiter::None => {
+            matches!(
+                unwrap_invisible(group.clone()).delimiter(),
+                Delimiter::Brace
+            )
+        }
+        other => is_brace(other),
+    }
+}
+
+fn is_brace(token: &TokenTree) -> bool {
+    matches!(token, TokenTree::Group(group) if group.delimiter() == Delimiter::Brace)
+}
+
+/// The nesting of `<..>` after `token`, `->` not closing one.
+fn angle_depth(depth: usize, token: &TokenTree, previous: Option<&TokenTree>) -> usize {
+    let TokenTree::Punct(punct) = token else {
+        return depth;
+    };
+    let arrow = previous.is_some_and(|previous| {
+        matches!(previous, TokenTree::Punct(p) if p.as_char() == '-' || p.as_char() == '=')
+    });
+    match punct.as_char() {
+        '<' => depth + 1,
+        '>' if !arrow => depth.saturating_sub(1),
+        _ => depth,
+    }
+}
+
+/// A list split at the commas outside `<..>` (`m: HashMap<K, V>` is one parameter).
+fn split_at_commas(stream: TokenStream) -> Vec<Vec<TokenTree>> {
+    let mut items = vec![Vec::new()];
+    let (mut depth, mut previous) = (0usize, None);
+    for token in stream {
+        if depth == 0 && scan::is_punct(&token, ',') {
+            items.push(Vec::new());
+        } else {
+            depth = angle_depth(depth, &token, previous.as_ref());
+            previous = Some(token.clone());
+            if let Some(item) = items.last_mut() {
+                item.push(token);
             }
         }
-        Pat::Tuple(tuple) => tuple.elems.iter().for_each(|p| pattern_names(p, names)),
-        Pat::TupleStruct(tuple) => tuple.elems.iter().for_each(|p| pattern_names(p, names)),
-        Pat::Slice(slice) => slice.elems.iter().for_each(|p| pattern_names(p, names)),
-        Pat::Struct(pat) => pat
-            .fields
-            .iter()
-            .for_each(|field| pattern_names(&field.pat, names)),
-        Pat::Reference(pat) => pattern_names(&pat.pat, names),
-        Pat::Paren(pat) => pattern_names(&pat.pat, names),
-        Pat::Type(pat) => pattern_names(&pat.pat, names),
-        Pat::Or(pat) => pat.cases.iter().for_each(|p| pattern_names(p, names)),
-        _ => {}
+    }
+    items.retain(|item| !item.is_empty());
+    items
+}
+
+impl Param {
+    fn parse(tokens: &[TokenTree]) -> Option<Param> {
+        let whole: TokenStream = tokens.iter().cloned().collect();
+        let mut cursor = Cursor::new(whole.clone());
+        let attrs = cursor.attrs(false);
+        let rest = cursor.rest();
+        let (mut depth, mut colon) = (0usize, None);
+        for i in 0..rest.len() {
+            depth = angle_depth(depth, &rest[i], i.checked_sub(1).map(|j| &rest[j]));
+            if depth == 0 && scan::is_lone_colon(&rest, i) {
+                colon = Some(i);
+                break;
+            }
+        }
+        let (pat, ty) = match colon {
+            Some(i) => (&rest[..i], &rest[i + 1..]),
+            None => (&rest[..], &[][..]),
+        };
+        let receiver = is_receiver(&scan::flatten(pat.iter().cloned()));
+        if pat.is_empty() || (ty.is_empty() && !receiver) {
+            return None;
+        }
+        Some(Param {
+            attrs,
+            pat: pat.iter().cloned().collect(),
+            ty: ty.iter().cloned().collect(),
+            receiver,
+            tokens: whole,
+        })
+    }
+
+    /// `x` or `mut x`: a name rstest can find fixtures by. Its name, and `mut` if written.
+    pub(crate) fn plain_name(&self) -> Option<(Option<Ident>, Ident)> {
+        match scan::flatten(self.pat.clone()).as_slice() {
+            [TokenTree::Ident(ident)] if !PATTERN_KEYWORDS.contains(&&*ident.to_string()) => {
+                Some((None, ident.clone()))
+            }
+            [TokenTree::Ident(mutability), TokenTree::Ident(ident)]
+                if mutability == "mut" && !PATTERN_KEYWORDS.contains(&&*ident.to_string()) =>
+            {
+                Some((Some(mutability.clone()), ident.clone()))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// `self`, `mut self`, `&self`, `&'a mut self`.
+fn is_receiver(pat: &[TokenTree]) -> bool {
+    let mut rest = pat;
+    if let [first, tail @ ..] = rest {
+        if scan::is_punct(first, '&') {
+            rest = tail;
+            if let [TokenTree::Punct(quote), TokenTree::Ident(_), tail @ ..] = rest {
+                if quote.as_char() == '\'' {
+                    rest = tail;
+                }
+            }
+        }
+    }
+    if let [first, tail @ ..] = rest {
+        if scan::is_ident(first, "mut") {
+            rest = tail;
+        }
+    }
+    matches!(rest, [only] if scan::is_ident(only, "self"))
+}
+
+/// The names a pattern binds: every identifier that is not a keyword or part of a path
+/// (`Some` in `Some(x)`, `a` in `a::B`), and a struct pattern's fields.
+fn pattern_names(tokens: &[TokenTree], names: &mut Vec<Ident>) {
+    for (i, token) in tokens.iter().enumerate() {
+        match token {
+            TokenTree::Group(group) if group.delimiter() == Delimiter::Brace => {
+                for field in scan::comma_separated(group.stream()) {
+                    field_names(&scan::flatten(field), names);
+                }
+            }
+            TokenTree::Group(group) => pattern_names(&scan::flatten(group.stream()), names),
+            TokenTree::Ident(ident) => {
+                let next = tokens.get(i + 1);
+                let before_path = next.is_some_and(|next| match next {
+                    TokenTree::Group(group) => group.delimiter() != Delimiter::Bracket,
+                    other => scan::is_punct(other, ':') || scan::is_punct(other, '!'),
+                });
+                let after_path = i > 0 && scan::is_punct(&tokens[i - 1], ':');
+                let keyword = PATTERN_KEYWORDS.contains(&&*ident.to_string());
+                if !before_path && !after_path && !keyword {
+                    names.push(ident.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// One field of a struct pattern: `a` and `ref mut a` bind `a`, `a: pattern` what the pattern binds.
+fn field_names(field: &[TokenTree], names: &mut Vec<Ident>) {
+    if let Some(colon) = (0..field.len()).find(|&i| scan::is_lone_colon(field, i)) {
+        pattern_names(&field[colon + 1..], names);
+    } else if let Some(TokenTree::Ident(ident)) = field.last() {
+        if !PATTERN_KEYWORDS.contains(&&*ident.to_string()) {
+            names.push(ident.clone());
+        }
+    }
+}
+
+impl ToTokens for Signature {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        tokens.extend(self.constness.clone().map(TokenTree::Ident));
+        tokens.extend(self.asyncness.clone().map(TokenTree::Ident));
+        tokens.extend(self.qualifiers.clone());
+        tokens.append(self.fn_token.clone());
+        tokens.append(self.ident.clone());
+        tokens.extend(self.generics.clone());
+        tokens.append(self.params.clone());
+        tokens.extend(self.output.clone());
+        tokens.extend(self.where_clause.clone());
     }
 }
 
 /// An inline module, split into items without parsing any fn body.
 pub(crate) struct Module {
-    pub(crate) attrs: Vec<Attribute>,
-    pub(crate) vis: Visibility,
-    pub(crate) mod_token: Token![mod],
+    pub(crate) attrs: Vec<Attr>,
+    pub(crate) vis: TokenStream,
+    pub(crate) mod_token: Ident,
     pub(crate) ident: Ident,
-    /// `None` for a file module `mod name;`, with the span of its `;`.
+    /// `Err` for a file module `mod name;`, with the span of its `;`.
     pub(crate) content: Result<Content, Span>,
 }
 
 pub(crate) struct Content {
     pub(crate) brace: Span,
-    pub(crate) inner_attrs: Vec<Attribute>,
+    pub(crate) inner_attrs: Vec<Attr>,
     pub(crate) items: Vec<ModItem>,
 }
 
@@ -138,62 +423,186 @@ pub(crate) struct Content {
 pub(crate) enum ModItem {
     Fn(TestFn),
     Mod(Module),
-    Use(syn::ItemUse),
+    /// A `use` item, with the names it brings into scope.
+    Use(TokenStream, Vec<Ident>),
     Other(TokenStream),
 }
 
-impl Parse for Module {
-    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let attrs = input.call(Attribute::parse_outer)?;
-        let vis = input.parse()?;
-        let mod_token = input.parse()?;
-        let ident = input.parse()?;
-        if let Ok(semi) = input.parse::<Token![;]>() {
-            return Ok(Module {
-                attrs,
-                vis,
-                mod_token,
-                ident,
-                content: Err(semi.span),
-            });
-        }
-        let body;
-        let brace = syn::braced!(body in input);
-        let inner_attrs = body.call(Attribute::parse_inner)?;
-        let mut items = Vec::new();
-        while !body.is_empty() {
-            items.push(body.parse()?);
-        }
-        Ok(Module {
+impl Module {
+    fn parse(cursor: &mut Cursor) -> Option<Module> {
+        let attrs = cursor.attrs(false);
+        let vis = cursor.visibility();
+        let mod_token = cursor.next_ident("mod")?;
+        let Some(TokenTree::Ident(ident)) = cursor.next() else {
+            return None;
+        };
+        let content = match cursor.next()? {
+            TokenTree::Punct(semi) if semi.as_char() == ';' => Err(semi.span()),
+            TokenTree::Group(body) if body.delimiter() == Delimiter::Brace => {
+                let mut body_cursor = Cursor::new(body.stream());
+                let inner_attrs = body_cursor.attrs(true);
+                let mut items = Vec::new();
+                ModItem::parse_all(&mut body_cursor, &mut items)?;
+                Ok(Content {
+                    brace: body.span(),
+                    inner_attrs,
+                    items,
+                })
+            }
+            _ => return None,
+        };
+        Some(Module {
             attrs,
             vis,
             mod_token,
             ident,
-            content: Ok(Content {
-                brace: brace.span.join(),
-                inner_attrs,
-                items,
-            }),
+            content,
         })
     }
 }
 
-impl Parse for ModItem {
-    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let fork = input.fork();
-        if let Ok(func) = fork.parse::<TestFn>() {
-            input.advance_to(&fork);
-            return Ok(ModItem::Fn(func));
+impl ModItem {
+    /// Every item up to the end of `cursor`. An `$item:item` fragment arrives in an invisible
+    /// group: its items are read as if written in place (as syn did), or they would be taken
+    /// for one unknown item running on into the next.
+    fn parse_all(cursor: &mut Cursor, items: &mut Vec<ModItem>) -> Option<()> {
+        while !cursor.is_empty() {
+            if let Some(fragment) = item_fragment(cursor.peek()) {
+                cursor.next();
+                ModItem::parse_all(&mut Cursor::new(fragment), items)?;
+            } else {
+                items.push(ModItem::parse(cursor)?);
+            }
         }
-        let fork = input.fork();
-        if let Ok(module) = fork.parse::<Module>() {
-            input.advance_to(&fork);
-            return Ok(ModItem::Mod(module));
+        Some(())
+    }
+
+    fn parse(cursor: &mut Cursor) -> Option<ModItem> {
+        let start = cursor.position();
+        if let Some(func) = TestFn::parse(cursor) {
+            return Some(ModItem::Fn(func));
         }
-        Ok(match input.parse::<syn::Item>()? {
-            syn::Item::Use(item) => ModItem::Use(item),
-            other => ModItem::Other(other.into_token_stream()),
+        cursor.rewind(start);
+        if let Some(module) = Module::parse(cursor) {
+            return Some(ModItem::Mod(module));
+        }
+        cursor.rewind(start);
+        let mut tokens = TokenStream::new();
+        tokens.append_all(cursor.attrs(false));
+        tokens.extend(cursor.visibility());
+        if cursor.peek_ident("use") {
+            let item = scan_item(cursor, true);
+            let names = imported_names(&item[1..]);
+            tokens.extend(item);
+            return Some(ModItem::Use(tokens, names));
+        }
+        let first = cursor.peek().cloned();
+        let semicolon_only = ["const", "static", "type", "extern"].iter().any(|word| {
+            first
+                .as_ref()
+                .is_some_and(|first| scan::is_ident(first, word))
+        });
+        let item = scan_item(cursor, semicolon_only);
+        if item.is_empty() {
+            return None;
+        }
+        tokens.extend(item);
+        Some(ModItem::Other(tokens))
+    }
+}
+
+/// The contents of an invisible group that holds an item (an `$item:item` fragment), not a
+/// `$vis:vis` one, which `Cursor::visibility` reads.
+fn item_fragment(token: Option<&TokenTree>) -> Option<TokenStream> {
+    match token {
+        Some(TokenTree::Group(group))
+            if group.delimiter() == Delimiter::None && !scan::is_vis_fragment(group) =>
+        {
+            Some(group.stream())
+        }
+        _ => None,
+    }
+}
+
+/// `#[isolated] $item`: the item as one fragment.
+fn whole_fragment(tokens: &TokenStream) -> Option<TokenStream> {
+    let mut all = tokens.clone().into_iter();
+    let first = all.next();
+    item_fragment(first.as_ref()).filter(|_| all.next().is_none())
+}
+
+/// The tokens of one item after its attributes and visibility: up to its `;`, or up to the
+/// brace group that ends it (outside `<..>`, so a `{N}` generic argument does not), or a macro
+/// call's braces. `semicolon_only` for items whose braces never end them (`use a::{b};`,
+/// `const X: S = S {};`, `extern "C" {}` excepted below).
+fn scan_item(cursor: &mut Cursor, mut semicolon_only: bool) -> Vec<TokenTree> {
+    // `extern "C" { .. }` ends at its braces; `extern crate x;` at its `;`.
+    if cursor.peek_ident("extern")
+        && !cursor
+            .peek_nth(1)
+            .is_some_and(|t| scan::is_ident(t, "crate"))
+    {
+        semicolon_only = false;
+    }
+    // `const fn` is a fn whose signature did not parse: it ends at its body.
+    if cursor.peek_ident("const")
+        && cursor.peek_nth(1).is_some_and(|t| {
+            ["fn", "async", "unsafe", "extern"]
+                .iter()
+                .any(|word| scan::is_ident(t, word))
         })
+    {
+        semicolon_only = false;
+    }
+    let mut item = Vec::new();
+    let mut depth = 0usize;
+    while let Some(token) = cursor.next() {
+        depth = angle_depth(depth, &token, item.last());
+        let macro_bang = scan::is_punct(&token, '!') && depth == 0;
+        let ends =
+            scan::is_punct(&token, ';') || (!semicolon_only && depth == 0 && is_brace(&token));
+        item.push(token);
+        if ends {
+            break;
+        }
+        if macro_bang {
+            // `m! { .. }` and `macro_rules! m { .. }` end at their braces.
+            if let Some(TokenTree::Ident(_)) = cursor.peek() {
+                if let Some(TokenTree::Group(_)) = cursor.peek_nth(1) {
+                    item.extend(cursor.next());
+                }
+            }
+            if let Some(TokenTree::Group(group)) = cursor.peek() {
+                let brace = group.delimiter() == Delimiter::Brace;
+                item.extend(cursor.next());
+                if brace {
+                    break;
+                }
+            }
+        }
+    }
+    item
+}
+
+/// The names a `use` tree brings into scope (`isolated` for `use super::isolated;`, `iso`
+/// for `use isolate::isolated as iso;`); globs bring nothing we can name.
+fn imported_names(tree: &[TokenTree]) -> Vec<Ident> {
+    let tree: Vec<TokenTree> = scan::flatten(tree.iter().cloned())
+        .into_iter()
+        .filter(|token| !scan::is_punct(token, ';'))
+        .collect();
+    match tree.as_slice() {
+        [.., TokenTree::Group(group)] if group.delimiter() == Delimiter::Brace => {
+            scan::comma_separated(group.stream())
+                .iter()
+                .flat_map(|tree| imported_names(tree))
+                .collect()
+        }
+        [.., TokenTree::Ident(as_token), TokenTree::Ident(rename)] if as_token == "as" => {
+            vec![rename.clone()]
+        }
+        [.., TokenTree::Ident(name)] => vec![name.clone()],
+        _ => Vec::new(),
     }
 }
 
@@ -202,8 +611,7 @@ impl ToTokens for ModItem {
         match self {
             ModItem::Fn(func) => func.to_tokens(tokens),
             ModItem::Mod(module) => module.to_tokens(tokens),
-            ModItem::Use(item) => item.to_tokens(tokens),
-            ModItem::Other(item) => item.to_tokens(tokens),
+            ModItem::Use(item, _) | ModItem::Other(item) => item.to_tokens(tokens),
         }
     }
 }
@@ -249,44 +657,87 @@ pub(crate) enum Item {
     Mod(Module),
 }
 
+/// Item keywords (after any qualifiers) that are neither a fn nor a module.
+const OTHER_ITEMS: [&str; 11] = [
+    "struct",
+    "enum",
+    "union",
+    "trait",
+    "impl",
+    "const",
+    "static",
+    "type",
+    "use",
+    "extern",
+    "macro_rules",
+];
+
 /// Parses `tokens` as a fn or a module. `None` means the item is not valid Rust at all (or
 /// is another kind of item, reported into `cx`): the caller emits it unchanged, so rustc
 /// reports the real syntax error.
-pub(crate) fn parse(cx: &Errors, tokens: TokenStream) -> Option<Item> {
-    if let Ok(func) = syn::parse2::<TestFn>(tokens.clone()) {
-        return Some(Item::Fn(func));
+pub(crate) fn parse(cx: &Errors, mut tokens: TokenStream) -> Option<Item> {
+    while let Some(fragment) = whole_fragment(&tokens) {
+        tokens = fragment;
     }
-    if let Ok(module) = syn::parse2::<Module>(tokens.clone()) {
+    let whole = |parse: fn(&mut Cursor) -> Option<Item>| {
+        let mut cursor = Cursor::new(tokens.clone());
+        parse(&mut cursor).filter(|_| cursor.is_empty())
+    };
+    if let Some(func) = whole(|cursor| TestFn::parse(cursor).map(Item::Fn)) {
+        return Some(func);
+    }
+    if let Some(Item::Mod(module)) = whole(|cursor| Module::parse(cursor).map(Item::Mod)) {
         if let Err(semi) = module.content {
             cx.at(semi, errors::file_module(&module.ident.to_string()));
             return None;
         }
         return Some(Item::Mod(module));
     }
-    if syn::parse2::<syn::Item>(tokens.clone()).is_ok() {
-        cx.at(keyword_span(tokens), errors::NOT_A_FN_OR_MOD);
+    let mut cursor = Cursor::new(tokens);
+    cursor.attrs(false);
+    cursor.visibility();
+    let keyword = cursor.peek().cloned()?;
+    // Past `unsafe`, `auto`, `default`: `fn` or `mod` here is one that did not parse (rustc says).
+    let mut kind = keyword.clone();
+    let mut n = 0;
+    while ["unsafe", "auto", "default", "async", "const"]
+        .iter()
+        .any(|word| scan::is_ident(&kind, word))
+    {
+        n += 1;
+        match cursor.peek_nth(n) {
+            Some(next) if !matches!(next, TokenTree::Ident(_)) => break,
+            Some(next) => kind = next.clone(),
+            None => break,
+        }
+    }
+    let other = OTHER_ITEMS.iter().any(|word| scan::is_ident(&kind, word))
+        || (matches!(kind, TokenTree::Ident(_))
+            && !scan::is_ident(&kind, "fn")
+            && !scan::is_ident(&kind, "mod")
+            && cursor
+                .peek_nth(n + 1)
+                .is_some_and(|next| scan::is_punct(next, '!')));
+    if other {
+        cx.at(keyword.span(), errors::NOT_A_FN_OR_MOD);
     }
     None
 }
 
-/// The span of the item's first token after attributes and visibility: `struct`, `impl`, ...
-fn keyword_span(tokens: TokenStream) -> Span {
-    let parser = |input: ParseStream<'_>| {
-        input.call(Attribute::parse_outer)?;
-        input.parse::<Visibility>()?;
-        let span = input.cursor().span();
-        input.parse::<TokenStream>()?;
-        Ok(span)
-    };
-    syn::parse::Parser::parse2(parser, tokens).unwrap_or_else(|_: syn::Error| Span::call_site())
-}
-
 #[cfg(test)]
-mod fragment_tests {
+mod tests {
     use proc_macro2::{Delimiter, Group, TokenStream};
     use quote::quote;
 
-    use super::TestFn;
+    use super::{Cursor, Item, ModItem, TestFn};
+    use crate::errors::Errors;
+
+    fn parse_fn(tokens: TokenStream) -> TestFn {
+        let mut cursor = Cursor::new(tokens);
+        let func = TestFn::parse(&mut cursor).expect("a fn");
+        assert!(cursor.is_empty());
+        func
+    }
 
     #[test]
     fn a_body_in_an_invisible_group_parses() {
@@ -298,7 +749,232 @@ mod fragment_tests {
         );
         let mut tokens: TokenStream = quote!(#[test] fn t());
         tokens.extend([proc_macro2::TokenTree::Group(body)]);
-        let parsed = syn::parse2::<TestFn>(tokens);
-        assert!(parsed.is_ok(), "{}", parsed.err().unwrap());
+        assert!(TestFn::parse(&mut Cursor::new(tokens)).is_some());
+    }
+
+    /// The names the shadowing check sees, in every pattern form a parameter can take.
+    #[test]
+    fn parameter_names_inside_patterns() {
+        let func = parse_fn(quote!(
+            fn f(
+                #[case] plain: u8,
+                mut changed: u8,
+                (a, (b, _)): (u8, (u8, u8)),
+                Point {
+                    x,
+                    y: renamed,
+                    ref z,
+                    ..
+                }: Point,
+                Wrapper(inner): Wrapper,
+                [first, .., last]: [u8; 4],
+                &(ref r, mut m): &(u8, u8),
+                whole @ Some(part): Option<u8>,
+                std::num::Wrapping(w): std::num::Wrapping<u8>,
+                _: u8,
+            ) {
+            }
+        ));
+        let names: Vec<String> = func
+            .parameter_names()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "plain", "changed", "a", "b", "x", "renamed", "z", "inner", "first", "last", "r",
+                "m", "whole", "part", "w"
+            ]
+        );
+        let plain: Vec<bool> = func
+            .sig
+            .inputs
+            .iter()
+            .map(|param| param.plain_name().is_some())
+            .collect();
+        assert_eq!(plain[..3], [true, true, false]);
+    }
+
+    /// Commas and `->` inside `<..>`, braces inside a return type, a where clause.
+    #[test]
+    fn signature_pieces() {
+        let func = parse_fn(quote!(
+            pub(crate) const async unsafe extern "C" fn f<F: Fn(u8) -> u8, const N: usize>(
+                map: HashMap<u8, Vec<u8>>,
+                f: F,
+            ) -> Array<{ N }>
+            where
+                F: Copy,
+            {
+            }
+        ));
+        let sig = &func.sig;
+        assert!(sig.constness.is_some() && sig.asyncness.is_some());
+        assert_eq!(
+            sig.qualifiers.to_string(),
+            quote!(unsafe extern "C").to_string()
+        );
+        assert_eq!(
+            sig.generics.to_string(),
+            quote!(<F: Fn(u8) -> u8, const N: usize>).to_string()
+        );
+        assert_eq!(sig.inputs.len(), 2);
+        assert_eq!(
+            sig.inputs[0].ty.to_string(),
+            quote!(HashMap<u8, Vec<u8>>).to_string()
+        );
+        assert_eq!(sig.output.to_string(), quote!(-> Array<{ N }>).to_string());
+        assert_eq!(
+            sig.where_clause.to_string(),
+            quote!(where F: Copy,).to_string()
+        );
+        assert!(func.body.stream().is_empty());
+        for receiver in [
+            quote!(&self),
+            quote!(&'a mut self),
+            quote!(mut self),
+            quote!(self: Box<Self>),
+        ] {
+            let func = parse_fn(quote!(fn m(#receiver, x: u8) {}));
+            assert!(func.sig.receiver().is_some(), "{receiver}");
+            assert_eq!(func.parameter_names()[0], "x");
+        }
+        for not_a_fn in [
+            quote!(fn f(x) {}),
+            quote!(fn f() -> {}),
+            quote!(fn f() u8 {}),
+            quote!(
+                fn f();
+            ),
+        ] {
+            assert!(
+                TestFn::parse(&mut Cursor::new(not_a_fn.clone())).is_none(),
+                "{not_a_fn}"
+            );
+        }
+    }
+
+    /// A module's items are found one by one, each kind ending where it ends, and written back
+    /// token for token.
+    #[test]
+    fn module_items() {
+        let items = quote!(
+            use super::{isolated as iso, other::*, Thing};
+            const X: S = S { a: 1 };
+            static Y: [u8; 2] = [1, 2];
+            type T<const N: usize> = Foo<{ N }>;
+            struct Unit;
+            struct Tuple(u8) where u8: Copy;
+            struct Named<T> where T: Fn() -> u8 { t: T }
+            impl<T> Trait for Named<T> where T: Fn() -> u8 { fn f(&self) {} }
+            extern "C" { fn c(); }
+            extern crate alloc;
+            macro_rules! m { () => {}; }
+            m! { a }
+            m!(b);
+            #[test]
+            fn t() {}
+            mod nested { fn inner() {} }
+            fn broken(x) {}
+            const fn cf() -> u8 { 1 }
+        );
+        let cx = Errors::new();
+        let Some(Item::Mod(module)) = super::parse(&cx, quote!(mod m { #items })) else {
+            panic!("a module");
+        };
+        cx.check().unwrap();
+        let content = module.content.as_ref().ok().unwrap();
+        let kinds: Vec<&str> = content
+            .items
+            .iter()
+            .map(|item| match item {
+                ModItem::Fn(_) => "fn",
+                ModItem::Mod(_) => "mod",
+                ModItem::Use(..) => "use",
+                ModItem::Other(_) => "other",
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "use", "other", "other", "other", "other", "other", "other", "other", "other",
+                "other", "other", "other", "other", "fn", "mod", "other", "fn"
+            ]
+        );
+        let ModItem::Use(_, names) = &content.items[0] else {
+            unreachable!()
+        };
+        let names: Vec<String> = names.iter().map(ToString::to_string).collect();
+        assert_eq!(names, ["iso", "Thing"]);
+        let written: TokenStream = content
+            .items
+            .iter()
+            .map(quote::ToTokens::to_token_stream)
+            .collect();
+        assert_eq!(written.to_string(), items.to_string());
+    }
+
+    /// `$item:item` fragments arrive in invisible groups. In a module each is read as the items
+    /// it holds (a fn there is a test, and the next item is its own), and a whole item in one
+    /// is the fn or module it holds: syn saw through them, and a test must not run
+    /// unisolated because a macro wrote it.
+    #[test]
+    fn items_in_invisible_groups() {
+        let fragment = |tokens: TokenStream| Group::new(Delimiter::None, tokens);
+        let a = fragment(quote!(
+            #[test]
+            fn a() {}
+        ));
+        let b_group = fragment(quote!(
+            #[test]
+            fn b() {}
+        ));
+        let nested = fragment(quote!(#b_group));
+        let vis = fragment(quote!(pub));
+        let public = fragment(quote!(
+            pub(crate) fn helper() {}
+        ));
+        let cx = Errors::new();
+        let Some(Item::Mod(module)) = super::parse(
+            &cx,
+            quote!(mod m { #a #[tokio::test] async fn next() {} #nested #vis fn c() {} #public #[test] fn d() {} }),
+        ) else {
+            panic!("a module");
+        };
+        cx.check().unwrap();
+        let names: Vec<String> = module
+            .content
+            .as_ref()
+            .ok()
+            .unwrap()
+            .items
+            .iter()
+            .map(|item| match item {
+                ModItem::Fn(func) => func.sig.ident.to_string(),
+                _ => "other".to_owned(),
+            })
+            .collect();
+        assert_eq!(names, ["a", "next", "b", "c", "helper", "d"]);
+        let cx = Errors::new();
+        let whole = fragment(quote!(
+            #[test]
+            fn whole() {}
+        ));
+        assert!(matches!(
+            super::parse(&cx, quote!(#whole)),
+            Some(Item::Fn(_))
+        ));
+        let whole_mod = fragment(quote!(
+            mod m {
+                #[test]
+                fn t() {}
+            }
+        ));
+        assert!(matches!(
+            super::parse(&cx, quote!(#whole_mod)),
+            Some(Item::Mod(_))
+        ));
+        cx.check().unwrap();
     }
 }

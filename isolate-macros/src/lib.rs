@@ -11,13 +11,18 @@ mod errors;
 mod expand;
 mod fallback;
 mod item;
+mod lit;
+mod meta;
 mod paths;
 mod plan;
 mod process;
 mod resource;
+mod scan;
 mod test_attr;
 mod validate;
 
+#[cfg(test)]
+mod corpus;
 #[cfg(test)]
 mod snapshots;
 

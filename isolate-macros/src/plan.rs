@@ -4,14 +4,13 @@
 //!
 //! Every check runs here, into one `Errors`; emitting a plan cannot fail.
 
-use proc_macro2::{Ident, TokenStream};
-use syn::Attribute;
-
 use crate::args::Args;
 use crate::errors::{self, Errors};
 use crate::item::{self, Item, ModItem, Module, TestFn};
+use crate::scan::Attr;
 use crate::test_attr::{self, Mark};
 use crate::validate;
+use proc_macro2::{Ident, TokenStream};
 
 /// What to emit for one attribute.
 #[allow(clippy::large_enum_variant)]
@@ -71,10 +70,11 @@ fn module_plan(cx: &Errors, outer: &Args, mut module: Module, bridge: bool) -> M
     let imported: Vec<Ident> = items
         .iter()
         .filter_map(|item| match item {
-            ModItem::Use(item) => Some(item),
+            ModItem::Use(_, names) => Some(names),
             _ => None,
         })
-        .flat_map(|item| imported_names(&item.tree))
+        .flatten()
+        .cloned()
         .collect();
     let mut consumed: Vec<Ident> = Vec::new();
     let mut planned = Vec::with_capacity(items.len());
@@ -118,11 +118,7 @@ fn module_plan(cx: &Errors, outer: &Args, mut module: Module, bridge: bool) -> M
 
 /// Removes the item's own `#[isolated(..)]` attributes, remembering the first segment of each
 /// path, and parses their arguments.
-fn take_own_args(
-    cx: &Errors,
-    attrs: &mut Vec<Attribute>,
-    consumed: &mut Vec<Ident>,
-) -> Option<Args> {
+fn take_own_args(cx: &Errors, attrs: &mut Vec<Attr>, consumed: &mut Vec<Ident>) -> Option<Args> {
     let mut own: Option<Args> = None;
     let mut kept = Vec::with_capacity(attrs.len());
     for attr in attrs.drain(..) {
@@ -130,12 +126,13 @@ fn take_own_args(
             kept.push(attr);
             continue;
         }
-        let tokens = match &attr.meta {
-            syn::Meta::List(list) => list.tokens.clone(),
+        let meta = attr.meta();
+        let tokens = match &meta {
+            Some(crate::meta::Meta::List(list)) => list.tokens.clone(),
             _ => TokenStream::new(),
         };
-        if let Some(first) = attr.path().segments.first() {
-            consumed.push(first.ident.clone());
+        if let Some(first) = meta.as_ref().and_then(|meta| meta.path().segments.first()) {
+            consumed.push(first.clone());
         }
         let args = Args::parse(cx, tokens);
         validate::check_args(cx, &args);
@@ -146,16 +143,4 @@ fn take_own_args(
     }
     *attrs = kept;
     own
-}
-
-/// The names a `use` tree brings into scope (`isolated` for `use super::isolated;`, `iso`
-/// for `use isolate::isolated as iso;`); globs bring nothing we can name.
-fn imported_names(tree: &syn::UseTree) -> Vec<Ident> {
-    match tree {
-        syn::UseTree::Path(path) => imported_names(&path.tree),
-        syn::UseTree::Name(name) => vec![name.ident.clone()],
-        syn::UseTree::Rename(rename) => vec![rename.rename.clone()],
-        syn::UseTree::Group(group) => group.items.iter().flat_map(imported_names).collect(),
-        syn::UseTree::Glob(_) => Vec::new(),
-    }
 }

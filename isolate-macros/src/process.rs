@@ -3,8 +3,8 @@
 //! `fresh_process` (the test runs in a process of its own). Their grammar, the merge with a
 //! module's arguments and the descriptor's builder calls all read [`STATES`].
 
-use proc_macro2::Span;
-use syn::Meta;
+use crate::meta::Meta;
+use proc_macro2::{Span, TokenTree};
 
 use crate::errors::{self, Errors};
 
@@ -38,21 +38,21 @@ pub(crate) fn parse_state(cx: &Errors, kind: StateKind, meta: &Meta) -> Option<H
     let key = kind.key;
     match meta {
         Meta::Path(_) => Some(Held { kind, read: false }),
-        Meta::List(list) if !matches!(list.delimiter, syn::MacroDelimiter::Paren(_)) => {
-            cx.at(list.delimiter.span().join(), errors::state_form(key));
+        Meta::List(list) if !list.is_parenthesized() => {
+            cx.at(list.group.span(), errors::state_form(key));
             None
         }
-        Meta::List(list) => match list.parse_args::<syn::Ident>() {
-            Ok(ident) if ident == READ => Some(Held { kind, read: true }),
-            Ok(ident) => {
+        Meta::List(list) => match crate::scan::flatten(list.tokens.clone()).as_slice() {
+            [TokenTree::Ident(ident)] if ident == READ => Some(Held { kind, read: true }),
+            [TokenTree::Ident(ident)] if !crate::scan::is_keyword(&ident.to_string()) => {
                 cx.at(ident.span(), errors::state_form(key));
                 None
             }
-            Err(_) if list.tokens.is_empty() => {
+            [] => {
                 cx.spanned(list, errors::state_form(key));
                 None
             }
-            Err(_) => {
+            _ => {
                 cx.spanned(&list.tokens, errors::state_form(key));
                 None
             }
@@ -67,9 +67,9 @@ pub(crate) fn parse_state(cx: &Errors, kind: StateKind, meta: &Meta) -> Option<H
 /// `fresh_process`, which takes nothing.
 pub(crate) fn parse_fresh_process(cx: &Errors, meta: &Meta) -> Option<Span> {
     match meta {
-        Meta::Path(path) => Some(path.segments[0].ident.span()),
+        Meta::Path(path) => Some(path.segments[0].span()),
         Meta::List(list) => {
-            cx.at(list.delimiter.span().join(), errors::FRESH_PROCESS_FORM);
+            cx.at(list.group.span(), errors::FRESH_PROCESS_FORM);
             None
         }
         Meta::NameValue(pair) => {
@@ -94,14 +94,18 @@ pub(crate) fn merge(outer: &[Held], own: &[Held]) -> Vec<Held> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use syn::parse_quote;
+    use quote::quote;
+
+    fn meta(tokens: proc_macro2::TokenStream) -> Meta {
+        crate::meta::parse_one(tokens).unwrap()
+    }
 
     #[test]
     fn a_writer_wins_the_merge() {
         let cx = Errors::new();
         let env = by_key("env").unwrap();
-        let reader = parse_state(&cx, env, &parse_quote!(env(read))).unwrap();
-        let writer = parse_state(&cx, env, &parse_quote!(env)).unwrap();
+        let reader = parse_state(&cx, env, &meta(quote!(env(read)))).unwrap();
+        let writer = parse_state(&cx, env, &meta(quote!(env))).unwrap();
         cx.check().unwrap();
         assert!(reader.read && !writer.read);
         let merged = merge(std::slice::from_ref(&reader), &[writer]);

@@ -17,10 +17,10 @@
 //! we would silently skip; when the module asks for groups, a budget or a timeout, that is an
 //! error rather than a test running without its exclusion.
 
+use crate::meta::Meta;
+use crate::scan::Attr;
 use proc_macro2::TokenStream;
 use quote::ToTokens;
-use syn::punctuated::Punctuated;
-use syn::{Attribute, Meta, Token};
 
 /// Last path segments that mark a test whatever the crate: `test` covers std and every
 /// runtime's `::test`.
@@ -44,10 +44,11 @@ pub(crate) enum Mark {
 }
 
 /// Classifies a function by its attributes.
-pub(crate) fn mark(attrs: &[Attribute]) -> Mark {
+pub(crate) fn mark(attrs: &[Attr]) -> Mark {
     let mut looks_like = None;
     for attr in attrs {
-        match meta_mark(&attr.meta) {
+        let Some(meta) = attr.meta() else { continue };
+        match meta_mark(&meta) {
             Mark::Test => return Mark::Test,
             Mark::LooksLikeTest(path) => looks_like = looks_like.or(Some(path)),
             Mark::Plain => {}
@@ -64,9 +65,9 @@ fn meta_mark(meta: &Meta) -> Mark {
     let Some(last) = path.segments.last() else {
         return Mark::Plain;
     };
-    let name = last.ident.to_string();
+    let name = last.to_string();
     let test_case_alias =
-        name == "case" && path.segments.len() == 2 && path.segments[0].ident == "test_case";
+        name == "case" && path.segments.len() == 2 && path.segments[0] == "test_case";
     if TEST_NAMES.contains(&name.as_str()) || test_case_alias {
         Mark::Test
     } else if name.contains("test") {
@@ -81,7 +82,7 @@ fn cfg_attr_mark(meta: &Meta) -> Mark {
     let Meta::List(list) = meta else {
         return Mark::Plain;
     };
-    let Ok(items) = list.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated) else {
+    let Ok(items) = crate::meta::parse_list(list.tokens.clone()) else {
         return Mark::Plain;
     };
     let mut result = Mark::Plain;
@@ -97,63 +98,69 @@ fn cfg_attr_mark(meta: &Meta) -> Mark {
 }
 
 /// Whether an attribute is `#[isolated(..)]` or `#[isolate::isolated(..)]`.
-pub(crate) fn is_isolated(attr: &Attribute) -> bool {
-    attr.path()
-        .segments
-        .last()
-        .is_some_and(|segment| segment.ident == "isolated")
+pub(crate) fn is_isolated(attr: &Attr) -> bool {
+    attr.path().is_some_and(|path| {
+        path.segments
+            .last()
+            .is_some_and(|segment| segment == "isolated")
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use syn::parse_quote;
+    use crate::scan::Cursor;
+    use quote::quote;
 
-    fn is_test(attr: Attribute) -> bool {
+    fn attr(tokens: TokenStream) -> Attr {
+        Cursor::new(tokens).attrs(false).remove(0)
+    }
+
+    fn is_test(attr: Attr) -> bool {
         matches!(mark(&[attr]), Mark::Test)
     }
 
     /// Issue 15 item 9: every family users have counts as a test.
     #[test]
     fn recognises_the_families() {
-        let attrs: Vec<Attribute> = vec![
-            parse_quote!(#[test]),
-            parse_quote!(#[::core::prelude::v1::test]),
-            parse_quote!(#[tokio::test(flavor = "multi_thread")]),
-            parse_quote!(#[async_std::test]),
-            parse_quote!(#[actix_rt::test]),
-            parse_quote!(#[actix_web::test]),
-            parse_quote!(#[sqlx::test(migrations = false)]),
-            parse_quote!(#[test_log::test]),
-            parse_quote!(#[rstest]),
-            parse_quote!(#[rstest::rstest]),
-            parse_quote!(#[test_case(1 ; "one")]),
-            parse_quote!(#[test_case::test_case(1)]),
-            parse_quote!(#[test_case::test_matrix([1, 2])]),
-            parse_quote!(#[test_matrix([1, 2], [3])]),
-            parse_quote!(#[test_case::case(1)]),
-            parse_quote!(#[cfg_attr(test, test)]),
-            parse_quote!(#[cfg_attr(all(unix, test), tokio::test)]),
-            parse_quote!(#[cfg_attr(test, allow(dead_code), test_case::test_matrix([1]))]),
+        let attrs: Vec<Attr> = vec![
+            attr(quote!(#[test])),
+            attr(quote!(#[::core::prelude::v1::test])),
+            attr(quote!(#[tokio::test(flavor = "multi_thread")])),
+            attr(quote!(#[async_std::test])),
+            attr(quote!(#[actix_rt::test])),
+            attr(quote!(#[actix_web::test])),
+            attr(quote!(#[sqlx::test(migrations = false)])),
+            attr(quote!(#[test_log::test])),
+            attr(quote!(#[rstest])),
+            attr(quote!(#[rstest::rstest])),
+            attr(quote!(#[test_case(1 ; "one")])),
+            attr(quote!(#[test_case::test_case(1)])),
+            attr(quote!(#[test_case::test_matrix([1, 2])])),
+            attr(quote!(#[test_matrix([1, 2], [3])])),
+            attr(quote!(#[test_case::case(1)])),
+            attr(quote!(#[cfg_attr(test, test)])),
+            attr(quote!(#[cfg_attr(all(unix, test), tokio::test)])),
+            attr(quote!(#[cfg_attr(test, allow(dead_code), test_case::test_matrix([1]))])),
         ];
         for attr in attrs {
-            let text = quote::quote!(#attr).to_string();
+            let text = attr.to_token_stream().to_string();
             assert!(is_test(attr), "{text}");
         }
     }
 
     #[test]
     fn plain_and_look_alike_functions() {
-        let plain: Vec<Attribute> = vec![
-            parse_quote!(#[cfg(test)]),
-            parse_quote!(#[allow(dead_code)]),
-            parse_quote!(#[case(1)]),
-            parse_quote!(#[cfg_attr(test, allow(dead_code))]),
+        let plain: Vec<Attr> = vec![
+            attr(quote!(#[cfg(test)])),
+            attr(quote!(#[allow(dead_code)])),
+            attr(quote!(#[case(1)])),
+            attr(quote!(#[cfg_attr(test, allow(dead_code))])),
         ];
         assert!(matches!(mark(&plain), Mark::Plain));
-        let looks: Attribute = parse_quote!(#[my_crate::integration_test]);
+        let looks: Attr = attr(quote!(#[my_crate::integration_test]));
         assert!(matches!(mark(&[looks]), Mark::LooksLikeTest(_)));
-        let wrapped: Attribute = parse_quote!(#[cfg_attr(test, my_test)]);
+        let wrapped: Attr = attr(quote!(#[cfg_attr(test, my_test)]));
         assert!(matches!(mark(&[wrapped]), Mark::LooksLikeTest(_)));
     }
 }

@@ -25,10 +25,15 @@ fn check_fresh_process_return(cx: &Errors, args: &Args, func: &TestFn) {
     if args.fresh_process.is_none() {
         return;
     }
-    if let syn::ReturnType::Type(_, ty) = &func.sig.output {
-        if let syn::Type::ImplTrait(_) = &**ty {
-            cx.spanned(ty, errors::FRESH_PROCESS_RETURN);
-        }
+    let ty = &func.sig.return_type;
+    if ty
+        .first()
+        .is_some_and(|first| crate::scan::is_ident(first, "impl"))
+    {
+        cx.spanned(
+            ty.iter().cloned().collect::<proc_macro2::TokenStream>(),
+            errors::FRESH_PROCESS_RETURN,
+        );
     }
 }
 
@@ -55,14 +60,14 @@ fn check_serial_and_shared(cx: &Errors, args: &Args) {
 /// A `const fn` cannot acquire anything at run time.
 fn check_not_const(cx: &Errors, func: &TestFn) {
     if let Some(constness) = &func.sig.constness {
-        cx.at(constness.span, errors::CONST_FN);
+        cx.at(constness.span(), errors::CONST_FN);
     }
 }
 
 /// Test harnesses call free functions; a receiver means this is not a test.
 fn check_not_method(cx: &Errors, func: &TestFn) {
     if let Some(receiver) = func.sig.receiver() {
-        cx.spanned(receiver, errors::METHOD);
+        cx.spanned(&receiver.tokens, errors::METHOD);
     }
 }
 
@@ -71,7 +76,7 @@ fn check_not_method(cx: &Errors, func: &TestFn) {
 fn check_bindings_against_parameters(cx: &Errors, args: &Args, func: &TestFn) {
     let parameters = func.parameter_names();
     for name in args.binding_names() {
-        if parameters.contains(&name) {
+        if parameters.contains(name) {
             cx.at(
                 name.span(),
                 errors::binding_shadows_parameter(&name.to_string()),
