@@ -9,11 +9,11 @@
 //! of a failing one.
 
 use proc_macro2::{Delimiter, Ident, Literal, Span, TokenStream, TokenTree};
-use quote::{quote, ToTokens};
+use quote::{quote, quote_spanned, ToTokens};
 
 use crate::bridge;
 use crate::item::TestFn;
-use crate::paths::private;
+use crate::paths::{private, private_at};
 use crate::plan::{ModPlan, Plan, Planned, TestPlan};
 use crate::resource::{Kind, KINDS, TMPDIR};
 
@@ -104,6 +104,12 @@ fn test_fn(plan: TestPlan) -> TokenStream {
             let #ident = #private::fixture(&#guard, &#path);
         }
     });
+    // Without isolate's `fixture` feature, an error on the first binding that says how to
+    // turn it on, before rustc's "cannot find function `fixture`".
+    let feature = args.fixtures.first().map(|fixture| {
+        let private = private_at(fixture.ident.span());
+        quote_spanned!(fixture.ident.span() => #private::fixture_feature!();)
+    });
     match observed(&plan) {
         None => {
             let (inner, body) = plan.func.split_body();
@@ -114,6 +120,7 @@ fn test_fn(plan: TestPlan) -> TokenStream {
                 #(#attrs)* #bridge
                 #vis #sig {
                     #(#inner)*
+                    #feature
                     #enter
                     #(#lets)*
                     #(#fixtures)*
@@ -135,6 +142,7 @@ fn test_fn(plan: TestPlan) -> TokenStream {
                 #(#attrs)* #bridge
                 #vis #outer_sig {
                     #inner_fn
+                    #feature
                     #enter
                     #(#lets)*
                     #(#fixtures)*

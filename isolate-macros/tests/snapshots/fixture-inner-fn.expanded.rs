@@ -9,6 +9,7 @@ fn exports() -> std::io::Result<()> {
         let db = ::isolate::__private::fixture_value(&DB);
         std::fs::write(tmpdir.join("url"), &db.url)
     }
+    ::isolate::__private::fixture_feature!();
     let mut __isolate_guard = {
         static SPEC: ::isolate::__private::Spec = ::isolate::__private::Spec::for_test(
                 ::core::module_path!(),

@@ -1,5 +1,6 @@
 #[test]
 fn reads_users() {
+    ::isolate::__private::fixture_feature!();
     let mut __isolate_guard = {
         static SPEC: ::isolate::__private::Spec = ::isolate::__private::Spec::for_test(
                 ::core::module_path!(),
