@@ -34,6 +34,10 @@
 /// Bindings are named by your own tokens: `port(api)` binds `api`, and go-to-definition on
 /// `api` lands on the attribute.
 ///
+/// A `#[test_case(.. => expected)]` fn returns the value `test_case` compares, which may be of
+/// any type; its temp dirs are removed when the fn returns, before that comparison, so a case
+/// that fails only the comparison does not keep them (a panic or an `Err` still does).
+///
 /// On a module, the tests are the functions marked by a test attribute: `#[test]`, any
 /// `#[..::test]` (`tokio`, `async_std`, `actix_rt`, `actix_web`, `sqlx`, `test_log`, ...),
 /// `#[rstest]`, `#[test_case]`, `#[test_matrix]`, `#[wasm_bindgen_test]`, `#[quickcheck]`, and

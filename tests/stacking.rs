@@ -103,3 +103,34 @@ fn test_case_cases(n: u8) {
     assert!(n > 2);
     accepting(&port);
 }
+
+// test_case's `=> expected`: the fn returns a value test_case compares, not an outcome, so
+// with a temp dir it must not have to be a `Result` or `impl Termination` (found on
+// test-case's own acceptance suite, whose `=>` cases did not compile).
+#[isolated(tmpdir)]
+#[test_case::test_case(2 => 4 ; "doubled")]
+#[test_case::test_case(3 => 6 ; "tripled")]
+fn test_case_value(n: u32) -> u32 {
+    assert!(tmpdir.path().is_dir());
+    n * 2
+}
+
+#[derive(Debug, PartialEq)]
+enum Parity {
+    Even,
+}
+
+#[isolated(tmpdir)]
+#[test_case::test_case(2 => matches Parity::Even ; "even")]
+fn test_case_user_type(n: u32) -> Parity {
+    assert!(tmpdir.path().is_dir() && n % 2 == 0);
+    Parity::Even
+}
+
+#[isolated(tmpdir)]
+#[test_case::test_case(vec![1, 2] => is count 2 ; "vec")]
+#[test_case::test_matrix([[7]] => is count 1)]
+fn test_case_opaque<T>(items: impl IntoIterator<Item = T>) -> impl IntoIterator<Item = T> {
+    assert!(tmpdir.path().is_dir());
+    items
+}

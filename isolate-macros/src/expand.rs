@@ -154,13 +154,14 @@ fn test_fn(plan: TestPlan) -> TokenStream {
 }
 
 /// How the guard observes the outcome, when it must: only a test with temp dirs that
-/// returns something can fail without a panic.
+/// returns something can fail without a panic, and a value `test_case` compares is no outcome.
 fn observed(plan: &TestPlan) -> Option<Ident> {
     if !plan
         .args
         .bindings
         .iter()
         .any(|binding| binding.kind == TMPDIR)
+        || crate::test_attr::returns_compared_value(&plan.func.attrs)
     {
         return None;
     }

@@ -97,6 +97,59 @@ fn cfg_attr_mark(meta: &Meta) -> Mark {
     result
 }
 
+/// Whether the fn returns a value for `test_case` to compare rather than the test's outcome:
+/// it has `test_case` attributes and every one says `=> expected`. The harness never sees
+/// such a value, so it need not be a `Result` or `impl Termination`.
+pub(crate) fn returns_compared_value(attrs: &[Attr]) -> bool {
+    let mut cases = Vec::new();
+    for attr in attrs {
+        if let Some(meta) = attr.meta() {
+            test_case_lists(&meta, &mut cases);
+        }
+    }
+    !cases.is_empty() && cases.iter().all(has_arrow)
+}
+
+/// The argument tokens of each `test_case` attribute in `meta`, looking inside `cfg_attr`.
+fn test_case_lists(meta: &Meta, into: &mut Vec<TokenStream>) {
+    let Meta::List(list) = meta else { return };
+    if list.path.is_ident("cfg_attr") {
+        if let Ok(items) = crate::meta::parse_list(list.tokens.clone()) {
+            // The first item is the predicate.
+            for item in items.iter().skip(1) {
+                test_case_lists(item, into);
+            }
+        }
+        return;
+    }
+    let segments = &list.path.segments;
+    let in_test_case = segments.len() == 1 || segments[0] == "test_case";
+    let is_case = segments.last().is_some_and(|last| {
+        last == "test_case" || last == "test_matrix" || (last == "case" && segments.len() == 2)
+    });
+    if in_test_case && is_case {
+        into.push(list.tokens.clone());
+    }
+}
+
+/// A `=>` outside any brackets: `test_case`'s expected-value separator.
+fn has_arrow(tokens: &TokenStream) -> bool {
+    let mut previous_eq = false;
+    for token in tokens.clone() {
+        match token {
+            proc_macro2::TokenTree::Punct(punct) => {
+                if previous_eq && punct.as_char() == '>' {
+                    return true;
+                }
+                previous_eq =
+                    punct.as_char() == '=' && punct.spacing() == proc_macro2::Spacing::Joint;
+            }
+            _ => previous_eq = false,
+        }
+    }
+    false
+}
+
 /// Whether an attribute is `#[isolated(..)]` or `#[isolate::isolated(..)]`.
 pub(crate) fn is_isolated(attr: &Attr) -> bool {
     attr.path().is_some_and(|path| {
@@ -162,5 +215,28 @@ mod tests {
         assert!(matches!(mark(&[looks]), Mark::LooksLikeTest(_)));
         let wrapped: Attr = attr(quote!(#[cfg_attr(test, my_test)]));
         assert!(matches!(mark(&[wrapped]), Mark::LooksLikeTest(_)));
+    }
+
+    #[test]
+    fn a_value_test_case_compares_is_not_an_outcome() {
+        let compared = |attrs: Vec<TokenStream>| {
+            let attrs: Vec<Attr> = attrs.into_iter().map(attr).collect();
+            returns_compared_value(&attrs)
+        };
+        assert!(compared(vec![
+            quote!(#[test_case(2 => 4)]),
+            quote!(#[test_case::test_case(3 => matches Some(_) ; "three")]),
+            quote!(#[cfg_attr(test, test_case::test_matrix([1, 2] => is count 1))]),
+            quote!(#[test_case::case(1 => ignore)]),
+        ]));
+        // A case without `=>` returns its value to the harness: an outcome.
+        assert!(!compared(vec![
+            quote!(#[test_case(2 => 4)]),
+            quote!(#[test_case(3)])
+        ]));
+        // `=>` only inside brackets, rstest's `#[case]`, no test_case at all.
+        assert!(!compared(vec![quote!(#[test_case(match 1 { _ => 2 })])]));
+        assert!(!compared(vec![quote!(#[rstest]), quote!(#[case(1 => 2)])]));
+        assert!(!compared(vec![quote!(#[test])]));
     }
 }
