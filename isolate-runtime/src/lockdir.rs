@@ -111,10 +111,17 @@ pub(crate) fn subdir(name: &'static str) -> Result<PathBuf, Error> {
 /// assert!(isolate_runtime::open_private_dir(&parent.path().join("fresh")).is_ok());
 /// ```
 pub fn open_private_dir(path: &Path) -> Result<(), Error> {
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).context(|| format!("cannot create `{}`", parent.display()))?;
+    // The parent is made only when `mkdir` says it is missing: it nearly always exists, and
+    // every test process opens two of these directories first (two system calls each saved).
+    let mut created = sys::create_private_dir(path);
+    if let (Err(e), Some(parent)) = (&created, path.parent()) {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            fs::create_dir_all(parent)
+                .context(|| format!("cannot create `{}`", parent.display()))?;
+            created = sys::create_private_dir(path);
+        }
     }
-    match sys::create_private_dir(path) {
+    match created {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
         Err(e) => {
@@ -193,6 +200,18 @@ fn open_recreating(
 #[cfg(test)]
 mod tests {
     use std::time::{Duration, SystemTime};
+
+    #[test]
+    fn missing_parents_are_made_and_the_directory_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let scratch = tempfile::tempdir().unwrap();
+        let path = scratch.path().join("a/b/isolate");
+        super::open_private_dir(&path).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        // Again, now that it exists: accepted as it is.
+        super::open_private_dir(&path).unwrap();
+    }
 
     /// A lock file is never written, so without renewal its modification time is its creation
     /// time, and a cleaner that removes files unmodified for days would remove it while held.
