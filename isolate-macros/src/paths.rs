@@ -1,11 +1,11 @@
 //! The one place that spells the path generated code uses to reach the runtime.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{quote, quote_spanned};
+use quote::quote_spanned;
 
 /// `::isolate::__private`: absolute, so a user's `mod isolate` cannot hijack it.
 pub(crate) fn private() -> TokenStream {
-    quote!(::isolate::__private)
+    private_at(Span::call_site())
 }
 
 /// [`private`] with every token at `span`: an error raised inside what the path names (a
