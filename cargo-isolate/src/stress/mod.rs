@@ -283,10 +283,11 @@ fn run_nextest(plan: &Plan, suite: &Suite, env: &[(String, String)]) -> Vec<Outc
     let mut missing = 0;
     for binary in &suite.binaries {
         let name = (suite.display)(&binary.target);
+        let id = nextest::reported_id(binary);
         for test in &binary.tests {
             let found = reported
                 .iter()
-                .find(|(id, o)| *id == binary.nextest_id && o.test == *test)
+                .find(|(reported, o)| *reported == id && o.test == *test)
                 .map(|(_, o)| o.clone());
             missing += usize::from(found.is_none());
             outcomes.push(named(&name, test, found, unreported));
