@@ -292,3 +292,48 @@ fn only_test_code_of_src_is_read_and_bad_files_are_errors() {
     assert_eq!((found[0].line, found[0].test.as_deref()), (2, Some("t")));
     assert!(audit_source("t.rs", "fn (", true).is_err());
 }
+
+/// Seen in tungstenite's tests: `use std::process::exit;` then `exit(1)` in a watchdog thread.
+#[test]
+fn calls_named_through_use_items_are_resolved() {
+    for (source, kind) in [
+        (
+            "use std::{process::exit, thread::spawn}; #[test] fn t() { spawn(|| exit(1)); }",
+            Kind::ProcessGlobal,
+        ),
+        (
+            "use std::env::{self, set_current_dir as cd}; #[test] fn t() { cd(\"/\").unwrap(); }",
+            Kind::ProcessGlobal,
+        ),
+        (
+            "use std::fs::create_dir; #[test] fn t() { create_dir(\"child\").unwrap(); }",
+            Kind::FixedPath,
+        ),
+    ] {
+        assert_eq!(kinds(source), [kind], "{source}");
+    }
+    for source in [
+        // The file's own fns, and another crate's, of the same names.
+        "fn exit(code: i32) {} #[test] fn t() { exit(1); }",
+        "use my::store::create_dir; #[test] fn t() { create_dir(\"child\"); }",
+    ] {
+        assert_eq!(kinds(source), [], "{source}");
+    }
+}
+
+/// Seen in `serial_test`'s own tests: a static `Mutex<Vec<bool>>` the tests push to, locked for
+/// one statement, shares data; it keeps no test apart, and a group would not replace it.
+#[test]
+fn a_static_lock_counts_when_its_guard_is_held_or_guards_nothing() {
+    for source in [
+        "static M: Mutex<Vec<u8>> = Mutex::new(Vec::new()); \
+         #[test] fn t() { let mut held = M.lock().unwrap(); held.push(1); work(); }",
+        "static M: RwLock<()> = RwLock::new(()); #[test] fn t() { let _r = M.read().unwrap_or_else(PoisonError::into_inner); }",
+        "static M: Mutex<()> = Mutex::new(()); #[test] fn t() { M.lock().unwrap(); }",
+    ] {
+        assert_eq!(kinds(source), [Kind::ProcessLock], "{source}");
+    }
+    let shared_data = "static SEEN: Mutex<Vec<bool>> = Mutex::new(Vec::new()); \
+        #[test] fn t() { SEEN.lock().unwrap().push(true); let n = SEEN.lock().unwrap().len(); assert!(n > 0); }";
+    assert_eq!(kinds(shared_data), [], "{shared_data}");
+}

@@ -3,6 +3,7 @@
 use super::{path_of, peel, Cx, Detector, Hit};
 use crate::audit::index::last_segment;
 use crate::audit::Kind;
+use proc_macro2::Span;
 
 pub(crate) struct ProcessLock;
 
@@ -57,26 +58,68 @@ impl Detector for ProcessLock {
     }
 
     fn expr(&self, cx: &Cx<'_, '_>, expr: &syn::Expr, hits: &mut Vec<Hit>) {
-        let syn::Expr::MethodCall(call) = expr else {
-            return;
-        };
-        if !matches!(call.method.to_string().as_str(), "lock" | "write" | "read") {
-            return;
+        // A lock that guards nothing (`Mutex<()>`) is only ever taken to keep tests apart.
+        if let Some((name, true, at)) = locked_static(cx, expr) {
+            hits.push(hit(at, &name));
         }
-        let Some(name) =
-            path_of(peel(&call.receiver)).filter(|n| cx.index.lock_statics.contains(n))
-        else {
-            return;
+    }
+
+    fn block(&self, cx: &Cx<'_, '_>, block: &syn::Block, hits: &mut Vec<Hit>) {
+        // A lock that guards data keeps tests apart when its guard is held for the rest of the
+        // block (`let _g = M.lock().unwrap();`); locked for one statement
+        // (`SEEN.lock().unwrap().push(x)`) it only shares the data.
+        for stmt in &block.stmts {
+            let syn::Stmt::Local(syn::Local {
+                init: Some(init), ..
+            }) = stmt
+            else {
+                continue;
+            };
+            if let Some((name, false, at)) = locked_static(cx, held(&init.expr)) {
+                hits.push(hit(at, &name));
+            }
+        }
+    }
+}
+
+/// `(name, guards nothing, where)` of the static that `expr` locks (`M.lock()`, `M.write()`,
+/// `M.read()`).
+fn locked_static(cx: &Cx<'_, '_>, expr: &syn::Expr) -> Option<(String, bool, Span)> {
+    let syn::Expr::MethodCall(call) = expr else {
+        return None;
+    };
+    if !matches!(call.method.to_string().as_str(), "lock" | "write" | "read") {
+        return None;
+    }
+    let name = path_of(peel(&call.receiver))?;
+    let guards_nothing = *cx.index.lock_statics.get(&name)?;
+    Some((
+        name,
+        guards_nothing,
+        syn::spanned::Spanned::span(&call.receiver),
+    ))
+}
+
+/// The guard of a `let`'s value: without `?`, `.unwrap()`, `.expect(..)` and
+/// `.unwrap_or_else(..)` (a poisoned lock taken anyway).
+fn held(mut expr: &syn::Expr) -> &syn::Expr {
+    loop {
+        expr = match peel(expr) {
+            syn::Expr::MethodCall(m) if m.method == "unwrap_or_else" => &m.receiver,
+            e => return e,
         };
-        hits.push(Hit {
-            span: syn::spanned::Spanned::span(&call.receiver),
-            kind: Kind::ProcessLock,
-            message: format!(
-                "the static `{name}` keeps tests apart inside one process only: under nextest \
-                 (a process per test) or two runs at once every process has its own, and they overlap"
-            ),
-            fix: format!("`#[isolated(serial = \"{}\")]` instead of the lock: an OS file lock, held across processes", name.to_lowercase()),
-            fixed_by: LOCK_ARGS,
-        });
+    }
+}
+
+fn hit(span: Span, name: &str) -> Hit {
+    Hit {
+        span,
+        kind: Kind::ProcessLock,
+        message: format!(
+            "the static `{name}` keeps tests apart inside one process only: under nextest \
+             (a process per test) or two runs at once every process has its own, and they overlap"
+        ),
+        fix: format!("`#[isolated(serial = \"{}\")]` instead of the lock: an OS file lock, held across processes", name.to_lowercase()),
+        fixed_by: LOCK_ARGS,
     }
 }
