@@ -337,3 +337,55 @@ fn a_static_lock_counts_when_its_guard_is_held_or_guards_nothing() {
         #[test] fn t() { SEEN.lock().unwrap().push(true); let n = SEEN.lock().unwrap().len(); assert!(n > 0); }";
     assert_eq!(kinds(shared_data), [], "{shared_data}");
 }
+
+/// Seen in `serial_test`'s own tests: every key becomes a group, and its options
+/// (`crate = ..`, `inner_attrs = [..]`, `path => ..`) are no group names.
+#[test]
+fn serial_test_keys_become_groups_and_its_options_do_not() {
+    for (source, want) in [
+        (
+            "#[test] #[serial(one, two)] fn t() {}",
+            r#"serial = ["one", "two"]"#,
+        ),
+        (
+            "#[test] #[serial(crate = serial_test)] fn t() {}",
+            r#"serial = "default""#,
+        ),
+        (
+            "#[test] #[serial(slt, inner_attrs = [ntest::timeout(5000)])] fn t() {}",
+            r#"serial = "slt""#,
+        ),
+        (
+            "#[test] #[parallel(ordering_key)] fn t() {}",
+            r#"shared = "ordering_key""#,
+        ),
+    ] {
+        let found = audit_source("tests/t.rs", source, true).unwrap();
+        assert_eq!(found.len(), 1, "{source}: {found:#?}");
+        assert!(
+            found[0].fix.starts_with(&format!("`#[isolated({want})]`")),
+            "{source}: {}",
+            found[0].fix
+        );
+    }
+}
+
+/// `serial_test` takes `#[serial]` on a module for all its tests, as `#[isolated]` does.
+#[test]
+fn serial_on_a_module_is_reported_on_the_module() {
+    let source = "#[cfg(test)]\n#[serial(db)]\nmod db_tests {\n    #[test]\n    fn t() {}\n}\n";
+    let found = audit_source("src/lib.rs", source, false).unwrap();
+    assert_eq!(
+        found
+            .iter()
+            .map(|f| (f.kind, f.line, f.test.as_deref()))
+            .collect::<Vec<_>>(),
+        [(Kind::ProcessLock, 2, Some("db_tests"))],
+        "{found:#?}"
+    );
+    // Outside test code a module is not read.
+    assert_eq!(
+        audit_source("src/lib.rs", "#[serial] mod m {}", false).unwrap(),
+        []
+    );
+}

@@ -25,6 +25,8 @@ pub(crate) struct FnInfo<'ast> {
 #[derive(Default)]
 pub(crate) struct Index<'ast> {
     pub(crate) fns: Vec<FnInfo<'ast>>,
+    /// The test modules' names and attributes (`#[serial] mod db { .. }` holds every test inside).
+    pub(crate) mods: Vec<(String, &'ast [syn::Attribute])>,
     /// `const` items that hold a port number (`const PORT: u16 = 8080`).
     pub(crate) port_consts: BTreeSet<String>,
     /// `static` items holding a `Mutex` or `RwLock`, and whether it guards nothing (`Mutex<()>`):
@@ -175,6 +177,9 @@ impl<'ast> Visit<'ast> for Builder<'ast> {
     fn visit_item_mod(&mut self, item: &'ast syn::ItemMod) {
         let outer = self.in_test_mod;
         self.in_test_mod |= item.attrs.iter().any(is_cfg_test);
+        if self.in_test_mod {
+            self.index.mods.push((item.ident.to_string(), &item.attrs));
+        }
         syn::visit::visit_item_mod(self, item);
         self.in_test_mod = outer;
     }

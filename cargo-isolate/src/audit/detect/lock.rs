@@ -16,35 +16,19 @@ impl Detector for ProcessLock {
             if name != "serial" && name != "parallel" {
                 continue;
             }
-            let key = match &attr.meta {
-                syn::Meta::List(list) => list
-                    .tokens
-                    .to_string()
-                    .split(',')
-                    .next()
-                    .unwrap_or_default()
-                    .trim()
-                    .trim_matches('"')
-                    .to_owned(),
-                _ => String::new(),
-            };
-            let group = if key.is_empty() {
-                "default".to_owned()
-            } else {
-                key
-            };
+            let group = groups(&attr.meta);
             let (message, fix) = if name == "serial" {
                 (
                     "`#[serial]` holds inside one process only: it keeps this test apart from the \
                      binary's other tests under `cargo test`, but under nextest (a process per test) \
                      or two runs at once these tests overlap",
-                    format!("`#[isolated(serial = \"{group}\")]`: an OS file lock, held across threads and processes"),
+                    format!("`#[isolated(serial = {group})]`: an OS file lock, held across threads and processes"),
                 )
             } else {
                 (
                     "`#[parallel]` waits for `#[serial]` tests of its own process only: under nextest \
                      or two runs at once it overlaps them",
-                    format!("`#[isolated(shared = \"{group}\")]`: shared with each other, exclusive of `serial = \"{group}\"`, across processes"),
+                    format!("`#[isolated(shared = {group})]`: shared with each other, exclusive of `serial = {group}`, across processes"),
                 )
             };
             hits.push(Hit {
@@ -80,6 +64,38 @@ impl Detector for ProcessLock {
             }
         }
     }
+}
+
+/// The groups of `#[serial(a, b)]` as the value of `serial = ..`: `"a"` for one key,
+/// `["a", "b"]` for several, `"default"` for none. `serial_test`'s options (`crate = ..`,
+/// `timeout_ms = ..`, `inner_attrs = [..]`, `path => ..`) are no keys.
+fn groups(meta: &syn::Meta) -> String {
+    let syn::Meta::List(list) = meta else {
+        return "\"default\"".to_owned();
+    };
+    let mut keys = Vec::new();
+    let mut arg: Vec<proc_macro2::TokenTree> = Vec::new();
+    for token in list.tokens.clone().into_iter().chain([comma()]) {
+        match token {
+            proc_macro2::TokenTree::Punct(p) if p.as_char() == ',' => {
+                if let [only] = arg.as_slice() {
+                    let key = only.to_string();
+                    keys.push(format!("\"{}\"", key.trim_matches('"')));
+                }
+                arg.clear();
+            }
+            token => arg.push(token),
+        }
+    }
+    match keys.as_slice() {
+        [] => "\"default\"".to_owned(),
+        [one] => one.clone(),
+        many => format!("[{}]", many.join(", ")),
+    }
+}
+
+fn comma() -> proc_macro2::TokenTree {
+    proc_macro2::Punct::new(',', proc_macro2::Spacing::Alone).into()
 }
 
 /// `(name, guards nothing, where)` of the static that `expr` locks (`M.lock()`, `M.write()`,
