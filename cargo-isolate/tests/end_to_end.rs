@@ -182,6 +182,33 @@ fn stress_counts_a_librarys_unit_tests_under_every_runner() {
     assert_eq!(output.status.code(), Some(0), "{stderr}");
 }
 
+/// A filter that matches no test measured nothing: a CI gate must not read it as a pass.
+#[test]
+fn stress_fails_when_no_test_matches_the_filters() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), "#[test]\nfn integration() {}\n");
+    let output = cargo_isolate(
+        dir.path(),
+        &[
+            "stress",
+            "--runs",
+            "1",
+            "--load",
+            "0",
+            "--runner",
+            "test",
+            "--",
+            "no_such_test",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error: no test matches `no_such_test`"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn audit_prints_json_lines_denies_and_skips_unparsable_files() {
     let dir = tempfile::tempdir().unwrap();

@@ -328,6 +328,15 @@ pub fn run_cli(args: &StressArgs) -> Result<ExitCode, Error> {
         features: args.features.clone(),
     };
     let binaries = build(&spec, &args.filters)?;
+    if binaries.iter().all(|b| b.tests.is_empty()) {
+        // Nothing would be measured, and a rate of nothing passes any gate.
+        let filters: Vec<String> = args.filters.iter().map(|f| format!("`{f}`")).collect();
+        return Err(Error::failed(if filters.is_empty() {
+            "the chosen packages have no test to run".to_owned()
+        } else {
+            format!("no test matches {}", filters.join(" or "))
+        }));
+    }
     let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     let plan = Plan {
         build: spec,
