@@ -180,6 +180,13 @@ fn stress_counts_a_librarys_unit_tests_under_every_runner() {
         }
     }
     assert_eq!(output.status.code(), Some(0), "{stderr}");
+    // Without a terminal (CI) there is no progress bar, but every round is still said.
+    for runner in runners.split(',') {
+        assert!(
+            stderr.contains(&format!("run 1/1: {runner:<10}")),
+            "{runner}: {stderr}"
+        );
+    }
 }
 
 /// A filter that matches no test measured nothing: a CI gate must not read it as a pass.

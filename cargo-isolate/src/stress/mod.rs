@@ -158,15 +158,18 @@ pub fn run(plan: &Plan, suites: &[Suite], observer: &mut dyn Observer) -> Tally 
                     .iter()
                     .map(|(name, n)| format!(", {n} {name}"))
                     .collect();
-                bar.println(format!(
-                    "run {run}/{}: {:<10} {:<8} {} tests, {failed} failed{}, {:.1}s",
-                    plan.runs,
-                    runner.name(),
-                    suite.label,
-                    outcomes.len(),
-                    counted.concat(),
-                    wall.as_secs_f64()
-                ));
+                say(
+                    &bar,
+                    format!(
+                        "run {run}/{}: {:<10} {:<8} {} tests, {failed} failed{}, {:.1}s",
+                        plan.runs,
+                        runner.name(),
+                        suite.label,
+                        outcomes.len(),
+                        counted.concat(),
+                        wall.as_secs_f64()
+                    ),
+                );
                 tally.add(index, runner, outcomes, wall, counters);
                 bar.inc(1);
             }
@@ -177,6 +180,16 @@ pub fn run(plan: &Plan, suites: &[Suite], observer: &mut dyn Observer) -> Tally 
         eprintln!("interrupted: every child stopped; the results so far:");
     }
     tally
+}
+
+/// Prints a line above the progress bar; without a terminal (CI logs) the bar is hidden and
+/// would drop the line, so it goes to stderr as it is.
+fn say(bar: &ProgressBar, line: String) {
+    if bar.is_hidden() {
+        eprintln!("{line}");
+    } else {
+        bar.println(line);
+    }
 }
 
 /// A command that runs `program` under the plan's open-file limit.
