@@ -292,3 +292,100 @@ fn only_test_code_of_src_is_read_and_bad_files_are_errors() {
     assert_eq!((found[0].line, found[0].test.as_deref()), (2, Some("t")));
     assert!(audit_source("t.rs", "fn (", true).is_err());
 }
+
+/// Seen in tungstenite's tests: `use std::process::exit;` then `exit(1)` in a watchdog thread.
+#[test]
+fn calls_named_through_use_items_are_resolved() {
+    for (source, kind) in [
+        (
+            "use std::{process::exit, thread::spawn}; #[test] fn t() { spawn(|| exit(1)); }",
+            Kind::ProcessGlobal,
+        ),
+        (
+            "use std::env::{self, set_current_dir as cd}; #[test] fn t() { cd(\"/\").unwrap(); }",
+            Kind::ProcessGlobal,
+        ),
+        (
+            "use std::fs::create_dir; #[test] fn t() { create_dir(\"child\").unwrap(); }",
+            Kind::FixedPath,
+        ),
+    ] {
+        assert_eq!(kinds(source), [kind], "{source}");
+    }
+    for source in [
+        // The file's own fns, and another crate's, of the same names.
+        "fn exit(code: i32) {} #[test] fn t() { exit(1); }",
+        "use my::store::create_dir; #[test] fn t() { create_dir(\"child\"); }",
+    ] {
+        assert_eq!(kinds(source), [], "{source}");
+    }
+}
+
+/// Seen in `serial_test`'s own tests: a static `Mutex<Vec<bool>>` the tests push to, locked for
+/// one statement, shares data; it keeps no test apart, and a group would not replace it.
+#[test]
+fn a_static_lock_counts_when_its_guard_is_held_or_guards_nothing() {
+    for source in [
+        "static M: Mutex<Vec<u8>> = Mutex::new(Vec::new()); \
+         #[test] fn t() { let mut held = M.lock().unwrap(); held.push(1); work(); }",
+        "static M: RwLock<()> = RwLock::new(()); #[test] fn t() { let _r = M.read().unwrap_or_else(PoisonError::into_inner); }",
+        "static M: Mutex<()> = Mutex::new(()); #[test] fn t() { M.lock().unwrap(); }",
+    ] {
+        assert_eq!(kinds(source), [Kind::ProcessLock], "{source}");
+    }
+    let shared_data = "static SEEN: Mutex<Vec<bool>> = Mutex::new(Vec::new()); \
+        #[test] fn t() { SEEN.lock().unwrap().push(true); let n = SEEN.lock().unwrap().len(); assert!(n > 0); }";
+    assert_eq!(kinds(shared_data), [], "{shared_data}");
+}
+
+/// Seen in `serial_test`'s own tests: every key becomes a group, and its options
+/// (`crate = ..`, `inner_attrs = [..]`, `path => ..`) are no group names.
+#[test]
+fn serial_test_keys_become_groups_and_its_options_do_not() {
+    for (source, want) in [
+        (
+            "#[test] #[serial(one, two)] fn t() {}",
+            r#"serial = ["one", "two"]"#,
+        ),
+        (
+            "#[test] #[serial(crate = serial_test)] fn t() {}",
+            r#"serial = "default""#,
+        ),
+        (
+            "#[test] #[serial(slt, inner_attrs = [ntest::timeout(5000)])] fn t() {}",
+            r#"serial = "slt""#,
+        ),
+        (
+            "#[test] #[parallel(ordering_key)] fn t() {}",
+            r#"shared = "ordering_key""#,
+        ),
+    ] {
+        let found = audit_source("tests/t.rs", source, true).unwrap();
+        assert_eq!(found.len(), 1, "{source}: {found:#?}");
+        assert!(
+            found[0].fix.starts_with(&format!("`#[isolated({want})]`")),
+            "{source}: {}",
+            found[0].fix
+        );
+    }
+}
+
+/// `serial_test` takes `#[serial]` on a module for all its tests, as `#[isolated]` does.
+#[test]
+fn serial_on_a_module_is_reported_on_the_module() {
+    let source = "#[cfg(test)]\n#[serial(db)]\nmod db_tests {\n    #[test]\n    fn t() {}\n}\n";
+    let found = audit_source("src/lib.rs", source, false).unwrap();
+    assert_eq!(
+        found
+            .iter()
+            .map(|f| (f.kind, f.line, f.test.as_deref()))
+            .collect::<Vec<_>>(),
+        [(Kind::ProcessLock, 2, Some("db_tests"))],
+        "{found:#?}"
+    );
+    // Outside test code a module is not read.
+    assert_eq!(
+        audit_source("src/lib.rs", "#[serial] mod m {}", false).unwrap(),
+        []
+    );
+}

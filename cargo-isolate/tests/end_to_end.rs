@@ -140,6 +140,82 @@ fn stress_reports_each_test_and_runner_and_gates_on_the_rate() {
     );
 }
 
+/// Seen on tokio-tungstenite: nextest names a library's unit tests `PACKAGE::TARGET$test`
+/// (`tokio-tungstenite::tokio_tungstenite$tests::...`) while its binary id is `PACKAGE`, and
+/// every unit test was counted as not reported, in every round.
+#[test]
+fn stress_counts_a_librarys_unit_tests_under_every_runner() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), "#[test]\nfn integration() {}\n");
+    std::fs::write(
+        dir.path().join("src/lib.rs"),
+        "#[cfg(test)]\nmod tests {\n    #[test]\n    fn unit() {}\n}\n",
+    )
+    .unwrap();
+    let runners = if nextest_installed() {
+        "test,nextest"
+    } else {
+        eprintln!("cargo-nextest is missing: the nextest part of this test is skipped");
+        "test"
+    };
+    let output = cargo_isolate(
+        dir.path(),
+        &[
+            "stress", "--runs", "1", "--load", "0", "--runner", runners, "--format", "json",
+        ],
+    );
+    let lines = json_lines(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for runner in runners.split(',') {
+        for test in ["generated::tests::unit", "pair::integration"] {
+            let line = lines
+                .iter()
+                .find(|l| l["test"] == test && l["runner"] == runner)
+                .unwrap_or_else(|| panic!("no {test} under {runner}: {lines:#?}\n{stderr}"));
+            assert_eq!(
+                (line["runs"].as_u64(), line["failed"].as_u64()),
+                (Some(1), Some(0)),
+                "{line}\n{stderr}"
+            );
+        }
+    }
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    // Without a terminal (CI) there is no progress bar, but every round is still said.
+    for runner in runners.split(',') {
+        assert!(
+            stderr.contains(&format!("run 1/1: {runner:<10}")),
+            "{runner}: {stderr}"
+        );
+    }
+}
+
+/// A filter that matches no test measured nothing: a CI gate must not read it as a pass.
+#[test]
+fn stress_fails_when_no_test_matches_the_filters() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), "#[test]\nfn integration() {}\n");
+    let output = cargo_isolate(
+        dir.path(),
+        &[
+            "stress",
+            "--runs",
+            "1",
+            "--load",
+            "0",
+            "--runner",
+            "test",
+            "--",
+            "no_such_test",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error: no test matches `no_such_test`"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn audit_prints_json_lines_denies_and_skips_unparsable_files() {
     let dir = tempfile::tempdir().unwrap();

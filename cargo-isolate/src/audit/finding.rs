@@ -15,7 +15,7 @@ pub struct Finding {
     pub column: usize,
     /// What is shared.
     pub kind: Kind,
-    /// The enclosing fn's name, or `None` outside any fn.
+    /// The enclosing fn's name (a module's, for an attribute on a module), or `None` outside any.
     pub test: Option<String>,
     /// Why it breaks, and under which runner.
     pub message: String,

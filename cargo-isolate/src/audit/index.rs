@@ -25,10 +25,13 @@ pub(crate) struct FnInfo<'ast> {
 #[derive(Default)]
 pub(crate) struct Index<'ast> {
     pub(crate) fns: Vec<FnInfo<'ast>>,
+    /// The test modules' names and attributes (`#[serial] mod db { .. }` holds every test inside).
+    pub(crate) mods: Vec<(String, &'ast [syn::Attribute])>,
     /// `const` items that hold a port number (`const PORT: u16 = 8080`).
     pub(crate) port_consts: BTreeSet<String>,
-    /// `static` items holding a `Mutex` or `RwLock`.
-    pub(crate) lock_statics: BTreeSet<String>,
+    /// `static` items holding a `Mutex` or `RwLock`, and whether it guards nothing (`Mutex<()>`):
+    /// such a lock only ever keeps tests apart.
+    pub(crate) lock_statics: BTreeMap<String, bool>,
     /// `static` items that make something happen once per process: a flag (`AtomicBool`), a
     /// cell (`OnceLock`, `OnceCell`, `Lazy`, `LazyLock`) or a `Once`.
     pub(crate) once_statics: BTreeSet<String>,
@@ -37,6 +40,9 @@ pub(crate) struct Index<'ast> {
     pub(crate) once_inits: BTreeSet<String>,
     /// Parameter names of the file's fns, by fn name.
     pub(crate) params: BTreeMap<String, Vec<String>>,
+    /// The paths the file's `use` items name: `exit` → `std::process::exit` of
+    /// `use std::process::exit;`, `cd` → `std::env::set_current_dir` of `... as cd`.
+    uses: BTreeMap<String, String>,
 }
 
 impl<'ast> Index<'ast> {
@@ -48,6 +54,19 @@ impl<'ast> Index<'ast> {
         };
         builder.visit_file(file);
         builder.index
+    }
+
+    /// `path` with its first segment replaced by what the file's `use` items bring in under
+    /// that name: `exit` → `std::process::exit`, `env::set_var` → `std::env::set_var`.
+    pub(crate) fn resolve(&self, path: &str) -> String {
+        let (first, rest) = path
+            .split_once("::")
+            .map_or((path, None), |(f, r)| (f, Some(r)));
+        match (self.uses.get(first), rest) {
+            (Some(full), Some(rest)) => format!("{full}::{rest}"),
+            (Some(full), None) => full.clone(),
+            (None, _) => path.to_owned(),
+        }
     }
 
     /// Whether `f` runs once per process: it mentions a once-per-process static, or an
@@ -158,6 +177,9 @@ impl<'ast> Visit<'ast> for Builder<'ast> {
     fn visit_item_mod(&mut self, item: &'ast syn::ItemMod) {
         let outer = self.in_test_mod;
         self.in_test_mod |= item.attrs.iter().any(is_cfg_test);
+        if self.in_test_mod {
+            self.index.mods.push((item.ident.to_string(), &item.attrs));
+        }
         syn::visit::visit_item_mod(self, item);
         self.in_test_mod = outer;
     }
@@ -177,10 +199,17 @@ impl<'ast> Visit<'ast> for Builder<'ast> {
         }
     }
 
+    fn visit_item_use(&mut self, item: &'ast syn::ItemUse) {
+        self.add_use("", &item.tree);
+    }
+
     fn visit_item_static(&mut self, item: &'ast syn::ItemStatic) {
         let ty = quote_type(&item.ty);
         if ty.contains("Mutex") || ty.contains("RwLock") {
-            self.index.lock_statics.insert(item.ident.to_string());
+            let guards_nothing = ty.contains("Mutex < () >") || ty.contains("RwLock < () >");
+            self.index
+                .lock_statics
+                .insert(item.ident.to_string(), guards_nothing);
         }
         if ONCE_TYPES.iter().any(|once| ty.contains(once)) {
             self.index.once_statics.insert(item.ident.to_string());
@@ -188,6 +217,43 @@ impl<'ast> Visit<'ast> for Builder<'ast> {
         let mut mentions = Mentions::default();
         mentions.visit_expr(&item.expr);
         self.index.once_inits.extend(mentions.once_inits);
+    }
+}
+
+impl Builder<'_> {
+    /// Records every name `tree` brings in, under `prefix`; globs bring in nothing we know.
+    fn add_use(&mut self, prefix: &str, tree: &syn::UseTree) {
+        let join = |name: &str| {
+            if prefix.is_empty() {
+                name.to_owned()
+            } else {
+                format!("{prefix}::{name}")
+            }
+        };
+        match tree {
+            syn::UseTree::Path(path) => self.add_use(&join(&path.ident.to_string()), &path.tree),
+            // `use std::env::{self}` brings in `env` itself.
+            syn::UseTree::Name(name) if name.ident == "self" => {
+                if let Some(last) = prefix.rsplit("::").next().filter(|l| !l.is_empty()) {
+                    self.index.uses.insert(last.to_owned(), prefix.to_owned());
+                }
+            }
+            syn::UseTree::Name(name) => {
+                let name = name.ident.to_string();
+                self.index.uses.insert(name.clone(), join(&name));
+            }
+            syn::UseTree::Rename(rename) => {
+                self.index
+                    .uses
+                    .insert(rename.rename.to_string(), join(&rename.ident.to_string()));
+            }
+            syn::UseTree::Group(group) => {
+                for tree in &group.items {
+                    self.add_use(prefix, tree);
+                }
+            }
+            syn::UseTree::Glob(_) => {}
+        }
     }
 }
 

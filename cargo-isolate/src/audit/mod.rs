@@ -89,6 +89,18 @@ pub fn audit_source(label: &str, text: &str, all_test_code: bool) -> syn::Result
     let index = Index::new(&file, all_test_code);
     let detectors = detect::all();
     let mut findings = Vec::new();
+    let mut found = |hit: detect::Hit, within: &str| {
+        let start = hit.span.start();
+        findings.push(Finding {
+            file: label.to_owned(),
+            line: start.line,
+            column: start.column + 1,
+            kind: hit.kind,
+            test: Some(within.to_owned()),
+            message: hit.message,
+            fix: hit.fix,
+        });
+    };
     for f in index.fns.iter().filter(|f| f.in_scope) {
         let reaching = index.tests_reaching(&f.name);
         for hit in walk::fn_hits(&index, f, &detectors) {
@@ -99,19 +111,14 @@ pub fn audit_source(label: &str, text: &str, all_test_code: bool) -> syn::Result
                         .as_ref()
                         .is_some_and(|args| hit.fixed_by.iter().any(|a| args.contains(*a)))
                 });
-            if fixed {
-                continue;
+            if !fixed {
+                found(hit, &f.name);
             }
-            let start = hit.span.start();
-            findings.push(Finding {
-                file: label.to_owned(),
-                line: start.line,
-                column: start.column + 1,
-                kind: hit.kind,
-                test: Some(f.name.clone()),
-                message: hit.message,
-                fix: hit.fix,
-            });
+        }
+    }
+    for (name, attrs) in &index.mods {
+        for hit in walk::attr_hits(attrs, &detectors) {
+            found(hit, name);
         }
     }
     findings.sort_by_key(|f| (f.line, f.column, f.kind));

@@ -17,11 +17,18 @@ pub(crate) fn fn_hits<'ast>(
         ancestors: Vec::new(),
         hits: Vec::new(),
     };
-    for detector in detectors {
-        detector.attrs(func.attrs, &mut walker.hits);
-    }
+    walker.hits = attr_hits(func.attrs, detectors);
     walker.visit_block(func.block);
     walker.hits
+}
+
+/// The detectors' hits in the attributes of a fn or module.
+pub(crate) fn attr_hits(attrs: &[syn::Attribute], detectors: &[Box<dyn Detector>]) -> Vec<Hit> {
+    let mut hits = Vec::new();
+    for detector in detectors {
+        detector.attrs(attrs, &mut hits);
+    }
+    hits
 }
 
 struct Walker<'a, 'ast> {

@@ -158,15 +158,18 @@ pub fn run(plan: &Plan, suites: &[Suite], observer: &mut dyn Observer) -> Tally 
                     .iter()
                     .map(|(name, n)| format!(", {n} {name}"))
                     .collect();
-                bar.println(format!(
-                    "run {run}/{}: {:<10} {:<8} {} tests, {failed} failed{}, {:.1}s",
-                    plan.runs,
-                    runner.name(),
-                    suite.label,
-                    outcomes.len(),
-                    counted.concat(),
-                    wall.as_secs_f64()
-                ));
+                say(
+                    &bar,
+                    format!(
+                        "run {run}/{}: {:<10} {:<8} {} tests, {failed} failed{}, {:.1}s",
+                        plan.runs,
+                        runner.name(),
+                        suite.label,
+                        outcomes.len(),
+                        counted.concat(),
+                        wall.as_secs_f64()
+                    ),
+                );
                 tally.add(index, runner, outcomes, wall, counters);
                 bar.inc(1);
             }
@@ -177,6 +180,16 @@ pub fn run(plan: &Plan, suites: &[Suite], observer: &mut dyn Observer) -> Tally 
         eprintln!("interrupted: every child stopped; the results so far:");
     }
     tally
+}
+
+/// Prints a line above the progress bar; without a terminal (CI logs) the bar is hidden and
+/// would drop the line, so it goes to stderr as it is.
+fn say(bar: &ProgressBar, line: String) {
+    if bar.is_hidden() {
+        eprintln!("{line}");
+    } else {
+        bar.println(line);
+    }
 }
 
 /// A command that runs `program` under the plan's open-file limit.
@@ -283,10 +296,11 @@ fn run_nextest(plan: &Plan, suite: &Suite, env: &[(String, String)]) -> Vec<Outc
     let mut missing = 0;
     for binary in &suite.binaries {
         let name = (suite.display)(&binary.target);
+        let id = nextest::reported_id(binary);
         for test in &binary.tests {
             let found = reported
                 .iter()
-                .find(|(id, o)| *id == binary.nextest_id && o.test == *test)
+                .find(|(reported, o)| *reported == id && o.test == *test)
                 .map(|(_, o)| o.clone());
             missing += usize::from(found.is_none());
             outcomes.push(named(&name, test, found, unreported));
@@ -327,6 +341,15 @@ pub fn run_cli(args: &StressArgs) -> Result<ExitCode, Error> {
         features: args.features.clone(),
     };
     let binaries = build(&spec, &args.filters)?;
+    if binaries.iter().all(|b| b.tests.is_empty()) {
+        // Nothing would be measured, and a rate of nothing passes any gate.
+        let filters: Vec<String> = args.filters.iter().map(|f| format!("`{f}`")).collect();
+        return Err(Error::failed(if filters.is_empty() {
+            "the chosen packages have no test to run".to_owned()
+        } else {
+            format!("no test matches {}", filters.join(" or "))
+        }));
+    }
     let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     let plan = Plan {
         build: spec,

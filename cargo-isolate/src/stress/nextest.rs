@@ -48,6 +48,17 @@ pub fn parse(output: &str) -> Vec<(String, Outcome)> {
         .collect()
 }
 
+/// The binary id that nextest's libtest-json gives `binary`'s tests: its binary id, except
+/// that a library's (id `sample`) is written with its target name (`sample::sample`).
+#[must_use]
+pub fn reported_id(binary: &super::Binary) -> String {
+    if binary.nextest_id.contains("::") {
+        binary.nextest_id.clone()
+    } else {
+        format!("{}::{}", binary.nextest_id, binary.target)
+    }
+}
+
 /// Whether `cargo nextest` runs here.
 #[must_use]
 pub fn installed() -> bool {

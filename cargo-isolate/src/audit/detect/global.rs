@@ -15,9 +15,11 @@ const LOGGER_CRATES: &[&str] = &[
 ];
 
 impl Detector for ProcessGlobal {
-    fn expr(&self, _cx: &Cx<'_, '_>, expr: &syn::Expr, hits: &mut Vec<Hit>) {
+    fn expr(&self, cx: &Cx<'_, '_>, expr: &syn::Expr, hits: &mut Vec<Hit>) {
         let found = match expr {
-            syn::Expr::Call(_) => callee(expr).and_then(|(path, _)| classify(&path)),
+            syn::Expr::Call(_) => {
+                callee(expr).and_then(|(path, _)| classify(&cx.index.resolve(&path)))
+            }
             syn::Expr::MethodCall(call)
                 if call.method == "init" && logger_chain(&call.receiver) =>
             {

@@ -33,7 +33,7 @@ impl FixedPath {
 }
 
 impl Detector for FixedPath {
-    fn expr(&self, _cx: &Cx<'_, '_>, expr: &syn::Expr, hits: &mut Vec<Hit>) {
+    fn expr(&self, cx: &Cx<'_, '_>, expr: &syn::Expr, hits: &mut Vec<Hit>) {
         if let Some(text) = string(expr).filter(|_| matches!(expr, syn::Expr::Lit(_))) {
             let padded = text.trim() != text;
             if !padded
@@ -56,6 +56,7 @@ impl Detector for FixedPath {
             return;
         }
         if let Some((path, args)) = callee(expr) {
+            let path = cx.index.resolve(&path);
             let relative = args
                 .first()
                 .and_then(string)
