@@ -362,3 +362,53 @@ fn children_of_a_killed_test_process_are_stopped() {
             .unwrap_or_else(|e| panic!("SIG{signal}: {e}"));
     }
 }
+
+/// This process's peak resident memory in KiB (Linux), `None` elsewhere.
+fn peak_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// A child that writes hundreds of megabytes without a newline (binary data, a runaway
+/// progress bar) costs the test a line's worth of memory, not the whole output. Played in a
+/// fresh test process, whose peak memory is its own.
+#[test]
+fn a_line_without_end_does_not_fill_the_memory() {
+    if role().as_deref() == Some("flood") {
+        let child = Child::spawn(&mut sh(
+            "head -c 300000000 /dev/zero | tr '\\0' x; echo; echo flood-done; exec sleep 300",
+        ))
+        .unwrap();
+        child
+            .wait_ready(ready::line("flood-done").within("120s"))
+            .unwrap();
+        let tail = child.output_tail();
+        let long = tail.lines().next().unwrap();
+        assert!(
+            long.ends_with("x [...]") && long.len() < 3_000,
+            "{}",
+            &long[..100]
+        );
+        println!("peak {} KiB", peak_kib().unwrap());
+        return;
+    }
+    if peak_kib().is_none() {
+        return;
+    }
+    let output = support::run(
+        support::child("a_line_without_end_does_not_fill_the_memory", "flood")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+        true,
+    );
+    let text = support::text(&output);
+    let peak: u64 = text
+        .split("peak ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{text}"));
+    // 300 MB went through; a test binary's own peak is a few tens of MB.
+    assert!(peak < 100_000, "peak {peak} KiB for a 300 MB line");
+}
