@@ -412,3 +412,12 @@ fn a_line_without_end_does_not_fill_the_memory() {
     // 300 MB went through; a test binary's own peak is a few tens of MB.
     assert!(peak < 100_000, "peak {peak} KiB for a 300 MB line");
 }
+
+#[test]
+fn the_longest_grace_is_a_long_grace_not_a_panic() {
+    let child = Child::spawn(&mut sh("exec sleep 300"))
+        .unwrap()
+        .grace(Duration::MAX);
+    let status = child.stop().unwrap();
+    assert_eq!(status.signal(), Some(15), "{status:?}");
+}

@@ -397,3 +397,27 @@ fn http_gives_up_on_a_head_that_never_ends_within_its_time() {
         .unwrap_err();
     assert!(error.is_timeout(), "{error}");
 }
+
+/// `Duration::MAX` is how some say "no limit": the waits take it as a very long time, not as
+/// an overflow.
+#[test]
+fn the_longest_duration_is_a_long_wait_not_a_panic() {
+    ready::probe(|| Ok::<_, String>(true))
+        .within(Duration::MAX)
+        .wait()
+        .unwrap();
+    assert_eq!(eventually(Duration::MAX, || Ok::<_, &str>(7)).unwrap(), 7);
+    let value = block_on(eventually_async(Duration::MAX, || async {
+        Ok::<_, &str>(8)
+    }));
+    assert_eq!(value.unwrap(), 8);
+}
+
+/// Runs `future` on a current-thread runtime.
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(future)
+}

@@ -389,7 +389,7 @@ fn stop(child: &mut std::process::Child, pid: u32, grace: Duration) -> std::io::
         return Ok(status);
     }
     sys_process::signal_group(pid, Stop::Term)?;
-    let deadline = Instant::now() + grace;
+    let deadline = crate::eventually::after(Instant::now(), grace);
     let mut pause = Duration::from_millis(1);
     while Instant::now() < deadline {
         if let Some(status) = child.try_wait()? {

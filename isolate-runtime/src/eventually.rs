@@ -25,6 +25,13 @@ const MAX_PAUSE: Duration = Duration::from_millis(50);
 /// A pause is this fraction of the time waited so far.
 const PAUSE_DIVISOR: u32 = 256;
 
+/// `start + wait`, or a deadline a century away when that is past what an `Instant` holds:
+/// `Duration::MAX` is how some callers say "no limit", and must not panic.
+pub(crate) fn after(start: Instant, wait: Duration) -> Instant {
+    const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+    start.checked_add(wait).unwrap_or_else(|| start + CENTURY)
+}
+
 /// Pauses that grow with the time waited, from [`FIRST_PAUSE`] to [`MAX_PAUSE`].
 #[derive(Debug)]
 pub(crate) struct Backoff(Instant);
@@ -226,7 +233,7 @@ impl Tries {
             what,
             within,
             started,
-            deadline: started + within,
+            deadline: after(started, within),
             backoff: Backoff::new(),
             attempts: 0,
         })

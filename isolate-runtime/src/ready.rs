@@ -160,7 +160,7 @@ impl<K: Check> Probe<K> {
             )));
         }
         let started = Instant::now();
-        let deadline = started + within;
+        let deadline = crate::eventually::after(started, within);
         let mut backoff = Backoff::new();
         let (mut attempts, mut in_a_row) = (0u64, 0u32);
         loop {
