@@ -421,3 +421,21 @@ fn the_longest_grace_is_a_long_grace_not_a_panic() {
     let status = child.stop().unwrap();
     assert_eq!(status.signal(), Some(15), "{status:?}");
 }
+
+/// A working directory that does not exist fails the start as a missing program does
+/// (`ENOENT`): the message must blame the directory, not the program's name.
+#[test]
+fn a_missing_working_directory_is_named() {
+    let root = support::private_root();
+    let missing = root.path().join("not-made");
+    let error = Child::spawn(Command::new("sh").current_dir(&missing)).unwrap_err();
+    let message = error.to_string();
+    assert!(
+        message.contains(&format!(
+            "its working directory `{}` does not exist",
+            missing.display()
+        )),
+        "{message}"
+    );
+    assert!(!message.contains("check the program's name"), "{message}");
+}

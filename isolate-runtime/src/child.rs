@@ -128,12 +128,19 @@ impl Child {
             None
         };
         let mut child = sys_process::spawn_tied(command, follow.is_none()).map_err(|error| {
-            let hint = match error.kind() {
-                std::io::ErrorKind::NotFound => {
-                    "; check the program's name, or give its path or put it on `PATH`"
+            // A missing working directory fails with the same `ENOENT` as a missing program.
+            let missing_dir = command.get_current_dir().filter(|dir| !dir.is_dir());
+            let hint = match (error.kind(), missing_dir) {
+                (std::io::ErrorKind::NotFound, Some(dir)) => {
+                    format!("; its working directory `{}` does not exist", dir.display())
                 }
-                std::io::ErrorKind::PermissionDenied => "; check that the file is executable",
-                _ => "",
+                (std::io::ErrorKind::NotFound, None) => {
+                    "; check the program's name, or give its path or put it on `PATH`".to_owned()
+                }
+                (std::io::ErrorKind::PermissionDenied, _) => {
+                    "; check that the file is executable".to_owned()
+                }
+                _ => String::new(),
             };
             Error::io(format!("cannot start `{shown}`{hint}"), error)
         })?;
