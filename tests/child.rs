@@ -439,3 +439,20 @@ fn a_missing_working_directory_is_named() {
     );
     assert!(!message.contains("check the program's name"), "{message}");
 }
+
+/// A server that says it listens and at once prints a burst of lines (a route table, a
+/// config dump) scrolls that line out of the 200 kept: a wait already under way must still
+/// see it, whatever the timing.
+#[test]
+fn a_ready_line_followed_by_a_burst_is_seen() {
+    for _ in 0..5 {
+        let child = Child::spawn(&mut sh(
+            "sleep 0.2; { echo listening on 7; seq 20000; }; exec sleep 300",
+        ))
+        .unwrap()
+        .grace(Duration::from_millis(100));
+        child
+            .wait_ready(ready::line("listening on").within("20s"))
+            .unwrap();
+    }
+}

@@ -26,6 +26,8 @@ pub(crate) struct Seen {
     pub(crate) total: u64,
     /// Streams that reached their end (0, 1 or 2).
     pub(crate) closed: u8,
+    /// What [`Output::watch_for`] looks for, and whether a line held it.
+    needles: Vec<(String, bool)>,
 }
 
 /// Shared by the readers and the waits: waits sleep on `changed` so that a new line or a
@@ -78,8 +80,29 @@ impl Output {
             })
     }
 
-    fn push(&self, line: String) {
+    /// Starts looking for a line that contains `text`: among the kept lines now, then in each
+    /// line as it is read, so a line is never missed by a probe that checks now and then.
+    /// Returns the needle's number for [`found`](Output::found).
+    pub(crate) fn watch_for(&self, text: &str) -> usize {
         let mut seen = self.seen();
+        let found = seen.lines.iter().any(|line| line.contains(text));
+        seen.needles.push((text.to_owned(), found));
+        seen.needles.len() - 1
+    }
+
+    /// Whether a line held the needle `watch_for` numbered `needle`.
+    pub(crate) fn found(&self, needle: usize) -> bool {
+        self.seen()
+            .needles
+            .get(needle)
+            .is_some_and(|(_, found)| *found)
+    }
+
+    pub(crate) fn push(&self, line: String) {
+        let mut seen = self.seen();
+        for (text, found) in &mut seen.needles {
+            *found = *found || line.contains(text.as_str());
+        }
         if seen.lines.len() == KEPT_LINES {
             seen.lines.pop_front();
         }
