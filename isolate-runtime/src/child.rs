@@ -29,7 +29,11 @@ const TAIL_IN_ERRORS: usize = 20;
 ///
 /// Its output goes through the test's own output capture, each line prefixed with the program
 /// and pid (`python3[4242]: ...`): it shows with a failing test's output and not otherwise. The
-/// last 200 lines are kept for [`output_tail`](Child::output_tail) and error messages.
+/// last 200 lines are kept for [`output_tail`](Child::output_tail) and error messages; a line
+/// is cut at 2,000 characters. Like the test's own prints, what the child prints is held in
+/// memory by the runner that captures the test's output (libtest, nextest) until the test ends:
+/// a child that logs gigabytes costs that much; turn its logging down, or run with
+/// `--nocapture`.
 ///
 /// No child outlives its test: on pass, failure or panic `Drop` stops it; if the test process
 /// dies without running `Drop` (a runner's timeout, Ctrl-C, SIGKILL), Linux kills the child at

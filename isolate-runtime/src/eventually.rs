@@ -122,6 +122,10 @@ pub(crate) fn timed_out(
 /// Retries `check` until it returns `Ok`, backing off from 1 ms to 50 ms between attempts, for
 /// at most `within` (`"5s"`, `"500ms"`, a [`Duration`]). Returns the first `Ok` value.
 ///
+/// An attempt is never interrupted: a check that blocks (a read or a connect without a
+/// timeout) holds the wait past `within` for as long as it blocks. Give such a check its own
+/// timeout, or use [`eventually_async`], which abandons an attempt still running at the end.
+///
 /// # Errors
 ///
 /// When the time is up: the message says where `eventually` was called, how many attempts were

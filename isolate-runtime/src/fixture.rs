@@ -61,6 +61,10 @@ pub type InitError = Box<dyn std::error::Error + Send + Sync>;
 ///   after 12.3s): <the original error>``. It is not retried within the run. An init whose
 ///   test process dies midway (SIGKILL, a runner's timeout, an abort) is a failure too: the
 ///   next test that asks has what it started stopped and removed, and fails saying so.
+/// - **Not cancelled.** An init that never returns (a wait of its own without a limit) holds
+///   its test until the runner's timeout ends it: nothing can interrupt it. The other users
+///   fail at their own timeout naming it; once the runner has killed it, the next user finds
+///   it died, as above.
 /// - **Gone with the run.** What the init started through its [`Setup`] is stopped and removed
 ///   by a watcher process a few seconds after the runner exits, however it exits (SIGKILL
 ///   included).

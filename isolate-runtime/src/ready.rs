@@ -470,7 +470,8 @@ impl<F> fmt::Debug for Custom<F> {
 }
 
 /// Ready when `check` returns `Ok(())` or `Ok(true)`; `Ok(false)` and `Err(_)` are "not yet"
-/// (the last error is shown if the time runs out).
+/// (the last error is shown if the time runs out). The check is never interrupted: one that
+/// blocks holds the wait past its `within` until it returns, so give its I/O a timeout.
 ///
 /// # Examples
 ///
