@@ -362,3 +362,97 @@ fn children_of_a_killed_test_process_are_stopped() {
             .unwrap_or_else(|e| panic!("SIG{signal}: {e}"));
     }
 }
+
+/// This process's peak resident memory in KiB (Linux), `None` elsewhere.
+fn peak_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// A child that writes hundreds of megabytes without a newline (binary data, a runaway
+/// progress bar) costs the test a line's worth of memory, not the whole output. Played in a
+/// fresh test process, whose peak memory is its own.
+#[test]
+fn a_line_without_end_does_not_fill_the_memory() {
+    if role().as_deref() == Some("flood") {
+        let child = Child::spawn(&mut sh(
+            "head -c 300000000 /dev/zero | tr '\\0' x; echo; echo flood-done; exec sleep 300",
+        ))
+        .unwrap();
+        child
+            .wait_ready(ready::line("flood-done").within("120s"))
+            .unwrap();
+        let tail = child.output_tail();
+        let long = tail.lines().next().unwrap();
+        assert!(
+            long.ends_with("x [...]") && long.len() < 3_000,
+            "{}",
+            &long[..100]
+        );
+        println!("peak {} KiB", peak_kib().unwrap());
+        return;
+    }
+    if peak_kib().is_none() {
+        return;
+    }
+    let output = support::run(
+        support::child("a_line_without_end_does_not_fill_the_memory", "flood")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+        true,
+    );
+    let text = support::text(&output);
+    let peak: u64 = text
+        .split("peak ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{text}"));
+    // 300 MB went through; a test binary's own peak is a few tens of MB.
+    assert!(peak < 100_000, "peak {peak} KiB for a 300 MB line");
+}
+
+#[test]
+fn the_longest_grace_is_a_long_grace_not_a_panic() {
+    let child = Child::spawn(&mut sh("exec sleep 300"))
+        .unwrap()
+        .grace(Duration::MAX);
+    let status = child.stop().unwrap();
+    assert_eq!(status.signal(), Some(15), "{status:?}");
+}
+
+/// A working directory that does not exist fails the start as a missing program does
+/// (`ENOENT`): the message must blame the directory, not the program's name.
+#[test]
+fn a_missing_working_directory_is_named() {
+    let root = support::private_root();
+    let missing = root.path().join("not-made");
+    let error = Child::spawn(Command::new("sh").current_dir(&missing)).unwrap_err();
+    let message = error.to_string();
+    assert!(
+        message.contains(&format!(
+            "its working directory `{}` does not exist",
+            missing.display()
+        )),
+        "{message}"
+    );
+    assert!(!message.contains("check the program's name"), "{message}");
+}
+
+/// A server that says it listens and at once prints a burst of lines (a route table, a
+/// config dump) scrolls that line out of the 200 kept: a wait already under way must still
+/// see it, whatever the timing.
+#[test]
+fn a_ready_line_followed_by_a_burst_is_seen() {
+    for _ in 0..5 {
+        let child = Child::spawn(&mut sh(
+            "sleep 0.2; { echo listening on 7; seq 20000; }; exec sleep 300",
+        ))
+        .unwrap()
+        .grace(Duration::from_millis(100));
+        child
+            .wait_ready(ready::line("listening on").within("20s"))
+            .unwrap();
+    }
+}

@@ -399,3 +399,58 @@ fn binds_beside_other_resources() -> std::io::Result<()> {
     assert!(db.dir.is_dir());
     Ok(())
 }
+
+/// The initialising test process is killed (SIGKILL) mid-init (a runner's timeout, the OOM killer):
+/// the next user is not left waiting, fails with what happened, and what the dead init started
+/// is stopped then, not left running (holding its port and memory) until the run ends.
+#[test]
+fn an_init_killed_midway_fails_the_next_user_and_leaves_nothing_running() {
+    let runner = Runner::start();
+    let mut slow = runner.test_process();
+    slow.env(SLOW_MS, "600000");
+    let mut slow = support::KillOnDrop(slow.spawn().unwrap());
+    assert!(within(Duration::from_secs(20), || runner.inits().len() == 1));
+    let (initialiser, server) = runner.inits()[0];
+    slow.0.kill().unwrap();
+    slow.0.wait().unwrap();
+    assert!(running(server), "the server outlives its test process");
+    let output = support::run(&mut runner.test_process(), false);
+    let text = support::text(&output);
+    assert!(
+        text.contains(
+            "fixture `fixture-test-db` failed to start in this run (in test \
+             `child_uses_the_fixture`, after "
+        ) && text.contains(&format!(
+            "s): the initialising test process (pid {initialiser}) died before the fixture was ready"
+        )),
+        "{text}"
+    );
+    assert!(!running(server), "the dead init's server still runs");
+    let dirs: Vec<_> = std::fs::read_dir(runner.runs_dir())
+        .unwrap()
+        .flatten()
+        .flat_map(|run| std::fs::read_dir(run.path()).unwrap().flatten())
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("fixture-test-db.dir"))
+        .collect();
+    assert!(
+        dirs.is_empty(),
+        "the dead init's directories remain: {dirs:?}"
+    );
+    assert_eq!(runner.inits().len(), 1, "never retried");
+}
+
+/// Starts a process and makes a directory, under a name with a `/`, which names allow.
+fn slashed(setup: &mut Setup) -> Result<PathBuf, InitError> {
+    let server = setup.spawn(Command::new("sh").args(["-c", "echo up; exec sleep 600"]))?;
+    server.wait_ready(ready::line("up").within("30s"))?;
+    Ok(setup.dir()?)
+}
+
+static SLASHED: Fixture<PathBuf> = Fixture::new("fixture-test/slashed:name", slashed);
+
+#[test]
+fn a_name_with_a_slash_starts_its_processes_and_directories() {
+    let dir = SLASHED.get().unwrap();
+    assert!(dir.is_dir(), "{}", dir.display());
+}

@@ -321,3 +321,103 @@ fn async_eventually_bounds_an_attempt_that_never_ends() {
         "{error}"
     );
 }
+
+/// A server that answers at once but never finishes: its head, then a byte of body at a time
+/// for as long as the client listens (an event stream, a log tail). Returns its address and a
+/// flag the server sets when the client hung up.
+fn trickling_server(
+    head: &'static str,
+) -> (std::net::SocketAddr, Arc<std::sync::atomic::AtomicBool>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let hung_up = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = Arc::clone(&hung_up);
+    std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut request = [0u8; 1024];
+        let _ = stream.read(&mut request);
+        let _ = stream.write_all(head.as_bytes());
+        // Bounded: ten minutes of bytes at most, should the client never hang up.
+        for _ in 0..60_000 {
+            if stream.write_all(b"1\r\nx\r\n").is_err() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        flag.store(true, Ordering::SeqCst);
+    });
+    (addr, hung_up)
+}
+
+/// Runs `wait` on a thread and returns its result, or `None` if it is still waiting after a
+/// minute: a liveness bound far beyond the probe's own, not a speed check.
+fn finishes<T: Send + 'static>(wait: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || send.send(wait()));
+    receive.recv_timeout(Duration::from_secs(60)).ok()
+}
+
+#[test]
+fn http_gives_up_on_an_answer_that_never_ends_within_its_time() {
+    let (addr, hung_up) = trickling_server("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+    let url = format!("http://{addr}/events");
+    let error = finishes(move || {
+        ready::http(url)
+            .body_contains("ready")
+            .within("300ms")
+            .wait()
+    })
+    .expect("the probe overran its 300ms by a minute")
+    .unwrap_err();
+    assert!(error.is_timeout(), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("answered 200 OK with the body `xx"),
+        "{error}"
+    );
+    assert!(
+        eventually("10s", || if hung_up.load(Ordering::SeqCst) {
+            Ok(())
+        } else {
+            Err("open")
+        })
+        .is_ok(),
+        "the probe left the connection open"
+    );
+}
+
+#[test]
+fn http_gives_up_on_a_head_that_never_ends_within_its_time() {
+    let (addr, _) = trickling_server("HTTP/1.1 200 OK\r\nX-Slow: ");
+    let url = format!("http://{addr}/");
+    let error = finishes(move || ready::http(url).within("300ms").wait())
+        .expect("the probe overran its 300ms by a minute")
+        .unwrap_err();
+    assert!(error.is_timeout(), "{error}");
+}
+
+/// `Duration::MAX` is how some say "no limit": the waits take it as a very long time, not as
+/// an overflow.
+#[test]
+fn the_longest_duration_is_a_long_wait_not_a_panic() {
+    ready::probe(|| Ok::<_, String>(true))
+        .within(Duration::MAX)
+        .wait()
+        .unwrap();
+    assert_eq!(eventually(Duration::MAX, || Ok::<_, &str>(7)).unwrap(), 7);
+    let value = block_on(eventually_async(Duration::MAX, || async {
+        Ok::<_, &str>(8)
+    }));
+    assert_eq!(value.unwrap(), 8);
+}
+
+/// Runs `future` on a current-thread runtime.
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(future)
+}

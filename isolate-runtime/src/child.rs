@@ -29,7 +29,11 @@ const TAIL_IN_ERRORS: usize = 20;
 ///
 /// Its output goes through the test's own output capture, each line prefixed with the program
 /// and pid (`python3[4242]: ...`): it shows with a failing test's output and not otherwise. The
-/// last 200 lines are kept for [`output_tail`](Child::output_tail) and error messages.
+/// last 200 lines are kept for [`output_tail`](Child::output_tail) and error messages; a line
+/// is cut at 2,000 characters. Like the test's own prints, what the child prints is held in
+/// memory by the runner that captures the test's output (libtest, nextest) until the test ends:
+/// a child that logs gigabytes costs that much; turn its logging down, or run with
+/// `--nocapture`.
 ///
 /// No child outlives its test: on pass, failure or panic `Drop` stops it; if the test process
 /// dies without running `Drop` (a runner's timeout, Ctrl-C, SIGKILL), Linux kills the child at
@@ -128,12 +132,19 @@ impl Child {
             None
         };
         let mut child = sys_process::spawn_tied(command, follow.is_none()).map_err(|error| {
-            let hint = match error.kind() {
-                std::io::ErrorKind::NotFound => {
-                    "; check the program's name, or give its path or put it on `PATH`"
+            // A missing working directory fails with the same `ENOENT` as a missing program.
+            let missing_dir = command.get_current_dir().filter(|dir| !dir.is_dir());
+            let hint = match (error.kind(), missing_dir) {
+                (std::io::ErrorKind::NotFound, Some(dir)) => {
+                    format!("; its working directory `{}` does not exist", dir.display())
                 }
-                std::io::ErrorKind::PermissionDenied => "; check that the file is executable",
-                _ => "",
+                (std::io::ErrorKind::NotFound, None) => {
+                    "; check the program's name, or give its path or put it on `PATH`".to_owned()
+                }
+                (std::io::ErrorKind::PermissionDenied, _) => {
+                    "; check that the file is executable".to_owned()
+                }
+                _ => String::new(),
             };
             Error::io(format!("cannot start `{shown}`{hint}"), error)
         })?;
@@ -389,7 +400,7 @@ fn stop(child: &mut std::process::Child, pid: u32, grace: Duration) -> std::io::
         return Ok(status);
     }
     sys_process::signal_group(pid, Stop::Term)?;
-    let deadline = Instant::now() + grace;
+    let deadline = crate::eventually::after(Instant::now(), grace);
     let mut pause = Duration::from_millis(1);
     while Instant::now() < deadline {
         if let Some(status) = child.try_wait()? {

@@ -25,6 +25,13 @@ const MAX_PAUSE: Duration = Duration::from_millis(50);
 /// A pause is this fraction of the time waited so far.
 const PAUSE_DIVISOR: u32 = 256;
 
+/// `start + wait`, or a deadline a century away when that is past what an `Instant` holds:
+/// `Duration::MAX` is how some callers say "no limit", and must not panic.
+pub(crate) fn after(start: Instant, wait: Duration) -> Instant {
+    const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+    start.checked_add(wait).unwrap_or_else(|| start + CENTURY)
+}
+
 /// Pauses that grow with the time waited, from [`FIRST_PAUSE`] to [`MAX_PAUSE`].
 #[derive(Debug)]
 pub(crate) struct Backoff(Instant);
@@ -114,6 +121,10 @@ pub(crate) fn timed_out(
 
 /// Retries `check` until it returns `Ok`, backing off from 1 ms to 50 ms between attempts, for
 /// at most `within` (`"5s"`, `"500ms"`, a [`Duration`]). Returns the first `Ok` value.
+///
+/// An attempt is never interrupted: a check that blocks (a read or a connect without a
+/// timeout) holds the wait past `within` for as long as it blocks. Give such a check its own
+/// timeout, or use [`eventually_async`], which abandons an attempt still running at the end.
 ///
 /// # Errors
 ///
@@ -226,7 +237,7 @@ impl Tries {
             what,
             within,
             started,
-            deadline: started + within,
+            deadline: after(started, within),
             backoff: Backoff::new(),
             attempts: 0,
         })

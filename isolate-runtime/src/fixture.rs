@@ -58,7 +58,13 @@ pub type InitError = Box<dyn std::error::Error + Send + Sync>;
 /// - **Never twice.** An init that fails (returns `Err`, panics, or its readiness wait runs
 ///   out) has what it started stopped and removed at once, and every later test of the run that
 ///   uses the fixture fails at once with ``fixture `db` failed to start in this run (in test X,
-///   after 12.3s): <the original error>``. It is not retried within the run.
+///   after 12.3s): <the original error>``. It is not retried within the run. An init whose
+///   test process dies midway (SIGKILL, a runner's timeout, an abort) is a failure too: the
+///   next test that asks has what it started stopped and removed, and fails saying so.
+/// - **Not cancelled.** An init that never returns (a wait of its own without a limit) holds
+///   its test until the runner's timeout ends it: nothing can interrupt it. The other users
+///   fail at their own timeout naming it; once the runner has killed it, the next user finds
+///   it died, as above.
 /// - **Gone with the run.** What the init started through its [`Setup`] is stopped and removed
 ///   by a watcher process a few seconds after the runner exits, however it exits (SIGKILL
 ///   included).
@@ -192,7 +198,9 @@ impl<T: Serialize + DeserializeOwned + Send + Sync + 'static> Fixture<T> {
             return Ok(answer);
         }
         if let Ok(text) = fs::read_to_string(&files.init) {
-            // The lock is free, the init record there and no outcome: its process died.
+            // The lock is free, the init record there and no outcome: its process died, and
+            // what it started is still running.
+            crate::setup::tear_down_dead(run, self.name);
             let init = InitRecord::parse(&text);
             let failure = Failure {
                 seconds: init.elapsed().as_secs_f64(),
@@ -313,9 +321,7 @@ struct Files {
 
 impl Files {
     fn new(dir: &Path, name: &str) -> Files {
-        // Group names may hold `/` and `:`; file names may not hold `/`.
-        let name = name.replace('/', "%");
-        let file = |ext: &str| dir.join(format!("{name}.{ext}"));
+        let file = |ext: &str| dir.join(crate::setup::own_name(name, ext));
         Files {
             lock: file("lock"),
             init: file("init"),

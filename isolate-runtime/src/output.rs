@@ -26,6 +26,8 @@ pub(crate) struct Seen {
     pub(crate) total: u64,
     /// Streams that reached their end (0, 1 or 2).
     pub(crate) closed: u8,
+    /// What [`Output::watch_for`] looks for, and whether a line held it.
+    needles: Vec<(String, bool)>,
 }
 
 /// Shared by the readers and the waits: waits sleep on `changed` so that a new line or a
@@ -78,8 +80,29 @@ impl Output {
             })
     }
 
-    fn push(&self, line: String) {
+    /// Starts looking for a line that contains `text`: among the kept lines now, then in each
+    /// line as it is read, so a line is never missed by a probe that checks now and then.
+    /// Returns the needle's number for [`found`](Output::found).
+    pub(crate) fn watch_for(&self, text: &str) -> usize {
         let mut seen = self.seen();
+        let found = seen.lines.iter().any(|line| line.contains(text));
+        seen.needles.push((text.to_owned(), found));
+        seen.needles.len() - 1
+    }
+
+    /// Whether a line held the needle `watch_for` numbered `needle`.
+    pub(crate) fn found(&self, needle: usize) -> bool {
+        self.seen()
+            .needles
+            .get(needle)
+            .is_some_and(|(_, found)| *found)
+    }
+
+    pub(crate) fn push(&self, line: String) {
+        let mut seen = self.seen();
+        for (text, found) in &mut seen.needles {
+            *found = *found || line.contains(text.as_str());
+        }
         if seen.lines.len() == KEPT_LINES {
             seen.lines.pop_front();
         }
@@ -118,13 +141,13 @@ pub(crate) fn read(
             let mut bytes = Vec::new();
             loop {
                 bytes.clear();
-                match reader.read_until(b'\n', &mut bytes) {
-                    Ok(0) | Err(_) => break,
-                    Ok(_) => {}
+                let (cut, ended) = read_line(&mut reader, &mut bytes);
+                if ended && bytes.is_empty() {
+                    break;
                 }
                 let mut line = String::from_utf8_lossy(&bytes).trim_end().to_owned();
-                if line.len() > LINE_MAX {
-                    let mut cut = LINE_MAX;
+                if cut || line.len() > LINE_MAX {
+                    let mut cut = LINE_MAX.min(line.len());
                     while !line.is_char_boundary(cut) {
                         cut -= 1;
                     }
@@ -136,10 +159,42 @@ pub(crate) fn read(
                     Stream::Stderr => eprintln!("{label}: {line}"),
                 }
                 output.push(line);
+                if ended {
+                    break;
+                }
             }
             output.close();
         }),
     )
+}
+
+/// Reads one line into `bytes`, keeping at most a few bytes more than [`LINE_MAX`] of it and
+/// skipping the rest: a child that writes megabytes without a newline must not make the test
+/// hold them. Returns whether the line was cut, and whether the stream ended (at its end or
+/// on an error) rather than at a newline.
+fn read_line(reader: &mut impl BufRead, bytes: &mut Vec<u8>) -> (bool, bool) {
+    // The cut lands on a character boundary later: keep a whole last character.
+    const KEEP: usize = LINE_MAX + 4;
+    let mut cut = false;
+    loop {
+        let buffer = match reader.fill_buf() {
+            Ok([]) => return (cut, true),
+            Ok(buffer) => buffer,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => return (cut, true),
+        };
+        let (used, newline) = match buffer.iter().position(|&b| b == b'\n') {
+            Some(at) => (at + 1, true),
+            None => (buffer.len(), false),
+        };
+        let room = KEEP.saturating_sub(bytes.len());
+        bytes.extend_from_slice(&buffer[..used.min(room)]);
+        cut |= used > room;
+        reader.consume(used);
+        if newline {
+            return (cut, false);
+        }
+    }
 }
 
 /// Joins the readers, waiting at most until `deadline`: a grandchild that escaped the process

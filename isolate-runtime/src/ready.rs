@@ -160,7 +160,7 @@ impl<K: Check> Probe<K> {
             )));
         }
         let started = Instant::now();
-        let deadline = started + within;
+        let deadline = crate::eventually::after(started, within);
         let mut backoff = Backoff::new();
         let (mut attempts, mut in_a_row) = (0u64, 0u32);
         loop {
@@ -404,10 +404,13 @@ impl Check for Http {
 #[derive(Debug)]
 pub struct Line {
     text: String,
+    /// The needle's number in the child's output, once the first attempt registered it.
+    watch: Option<usize>,
 }
 
-/// Ready when a line of the child's stdout or stderr contains `text` (among the last 200 lines
-/// kept, so a line printed before the wait began counts). Only for
+/// Ready when a line of the child's stdout or stderr contains `text`: any line printed while
+/// the wait runs, however many follow it, and of those printed before it began, the last 200
+/// (the ones kept). Only for
 /// [`Child::wait_ready`](crate::Child::wait_ready): a child's output is what it watches.
 ///
 /// # Examples
@@ -419,7 +422,10 @@ pub struct Line {
 /// # Ok::<(), isolate_runtime::Error>(())
 /// ```
 pub fn line(text: impl Into<String>) -> Probe<Line> {
-    probe_of(Line { text: text.into() })
+    probe_of(Line {
+        text: text.into(),
+        watch: None,
+    })
 }
 
 impl Check for Line {
@@ -438,15 +444,13 @@ impl Check for Line {
                 self.text.escape_debug()
             )));
         };
-        let seen = output.seen();
-        if seen
-            .lines
-            .iter()
-            .any(|line| line.contains(self.text.as_str()))
-        {
+        let needle = *self
+            .watch
+            .get_or_insert_with(|| output.watch_for(&self.text));
+        if output.found(needle) {
             Answer::Ready
         } else {
-            Answer::NotYet(format!("found it in none of {} lines", seen.total))
+            Answer::NotYet(format!("found it in none of {} lines", output.seen().total))
         }
     }
 }
@@ -466,7 +470,8 @@ impl<F> fmt::Debug for Custom<F> {
 }
 
 /// Ready when `check` returns `Ok(())` or `Ok(true)`; `Ok(false)` and `Err(_)` are "not yet"
-/// (the last error is shown if the time runs out).
+/// (the last error is shown if the time runs out). The check is never interrupted: one that
+/// blocks holds the wait past its `within` until it returns, so give its I/O a timeout.
 ///
 /// # Examples
 ///
@@ -532,5 +537,32 @@ where
             Ok(()) => Answer::Ready,
             Err(why) => Answer::NotYet(why),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The probe's thread may not run between two attempts (a loaded machine) while the child
+    /// prints hundreds of lines: a line printed after the wait began is seen even when it has
+    /// scrolled out of the kept lines by the next attempt.
+    #[test]
+    fn a_line_printed_during_the_wait_is_seen_after_it_scrolled_out() {
+        let output = Output::default();
+        let attempt = Attempt {
+            output: Some(&output),
+            limit: Duration::from_secs(1),
+        };
+        let mut check = Line {
+            text: "listening".into(),
+            watch: None,
+        };
+        assert!(matches!(check.attempt(&attempt), Answer::NotYet(_)));
+        output.push("listening on 7".into());
+        for n in 0..crate::output::KEPT_LINES * 3 {
+            output.push(n.to_string());
+        }
+        assert!(matches!(check.attempt(&attempt), Answer::Ready));
     }
 }

@@ -94,18 +94,10 @@ impl Run {
         Ok(Run { pid, start, dir })
     }
 
-    /// A directory of the run, created owner-only.
-    pub(crate) fn subdir(&self, name: &str) -> Result<PathBuf, Error> {
-        let dir = self.dir.join(name);
-        lockdir::open_private_dir(&dir)?;
-        Ok(dir)
-    }
-
-    /// Adds a child to the list the watcher stops when the run ends, starting the watcher if
+    /// Adds a child (`start`: its start time) to the list the watcher stops when the run ends, starting the watcher if
     /// this is the run's first. Call it before the child starts anything others could see.
-    pub(crate) fn register_child(&self, pid: u32) -> Result<(), Error> {
+    pub(crate) fn register_child(&self, pid: u32, start: &str) -> Result<(), Error> {
         use std::io::Write;
-        let start = sys_process::start_time(pid).unwrap_or_default();
         let path = self.dir.join("children");
         let mut file = fs::OpenOptions::new()
             .create(true)

@@ -1,13 +1,16 @@
 //! [`Setup`]: what a fixture's init gets to start things that live as long as the run.
 
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::child::Inner;
+use crate::error::IoContext;
 use crate::run::Run;
-use crate::{Child, Error, ReservedPort};
+use crate::sys::process::{self as sys_process, Stop};
+use crate::{orphans, Child, Error, ReservedPort};
 
 /// What a [`Fixture`](crate::Fixture)'s init function gets: ports, directories and processes
 /// that belong to the whole run (every test and test process of one `cargo test` or `cargo
@@ -15,7 +18,10 @@ use crate::{Child, Error, ReservedPort};
 ///
 /// Everything obtained here is released when the run ends (its runner exits, however it exits)
 /// by the run's watcher, a few seconds later at most; and at once if the init fails (returns
-/// `Err`, panics, or its readiness wait runs out), so a failed init leaves nothing behind.
+/// `Err`, panics, or its readiness wait runs out), so a failed init leaves nothing behind. If
+/// the init's test process dies midway, the next test that asks for the fixture stops and
+/// removes what it started. (One gap: a death in the microseconds between a process's start
+/// and its record, written at once after, leaves that process unknown, hence running.)
 ///
 /// # Examples
 ///
@@ -54,6 +60,9 @@ pub struct Setup {
     children: Vec<Arc<Inner>>,
     dirs: Vec<PathBuf>,
     ports: Vec<ReservedPort>,
+    /// `<fixture>.started`: what this init started, for [`tear_down_dead`] should its process
+    /// die before it ends.
+    started: PathBuf,
 }
 
 impl Setup {
@@ -73,6 +82,7 @@ impl Setup {
             children: Vec::new(),
             dirs: Vec::new(),
             ports: Vec::new(),
+            started: run.dir.join(own_name(fixture, "started")),
         })
     }
 
@@ -110,7 +120,11 @@ impl Setup {
     pub fn dir(&mut self) -> Result<PathBuf, Error> {
         let dir = self
             .run
-            .subdir(&self.own_name(&format!("dir{}", self.dirs.len())))?;
+            .dir
+            .join(own_name(self.fixture, &format!("dir{}", self.dirs.len())));
+        // Noted first: a directory made after its process died would be left behind.
+        self.note(&format!("dir {}", dir.display()))?;
+        crate::lockdir::open_private_dir(&dir)?;
         self.dirs.push(dir.clone());
         Ok(dir)
     }
@@ -135,12 +149,17 @@ impl Setup {
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
             .collect();
-        let log = self
-            .run
-            .dir
-            .join(self.own_name(&format!("{program}{}", self.children.len())));
+        let log = self.run.dir.join(own_name(
+            self.fixture,
+            &format!("{program}{}", self.children.len()),
+        ));
         let child = Child::spawn_detached(command, &log)?;
-        if let Err(error) = self.run.register_child(child.pid()) {
+        let start = sys_process::start_time(child.pid()).unwrap_or_default();
+        let registered = self
+            .run
+            .register_child(child.pid(), &start)
+            .and_then(|()| self.note(&format!("child {} {start}", child.pid())));
+        if let Err(error) = registered {
             let _ = child.inner().stop();
             return Err(error);
         }
@@ -148,9 +167,16 @@ impl Setup {
         Ok(child)
     }
 
-    /// `<fixture>.<what>`: the fixture's own names in the run's directory.
-    fn own_name(&self, what: &str) -> String {
-        format!("{}.{what}", self.fixture)
+    /// Appends `line` to the record of what this init started.
+    fn note(&self, line: &str) -> Result<(), Error> {
+        let path = &self.started;
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            // One short write of a whole line, as the run's list of children.
+            .and_then(|mut file| file.write_all(format!("{line}\n").as_bytes()))
+            .context(|| format!("cannot write `{}`", path.display()))
     }
 
     /// The init succeeded: what it started now belongs to the run. Reserved numbers stay held
@@ -172,5 +198,53 @@ impl Setup {
         for dir in &self.dirs {
             let _ = std::fs::remove_dir_all(dir);
         }
+        let _ = std::fs::remove_file(&self.started);
     }
+}
+
+/// `<fixture>.<what>`: a fixture's own file names in the run's directory. Fixture names may
+/// hold `/`, file names may not.
+pub(crate) fn own_name(fixture: &str, what: &str) -> String {
+    format!("{}.{what}", fixture.replace('/', "%"))
+}
+
+/// The init of `fixture` died with its process (SIGKILL, an abort) before it ended: stops what
+/// it started (SIGTERM to each process group, up to [`DEFAULT_GRACE`](crate::DEFAULT_GRACE),
+/// then SIGKILL) and removes its directories, as a failed init does for itself. Called by the
+/// next user, under the fixture's lock. Best effort: what it cannot stop, the run's watcher
+/// stops when the run ends.
+pub(crate) fn tear_down_dead(run: &Run, fixture: &str) {
+    let started = run.dir.join(own_name(fixture, "started"));
+    let Ok(record) = std::fs::read_to_string(&started) else {
+        return;
+    };
+    let recorded: Vec<(u32, &str)> = record
+        .lines()
+        .filter_map(|line| line.strip_prefix("child "))
+        .filter_map(|rest| {
+            let (pid, start) = rest.split_once(' ')?;
+            Some((pid.parse().ok()?, start))
+        })
+        .collect();
+    // Leaders that still have their recorded start time: the same processes, not reused pids.
+    let leaders: Vec<u32> = recorded
+        .iter()
+        .filter(|(pid, start)| sys_process::start_time(*pid).as_deref() == Some(*start))
+        .map(|(pid, _)| *pid)
+        .collect();
+    for pid in &leaders {
+        let _ = sys_process::signal_group(*pid, Stop::Term);
+    }
+    let deadline = Instant::now() + crate::DEFAULT_GRACE;
+    while leaders.iter().any(|pid| sys_process::running(*pid)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Also the groups whose leader is gone: what is left in them is ours.
+    for (pid, start) in &recorded {
+        orphans::kill_group_if_ours(*pid, Some(start));
+    }
+    for dir in record.lines().filter_map(|line| line.strip_prefix("dir ")) {
+        let _ = std::fs::remove_dir_all(Path::new(dir));
+    }
+    let _ = std::fs::remove_file(&started);
 }

@@ -232,3 +232,22 @@ pub(crate) fn parent_and_name(pid: u32) -> Option<(u32, String)> {
     let name = name.trim().rsplit('/').next().unwrap_or_default();
     Some((parent.parse().ok()?, name.to_owned()))
 }
+
+/// Whether `pid` is a process that has not exited (a zombie has). Linux: the state in
+/// `/proc/<pid>/stat`; elsewhere `ps -o stat=`.
+#[cfg(feature = "fixture")]
+pub(crate) fn running(pid: u32) -> bool {
+    if cfg!(any(target_os = "linux", target_os = "android")) {
+        return std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+            stat.rfind(')')
+                .is_some_and(|end| !stat[end + 1..].trim_start().starts_with('Z'))
+        });
+    }
+    Command::new("ps")
+        .args(["-o", "stat=", "-p", &pid.to_string()])
+        .output()
+        .is_ok_and(|output| {
+            let state = String::from_utf8_lossy(&output.stdout);
+            output.status.success() && !state.trim().is_empty() && !state.trim().starts_with('Z')
+        })
+}
