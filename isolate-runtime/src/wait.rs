@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 use rustix::fs::{flock, FlockOperation};
 use rustix::io::Errno;
 
-use crate::{lockdir, Error};
+use crate::{lockdir, sys, Error};
 
 /// Local hand-offs after which another process's waiter, if any, goes first.
 const FAIR_HANDOFFS: u32 = 8;
@@ -201,6 +201,8 @@ struct Queue {
 struct State {
     /// The open lock file, while this process uses it and for [`KEEP_OPEN`] after.
     file: Option<Arc<File>>,
+    /// Which file `file` is, to tell whether it still is the one at the path.
+    file_id: Option<sys::FileId>,
     /// What becomes of `file` once unused, or since when it has been kept open unused.
     idle: Idle,
     /// The lock this process holds on `file` in the kernel.
@@ -237,17 +239,18 @@ enum Idle {
 
 impl State {
     /// Makes the caller a holder at once if it can be, without queueing.
-    fn grant_now(&mut self, mode: Mode, rejoin: bool) -> bool {
+    fn grant_now(&mut self, path: &Path, mode: Mode, rejoin: bool) -> bool {
         let ahead = !self.queue.is_empty() || self.request.is_some() || self.in_kernel;
         if self.holders > 0 {
             let joins = mode == Mode::Shared && self.held_mode == Mode::Shared;
-            if joins && (rejoin || !ahead) {
+            // A member already inside rejoins whatever became of the file: it is in already.
+            if joins && (rejoin || (!ahead && self.is_current(path))) {
                 self.holders += 1;
                 return true;
             }
             return false;
         }
-        if ahead || !self.kernel_lock(mode) {
+        if ahead || !self.kernel_lock(path, mode) {
             return false;
         }
         self.holders = 1;
@@ -255,23 +258,52 @@ impl State {
         true
     }
 
-    /// Holds the kernel lock in `mode` without blocking, if it can be had now.
-    fn kernel_lock(&mut self, mode: Mode) -> bool {
+    /// Holds the kernel lock in `mode` without blocking, if it can be had now, on the file that
+    /// is at `path` now.
+    fn kernel_lock(&mut self, path: &Path, mode: Mode) -> bool {
         if self.kernel == Some(mode) {
             return true;
         }
         self.kernel_unlock();
-        let Some(file) = &self.file else {
-            return false;
-        };
-        // An error here recurs in the agent's wait, which reports it to the waiters.
-        if try_lock(file, mode).unwrap_or(false) {
-            self.kernel = Some(mode);
-            self.handoffs = 0;
-            self.since = Instant::now();
-            return true;
+        // A file replaced as we lock it is opened again; the agent's wait takes over after a
+        // second (an error here recurs in its wait, which reports it to the waiters).
+        for _ in 0..2 {
+            let Some(file) = self.file.clone() else {
+                return false;
+            };
+            if !try_lock(&file, mode).unwrap_or(false) {
+                return false;
+            }
+            if self.is_current(path) {
+                self.kernel = Some(mode);
+                self.handoffs = 0;
+                self.since = Instant::now();
+                return true;
+            }
+            let _ = flock(&*file, FlockOperation::Unlock);
+            if self.reopen(path).is_err() {
+                return false;
+            }
         }
         false
+    }
+
+    /// Whether the open lock file is still the file at `path`. One removed or replaced (a temp
+    /// cleaner, `rm -rf`) guards nothing: whoever opens the path now locks another file. So
+    /// this is asked whenever a member is let in on the lock this process holds.
+    fn is_current(&self, path: &Path) -> bool {
+        self.file_id.is_some() && sys::file_id_at(path).ok() == self.file_id
+    }
+
+    /// Opens the file at `path` in place of the one held open (unlocked), creating it and its
+    /// directory if they are gone.
+    fn reopen(&mut self, path: &Path) -> Result<(), Error> {
+        self.file = None;
+        self.file_id = None;
+        let file = lockdir::lock_file(path)?;
+        self.file_id = sys::file_id(&file).ok();
+        self.file = Some(Arc::new(file));
+        Ok(())
     }
 
     /// Unused now: keeps the file open for the next use if few others are, else closes it.
@@ -288,6 +320,12 @@ impl State {
             KEPT_OPEN.fetch_sub(1, Ordering::Relaxed);
             self.file = None;
         }
+    }
+
+    /// Fails the waiters queued now with `errno`.
+    fn fail(&mut self, errno: Errno) {
+        self.failed = Some(errno);
+        self.queue.iter().for_each(|waiter| waiter.thread.unpark());
     }
 
     fn kernel_unlock(&mut self) {
@@ -322,6 +360,7 @@ impl Queue {
             waiting_path: waiting_path.into(),
             state: Mutex::new(State {
                 file: None,
+                file_id: None,
                 idle: Idle::Keep,
                 kernel: None,
                 holders: 0,
@@ -366,14 +405,14 @@ impl Queue {
             }
         }
         if state.file.is_none() {
-            state.file = Some(Arc::new(lockdir::lock_file(&self.path)?));
+            state.reopen(&self.path)?;
         }
         let (deadline, rejoin) = match wait {
             Wait::Never => (None, false),
             Wait::Until(deadline) => (Some(deadline), false),
             Wait::Rejoin(deadline) => (Some(deadline), true),
         };
-        if state.grant_now(mode, rejoin) {
+        if state.grant_now(&self.path, mode, rejoin) {
             drop(state);
             return Ok(Some(Lock { queue: self }));
         }
@@ -437,9 +476,17 @@ impl Queue {
                 break;
             }
             if state.holders > 0 {
-                if mode == Mode::Exclusive || state.held_mode == Mode::Exclusive {
+                // Shared members join those inside, unless the file was removed or replaced
+                // meanwhile: then they wait for them to leave, and lock the new file.
+                let joins = mode == Mode::Shared && state.held_mode == Mode::Shared;
+                if !joins || !state.is_current(&self.path) {
                     break;
                 }
+            } else if state.kernel == Some(mode) && !state.is_current(&self.path) {
+                // The file was removed or replaced while this process held it: whoever opens
+                // the path locks another, so no hand-off on this one.
+                state.kernel_unlock();
+                continue;
             } else if state.kernel == Some(mode) {
                 // A hand-off between threads of this process: first, a turn for other
                 // processes if this one has had the lock long enough.
@@ -453,7 +500,7 @@ impl Queue {
                     state.since = Instant::now();
                 }
                 state.handoffs += 1;
-            } else if !state.kernel_lock(mode) {
+            } else if !state.kernel_lock(&self.path, mode) {
                 self.ask_agent(state, mode, false);
                 break;
             }
@@ -489,8 +536,7 @@ impl Queue {
                 Ok(_) => state.agent_started = true,
                 Err(e) => {
                     state.request = None;
-                    state.failed = Some(Errno::from_io_error(&e).unwrap_or(Errno::AGAIN));
-                    state.queue.iter().for_each(|waiter| waiter.thread.unpark());
+                    state.fail(Errno::from_io_error(&e).unwrap_or(Errno::AGAIN));
                 }
             }
         }
@@ -518,15 +564,32 @@ impl Queue {
             state = self.state();
             state.in_kernel = false;
             let waiting = match waited {
-                Ok(waiting) => {
+                Ok(waiting)
+                    if state
+                        .file
+                        .as_ref()
+                        .is_some_and(|open| Arc::ptr_eq(open, &file))
+                        && state.is_current(&self.path) =>
+                {
                     state.kernel = Some(mode);
                     state.handoffs = 0;
                     state.since = Instant::now();
                     waiting
                 }
+                // Won on a file removed or replaced while we waited: let it go, and wait
+                // again on the file at the path (asked by `dispatch` below, if anyone still
+                // waits: each waiter's deadline bounds its own wait).
+                Ok(_) => {
+                    let _ = flock(&*file, FlockOperation::Unlock);
+                    if let Err(e) = state.reopen(&self.path) {
+                        let source = std::error::Error::source(&e);
+                        let io = source.and_then(|e| e.downcast_ref::<io::Error>());
+                        state.fail(io.and_then(Errno::from_io_error).unwrap_or(Errno::IO));
+                    }
+                    None
+                }
                 Err(errno) => {
-                    state.failed = Some(errno);
-                    state.queue.iter().for_each(|waiter| waiter.thread.unpark());
+                    state.fail(errno);
                     None
                 }
             };
@@ -652,6 +715,89 @@ mod tests {
         Lock::take(path, Mode::Exclusive, Wait::Never)
             .expect("take")
             .expect("the lock is free in this process")
+    }
+
+    /// Stands in for another process that opens the path after the lock file was removed:
+    /// it creates a new file there and locks it.
+    fn newcomer(path: &Path, removed: bool) -> File {
+        if removed {
+            std::fs::remove_file(path).expect("remove the lock file");
+        }
+        let file = lockdir::lock_file(path).expect("open the new lock file");
+        assert!(
+            try_lock(&file, Mode::Exclusive).expect("flock"),
+            "a new file"
+        );
+        file
+    }
+
+    fn take_within(path: &Path, mode: Mode, wait: Duration) -> Option<Lock> {
+        Lock::take(path, mode, Wait::Until(Instant::now() + wait)).expect("take")
+    }
+
+    #[test]
+    fn a_kept_open_file_that_was_removed_is_not_locked_again() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("kept.lock");
+        drop(take_now(&path));
+        let _newcomer = newcomer(&path, true);
+        let again = Lock::take(&path, Mode::Exclusive, Wait::Never).expect("take");
+        assert!(
+            again.is_none(),
+            "locked the removed file, beside the newcomer"
+        );
+    }
+
+    /// A thread that queued behind a member inside when the file was removed is not handed
+    /// the old file's lock: it waits for the newcomer on the new one.
+    #[test]
+    fn no_hand_off_on_a_removed_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("handoff.lock");
+        let inside = take_now(&path);
+        let waiter = thread::spawn({
+            let path = path.clone();
+            move || take_within(&path, Mode::Exclusive, Duration::from_millis(300)).is_some()
+        });
+        while !inside.has_waiters() {
+            thread::sleep(Duration::from_millis(1));
+        }
+        let newcomer = newcomer(&path, true);
+        drop(inside);
+        assert!(
+            !waiter.join().expect("waiter"),
+            "handed the removed file's lock"
+        );
+        drop(newcomer);
+        assert!(take_within(&path, Mode::Exclusive, Duration::from_secs(300)).is_some());
+    }
+
+    /// Nor does a shared member join those inside on a replaced file; one already inside
+    /// rejoins all the same (it must not wait for itself).
+    #[test]
+    fn no_shared_join_on_a_replaced_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("shared.lock");
+        let inside = Lock::take(&path, Mode::Shared, Wait::Never)
+            .expect("take")
+            .expect("free");
+        let new = dir.path().join("new");
+        drop(lockdir::lock_file(&new).expect("a new file"));
+        std::fs::rename(&new, &path).expect("rename it over the lock file");
+        let newcomer = newcomer(&path, false);
+        let joined = thread::spawn({
+            let path = path.clone();
+            move || take_within(&path, Mode::Shared, Duration::from_millis(300)).is_some()
+        });
+        assert!(
+            !joined.join().expect("joiner"),
+            "joined on the replaced file"
+        );
+        let deadline = Instant::now() + Duration::from_secs(300);
+        let rejoined = Lock::take(&path, Mode::Shared, Wait::Rejoin(deadline)).expect("take");
+        assert!(rejoined.is_some());
+        drop((rejoined, inside, newcomer));
+        assert!(take_within(&path, Mode::Shared, Duration::from_secs(300)).is_some());
     }
 
     #[test]
