@@ -115,7 +115,8 @@ impl Drop for Lock {
 }
 
 impl Lock {
-    /// Takes the lock file at `path` in `mode`; `None` when `wait` ran out first.
+    /// Takes the lock file at `path` in `mode`; `None` when `wait` ran out first. Granted only
+    /// on a file that still has a name (see [`State::is_current`]).
     pub(crate) fn take(path: &Path, mode: Mode, wait: Wait) -> Result<Option<Lock>, Error> {
         Queue::of(path).take(mode, wait)
     }
@@ -201,8 +202,6 @@ struct Queue {
 struct State {
     /// The open lock file, while this process uses it and for [`KEEP_OPEN`] after.
     file: Option<Arc<File>>,
-    /// Which file `file` is, to tell whether it still is the one at the path.
-    file_id: Option<sys::FileId>,
     /// What becomes of `file` once unused, or since when it has been kept open unused.
     idle: Idle,
     /// The lock this process holds on `file` in the kernel.
@@ -244,7 +243,7 @@ impl State {
         if self.holders > 0 {
             let joins = mode == Mode::Shared && self.held_mode == Mode::Shared;
             // A member already inside rejoins whatever became of the file: it is in already.
-            if joins && (rejoin || (!ahead && self.is_current(path))) {
+            if joins && (rejoin || (!ahead && self.is_current())) {
                 self.holders += 1;
                 return true;
             }
@@ -274,7 +273,7 @@ impl State {
             if !try_lock(&file, mode).unwrap_or(false) {
                 return false;
             }
-            if self.is_current(path) {
+            if self.is_current() {
                 self.kernel = Some(mode);
                 self.handoffs = 0;
                 self.since = Instant::now();
@@ -288,21 +287,21 @@ impl State {
         false
     }
 
-    /// Whether the open lock file is still the file at `path`. One removed or replaced (a temp
-    /// cleaner, `rm -rf`) guards nothing: whoever opens the path now locks another file. So
-    /// this is asked whenever a member is let in on the lock this process holds.
-    fn is_current(&self, path: &Path) -> bool {
-        self.file_id.is_some() && sys::file_id_at(path).ok() == self.file_id
+    /// Whether the open lock file still has a name: one removed, renamed over or gone with its
+    /// directory (a temp cleaner, `rm -rf`) is locked by nobody who opens the path since, so a
+    /// lock on it guards nothing. Asked whenever a member is let in on a lock this process
+    /// holds or has just taken: one `statx` of the open file, no path lookup (which would cost
+    /// twice as much, and would see besides only a file moved away whole, which no cleaner
+    /// does).
+    fn is_current(&self) -> bool {
+        self.file.as_deref().is_some_and(sys::is_linked)
     }
 
     /// Opens the file at `path` in place of the one held open (unlocked), creating it and its
     /// directory if they are gone.
     fn reopen(&mut self, path: &Path) -> Result<(), Error> {
         self.file = None;
-        self.file_id = None;
-        let file = lockdir::lock_file(path)?;
-        self.file_id = sys::file_id(&file).ok();
-        self.file = Some(Arc::new(file));
+        self.file = Some(Arc::new(lockdir::lock_file(path)?));
         Ok(())
     }
 
@@ -360,7 +359,6 @@ impl Queue {
             waiting_path: waiting_path.into(),
             state: Mutex::new(State {
                 file: None,
-                file_id: None,
                 idle: Idle::Keep,
                 kernel: None,
                 holders: 0,
@@ -479,10 +477,10 @@ impl Queue {
                 // Shared members join those inside, unless the file was removed or replaced
                 // meanwhile: then they wait for them to leave, and lock the new file.
                 let joins = mode == Mode::Shared && state.held_mode == Mode::Shared;
-                if !joins || !state.is_current(&self.path) {
+                if !joins || !state.is_current() {
                     break;
                 }
-            } else if state.kernel == Some(mode) && !state.is_current(&self.path) {
+            } else if state.kernel == Some(mode) && !state.is_current() {
                 // The file was removed or replaced while this process held it: whoever opens
                 // the path locks another, so no hand-off on this one.
                 state.kernel_unlock();
@@ -569,7 +567,7 @@ impl Queue {
                         .file
                         .as_ref()
                         .is_some_and(|open| Arc::ptr_eq(open, &file))
-                        && state.is_current(&self.path) =>
+                        && state.is_current() =>
                 {
                     state.kernel = Some(mode);
                     state.handoffs = 0;
