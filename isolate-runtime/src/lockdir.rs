@@ -80,7 +80,8 @@ fn random_in(pid: u32) -> u64 {
 
 /// A subdirectory of the root (`locks`, `tmp`, ...), created owner-only and validated on the
 /// process's first use; later calls cost no syscall. Should it vanish while we run (a temp
-/// cleaner), [`lock_file`] creates it again.
+/// cleaner, `rm -rf` of the root), [`lock_file`] creates it again, and the root with it, both
+/// owner-only as on first use.
 pub(crate) fn subdir(name: &'static str) -> Result<PathBuf, Error> {
     static VALIDATED: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
     let path = root()?.join(name);

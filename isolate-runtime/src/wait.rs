@@ -20,6 +20,27 @@
 //!   wait in the kernel) and if so releases the kernel lock and lets its agent queue again
 //!   only once the waiters it saw got in (or after [`STEP_ASIDE`]).
 //!
+//! A lock file can be removed while in use: a temp cleaner ageing out old entries (taking a
+//! lock does not update a file's times), `rm -rf` of the isolate directory, a new file renamed
+//! over it. Whoever opens the path since creates a new file and locks that, so a lock kept on the
+//! old one excludes nobody. Hence a lock is granted only on a file that still has a name: after
+//! the kernel lock is taken (the fast non-blocking attempt and the agent's blocking wait alike),
+//! and before a local hand-off or a shared join on the kernel lock this process already holds,
+//! one `statx` of the open file checks its link count ([`State::is_current`]). A file found
+//! without a name is unlocked and the path opened again (its directory, up to the isolate root,
+//! made again owner-only), and the wait goes on there, within the waiter's own deadline. So:
+//!
+//! - no member that waited (in any process), and no member that enters after the removal,
+//!   runs beside one that locked the new file: one removal no longer splits a group for as
+//!   long as a process keeps the old file open;
+//! - what no check can undo: members inside when the file goes stay inside, and a newcomer on
+//!   the new file may enter beside them until they leave (nothing left on the file system ties
+//!   the two). A shared member already inside may rejoin beside them too ([`Wait::Rejoin`]:
+//!   it must not wait for itself);
+//! - a lock file (or its directory) moved away whole under another name keeps its link count,
+//!   and is not noticed: no cleaner moves files, and looking the path up instead would cost
+//!   each entry about twice as much.
+//!
 //! Waits that are not for a lock (permits, port numbers) poll ([`poll_until`]) and wake when
 //! something in this process is released ([`released`]).
 
