@@ -281,7 +281,7 @@ impl State {
     /// Holds the kernel lock in `mode` without blocking, if it can be had now, on the file that
     /// is at `path` now.
     fn kernel_lock(&mut self, path: &Path, mode: Mode) -> bool {
-        if self.kernel == Some(mode) {
+        if self.kernel == Some(mode) && self.is_current() {
             return true;
         }
         self.kernel_unlock();
@@ -788,6 +788,23 @@ mod tests {
             "handed the removed file's lock"
         );
         drop(newcomer);
+        assert!(take_within(&path, Mode::Exclusive, Duration::from_secs(300)).is_some());
+    }
+
+    /// Nor is a lock this process keeps for its threads ([`Lock::linger`]) taken again once
+    /// its file was removed.
+    #[test]
+    fn a_lingering_lock_on_a_removed_file_is_not_taken_again() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("linger.lock");
+        let linger = take_now(&path).linger();
+        let newcomer = newcomer(&path, true);
+        let again = Lock::take(&path, Mode::Exclusive, Wait::Never).expect("take");
+        assert!(
+            again.is_none(),
+            "took the removed file's lock, beside the newcomer"
+        );
+        drop((linger, newcomer));
         assert!(take_within(&path, Mode::Exclusive, Duration::from_secs(300)).is_some());
     }
 
