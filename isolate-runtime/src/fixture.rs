@@ -36,7 +36,7 @@ use serde_core::Serialize;
 use crate::error::IoContext;
 use crate::run::Run;
 use crate::wait::{self, Mode};
-use crate::{env, lockdir, Error, Setup};
+use crate::{env, lockdir, sys, Error, Setup};
 
 /// What a fixture's init returns on failure: any error (`?` converts yours).
 pub type InitError = Box<dyn std::error::Error + Send + Sync>;
@@ -188,12 +188,9 @@ impl<T: Serialize + DeserializeOwned + Send + Sync + 'static> Fixture<T> {
         if let Some(answer) = self.recorded(&files)? {
             return Ok(answer);
         }
-        let lock = lockdir::lock_file(&files.lock)?;
-        if !lock_within(&lock, left)
-            .context(|| format!("cannot lock `{}`", files.lock.display()))?
-        {
+        let Some(_lock) = lock_at(&files.lock, Instant::now() + left)? else {
             return Err(self.timed_out(&files, left, timeout));
-        }
+        };
         if let Some(answer) = self.recorded(&files)? {
             return Ok(answer);
         }
@@ -419,6 +416,23 @@ fn write_atomic(path: &Path, text: &str) -> Result<(), Error> {
         .context(|| format!("cannot write `{}`", path.display()))
 }
 
+/// Takes the lock file at `path` exclusively, waiting until `deadline`; `None` when the time ran
+/// out. Only the file that still has the name counts: one removed while we waited (a temp
+/// cleaner, `rm -rf` of the run's directory) is locked by nobody who opens the path since, who
+/// may be initialising now, so the wait goes on at the path.
+fn lock_at(path: &Path, deadline: Instant) -> Result<Option<File>, Error> {
+    loop {
+        let lock = lockdir::lock_file(path)?;
+        let left = deadline.saturating_duration_since(Instant::now());
+        if !lock_within(&lock, left).context(|| format!("cannot lock `{}`", path.display()))? {
+            return Ok(None);
+        }
+        if sys::is_linked(&lock) {
+            return Ok(Some(lock));
+        }
+    }
+}
+
 /// Takes `lock` exclusively, waiting in the kernel's queue at most `timeout`; false when the
 /// time ran out.
 fn lock_within(lock: &File, timeout: Duration) -> io::Result<bool> {
@@ -505,4 +519,34 @@ pub fn fixture_value<T: Serialize + DeserializeOwned + Send + Sync + 'static>(
 #[must_use]
 pub fn fixture_unavailable<T>(_fixture: &'static Fixture<T>) -> &'static T {
     crate::fallback::unavailable()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A waiter whose lock file was removed while it waited does not take the lock beside
+    /// whoever locked the file that has the name now.
+    #[test]
+    fn a_fixture_lock_removed_while_waited_for_is_not_taken() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.lock");
+        let holder = lockdir::lock_file(&path).unwrap();
+        assert!(wait::try_lock(&holder, Mode::Exclusive).unwrap());
+        let waiter = std::thread::spawn({
+            let path = path.clone();
+            move || {
+                let deadline = Instant::now() + Duration::from_millis(500);
+                lock_at(&path, deadline).unwrap().is_some()
+            }
+        });
+        // Give the waiter time to open the file (had it not yet, it opens the new one, and
+        // this passes without showing anything).
+        std::thread::sleep(Duration::from_millis(100));
+        fs::remove_file(&path).unwrap();
+        let newcomer = lockdir::lock_file(&path).unwrap();
+        assert!(wait::try_lock(&newcomer, Mode::Exclusive).unwrap());
+        drop(holder);
+        assert!(!waiter.join().unwrap(), "took the removed file's lock");
+    }
 }

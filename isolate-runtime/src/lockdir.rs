@@ -14,10 +14,12 @@ use std::time::SystemTime;
 use crate::error::IoContext;
 use crate::{env, sys, Error};
 
+/// The root once validated, or why not: the error, remembered as its kind (configuration or
+/// not) and its message.
+static ROOT: OnceLock<Result<PathBuf, (bool, String)>> = OnceLock::new();
+
 /// The validated root, `$ISOLATE_DIR` or `<temp dir>/isolate-<uid>`, created on first use.
 pub(crate) fn root() -> Result<&'static Path, Error> {
-    /// The error, remembered as its kind (configuration or not) and its message.
-    static ROOT: OnceLock<Result<PathBuf, (bool, String)>> = OnceLock::new();
     let remember = |e: Error| (e.is_config(), e.to_string());
     ROOT.get_or_init(|| {
         let path = env::dir()
@@ -78,7 +80,8 @@ fn random_in(pid: u32) -> u64 {
 
 /// A subdirectory of the root (`locks`, `tmp`, ...), created owner-only and validated on the
 /// process's first use; later calls cost no syscall. Should it vanish while we run (a temp
-/// cleaner), [`lock_file`] creates it again.
+/// cleaner, `rm -rf` of the root), [`lock_file`] creates it again, and the root with it, both
+/// owner-only as on first use.
 pub(crate) fn subdir(name: &'static str) -> Result<PathBuf, Error> {
     static VALIDATED: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
     let path = root()?.join(name);
@@ -116,8 +119,15 @@ pub fn open_private_dir(path: &Path) -> Result<(), Error> {
     let mut created = sys::create_private_dir(path);
     if let (Err(e), Some(parent)) = (&created, path.parent()) {
         if e.kind() == std::io::ErrorKind::NotFound {
-            fs::create_dir_all(parent)
-                .context(|| format!("cannot create `{}`", parent.display()))?;
+            // The root itself removed while we run (`rm -rf`, a temp cleaner): made private
+            // again, as on first use, not with the umask's mode as the root's own parents are.
+            let is_root = matches!(ROOT.get(), Some(Ok(root)) if root == parent);
+            if is_root {
+                open_private_dir(parent)?;
+            } else {
+                fs::create_dir_all(parent)
+                    .context(|| format!("cannot create `{}`", parent.display()))?;
+            }
             created = sys::create_private_dir(path);
         }
     }

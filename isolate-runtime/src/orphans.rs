@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use crate::error::IoContext;
 use crate::sys::process::{self as sys_process, Stop};
 use crate::wait::{self, Mode};
-use crate::{lockdir, Error};
+use crate::{lockdir, sys, Error};
 
 const DIR: &str = "children";
 const SUFFIX: &str = ".child";
@@ -98,11 +98,21 @@ pub(crate) fn sweep() {
 }
 
 fn stop_orphan(path: &Path) {
-    let Ok(mut file) = lockdir::lock_file(path) else {
-        return;
-    };
+    if let Ok(file) = lockdir::lock_file(path) {
+        stop_opened(file, path);
+    }
+}
+
+/// [`stop_orphan`], with the record at `path` as it was when opened.
+fn stop_opened(mut file: File, path: &Path) {
     // A held lock means the owner lives (and will stop its child itself).
     if !wait::try_lock(&file, Mode::Exclusive).unwrap_or(false) {
+        return;
+    }
+    // Removed since we opened it: its owner let it go (having stopped its child), or another
+    // sweeper stopped it. The path may name a live owner's new record by now, not ours to
+    // remove: removed while locked, it would hide that child from every later sweep.
+    if !sys::is_linked(&file) {
         return;
     }
     let mut text = String::new();
@@ -129,5 +139,23 @@ pub(crate) fn kill_group_if_ours(pid: u32, leader_start: Option<&str>) {
     };
     if ours {
         let _ = sys_process::signal_group(pid, Stop::Kill);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sweeper_does_not_remove_the_record_that_replaced_the_one_it_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(format!("1{SUFFIX}"));
+        let opened = lockdir::lock_file(&path).unwrap();
+        // Its owner lets it go, and a new owner's record takes the name.
+        fs::remove_file(&path).unwrap();
+        let new = lockdir::lock_file(&path).unwrap();
+        assert!(wait::try_lock(&new, Mode::Exclusive).unwrap());
+        stop_opened(opened, &path);
+        assert!(path.exists(), "the live record was removed");
     }
 }

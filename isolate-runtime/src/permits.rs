@@ -33,8 +33,9 @@
 //! A take checks the generation after publishing its record, not before: unmoved, nobody
 //! counted since the count it took on, and every later count sees the record; moved, the
 //! record goes and the take counts again. So two takes never both miss each other, even past
-//! two gates: the gate is a lock file, and one a temp cleaner removed while a process keeps it
-//! open is passed by whoever opens the path next, beside that process.
+//! two gates: the gate is a lock file, and one a temp cleaner removed while a process is at the
+//! gate is passed by whoever opens the path next, beside that process (later waiters are not:
+//! [`wait`] grants only a file that still has a name).
 
 use std::fs::{self, File};
 use std::io::{self, Write as _};

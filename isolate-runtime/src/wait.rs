@@ -20,6 +20,27 @@
 //!   wait in the kernel) and if so releases the kernel lock and lets its agent queue again
 //!   only once the waiters it saw got in (or after [`STEP_ASIDE`]).
 //!
+//! A lock file can be removed while in use: a temp cleaner ageing out old entries (taking a
+//! lock does not update a file's times), `rm -rf` of the isolate directory, a new file renamed
+//! over it. Whoever opens the path since creates a new file and locks that, so a lock kept on the
+//! old one excludes nobody. Hence a lock is granted only on a file that still has a name: after
+//! the kernel lock is taken (the fast non-blocking attempt and the agent's blocking wait alike),
+//! and before a local hand-off or a shared join on the kernel lock this process already holds,
+//! one `statx` of the open file checks its link count ([`State::is_current`]). A file found
+//! without a name is unlocked and the path opened again (its directory, up to the isolate root,
+//! made again owner-only), and the wait goes on there, within the waiter's own deadline. So:
+//!
+//! - no member that waited (in any process), and no member that enters after the removal,
+//!   runs beside one that locked the new file: one removal no longer splits a group for as
+//!   long as a process keeps the old file open;
+//! - what no check can undo: members inside when the file goes stay inside, and a newcomer on
+//!   the new file may enter beside them until they leave (nothing left on the file system ties
+//!   the two). A shared member already inside may rejoin beside them too ([`Wait::Rejoin`]:
+//!   it must not wait for itself);
+//! - a lock file (or its directory) moved away whole under another name keeps its link count,
+//!   and is not noticed: no cleaner moves files, and looking the path up instead would cost
+//!   each entry about twice as much.
+//!
 //! Waits that are not for a lock (permits, port numbers) poll ([`poll_until`]) and wake when
 //! something in this process is released ([`released`]).
 
@@ -35,7 +56,7 @@ use std::time::{Duration, Instant};
 use rustix::fs::{flock, FlockOperation};
 use rustix::io::Errno;
 
-use crate::{lockdir, Error};
+use crate::{lockdir, sys, Error};
 
 /// Local hand-offs after which another process's waiter, if any, goes first.
 const FAIR_HANDOFFS: u32 = 8;
@@ -115,7 +136,8 @@ impl Drop for Lock {
 }
 
 impl Lock {
-    /// Takes the lock file at `path` in `mode`; `None` when `wait` ran out first.
+    /// Takes the lock file at `path` in `mode`; `None` when `wait` ran out first. Granted only
+    /// on a file that still has a name (see [`State::is_current`]).
     pub(crate) fn take(path: &Path, mode: Mode, wait: Wait) -> Result<Option<Lock>, Error> {
         Queue::of(path).take(mode, wait)
     }
@@ -237,17 +259,18 @@ enum Idle {
 
 impl State {
     /// Makes the caller a holder at once if it can be, without queueing.
-    fn grant_now(&mut self, mode: Mode, rejoin: bool) -> bool {
+    fn grant_now(&mut self, path: &Path, mode: Mode, rejoin: bool) -> bool {
         let ahead = !self.queue.is_empty() || self.request.is_some() || self.in_kernel;
         if self.holders > 0 {
             let joins = mode == Mode::Shared && self.held_mode == Mode::Shared;
-            if joins && (rejoin || !ahead) {
+            // A member already inside rejoins whatever became of the file: it is in already.
+            if joins && (rejoin || (!ahead && self.is_current())) {
                 self.holders += 1;
                 return true;
             }
             return false;
         }
-        if ahead || !self.kernel_lock(mode) {
+        if ahead || !self.kernel_lock(path, mode) {
             return false;
         }
         self.holders = 1;
@@ -255,23 +278,52 @@ impl State {
         true
     }
 
-    /// Holds the kernel lock in `mode` without blocking, if it can be had now.
-    fn kernel_lock(&mut self, mode: Mode) -> bool {
-        if self.kernel == Some(mode) {
+    /// Holds the kernel lock in `mode` without blocking, if it can be had now, on the file that
+    /// is at `path` now.
+    fn kernel_lock(&mut self, path: &Path, mode: Mode) -> bool {
+        if self.kernel == Some(mode) && self.is_current() {
             return true;
         }
         self.kernel_unlock();
-        let Some(file) = &self.file else {
-            return false;
-        };
-        // An error here recurs in the agent's wait, which reports it to the waiters.
-        if try_lock(file, mode).unwrap_or(false) {
-            self.kernel = Some(mode);
-            self.handoffs = 0;
-            self.since = Instant::now();
-            return true;
+        // A file replaced as we lock it is opened again; the agent's wait takes over after a
+        // second (an error here recurs in its wait, which reports it to the waiters).
+        for _ in 0..2 {
+            let Some(file) = self.file.clone() else {
+                return false;
+            };
+            if !try_lock(&file, mode).unwrap_or(false) {
+                return false;
+            }
+            if self.is_current() {
+                self.kernel = Some(mode);
+                self.handoffs = 0;
+                self.since = Instant::now();
+                return true;
+            }
+            let _ = flock(&*file, FlockOperation::Unlock);
+            if self.reopen(path).is_err() {
+                return false;
+            }
         }
         false
+    }
+
+    /// Whether the open lock file still has a name: one removed, renamed over or gone with its
+    /// directory (a temp cleaner, `rm -rf`) is locked by nobody who opens the path since, so a
+    /// lock on it guards nothing. Asked whenever a member is let in on a lock this process
+    /// holds or has just taken: one `statx` of the open file, no path lookup (which would cost
+    /// twice as much, and would see besides only a file moved away whole, which no cleaner
+    /// does).
+    fn is_current(&self) -> bool {
+        self.file.as_deref().is_some_and(sys::is_linked)
+    }
+
+    /// Opens the file at `path` in place of the one held open (unlocked), creating it and its
+    /// directory if they are gone.
+    fn reopen(&mut self, path: &Path) -> Result<(), Error> {
+        self.file = None;
+        self.file = Some(Arc::new(lockdir::lock_file(path)?));
+        Ok(())
     }
 
     /// Unused now: keeps the file open for the next use if few others are, else closes it.
@@ -288,6 +340,12 @@ impl State {
             KEPT_OPEN.fetch_sub(1, Ordering::Relaxed);
             self.file = None;
         }
+    }
+
+    /// Fails the waiters queued now with `errno`.
+    fn fail(&mut self, errno: Errno) {
+        self.failed = Some(errno);
+        self.queue.iter().for_each(|waiter| waiter.thread.unpark());
     }
 
     fn kernel_unlock(&mut self) {
@@ -366,14 +424,14 @@ impl Queue {
             }
         }
         if state.file.is_none() {
-            state.file = Some(Arc::new(lockdir::lock_file(&self.path)?));
+            state.reopen(&self.path)?;
         }
         let (deadline, rejoin) = match wait {
             Wait::Never => (None, false),
             Wait::Until(deadline) => (Some(deadline), false),
             Wait::Rejoin(deadline) => (Some(deadline), true),
         };
-        if state.grant_now(mode, rejoin) {
+        if state.grant_now(&self.path, mode, rejoin) {
             drop(state);
             return Ok(Some(Lock { queue: self }));
         }
@@ -437,9 +495,17 @@ impl Queue {
                 break;
             }
             if state.holders > 0 {
-                if mode == Mode::Exclusive || state.held_mode == Mode::Exclusive {
+                // Shared members join those inside, unless the file was removed or replaced
+                // meanwhile: then they wait for them to leave, and lock the new file.
+                let joins = mode == Mode::Shared && state.held_mode == Mode::Shared;
+                if !joins || !state.is_current() {
                     break;
                 }
+            } else if state.kernel == Some(mode) && !state.is_current() {
+                // The file was removed or replaced while this process held it: whoever opens
+                // the path locks another, so no hand-off on this one.
+                state.kernel_unlock();
+                continue;
             } else if state.kernel == Some(mode) {
                 // A hand-off between threads of this process: first, a turn for other
                 // processes if this one has had the lock long enough.
@@ -453,7 +519,7 @@ impl Queue {
                     state.since = Instant::now();
                 }
                 state.handoffs += 1;
-            } else if !state.kernel_lock(mode) {
+            } else if !state.kernel_lock(&self.path, mode) {
                 self.ask_agent(state, mode, false);
                 break;
             }
@@ -489,8 +555,7 @@ impl Queue {
                 Ok(_) => state.agent_started = true,
                 Err(e) => {
                     state.request = None;
-                    state.failed = Some(Errno::from_io_error(&e).unwrap_or(Errno::AGAIN));
-                    state.queue.iter().for_each(|waiter| waiter.thread.unpark());
+                    state.fail(Errno::from_io_error(&e).unwrap_or(Errno::AGAIN));
                 }
             }
         }
@@ -518,15 +583,32 @@ impl Queue {
             state = self.state();
             state.in_kernel = false;
             let waiting = match waited {
-                Ok(waiting) => {
+                Ok(waiting)
+                    if state
+                        .file
+                        .as_ref()
+                        .is_some_and(|open| Arc::ptr_eq(open, &file))
+                        && state.is_current() =>
+                {
                     state.kernel = Some(mode);
                     state.handoffs = 0;
                     state.since = Instant::now();
                     waiting
                 }
+                // Won on a file removed or replaced while we waited: let it go, and wait
+                // again on the file at the path (asked by `dispatch` below, if anyone still
+                // waits: each waiter's deadline bounds its own wait).
+                Ok(_) => {
+                    let _ = flock(&*file, FlockOperation::Unlock);
+                    if let Err(e) = state.reopen(&self.path) {
+                        let source = std::error::Error::source(&e);
+                        let io = source.and_then(|e| e.downcast_ref::<io::Error>());
+                        state.fail(io.and_then(Errno::from_io_error).unwrap_or(Errno::IO));
+                    }
+                    None
+                }
                 Err(errno) => {
-                    state.failed = Some(errno);
-                    state.queue.iter().for_each(|waiter| waiter.thread.unpark());
+                    state.fail(errno);
                     None
                 }
             };
@@ -652,6 +734,106 @@ mod tests {
         Lock::take(path, Mode::Exclusive, Wait::Never)
             .expect("take")
             .expect("the lock is free in this process")
+    }
+
+    /// Stands in for another process that opens the path after the lock file was removed:
+    /// it creates a new file there and locks it.
+    fn newcomer(path: &Path, removed: bool) -> File {
+        if removed {
+            std::fs::remove_file(path).expect("remove the lock file");
+        }
+        let file = lockdir::lock_file(path).expect("open the new lock file");
+        assert!(
+            try_lock(&file, Mode::Exclusive).expect("flock"),
+            "a new file"
+        );
+        file
+    }
+
+    fn take_within(path: &Path, mode: Mode, wait: Duration) -> Option<Lock> {
+        Lock::take(path, mode, Wait::Until(Instant::now() + wait)).expect("take")
+    }
+
+    #[test]
+    fn a_kept_open_file_that_was_removed_is_not_locked_again() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("kept.lock");
+        drop(take_now(&path));
+        let _newcomer = newcomer(&path, true);
+        let again = Lock::take(&path, Mode::Exclusive, Wait::Never).expect("take");
+        assert!(
+            again.is_none(),
+            "locked the removed file, beside the newcomer"
+        );
+    }
+
+    /// A thread that queued behind a member inside when the file was removed is not handed
+    /// the old file's lock: it waits for the newcomer on the new one.
+    #[test]
+    fn no_hand_off_on_a_removed_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("handoff.lock");
+        let inside = take_now(&path);
+        let waiter = thread::spawn({
+            let path = path.clone();
+            move || take_within(&path, Mode::Exclusive, Duration::from_millis(300)).is_some()
+        });
+        while !inside.has_waiters() {
+            thread::sleep(Duration::from_millis(1));
+        }
+        let newcomer = newcomer(&path, true);
+        drop(inside);
+        assert!(
+            !waiter.join().expect("waiter"),
+            "handed the removed file's lock"
+        );
+        drop(newcomer);
+        assert!(take_within(&path, Mode::Exclusive, Duration::from_secs(300)).is_some());
+    }
+
+    /// Nor is a lock this process keeps for its threads ([`Lock::linger`]) taken again once
+    /// its file was removed.
+    #[test]
+    fn a_lingering_lock_on_a_removed_file_is_not_taken_again() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("linger.lock");
+        let linger = take_now(&path).linger();
+        let newcomer = newcomer(&path, true);
+        let again = Lock::take(&path, Mode::Exclusive, Wait::Never).expect("take");
+        assert!(
+            again.is_none(),
+            "took the removed file's lock, beside the newcomer"
+        );
+        drop((linger, newcomer));
+        assert!(take_within(&path, Mode::Exclusive, Duration::from_secs(300)).is_some());
+    }
+
+    /// Nor does a shared member join those inside on a replaced file; one already inside
+    /// rejoins all the same (it must not wait for itself).
+    #[test]
+    fn no_shared_join_on_a_replaced_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("shared.lock");
+        let inside = Lock::take(&path, Mode::Shared, Wait::Never)
+            .expect("take")
+            .expect("free");
+        let new = dir.path().join("new");
+        drop(lockdir::lock_file(&new).expect("a new file"));
+        std::fs::rename(&new, &path).expect("rename it over the lock file");
+        let newcomer = newcomer(&path, false);
+        let joined = thread::spawn({
+            let path = path.clone();
+            move || take_within(&path, Mode::Shared, Duration::from_millis(300)).is_some()
+        });
+        assert!(
+            !joined.join().expect("joiner"),
+            "joined on the replaced file"
+        );
+        let deadline = Instant::now() + Duration::from_secs(300);
+        let rejoined = Lock::take(&path, Mode::Shared, Wait::Rejoin(deadline)).expect("take");
+        assert!(rejoined.is_some());
+        drop((rejoined, inside, newcomer));
+        assert!(take_within(&path, Mode::Shared, Duration::from_secs(300)).is_some());
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub(crate) mod process;
 
 use std::fs::{self, File, Metadata};
 use std::io;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::Path;
 
@@ -132,10 +133,7 @@ pub(crate) fn open_file_limit() -> Option<u64> {
 /// Whether `file` is still the file at `path` (same device and inode): a lock taken on a file
 /// that was unlinked and replaced meanwhile guards nothing.
 pub(crate) fn is_file_at(file: &File, path: &Path) -> bool {
-    match (file.metadata(), fs::symlink_metadata(path)) {
-        (Ok(open), Ok(named)) => open.dev() == named.dev() && open.ino() == named.ino(),
-        _ => false,
-    }
+    matches!((file_id(file), file_id_at(path)), (Ok(open), Ok(named)) if open == named)
 }
 
 /// Whether `file`, kept open, still has a name in its directory: one removed (or replaced)
@@ -189,6 +187,16 @@ pub(crate) fn file_id(file: &File) -> io::Result<FileId> {
 /// moved away or replaced since it was opened is told apart from the one that now has its
 /// name; looked up from the open directory, one name costs less than a whole path.
 pub(crate) fn file_id_and_size_in(dir: &File, name: &str) -> io::Result<(FileId, u64)> {
+    id_and_size_at(dir.as_fd(), Path::new(name))
+}
+
+/// Which file is at `path` now (a symlink there is not followed): [`file_id_and_size_in`] for
+/// a whole path.
+pub(crate) fn file_id_at(path: &Path) -> io::Result<FileId> {
+    id_and_size_at(rustix::fs::CWD, path).map(|(id, _)| id)
+}
+
+fn id_and_size_at(dir: BorrowedFd<'_>, name: &Path) -> io::Result<(FileId, u64)> {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
         use rustix::fs::{statx, AtFlags, StatxFlags};
