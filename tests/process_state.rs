@@ -256,3 +256,42 @@ fn vars_helpers_need_a_writer_and_refuse_bad_names() {
     }
     std::thread::spawn(helpers).join().unwrap().unwrap();
 }
+
+#[isolated(cwd)]
+fn removes_the_directory_it_started_in() {
+    std::fs::remove_dir(std::env::current_dir().unwrap()).unwrap();
+}
+
+#[isolated(cwd, tmpdir)]
+fn moves_into_its_dir_and_back() {
+    std::env::set_current_dir(tmpdir.path()).unwrap();
+}
+
+#[test]
+#[ignore = "child process of the test below"]
+fn start_directory_removed() {
+    // Code that declares nothing moves the process into a directory of its own...
+    let dir = tempfile::tempdir().unwrap();
+    std::env::set_current_dir(dir.path()).unwrap();
+    let start = rustix::fs::stat(".").unwrap().st_ino;
+    // ...which a `cwd` test removes: it ends in the directory it found, removed or not.
+    std::thread::spawn(removes_the_directory_it_started_in)
+        .join()
+        .unwrap();
+    // The next `cwd` tests neither fail nor end elsewhere.
+    for _ in 0..2 {
+        std::thread::spawn(moves_into_its_dir_and_back)
+            .join()
+            .unwrap();
+        assert_eq!(rustix::fs::stat(".").unwrap().st_ino, start);
+    }
+}
+
+/// A `cwd` test puts back the directory it started in, not a path: one that removes it does
+/// not fail every later `cwd` test of its process (they cannot read a path that is gone).
+#[test]
+fn a_removed_start_directory_fails_no_later_test() {
+    let output = support::run(&mut support::child("start_directory_removed", "run"), true);
+    let text = support::text(&output);
+    assert!(!text.contains("isolate:"), "{text}");
+}
