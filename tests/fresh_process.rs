@@ -236,16 +236,43 @@ fn output_keeps_its_order_and_its_stream() {
     }
 }
 
+// Cases that `rstest` and `test_case` generate are listed as `<fn>::<case>`: each still runs in
+// a process of its own (the second of two in one process would fail).
+#[isolated(fresh_process)]
+#[rstest::rstest]
+#[case(1)]
+#[case(2)]
+fn rstest_cases(#[case] n: u8) {
+    assert!(n > 0);
+    assert!(
+        !INITIALISED.swap(true, Ordering::SeqCst),
+        "not a fresh process"
+    );
+}
+
 #[isolated(fresh_process)]
 #[test_case::test_case(1 ; "one")]
+#[test_case::test_case(2 ; "two")]
+fn test_case_cases(n: u8) {
+    assert!(n > 0);
+    assert!(
+        !INITIALISED.swap(true, Ordering::SeqCst),
+        "not a fresh process"
+    );
+}
+
+#[isolated(fresh_process)]
+fn not_a_test() {}
+
+#[test]
 #[ignore = "child process of the test below"]
-fn renamed_case(n: u8) {
-    assert_eq!(n, 1);
+fn calls_a_fresh_helper() {
+    not_a_test();
 }
 
 #[test]
 fn a_test_that_cannot_be_re_run_says_why() {
-    let (ok, text) = run("renamed_case::test_case_1_one", false);
+    let (ok, text) = run("calls_a_fresh_helper", false);
     assert!(!ok, "{text}");
     assert!(text.contains("ran no test of that exact name"), "{text}");
 }

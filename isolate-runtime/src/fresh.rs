@@ -120,8 +120,21 @@ fn child_of() -> Option<&'static ChildOf> {
         .as_ref()
 }
 
-fn is_child(test: &str) -> bool {
-    child_of().is_some_and(|child| child.test == test)
+/// The name the runner lists the test under. libtest names each test's thread after the test,
+/// and a case that `rstest` or `test_case` generates from the fn is listed as `<fn>::<case>`,
+/// a name the attribute cannot know; else (a fn called by a test, not one itself) the fn's.
+fn listed_name(spec: &Spec) -> String {
+    let test = spec.test();
+    match std::thread::current().name() {
+        Some(thread)
+            if thread
+                .strip_prefix(&*test)
+                .is_some_and(|case| case.is_empty() || case.starts_with("::")) =>
+        {
+            thread.to_owned()
+        }
+        _ => test.into_owned(),
+    }
 }
 
 /// Whether the harness captures this process's tests' output (no `--nocapture`), and so shows
@@ -150,10 +163,10 @@ pub(crate) fn in_child() -> bool {
 /// the child's test failed or the binary cannot be re-run.
 #[must_use]
 pub fn fork<T: Passed>(spec: &'static Spec) -> Option<T> {
-    let test = spec.test();
     if !spec.runs_in_fresh_process() {
         return None;
     }
+    let test = listed_name(spec);
     if let Some(child) = child_of().filter(|child| child.test == test) {
         // Like every process isolate starts, the child ends with its parent, however that
         // ends (Linux). A parent that died before this was set sends no signal: nobody waits
@@ -188,10 +201,9 @@ pub fn fork<T: Passed>(spec: &'static Spec) -> Option<T> {
             spec,
             &format!(
                 "isolate: `fresh_process` re-ran the test binary for `{test}`, but it ran no test \
-                 of that exact name: the child runs the test libtest lists under the name the \
-                 runner shows, so a test renamed by another attribute (an `rstest` or \
-                 `test_case` case) cannot be re-run this way; drop `fresh_process` there, or run \
-                 under `cargo nextest run`"
+                 of that exact name: the child runs the test the runner lists under that name, so \
+                 a fn that is not itself a test (a helper a test calls) cannot be re-run this way; \
+                 put `fresh_process` on the test, or run under `cargo nextest run`"
             ),
         ),
         // Even with a success status (`process::exit(0)`): the test never got to its end.
@@ -494,7 +506,8 @@ pub(crate) struct ChildReport(());
 impl ChildReport {
     /// `Some` in the child re-run for `spec`'s test.
     pub(crate) fn begin(spec: &Spec) -> Option<ChildReport> {
-        let child = spec.runs_in_fresh_process() && is_child(&spec.test());
+        let child = spec.runs_in_fresh_process()
+            && child_of().is_some_and(|child| child.test == listed_name(spec));
         child.then(|| {
             GUARDED.store(true, Ordering::SeqCst);
             ChildReport(())
