@@ -170,7 +170,11 @@
 /// it. The child process acquires what the test asked for (groups, ports, temp dirs, `env`). The
 /// test must return `()`, a `Result` or an `ExitCode`. Each case `rstest` or `test_case`
 /// generates runs in a process of its own; a fn that is not itself a test (a helper a test
-/// calls) cannot be re-run, which it reports clearly. Under nextest it runs in place. The child ends with its test process: killed (a
+/// calls) cannot be re-run, which it reports clearly. Under nextest it runs in place. In the
+/// child, stdin is empty (`/dev/null`), and the panic message is read by a panic hook: a test
+/// that installs a hook of its own without calling the one [`std::panic::take_hook`] returned
+/// still passes and fails as in place, but a `#[should_panic(expected = "..")]` one that panics
+/// with another message is reported without it. The child ends with its test process: killed (a
 /// runner's timeout, Ctrl-C), the test process takes it along (Linux), so nothing it holds
 /// outlives the run.
 ///

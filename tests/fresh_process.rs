@@ -107,6 +107,16 @@ twins! {
         interleave();
         panic!("line 5 panicked");
     }
+    // A hook of its own that does not call the one before it, which reads panic messages.
+    #[should_panic(expected = "its own hook")]
+    fn replaces_the_panic_hook() {
+        std::panic::set_hook(Box::new(|_| eprintln!("a hook of its own")));
+        panic!("panics with its own hook");
+    }
+    fn replaces_the_panic_hook_and_fails() {
+        std::panic::set_hook(Box::new(|_| eprintln!("a hook of its own")));
+        panic!("fails with its own hook");
+    }
 }
 
 /// Output on both streams, in an order to keep. Whole lines: the child's stdout is
@@ -186,6 +196,8 @@ fn reports_like_in_place() {
             "returns_failure_code",
             "interleaves_then_returns_err",
             "interleaves_then_panics",
+            "replaces_the_panic_hook",
+            "replaces_the_panic_hook_and_fails",
             "enter_fails",
         ] {
             let (ok, in_place) = run(&format!("{twin}::in_place"), nextest);
@@ -456,4 +468,26 @@ fn r#loop() {
 fn a_test_named_by_a_raw_identifier_runs() {
     let (ok, text) = run("r#loop", false);
     assert!(ok, "{text}");
+}
+
+#[test]
+#[ignore = "child process of the test below"]
+#[should_panic(expected = "its own hook")]
+#[isolated(fresh_process)]
+fn replaces_the_panic_hook_and_panics_otherwise() {
+    std::panic::set_hook(Box::new(|_| eprintln!("a hook of its own")));
+    panic!("another message");
+}
+
+/// A test that replaced the panic hook, which reads messages in the child, and panicked with
+/// a message it did not expect fails, saying why its message cannot be shown.
+#[test]
+fn a_replaced_panic_hook_is_named_when_the_message_is_needed() {
+    let (ok, text) = run("replaces_the_panic_hook_and_panics_otherwise", false);
+    assert!(!ok, "{text}");
+    assert!(text.contains("a hook of its own"), "{text}");
+    assert!(
+        text.contains("the test replaced the panic hook without calling the one"),
+        "{text}"
+    );
 }

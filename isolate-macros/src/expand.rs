@@ -279,8 +279,14 @@ fn spec(plan: &TestPlan) -> TokenStream {
         let ms = Literal::u64_unsuffixed(ms);
         spec.extend(quote!(.timeout(::core::time::Duration::from_millis(#ms))));
     }
-    if func.expects_panic() {
-        spec.extend(quote!(.expects_panic()));
+    // The message only where a fresh process's parent may need it.
+    match func
+        .expected_panic()
+        .filter(|_| args.fresh_process.is_some())
+    {
+        Some(expected) => spec.extend(quote!(.expects_panic_containing(#expected))),
+        None if func.expects_panic() => spec.extend(quote!(.expects_panic())),
+        None => {}
     }
     for held in &args.states {
         let builder = Ident::new(held.kind.key, Span::call_site());

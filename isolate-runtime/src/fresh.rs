@@ -190,7 +190,25 @@ pub fn fork<T: Passed>(spec: &'static Spec) -> Option<T> {
     print!("{}", run.stdout);
     eprint!("{}", run.stderr);
     match run.ending {
-        Ending::Panicked(message) => panic::resume_unwind(Box::new(message)),
+        Ending::Panicked(Some(message)) => panic::resume_unwind(Box::new(message)),
+        // The test replaced the panic hook that reads messages, without calling the one before
+        // it; the child's harness still judged the panic against `#[should_panic]`.
+        Ending::Panicked(None) if run.status.success() && spec.panics_expected() => {
+            let expected = spec.expected_panic_message().unwrap_or_default();
+            panic::resume_unwind(Box::new(expected.to_owned()))
+        }
+        Ending::Panicked(None) if spec.panics_expected() => fail(
+            spec,
+            &format!(
+                "isolate: the test `{test}` panicked in its fresh process, not as expected; its \
+                 message is unknown: the test replaced the panic hook without calling the one \
+                 `std::panic::take_hook` returned, which `fresh_process` reads messages with"
+            ),
+        ),
+        // As in place, where the replaced hook shows no message either.
+        Ending::Panicked(None) => panic::resume_unwind(Box::new(
+            "the test panicked in its fresh process, with a panic hook of its own",
+        )),
         Ending::Returned if run.status.success() || spec.panics_expected() => Some(T::passed()),
         // The body's `Err` or failing `ExitCode`, reported in the child's stderr.
         Ending::Returned => panic::resume_unwind(Box::new(format!(
@@ -235,8 +253,9 @@ enum Ending {
     NotRun,
     /// The body returned (a pass, an `Err`, or a `#[should_panic]` test that did not panic).
     Returned,
-    /// The body (or the acquisition before it) panicked with this message.
-    Panicked(String),
+    /// The body (or the acquisition before it) panicked with this message (`None`: the test
+    /// replaced the panic hook that records it).
+    Panicked(Option<String>),
     /// The process ended before the test did (`process::exit`, a signal, an abort).
     Exited,
 }
@@ -393,11 +412,11 @@ fn ending(records: &[&str]) -> Ending {
         if let Some(message) = record.strip_prefix("panic ") {
             let message = unescape(message);
             last_panic = Some(message.clone());
-            ending = Ending::Panicked(message);
+            ending = Ending::Panicked(Some(message));
         } else if *record == "end returned" {
             ending = Ending::Returned;
         } else if *record == "end panicked" {
-            ending = Ending::Panicked(last_panic.clone().unwrap_or_default());
+            ending = Ending::Panicked(last_panic.clone());
         }
     }
     ending
@@ -538,17 +557,19 @@ mod tests {
         assert_eq!(ending(&["panic a", "end returned"]), Ending::Returned);
         assert_eq!(
             ending(&["panic a", "panic two\\nlines", "end panicked"]),
-            Ending::Panicked("two\nlines".into())
+            Ending::Panicked(Some("two\nlines".into()))
         );
         // The acquisition failed: its guard dropped, then `enter` panicked.
         assert_eq!(
             ending(&["end returned", "panic isolate: timed out"]),
-            Ending::Panicked("isolate: timed out".into())
+            Ending::Panicked(Some("isolate: timed out".into()))
         );
+        // The test replaced the hook that records messages.
+        assert_eq!(ending(&["end panicked"]), Ending::Panicked(None));
         // `enter` failed before there was a guard.
         assert_eq!(
             ending(&["panic isolate: cannot parse"]),
-            Ending::Panicked("isolate: cannot parse".into())
+            Ending::Panicked(Some("isolate: cannot parse".into()))
         );
     }
 
