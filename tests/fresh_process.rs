@@ -491,3 +491,77 @@ fn a_replaced_panic_hook_is_named_when_the_message_is_needed() {
         "{text}"
     );
 }
+
+/// One stay in the group `fresh-group`, named with the process it ran in.
+fn in_the_group(who: &str) {
+    let who = format!("{who}@{}", std::process::id());
+    support::stay(&support::Log::from_env(), &who, "serial", 1, || {
+        support::work(2_000);
+    });
+}
+
+// Run by `a_fresh_process_holds_its_resources_in_the_child`.
+macro_rules! group_members {
+    ($($fresh:ident)*; $($in_place:ident)*) => {
+        $(
+            #[test]
+            #[ignore = "child process of a_fresh_process_holds_its_resources_in_the_child"]
+            #[isolated(fresh_process, serial = "fresh-group", port, tmpdir)]
+            fn $fresh() {
+                // Held where the body runs: the listener accepts, the directory is there.
+                std::net::TcpStream::connect(port.addr()).unwrap();
+                assert!(tmpdir.path().is_dir());
+                in_the_group(stringify!($fresh));
+            }
+        )*
+        $(
+            #[test]
+            #[ignore = "child process of a_fresh_process_holds_its_resources_in_the_child"]
+            #[isolated(serial = "fresh-group")]
+            fn $in_place() {
+                in_the_group(stringify!($in_place));
+            }
+        )*
+    };
+}
+
+group_members!(member_fresh_1 member_fresh_2 member_fresh_3; member_in_place_1 member_in_place_2);
+
+/// The child of a fresh process holds the test's group, port and temp dir: no two members of
+/// one serial group overlap, whether they ran in fresh processes or in place.
+#[test]
+fn a_fresh_process_holds_its_resources_in_the_child() {
+    let root = support::private_root();
+    let log = support::Log::new(root.path());
+    let output = Command::new(std::env::current_exe().unwrap())
+        .args(["member_", "--include-ignored", "--test-threads", "8"])
+        .env(isolate::env::DIR, root.path())
+        .env(support::LOG, &log.path)
+        .env_remove("NEXTEST")
+        .env_remove("NEXTEST_EXECUTION_MODE")
+        .output()
+        .unwrap();
+    let text = support::text(&output);
+    assert!(text.contains("5 passed"), "{text}");
+    let intervals = support::intervals(&log);
+    assert_eq!(intervals.len(), 5, "{intervals:?}");
+    support::assert_exclusive_alone(&intervals);
+    let pid = |interval: &support::Interval| interval.who.split('@').nth(1).unwrap().to_owned();
+    let fresh: std::collections::HashSet<String> = intervals
+        .iter()
+        .filter(|i| i.who.starts_with("member_fresh"))
+        .map(pid)
+        .collect();
+    let in_place: std::collections::HashSet<String> = intervals
+        .iter()
+        .filter(|i| i.who.starts_with("member_in_place"))
+        .map(pid)
+        .collect();
+    assert_eq!(
+        fresh.len(),
+        3,
+        "each fresh member in a process of its own: {intervals:?}"
+    );
+    assert_eq!(in_place.len(), 1, "{intervals:?}");
+    assert!(fresh.is_disjoint(&in_place), "{intervals:?}");
+}

@@ -295,3 +295,120 @@ fn a_removed_start_directory_fails_no_later_test() {
     let text = support::text(&output);
     assert!(!text.contains("isolate:"), "{text}");
 }
+
+/// The variable the composed tests below set (writers) or find unset (readers).
+const COMPOSED: &str = "ISOLATE_T_COMPOSED";
+
+fn composed_writer(who: &str) {
+    stay(&Log::from_env(), who, "serial", 1, || {
+        std::env::set_var(COMPOSED, who);
+        support::work(2_000);
+        assert_eq!(std::env::var(COMPOSED).as_deref(), Ok(who));
+    });
+}
+
+fn composed_reader(who: &str) {
+    stay(&Log::from_env(), who, "shared", 1, || {
+        support::work(1_000);
+        assert_eq!(
+            std::env::var_os(COMPOSED),
+            None,
+            "a writer's variable leaked"
+        );
+    });
+}
+
+// Module-level, nested, stacked with other test attributes: run by the test below.
+#[isolated(env)]
+mod composed_writers {
+    #[test]
+    #[ignore = "child process of env_composes_with_modules_and_other_test_attributes"]
+    fn plain() {
+        super::composed_writer("plain");
+    }
+
+    mod nested {
+        #[tokio::test]
+        #[ignore = "child process of env_composes_with_modules_and_other_test_attributes"]
+        async fn across_an_await() {
+            let log = super::super::Log::from_env();
+            super::super::stay(&log, "tokio", "serial", 1, || {
+                std::env::set_var(super::super::COMPOSED, "tokio");
+            });
+            tokio::task::yield_now().await;
+            super::super::stay(&log, "tokio-after-await", "serial", 1, || {
+                assert_eq!(
+                    std::env::var(super::super::COMPOSED).as_deref(),
+                    Ok("tokio")
+                );
+            });
+        }
+
+        #[rstest::rstest]
+        #[case("rstest-1")]
+        #[case("rstest-2")]
+        #[ignore = "child process of env_composes_with_modules_and_other_test_attributes"]
+        fn rstest_cases(#[case] who: &str) {
+            super::super::composed_writer(who);
+        }
+
+        #[test_case::test_case("test-case-1")]
+        #[test_case::test_case("test-case-2")]
+        #[ignore = "child process of env_composes_with_modules_and_other_test_attributes"]
+        fn test_cases(who: &str) {
+            super::super::composed_writer(who);
+        }
+    }
+}
+
+#[isolated(env(read))]
+mod composed_readers {
+    #[test]
+    #[ignore = "child process of env_composes_with_modules_and_other_test_attributes"]
+    fn reads_1() {
+        super::composed_reader("reader-1");
+    }
+
+    #[test]
+    #[ignore = "child process of env_composes_with_modules_and_other_test_attributes"]
+    fn reads_2() {
+        super::composed_reader("reader-2");
+    }
+
+    // A test's own `env` makes it a writer in a module of readers.
+    #[test]
+    #[ignore = "child process of env_composes_with_modules_and_other_test_attributes"]
+    #[isolated(env)]
+    fn writes_after_all() {
+        super::composed_writer("own-writer");
+    }
+}
+
+/// `env` on modules, nested modules, `#[tokio::test]` (held across `.await`), `#[rstest]` and
+/// `#[test_case]` cases: no writer overlaps anyone, and none leaks its variable.
+#[test]
+fn env_composes_with_modules_and_other_test_attributes() {
+    let root = support::private_root();
+    let log = Log::new(root.path());
+    let command = support::child_in("composed_", "run", root.path(), &log);
+    // A filter, not one exact name, and many threads: all of them at once.
+    let args: Vec<_> = command
+        .get_args()
+        .filter(|arg| *arg != "--exact" && *arg != "--test-threads" && *arg != "1")
+        .map(ToOwned::to_owned)
+        .collect();
+    let mut all = std::process::Command::new(command.get_program());
+    all.args(args)
+        .args(["--test-threads", "8"])
+        .envs(command.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .env_remove(COMPOSED);
+    let output = support::run(&mut all, true);
+    assert!(
+        support::text(&output).contains("9 passed"),
+        "{}",
+        support::text(&output)
+    );
+    let intervals = support::intervals(&log);
+    assert_eq!(intervals.len(), 10, "{intervals:?}");
+    support::assert_exclusive_alone(&intervals);
+}
