@@ -138,7 +138,9 @@
 /// clashing with a parameter (also a name inside a pattern parameter), a `const fn`, a method
 /// with `self`, a file module `mod m;` (the attribute cannot see into another file: write the
 /// module inline, or put the attribute on the tests in its file), anything that is not a
-/// function or module, an unparsable `timeout`, and, on a module that asks for groups, a budget
+/// function or module, an unparsable `timeout`, a malformed `env`, `cwd` or `fresh_process`, a
+/// `fresh_process` test that returns something other than `()`, a `Result` or an `ExitCode`
+/// (on the type), and, on a module that asks for groups, a budget
 /// or a timeout, a test under a test attribute the attribute does not recognise (it would
 /// otherwise run without them).
 ///
