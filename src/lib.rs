@@ -150,8 +150,10 @@
 /// test of a binary shares them. A test that changes them declares `env` / `cwd`: it runs alone
 /// among the tests of its process that declare the same, and what it changed is put back before
 /// the next one starts, on pass, failure and panic. A test that only reads declares
-/// `env(read)` / `cwd(read)` and runs beside other readers. Nothing poisons: a panicking test
-/// releases like a passing one. The exclusion is per process (another process has its own
+/// `env(read)` / `cwd(read)` and runs beside other readers. A `cwd` test goes back to the
+/// directory it started in, not to its path: one that removes or renames that directory leaves
+/// the next test where it found the process. Nothing poisons: a panicking test releases like a
+/// passing one. The exclusion is per process (another process has its own
 /// environment), so under nextest it costs nothing and serializes nothing.
 ///
 /// Since edition 2024, `std::env::set_var` and `remove_var` are `unsafe`: reading the
