@@ -412,3 +412,42 @@ fn env_composes_with_modules_and_other_test_attributes() {
     assert_eq!(intervals.len(), 10, "{intervals:?}");
     support::assert_exclusive_alone(&intervals);
 }
+
+#[isolated(env)]
+fn holds_env_until(held: std::sync::mpsc::Sender<()>, release: std::sync::mpsc::Receiver<()>) {
+    held.send(()).unwrap();
+    release.recv().unwrap();
+}
+
+#[isolated(env, timeout = "200ms")]
+fn impatient_writer() {}
+
+#[isolated(env(read), timeout = "200ms")]
+fn impatient_reader() {}
+
+/// A wait for `env` ends at the test's timeout, with a message that names the holder; a
+/// writer that gave up holds back no reader afterwards.
+#[test]
+fn a_wait_for_env_is_bounded_and_names_the_holder() {
+    let (held, is_held) = std::sync::mpsc::channel();
+    let (release, released) = std::sync::mpsc::channel();
+    let holder = std::thread::spawn(move || holds_env_until(held, released));
+    is_held.recv().unwrap();
+    for (kind, waiter) in [
+        ("writer", impatient_writer as fn()),
+        ("reader", impatient_reader),
+    ] {
+        let error = std::thread::spawn(waiter).join().unwrap_err();
+        let message = error.downcast_ref::<String>().unwrap();
+        assert!(
+            message.contains(&format!(
+                "timed out after 0.2s waiting to take `env` as a {kind} (held by `holds_env_until`"
+            )),
+            "{message}"
+        );
+    }
+    release.send(()).unwrap();
+    holder.join().unwrap();
+    std::thread::spawn(impatient_reader).join().unwrap();
+    std::thread::spawn(impatient_writer).join().unwrap();
+}
