@@ -1,7 +1,8 @@
 //! `fresh_process`: the test runs in a child process of the test binary, as if in place.
 //!
 //! Under `cargo test` the tests of a binary are threads of one process, so the generated
-//! code first calls [`fork`]: it re-runs the binary for just this test (`--exact <name>
+//! code first calls [`fork`]: it re-runs the binary for just this test, by the name the runner
+//! lists it under (its thread's: an `rstest` case is `<fn>::<case>`; `--exact <name>
 //! r#<name> <CHILD><name> --nocapture --test-threads 1 --include-ignored --quiet`:
 //! [`CHILD`] marks the child, in a third filter that no test matches), waits, forwards
 //! the child's output through `print!`/`eprint!` (so the harness captures it as the
