@@ -107,6 +107,17 @@ twins! {
         interleave();
         panic!("line 5 panicked");
     }
+    // `should_panic` as some suites write it, behind a `cfg_attr`.
+    #[cfg_attr(all(), should_panic)]
+    fn should_panic_in_cfg_attr_returns() {}
+    #[cfg_attr(all(), should_panic(expected = "expected"))]
+    fn should_panic_in_cfg_attr_wrong_message() {
+        panic!("something else");
+    }
+    #[cfg_attr(any(), should_panic)]
+    fn should_panic_in_cfg_attr_off() {
+        panic!("not expected");
+    }
     // A hook of its own that does not call the one before it, which reads panic messages.
     #[should_panic(expected = "its own hook")]
     fn replaces_the_panic_hook() {
@@ -196,6 +207,9 @@ fn reports_like_in_place() {
             "returns_failure_code",
             "interleaves_then_returns_err",
             "interleaves_then_panics",
+            "should_panic_in_cfg_attr_returns",
+            "should_panic_in_cfg_attr_wrong_message",
+            "should_panic_in_cfg_attr_off",
             "replaces_the_panic_hook",
             "replaces_the_panic_hook_and_fails",
             "enter_fails",
