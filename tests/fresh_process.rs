@@ -108,13 +108,13 @@ twins! {
         panic!("line 5 panicked");
     }
     // `should_panic` as some suites write it, behind a `cfg_attr`.
-    #[cfg_attr(all(), should_panic)]
+    #[cfg_attr(all(), should_panic(expected = "anything"))]
     fn should_panic_in_cfg_attr_returns() {}
     #[cfg_attr(all(), should_panic(expected = "expected"))]
     fn should_panic_in_cfg_attr_wrong_message() {
         panic!("something else");
     }
-    #[cfg_attr(any(), should_panic)]
+    #[cfg_attr(any(), should_panic(expected = "anything"))]
     fn should_panic_in_cfg_attr_off() {
         panic!("not expected");
     }
