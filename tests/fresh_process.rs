@@ -579,3 +579,26 @@ fn a_fresh_process_holds_its_resources_in_the_child() {
     assert_eq!(in_place.len(), 1, "{intervals:?}");
     assert!(fresh.is_disjoint(&in_place), "{intervals:?}");
 }
+
+#[test]
+#[ignore = "child process of the test below"]
+#[should_panic(expected = "its own hook")]
+#[isolated(fresh_process)]
+fn catches_the_expected_panic_then_replaces_the_hook() {
+    // Recorded by the hook that reads messages, then caught.
+    assert!(std::panic::catch_unwind(|| panic!("caught: its own hook")).is_err());
+    std::panic::set_hook(Box::new(|_| eprintln!("a hook of its own")));
+    panic!("another message");
+}
+
+/// A `#[should_panic]` test ends as the child's harness judged it, even when the message the
+/// parent has is an earlier, caught one that would pass.
+#[test]
+fn a_stale_message_does_not_pass_a_failing_should_panic_test() {
+    let (ok, text) = run("catches_the_expected_panic_then_replaces_the_hook", false);
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("the test replaced the panic hook without calling the one"),
+        "{text}"
+    );
+}
