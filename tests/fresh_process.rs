@@ -287,6 +287,28 @@ fn test_case_cases(n: u8) {
     );
 }
 
+// The attribute above and below `#[tokio::test]` (named for where tokio's is): each test in a
+// process of its own.
+#[isolated(fresh_process, env)]
+#[tokio::test]
+async fn tokio_below() {
+    tokio::task::yield_now().await;
+    assert!(
+        !INITIALISED.swap(true, Ordering::SeqCst),
+        "not a fresh process"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[isolated(fresh_process, env)]
+async fn tokio_above() {
+    tokio::task::yield_now().await;
+    assert!(
+        !INITIALISED.swap(true, Ordering::SeqCst),
+        "not a fresh process"
+    );
+}
+
 #[isolated(fresh_process)]
 fn not_a_test() {}
 
