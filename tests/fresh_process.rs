@@ -107,6 +107,27 @@ twins! {
         interleave();
         panic!("line 5 panicked");
     }
+    // `should_panic` as some suites write it, behind a `cfg_attr`.
+    #[cfg_attr(all(), should_panic(expected = "anything"))]
+    fn should_panic_in_cfg_attr_returns() {}
+    #[cfg_attr(all(), should_panic(expected = "expected"))]
+    fn should_panic_in_cfg_attr_wrong_message() {
+        panic!("something else");
+    }
+    #[cfg_attr(any(), should_panic(expected = "anything"))]
+    fn should_panic_in_cfg_attr_off() {
+        panic!("not expected");
+    }
+    // A hook of its own that does not call the one before it, which reads panic messages.
+    #[should_panic(expected = "its own hook")]
+    fn replaces_the_panic_hook() {
+        std::panic::set_hook(Box::new(|_| eprintln!("a hook of its own")));
+        panic!("panics with its own hook");
+    }
+    fn replaces_the_panic_hook_and_fails() {
+        std::panic::set_hook(Box::new(|_| eprintln!("a hook of its own")));
+        panic!("fails with its own hook");
+    }
 }
 
 /// Output on both streams, in an order to keep. Whole lines: the child's stdout is
@@ -186,6 +207,11 @@ fn reports_like_in_place() {
             "returns_failure_code",
             "interleaves_then_returns_err",
             "interleaves_then_panics",
+            "should_panic_in_cfg_attr_returns",
+            "should_panic_in_cfg_attr_wrong_message",
+            "should_panic_in_cfg_attr_off",
+            "replaces_the_panic_hook",
+            "replaces_the_panic_hook_and_fails",
             "enter_fails",
         ] {
             let (ok, in_place) = run(&format!("{twin}::in_place"), nextest);
@@ -236,16 +262,65 @@ fn output_keeps_its_order_and_its_stream() {
     }
 }
 
+// Cases that `rstest` and `test_case` generate are listed as `<fn>::<case>`: each still runs in
+// a process of its own (the second of two in one process would fail).
+#[isolated(fresh_process)]
+#[rstest::rstest]
+#[case(1)]
+#[case(2)]
+fn rstest_cases(#[case] n: u8) {
+    assert!(n > 0);
+    assert!(
+        !INITIALISED.swap(true, Ordering::SeqCst),
+        "not a fresh process"
+    );
+}
+
 #[isolated(fresh_process)]
 #[test_case::test_case(1 ; "one")]
+#[test_case::test_case(2 ; "two")]
+fn test_case_cases(n: u8) {
+    assert!(n > 0);
+    assert!(
+        !INITIALISED.swap(true, Ordering::SeqCst),
+        "not a fresh process"
+    );
+}
+
+// The attribute above and below `#[tokio::test]` (named for where tokio's is): each test in a
+// process of its own.
+#[isolated(fresh_process, env)]
+#[tokio::test]
+async fn tokio_below() {
+    tokio::task::yield_now().await;
+    assert!(
+        !INITIALISED.swap(true, Ordering::SeqCst),
+        "not a fresh process"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[isolated(fresh_process, env)]
+async fn tokio_above() {
+    tokio::task::yield_now().await;
+    assert!(
+        !INITIALISED.swap(true, Ordering::SeqCst),
+        "not a fresh process"
+    );
+}
+
+#[isolated(fresh_process)]
+fn not_a_test() {}
+
+#[test]
 #[ignore = "child process of the test below"]
-fn renamed_case(n: u8) {
-    assert_eq!(n, 1);
+fn calls_a_fresh_helper() {
+    not_a_test();
 }
 
 #[test]
 fn a_test_that_cannot_be_re_run_says_why() {
-    let (ok, text) = run("renamed_case::test_case_1_one", false);
+    let (ok, text) = run("calls_a_fresh_helper", false);
     assert!(!ok, "{text}");
     assert!(text.contains("ran no test of that exact name"), "{text}");
 }
@@ -429,4 +504,123 @@ fn r#loop() {
 fn a_test_named_by_a_raw_identifier_runs() {
     let (ok, text) = run("r#loop", false);
     assert!(ok, "{text}");
+}
+
+#[test]
+#[ignore = "child process of the test below"]
+#[should_panic(expected = "its own hook")]
+#[isolated(fresh_process)]
+fn replaces_the_panic_hook_and_panics_otherwise() {
+    std::panic::set_hook(Box::new(|_| eprintln!("a hook of its own")));
+    panic!("another message");
+}
+
+/// A test that replaced the panic hook, which reads messages in the child, and panicked with
+/// a message it did not expect fails, saying why its message cannot be shown.
+#[test]
+fn a_replaced_panic_hook_is_named_when_the_message_is_needed() {
+    let (ok, text) = run("replaces_the_panic_hook_and_panics_otherwise", false);
+    assert!(!ok, "{text}");
+    assert!(text.contains("a hook of its own"), "{text}");
+    assert!(
+        text.contains("the test replaced the panic hook without calling the one"),
+        "{text}"
+    );
+}
+
+/// One stay in the group `fresh-group`, named with the process it ran in.
+fn in_the_group(who: &str) {
+    let who = format!("{who}@{}", std::process::id());
+    support::stay(&support::Log::from_env(), &who, "serial", 1, || {
+        support::work(2_000);
+    });
+}
+
+// Run by `a_fresh_process_holds_its_resources_in_the_child`.
+macro_rules! group_members {
+    ($($fresh:ident)*; $($in_place:ident)*) => {
+        $(
+            #[test]
+            #[ignore = "child process of a_fresh_process_holds_its_resources_in_the_child"]
+            #[isolated(fresh_process, serial = "fresh-group", port, tmpdir)]
+            fn $fresh() {
+                // Held where the body runs: the listener accepts, the directory is there.
+                std::net::TcpStream::connect(port.addr()).unwrap();
+                assert!(tmpdir.path().is_dir());
+                in_the_group(stringify!($fresh));
+            }
+        )*
+        $(
+            #[test]
+            #[ignore = "child process of a_fresh_process_holds_its_resources_in_the_child"]
+            #[isolated(serial = "fresh-group")]
+            fn $in_place() {
+                in_the_group(stringify!($in_place));
+            }
+        )*
+    };
+}
+
+group_members!(member_fresh_1 member_fresh_2 member_fresh_3; member_in_place_1 member_in_place_2);
+
+/// The child of a fresh process holds the test's group, port and temp dir: no two members of
+/// one serial group overlap, whether they ran in fresh processes or in place.
+#[test]
+fn a_fresh_process_holds_its_resources_in_the_child() {
+    let root = support::private_root();
+    let log = support::Log::new(root.path());
+    let output = Command::new(std::env::current_exe().unwrap())
+        .args(["member_", "--include-ignored", "--test-threads", "8"])
+        .env(isolate::env::DIR, root.path())
+        .env(support::LOG, &log.path)
+        .env_remove("NEXTEST")
+        .env_remove("NEXTEST_EXECUTION_MODE")
+        .output()
+        .unwrap();
+    let text = support::text(&output);
+    assert!(text.contains("5 passed"), "{text}");
+    let intervals = support::intervals(&log);
+    assert_eq!(intervals.len(), 5, "{intervals:?}");
+    support::assert_exclusive_alone(&intervals);
+    let pid = |interval: &support::Interval| interval.who.split('@').nth(1).unwrap().to_owned();
+    let fresh: std::collections::HashSet<String> = intervals
+        .iter()
+        .filter(|i| i.who.starts_with("member_fresh"))
+        .map(pid)
+        .collect();
+    let in_place: std::collections::HashSet<String> = intervals
+        .iter()
+        .filter(|i| i.who.starts_with("member_in_place"))
+        .map(pid)
+        .collect();
+    assert_eq!(
+        fresh.len(),
+        3,
+        "each fresh member in a process of its own: {intervals:?}"
+    );
+    assert_eq!(in_place.len(), 1, "{intervals:?}");
+    assert!(fresh.is_disjoint(&in_place), "{intervals:?}");
+}
+
+#[test]
+#[ignore = "child process of the test below"]
+#[should_panic(expected = "its own hook")]
+#[isolated(fresh_process)]
+fn catches_the_expected_panic_then_replaces_the_hook() {
+    // Recorded by the hook that reads messages, then caught.
+    assert!(std::panic::catch_unwind(|| panic!("caught: its own hook")).is_err());
+    std::panic::set_hook(Box::new(|_| eprintln!("a hook of its own")));
+    panic!("another message");
+}
+
+/// A `#[should_panic]` test ends as the child's harness judged it, even when the message the
+/// parent has is an earlier, caught one that would pass.
+#[test]
+fn a_stale_message_does_not_pass_a_failing_should_panic_test() {
+    let (ok, text) = run("catches_the_expected_panic_then_replaces_the_hook", false);
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("the test replaced the panic hook without calling the one"),
+        "{text}"
+    );
 }

@@ -256,3 +256,198 @@ fn vars_helpers_need_a_writer_and_refuse_bad_names() {
     }
     std::thread::spawn(helpers).join().unwrap().unwrap();
 }
+
+#[isolated(cwd)]
+fn removes_the_directory_it_started_in() {
+    std::fs::remove_dir(std::env::current_dir().unwrap()).unwrap();
+}
+
+#[isolated(cwd, tmpdir)]
+fn moves_into_its_dir_and_back() {
+    std::env::set_current_dir(tmpdir.path()).unwrap();
+}
+
+#[test]
+#[ignore = "child process of the test below"]
+fn start_directory_removed() {
+    // Code that declares nothing moves the process into a directory of its own...
+    let dir = tempfile::tempdir().unwrap();
+    std::env::set_current_dir(dir.path()).unwrap();
+    let start = rustix::fs::stat(".").unwrap().st_ino;
+    // ...which a `cwd` test removes: it ends in the directory it found, removed or not.
+    std::thread::spawn(removes_the_directory_it_started_in)
+        .join()
+        .unwrap();
+    // The next `cwd` tests neither fail nor end elsewhere.
+    for _ in 0..2 {
+        std::thread::spawn(moves_into_its_dir_and_back)
+            .join()
+            .unwrap();
+        assert_eq!(rustix::fs::stat(".").unwrap().st_ino, start);
+    }
+}
+
+/// A `cwd` test puts back the directory it started in, not a path: one that removes it does
+/// not fail every later `cwd` test of its process (they cannot read a path that is gone).
+#[test]
+fn a_removed_start_directory_fails_no_later_test() {
+    let output = support::run(&mut support::child("start_directory_removed", "run"), true);
+    let text = support::text(&output);
+    assert!(!text.contains("isolate:"), "{text}");
+}
+
+/// The variable the composed tests below set (writers) or find unset (readers).
+const COMPOSED: &str = "ISOLATE_T_COMPOSED";
+
+fn composed_writer(who: &str) {
+    stay(&Log::from_env(), who, "serial", 1, || {
+        std::env::set_var(COMPOSED, who);
+        support::work(2_000);
+        assert_eq!(std::env::var(COMPOSED).as_deref(), Ok(who));
+    });
+}
+
+fn composed_reader(who: &str) {
+    stay(&Log::from_env(), who, "shared", 1, || {
+        support::work(1_000);
+        assert_eq!(
+            std::env::var_os(COMPOSED),
+            None,
+            "a writer's variable leaked"
+        );
+    });
+}
+
+// Module-level, nested, stacked with other test attributes: run by the test below.
+#[isolated(env)]
+mod composed_writers {
+    #[test]
+    #[ignore = "child process of env_composes_with_modules_and_other_test_attributes"]
+    fn plain() {
+        super::composed_writer("plain");
+    }
+
+    mod nested {
+        #[tokio::test]
+        #[ignore = "child process of env_composes_with_modules_and_other_test_attributes"]
+        async fn across_an_await() {
+            let log = super::super::Log::from_env();
+            super::super::stay(&log, "tokio", "serial", 1, || {
+                std::env::set_var(super::super::COMPOSED, "tokio");
+            });
+            tokio::task::yield_now().await;
+            super::super::stay(&log, "tokio-after-await", "serial", 1, || {
+                assert_eq!(
+                    std::env::var(super::super::COMPOSED).as_deref(),
+                    Ok("tokio")
+                );
+            });
+        }
+
+        #[rstest::rstest]
+        #[case("rstest-1")]
+        #[case("rstest-2")]
+        #[ignore = "child process of env_composes_with_modules_and_other_test_attributes"]
+        fn rstest_cases(#[case] who: &str) {
+            super::super::composed_writer(who);
+        }
+
+        #[test_case::test_case("test-case-1")]
+        #[test_case::test_case("test-case-2")]
+        #[ignore = "child process of env_composes_with_modules_and_other_test_attributes"]
+        fn test_cases(who: &str) {
+            super::super::composed_writer(who);
+        }
+    }
+}
+
+#[isolated(env(read))]
+mod composed_readers {
+    #[test]
+    #[ignore = "child process of env_composes_with_modules_and_other_test_attributes"]
+    fn reads_1() {
+        super::composed_reader("reader-1");
+    }
+
+    #[test]
+    #[ignore = "child process of env_composes_with_modules_and_other_test_attributes"]
+    fn reads_2() {
+        super::composed_reader("reader-2");
+    }
+
+    // A test's own `env` makes it a writer in a module of readers.
+    #[test]
+    #[ignore = "child process of env_composes_with_modules_and_other_test_attributes"]
+    #[isolated(env)]
+    fn writes_after_all() {
+        super::composed_writer("own-writer");
+    }
+}
+
+/// `env` on modules, nested modules, `#[tokio::test]` (held across `.await`), `#[rstest]` and
+/// `#[test_case]` cases: no writer overlaps anyone, and none leaks its variable.
+#[test]
+fn env_composes_with_modules_and_other_test_attributes() {
+    let root = support::private_root();
+    let log = Log::new(root.path());
+    let command = support::child_in("composed_", "run", root.path(), &log);
+    // A filter, not one exact name, and many threads: all of them at once.
+    let args: Vec<_> = command
+        .get_args()
+        .filter(|arg| *arg != "--exact" && *arg != "--test-threads" && *arg != "1")
+        .map(ToOwned::to_owned)
+        .collect();
+    let mut all = std::process::Command::new(command.get_program());
+    all.args(args)
+        .args(["--test-threads", "8"])
+        .envs(command.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .env_remove(COMPOSED);
+    let output = support::run(&mut all, true);
+    assert!(
+        support::text(&output).contains("9 passed"),
+        "{}",
+        support::text(&output)
+    );
+    let intervals = support::intervals(&log);
+    assert_eq!(intervals.len(), 10, "{intervals:?}");
+    support::assert_exclusive_alone(&intervals);
+}
+
+#[isolated(env)]
+fn holds_env_until(held: std::sync::mpsc::Sender<()>, release: std::sync::mpsc::Receiver<()>) {
+    held.send(()).unwrap();
+    release.recv().unwrap();
+}
+
+#[isolated(env, timeout = "200ms")]
+fn impatient_writer() {}
+
+#[isolated(env(read), timeout = "200ms")]
+fn impatient_reader() {}
+
+/// A wait for `env` ends at the test's timeout, with a message that names the holder; a
+/// writer that gave up holds back no reader afterwards.
+#[test]
+fn a_wait_for_env_is_bounded_and_names_the_holder() {
+    let (held, is_held) = std::sync::mpsc::channel();
+    let (release, released) = std::sync::mpsc::channel();
+    let holder = std::thread::spawn(move || holds_env_until(held, released));
+    is_held.recv().unwrap();
+    for (kind, waiter) in [
+        ("writer", impatient_writer as fn()),
+        ("reader", impatient_reader),
+    ] {
+        let error = std::thread::spawn(waiter).join().unwrap_err();
+        let message = error.downcast_ref::<String>().unwrap();
+        assert!(
+            message.contains(&format!(
+                "timed out after 0.2s waiting to take `env` as a {kind} (held by `holds_env_until`"
+            )),
+            "{message}"
+        );
+    }
+    release.send(()).unwrap();
+    holder.join().unwrap();
+    std::thread::spawn(impatient_reader).join().unwrap();
+    std::thread::spawn(impatient_writer).join().unwrap();
+}

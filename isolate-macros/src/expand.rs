@@ -70,8 +70,17 @@ fn test_fn(plan: TestPlan) -> TokenStream {
     };
     let mutability = (!args.bindings.is_empty()).then(|| quote!(mut));
     // A fresh process's parent returns here what the child's test ended with.
+    // Spanned on the return type: a type the parent cannot produce (one that is not `()`, a
+    // `Result` or an `ExitCode`) is an error on it, not on the attribute.
     let fork = args.fresh_process.is_some().then(|| {
-        quote! {
+        let span = plan
+            .func
+            .sig
+            .return_type
+            .first()
+            .map_or_else(Span::call_site, TokenTree::span);
+        let private = private_at(span);
+        quote_spanned! {span=>
             if let ::core::option::Option::Some(passed) = #private::fork(&SPEC) {
                 return passed;
             }
@@ -279,8 +288,14 @@ fn spec(plan: &TestPlan) -> TokenStream {
         let ms = Literal::u64_unsuffixed(ms);
         spec.extend(quote!(.timeout(::core::time::Duration::from_millis(#ms))));
     }
-    if func.expects_panic() {
-        spec.extend(quote!(.expects_panic()));
+    // The message only where a fresh process's parent may need it.
+    match func
+        .expected_panic()
+        .filter(|_| args.fresh_process.is_some())
+    {
+        Some(expected) => spec.extend(quote!(.expects_panic_containing(#expected))),
+        None if func.expects_panic() => spec.extend(quote!(.expects_panic())),
+        None => {}
     }
     for held in &args.states {
         let builder = Ident::new(held.kind.key, Span::call_site());

@@ -11,6 +11,7 @@ use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
 use quote::{ToTokens, TokenStreamExt};
 
 use crate::errors::{self, Errors};
+use crate::meta::Meta;
 use crate::scan::{self, Attr, Cursor};
 
 /// A function, with its body kept as unparsed tokens.
@@ -87,6 +88,32 @@ impl TestFn {
     /// Whether the test is expected to panic, so a panic counts as a pass.
     pub(crate) fn expects_panic(&self) -> bool {
         self.attrs.iter().any(|attr| attr.path_is("should_panic"))
+    }
+
+    /// The string literal a `#[should_panic(expected = "..")]` (or `#[should_panic = ".."]`)
+    /// test's panic message must contain, as written.
+    pub(crate) fn expected_panic(&self) -> Option<TokenTree> {
+        let attr = self
+            .attrs
+            .iter()
+            .find(|attr| attr.path_is("should_panic"))?;
+        let value = match attr.meta()? {
+            Meta::NameValue(pair) => pair.value,
+            Meta::List(list) => crate::meta::parse_list(list.tokens)
+                .ok()?
+                .into_iter()
+                .find_map(|meta| match meta {
+                    Meta::NameValue(pair) if pair.path.is_ident("expected") => Some(pair.value),
+                    _ => None,
+                })?,
+            Meta::Path(_) => return None,
+        };
+        match scan::flatten(value).as_slice() {
+            [literal @ TokenTree::Literal(text)] if text.to_string().starts_with(['"', 'r']) => {
+                Some(literal.clone())
+            }
+            _ => None,
+        }
     }
 
     /// The body's leading inner attributes (`#![allow(..)]`) and the statements after them.
@@ -737,6 +764,30 @@ mod tests {
         let func = TestFn::parse(&mut cursor).expect("a fn");
         assert!(cursor.is_empty());
         func
+    }
+
+    #[test]
+    fn the_expected_panic_message_is_the_literal_as_written() {
+        let expected = |attr: TokenStream| {
+            parse_fn(quote!(#[test] #attr fn t() {}))
+                .expected_panic()
+                .map(|literal| literal.to_string())
+        };
+        assert_eq!(
+            expected(quote!(#[should_panic(expected = "a")])).as_deref(),
+            Some("\"a\"")
+        );
+        assert_eq!(
+            expected(quote!(#[should_panic = "b"])).as_deref(),
+            Some("\"b\"")
+        );
+        let raw: TokenStream = "#[should_panic(expected = r#\"c\"#)]".parse().unwrap();
+        assert_eq!(expected(raw).as_deref(), Some("r#\"c\"#"));
+        // From a `macro_rules!` `$attr:meta`: in an invisible group.
+        let fragment = Group::new(Delimiter::None, quote!(should_panic(expected = "d")));
+        assert_eq!(expected(quote!(#[#fragment])).as_deref(), Some("\"d\""));
+        assert_eq!(expected(quote!(#[should_panic])), None);
+        assert_eq!(expected(quote!(#[should_panic(expected = 1)])), None);
     }
 
     #[test]

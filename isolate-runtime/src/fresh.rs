@@ -1,7 +1,8 @@
 //! `fresh_process`: the test runs in a child process of the test binary, as if in place.
 //!
 //! Under `cargo test` the tests of a binary are threads of one process, so the generated
-//! code first calls [`fork`]: it re-runs the binary for just this test (`--exact <name>
+//! code first calls [`fork`]: it re-runs the binary for just this test, by the name the runner
+//! lists it under (its thread's: an `rstest` case is `<fn>::<case>`; `--exact <name>
 //! r#<name> <CHILD><name> --nocapture --test-threads 1 --include-ignored --quiet`:
 //! [`CHILD`] marks the child, in a third filter that no test matches), waits, forwards
 //! the child's output through `print!`/`eprint!` (so the harness captures it as the
@@ -120,8 +121,21 @@ fn child_of() -> Option<&'static ChildOf> {
         .as_ref()
 }
 
-fn is_child(test: &str) -> bool {
-    child_of().is_some_and(|child| child.test == test)
+/// The name the runner lists the test under. libtest names each test's thread after the test,
+/// and a case that `rstest` or `test_case` generates from the fn is listed as `<fn>::<case>`,
+/// a name the attribute cannot know; else (a fn called by a test, not one itself) the fn's.
+fn listed_name(spec: &Spec) -> String {
+    let test = spec.test();
+    match std::thread::current().name() {
+        Some(thread)
+            if thread
+                .strip_prefix(&*test)
+                .is_some_and(|case| case.is_empty() || case.starts_with("::")) =>
+        {
+            thread.to_owned()
+        }
+        _ => test.into_owned(),
+    }
 }
 
 /// Whether the harness captures this process's tests' output (no `--nocapture`), and so shows
@@ -150,10 +164,10 @@ pub(crate) fn in_child() -> bool {
 /// the child's test failed or the binary cannot be re-run.
 #[must_use]
 pub fn fork<T: Passed>(spec: &'static Spec) -> Option<T> {
-    let test = spec.test();
     if !spec.runs_in_fresh_process() {
         return None;
     }
+    let test = listed_name(spec);
     if let Some(child) = child_of().filter(|child| child.test == test) {
         // Like every process isolate starts, the child ends with its parent, however that
         // ends (Linux). A parent that died before this was set sends no signal: nobody waits
@@ -177,7 +191,33 @@ pub fn fork<T: Passed>(spec: &'static Spec) -> Option<T> {
     print!("{}", run.stdout);
     eprint!("{}", run.stderr);
     match run.ending {
-        Ending::Panicked(message) => panic::resume_unwind(Box::new(message)),
+        // A `#[should_panic]` test ends as the child's harness judged it, which saw the panic
+        // itself: the message recorded is re-raised when it agrees, else one that does. The
+        // record may be missing or stale when the test replaced the panic hook that reads
+        // messages without calling the one before it.
+        Ending::Panicked(message) if spec.panics_expected() => {
+            let expected = spec.expected_panic_message();
+            let agrees = |message: &String| expected.map_or(true, |e| message.contains(e));
+            match (run.status.success(), message) {
+                (true, Some(message)) if agrees(&message) => resume(message),
+                (true, _) => resume(expected.unwrap_or_default().to_owned()),
+                (false, Some(message)) if !agrees(&message) => resume(message),
+                (false, _) => fail(
+                    spec,
+                    &format!(
+                        "isolate: the test `{test}` panicked in its fresh process, not as \
+                         expected; its message is unknown: the test replaced the panic hook \
+                         without calling the one `std::panic::take_hook` returned, which \
+                         `fresh_process` reads messages with"
+                    ),
+                ),
+            }
+        }
+        Ending::Panicked(Some(message)) => resume(message),
+        // As in place, where the replaced hook shows no message either.
+        Ending::Panicked(None) => resume(
+            "the test panicked in its fresh process, with a panic hook of its own".to_owned(),
+        ),
         Ending::Returned if run.status.success() || spec.panics_expected() => Some(T::passed()),
         // The body's `Err` or failing `ExitCode`, reported in the child's stderr.
         Ending::Returned => panic::resume_unwind(Box::new(format!(
@@ -188,10 +228,9 @@ pub fn fork<T: Passed>(spec: &'static Spec) -> Option<T> {
             spec,
             &format!(
                 "isolate: `fresh_process` re-ran the test binary for `{test}`, but it ran no test \
-                 of that exact name: the child runs the test libtest lists under the name the \
-                 runner shows, so a test renamed by another attribute (an `rstest` or \
-                 `test_case` case) cannot be re-run this way; drop `fresh_process` there, or run \
-                 under `cargo nextest run`"
+                 of that exact name: the child runs the test the runner lists under that name, so \
+                 a fn that is not itself a test (a helper a test calls) cannot be re-run this way; \
+                 put `fresh_process` on the test, or run under `cargo nextest run`"
             ),
         ),
         // Even with a success status (`process::exit(0)`): the test never got to its end.
@@ -203,6 +242,12 @@ pub fn fork<T: Passed>(spec: &'static Spec) -> Option<T> {
             ),
         ),
     }
+}
+
+/// Ends the test with the child's panic message: re-raised without the panic hook, which the
+/// child ran already.
+fn resume<T>(message: String) -> T {
+    panic::resume_unwind(Box::new(message))
 }
 
 /// Fails the test with `message`: a panic, or, for a `#[should_panic]` test (which a panic
@@ -223,8 +268,9 @@ enum Ending {
     NotRun,
     /// The body returned (a pass, an `Err`, or a `#[should_panic]` test that did not panic).
     Returned,
-    /// The body (or the acquisition before it) panicked with this message.
-    Panicked(String),
+    /// The body (or the acquisition before it) panicked with this message (`None`: the test
+    /// replaced the panic hook that records it).
+    Panicked(Option<String>),
     /// The process ended before the test did (`process::exit`, a signal, an abort).
     Exited,
 }
@@ -381,11 +427,11 @@ fn ending(records: &[&str]) -> Ending {
         if let Some(message) = record.strip_prefix("panic ") {
             let message = unescape(message);
             last_panic = Some(message.clone());
-            ending = Ending::Panicked(message);
+            ending = Ending::Panicked(Some(message));
         } else if *record == "end returned" {
             ending = Ending::Returned;
         } else if *record == "end panicked" {
-            ending = Ending::Panicked(last_panic.clone().unwrap_or_default());
+            ending = Ending::Panicked(last_panic.clone());
         }
     }
     ending
@@ -494,7 +540,8 @@ pub(crate) struct ChildReport(());
 impl ChildReport {
     /// `Some` in the child re-run for `spec`'s test.
     pub(crate) fn begin(spec: &Spec) -> Option<ChildReport> {
-        let child = spec.runs_in_fresh_process() && is_child(&spec.test());
+        let child = spec.runs_in_fresh_process()
+            && child_of().is_some_and(|child| child.test == listed_name(spec));
         child.then(|| {
             GUARDED.store(true, Ordering::SeqCst);
             ChildReport(())
@@ -525,17 +572,19 @@ mod tests {
         assert_eq!(ending(&["panic a", "end returned"]), Ending::Returned);
         assert_eq!(
             ending(&["panic a", "panic two\\nlines", "end panicked"]),
-            Ending::Panicked("two\nlines".into())
+            Ending::Panicked(Some("two\nlines".into()))
         );
         // The acquisition failed: its guard dropped, then `enter` panicked.
         assert_eq!(
             ending(&["end returned", "panic isolate: timed out"]),
-            Ending::Panicked("isolate: timed out".into())
+            Ending::Panicked(Some("isolate: timed out".into()))
         );
+        // The test replaced the hook that records messages.
+        assert_eq!(ending(&["end panicked"]), Ending::Panicked(None));
         // `enter` failed before there was a guard.
         assert_eq!(
             ending(&["panic isolate: cannot parse"]),
-            Ending::Panicked("isolate: cannot parse".into())
+            Ending::Panicked(Some("isolate: cannot parse".into()))
         );
     }
 

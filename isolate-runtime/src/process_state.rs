@@ -25,8 +25,8 @@
 
 use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
+use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
-use std::path::PathBuf;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
@@ -142,7 +142,10 @@ enum Restore {
     Nothing,
     /// In the environment's own order, so an unchanged one compares equal pair by pair.
     Env(Vec<(OsString, OsString)>),
-    Cwd(PathBuf),
+    /// The directory itself, not its path: a test that removes or renames the directory it
+    /// started in still goes back to it, and the next test finds the process where this one
+    /// found it instead of failing to read a path that is gone.
+    Cwd(OwnedFd),
 }
 
 /// Takes `state` for `test` in `access`, waiting until `deadline`.
@@ -225,9 +228,9 @@ pub(crate) fn take(
     lock.restore = match (access, state) {
         (Access::Read, _) => Restore::Nothing,
         (Access::Write, State::Env) => Restore::Env(read_env(spare)),
-        (Access::Write, State::Cwd) => std::env::current_dir().map(Restore::Cwd).map_err(|e| {
+        (Access::Write, State::Cwd) => crate::sys::open_cwd().map(Restore::Cwd).map_err(|e| {
             Error::io(
-                "cannot read the working directory, to restore it after the test",
+                "cannot open the working directory, to restore it after the test",
                 e,
             )
         })?,
@@ -390,11 +393,10 @@ impl Drop for StateLock {
                 spare = Some(before);
             }
             Restore::Cwd(dir) => {
-                if let Err(e) = std::env::set_current_dir(&dir) {
+                if let Err(e) = rustix::process::fchdir(&dir) {
                     // Nothing to fail from a drop: say why the next test may start elsewhere.
                     eprintln!(
-                        "isolate: cannot restore the working directory `{}`: {e}",
-                        dir.display()
+                        "isolate: cannot go back to the working directory the test started in: {e}"
                     );
                 }
             }

@@ -39,6 +39,7 @@ pub struct Spec {
     max_sockets: u32,
     timeout: Option<Duration>,
     expects_panic: bool,
+    expected_panic: Option<&'static str>,
     env: Option<Access>,
     cwd: Option<Access>,
     fresh_process: bool,
@@ -61,6 +62,7 @@ impl fmt::Debug for Spec {
             .field("max_sockets", &self.max_sockets)
             .field("timeout", &self.timeout)
             .field("expects_panic", &self.expects_panic)
+            .field("expected_panic", &self.expected_panic)
             .field("env", &self.env)
             .field("cwd", &self.cwd)
             .field("fresh_process", &self.fresh_process)
@@ -82,6 +84,7 @@ impl Spec {
             max_sockets: 0,
             timeout: None,
             expects_panic: false,
+            expected_panic: None,
             env: None,
             cwd: None,
             fresh_process: false,
@@ -157,6 +160,17 @@ impl Spec {
         self
     }
 
+    /// The test passes by panicking with a message that contains `expected`
+    /// (`#[should_panic(expected = "..")]`). A fresh process whose test replaced the panic
+    /// hook cannot read the message; its parent panics with this one when the child's harness
+    /// judged the panic expected.
+    #[must_use]
+    pub const fn expects_panic_containing(mut self, expected: &'static str) -> Self {
+        self.expects_panic = true;
+        self.expected_panic = Some(expected);
+        self
+    }
+
     /// Holds the environment variables in `access`: a writer runs alone among this process's
     /// tests that hold them, and every variable it set, changed or removed is put back when it
     /// ends; readers run beside each other, never beside a writer.
@@ -229,6 +243,12 @@ impl Spec {
     #[must_use]
     pub const fn panics_expected(&self) -> bool {
         self.expects_panic
+    }
+
+    /// What the expected panic's message contains, when the test says.
+    #[must_use]
+    pub const fn expected_panic_message(&self) -> Option<&'static str> {
+        self.expected_panic
     }
 
     /// How the test holds the environment variables, if it does.

@@ -8,7 +8,7 @@ fn configures() {
             )
             .bind(::isolate::__private::Resource::TmpDir, &["tmpdir"])
             .serial(&["ws"])
-            .expects_panic()
+            .expects_panic_containing("boom")
             .env(::isolate::__private::Access::Write)
             .cwd(::isolate::__private::Access::Read)
             .fresh_process();

@@ -125,6 +125,18 @@ pub(crate) fn open_dir(path: &Path) -> io::Result<File> {
     Ok(File::from(rustix::fs::open(path, flags, Mode::empty())?))
 }
 
+/// The working directory itself, not its path, to go back to with `fchdir` even when it has
+/// been removed or renamed since. `O_PATH` where there is one (no read permission needed, like
+/// `chdir`); a read-only open elsewhere.
+pub(crate) fn open_cwd() -> io::Result<std::os::fd::OwnedFd> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let access = OFlags::PATH;
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let access = OFlags::RDONLY;
+    let flags = access | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    Ok(rustix::fs::open(".", flags, Mode::empty())?)
+}
+
 /// The soft limit on open files (`RLIMIT_NOFILE`), `None` when unlimited.
 pub(crate) fn open_file_limit() -> Option<u64> {
     rustix::process::getrlimit(Resource::Nofile).current
