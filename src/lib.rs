@@ -6,8 +6,9 @@
 ///
 /// Put it on a test function (above or below `#[test]`, `#[tokio::test]`; above `#[rstest]` and
 /// `#[test_case]`) or on an inline `mod tests { ... }`, where it applies to every test inside,
-/// nested inline modules included; a test's own `#[isolated]` adds to the module's. It never
-/// adds `#[test]` itself.
+/// nested inline modules included; a test's own `#[isolated]` adds to the module's, and so does
+/// a second `#[isolated]` below the first on one item (a name bound by both is a compile
+/// error). It never adds `#[test]` itself.
 ///
 /// # Arguments
 ///
