@@ -374,3 +374,21 @@ fn what_cannot_be_removed_is_named() {
         "{output}"
     );
 }
+
+/// Names longer than a path component may be: the directory's name is cut to fit, and the
+/// start of each name is kept.
+#[test]
+#[isolated(tmpdir(tmpdir, a_binding_whose_name_runs_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_end))]
+fn a_test_whose_name_runs_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_end(
+) {
+    for dir in [tmpdir.path(), a_binding_whose_name_runs_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_end.path()] {
+        assert!(dir.is_dir(), "{}", dir.display());
+        let file_name = dir.file_name().unwrap().len();
+        assert!(file_name <= 255, "{file_name} bytes");
+    }
+    let named = a_binding_whose_name_runs_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_end.path().file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        named.starts_with("a_test_whose_name_runs_on_and_on_"),
+        "{named}"
+    );
+}

@@ -99,11 +99,14 @@ impl TmpDir {
         let keep_days = env::keep_days()?;
         let parent = lockdir::subdir("tmp")?;
         prune_once(&parent, keep_days);
-        let label = if name == "tmpdir" {
+        let mut label = if name == "tmpdir" {
             sanitize(test)
         } else {
             format!("{}-{}", sanitize(test), sanitize(name))
         };
+        // With `-` and the 32-digit suffix, within the 255 bytes of a name (`sanitize` leaves
+        // ASCII only, so any cut is on a character boundary).
+        label.truncate(LABEL_MAX);
         let path = parent.join(format!("{label}-{}", lockdir::unique_name()));
         // A fresh name in a validated directory: one `mkdir`, nothing to check afterwards.
         let created = match sys::create_private_dir(&path) {
@@ -285,6 +288,10 @@ fn make_writable(path: &Path) {
     }
 }
 
+/// The longest label a directory's name starts with: a test's and a binding's name of 120
+/// bytes each would make a name longer than the 255 bytes a path component may have.
+const LABEL_MAX: usize = 200;
+
 /// `crate::tests::name` -> `crate.tests.name`; anything outside `[A-Za-z0-9_.-]` becomes `_`
 /// (one per character); at most 120 bytes, without leading dots.
 ///
@@ -390,7 +397,7 @@ fn prune_in(parent: &Path, older_than: Duration) -> Result<usize, Error> {
         .flatten()
     {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let ours = name.len() > 33
+        let ours = name.len() >= 33
             && name.as_bytes()[name.len() - 33] == b'-'
             && name[name.len() - 32..]
                 .bytes()
@@ -479,6 +486,19 @@ mod tests {
         sys::set_modified(&marker, SystemTime::now() + Duration::from_secs(86_400));
         assert!(claim_prune(parent.path()));
         assert!(!claim_prune(parent.path()));
+    }
+
+    /// A test whose name sanitizes to nothing (all dots, or a nameless helper thread's `""`)
+    /// gets `-<random>`: still one of ours, pruned when old.
+    #[test]
+    fn a_dir_with_an_empty_label_is_pruned() {
+        let parent = tempfile::tempdir().unwrap();
+        let path = parent.path().join(format!("-{}", lockdir::unique_name()));
+        fs::create_dir(&path).unwrap();
+        let week = Duration::from_secs(7 * 86_400);
+        sys::set_modified(&File::open(&path).unwrap(), SystemTime::now() - week * 2);
+        assert_eq!(prune_in(parent.path(), week).unwrap(), 1);
+        assert!(!path.exists());
     }
 
     #[test]
