@@ -153,3 +153,28 @@ isolated_test!(from_macro_rules, api);
 fn returns_impl_termination() -> impl std::process::Termination {
     assert!(tmpdir.path().is_dir());
 }
+
+trait Named {
+    fn name() -> &'static str;
+}
+
+struct Data;
+
+impl Named for Data {
+    fn name() -> &'static str {
+        "data"
+    }
+}
+
+/// A generic fn whose type parameter no argument names: its body moves into an inner fn with
+/// temp dirs and a `Result`, and is called with the parameters spelled out.
+#[isolated(tmpdir)]
+fn generic_helper<'a, T: Named, const N: usize>(prefix: &'a str) -> std::io::Result<usize> {
+    std::fs::write(tmpdir.join(format!("{prefix}{}", T::name())), [0; N])?;
+    Ok(N)
+}
+
+#[test]
+fn a_type_parameter_no_argument_names() {
+    assert_eq!(generic_helper::<Data, 3>("a-").unwrap(), 3);
+}
