@@ -6,8 +6,9 @@
 ///
 /// Put it on a test function (above or below `#[test]`, `#[tokio::test]`; above `#[rstest]` and
 /// `#[test_case]`) or on an inline `mod tests { ... }`, where it applies to every test inside,
-/// nested inline modules included; a test's own `#[isolated]` adds to the module's. It never
-/// adds `#[test]` itself.
+/// nested inline modules included; a test's own `#[isolated]` adds to the module's, and so does
+/// a second `#[isolated]` below the first on one item (a name bound by both is a compile
+/// error). It never adds `#[test]` itself.
 ///
 /// # Arguments
 ///
@@ -37,6 +38,13 @@
 /// A `#[test_case(.. => expected)]` fn returns the value `test_case` compares, which may be of
 /// any type; its temp dirs are removed when the fn returns, before that comparison, so a case
 /// that fails only the comparison does not keep them (a panic or an `Err` still does).
+/// Likewise a `#[should_panic(expected = "..")]` test that panics with another message fails,
+/// but its temp dirs are removed as for a pass: the guard sees that a panic is in flight, not
+/// its message.
+///
+/// A binding is a `let`: a `const`, `static` or unit struct of the same name in scope (through
+/// `use super::*`, say) turns it into a pattern, and rustc reports that on the name in the
+/// attribute; bind another name (`tmpdir(dir)`).
 ///
 /// On a module, the tests are the functions marked by a test attribute: `#[test]`, any
 /// `#[..::test]` (`tokio`, `async_std`, `actix_rt`, `actix_web`, `sqlx`, `test_log`, ...),

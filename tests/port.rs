@@ -292,3 +292,49 @@ fn a_band_inside_the_ephemeral_range_is_refused() {
         "{output}"
     );
 }
+
+#[test]
+#[ignore = "child process of running_out_of_descriptors_is_a_clear_error"]
+fn binds_past_the_descriptor_limit() {
+    static SPEC: Spec = Spec::new("port::fd_limit").bind(
+        Resource::Port,
+        &[
+            "p00", "p01", "p02", "p03", "p04", "p05", "p06", "p07", "p08", "p09", "p10", "p11",
+            "p12", "p13", "p14", "p15", "p16", "p17", "p18", "p19", "p20", "p21", "p22", "p23",
+            "p24", "p25", "p26", "p27", "p28", "p29", "p30", "p31", "p32", "p33", "p34", "p35",
+            "p36", "p37", "p38", "p39", "p40", "p41", "p42", "p43", "p44", "p45", "p46", "p47",
+        ],
+    );
+    let error = isolate::try_enter(&SPEC).unwrap_err().to_string();
+    Log::from_env().append(&error);
+    // Everything bound before the failure was released: a second try fails the same way
+    // rather than earlier.
+    let again = isolate::try_enter(&SPEC).unwrap_err().to_string();
+    assert_eq!(again, error);
+}
+
+/// A test that binds more ports than the process may open files fails at once with an error
+/// that says so and names the knob, instead of a bare "Too many open files".
+#[test]
+fn running_out_of_descriptors_is_a_clear_error() {
+    let root = support::private_root();
+    let log = Log::new(root.path());
+    let child = support::child_in("binds_past_the_descriptor_limit", "run", root.path(), &log);
+    // `ulimit` in a shell: the limit applies to the test binary it `exec`s.
+    let mut command = std::process::Command::new("sh");
+    command
+        .arg("-c")
+        .arg("ulimit -n 32 && exec \"$0\" \"$@\"")
+        .arg(child.get_program())
+        .args(child.get_args())
+        .envs(child.get_envs().filter_map(|(k, v)| Some((k, v?))));
+    support::run(&mut command, true);
+    let error = log.lines().join("\n");
+    assert!(
+        error.contains(
+            "cannot bind a TCP listener on `127.0.0.1:0`: the process is out of file descriptors"
+        ),
+        "{error}"
+    );
+    assert!(error.contains("`max_sockets = N`"), "{error}");
+}

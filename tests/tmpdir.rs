@@ -280,3 +280,115 @@ fn a_removed_temp_dirs_folder_is_made_again() {
     let (_, made, _root) = run_child("outlives_its_folder", &[], true);
     assert_eq!(made, "made again");
 }
+
+#[test]
+#[ignore = "child process of read_only_dirs_are_removed_and_symlinks_are_not_followed"]
+#[isolated(tmpdir)]
+fn leaves_read_only_dirs() {
+    record(tmpdir.path());
+    let outside = std::path::PathBuf::from(std::env::var(support::ROLE).unwrap());
+    let deeper = tmpdir.join("sub/deeper");
+    fs::create_dir_all(&deeper).unwrap();
+    fs::write(deeper.join("file"), "x").unwrap();
+    std::os::unix::fs::symlink(&outside, tmpdir.join("link")).unwrap();
+    std::os::unix::fs::symlink(&outside, tmpdir.join("sub/link")).unwrap();
+    // A test of permission errors: nothing below may be listed or changed any more.
+    for (dir, mode) in [
+        (deeper, 0o000),
+        (tmpdir.join("sub"), 0o500),
+        (tmpdir.path().to_owned(), 0o500),
+    ] {
+        fs::set_permissions(dir, fs::Permissions::from_mode(mode)).unwrap();
+    }
+}
+
+/// A passing test that left directories it cannot write into (or even list) still leaves
+/// nothing behind, and the removal never goes through a symlink: the directory it points at
+/// keeps its contents and its mode.
+#[test]
+fn read_only_dirs_are_removed_and_symlinks_are_not_followed() {
+    let root = support::private_root();
+    let log = Log::new(root.path());
+    let outside = root.path().join("outside");
+    fs::create_dir(&outside).unwrap();
+    fs::write(outside.join("precious"), "keep").unwrap();
+    fs::set_permissions(&outside, fs::Permissions::from_mode(0o555)).unwrap();
+    let mut command = support::child_in(
+        "leaves_read_only_dirs",
+        outside.to_str().unwrap(),
+        root.path(),
+        &log,
+    );
+    // Root ignores permissions: as root, the child runs as `nobody` in a root it owns.
+    let uid = std::os::unix::fs::MetadataExt::uid(&fs::metadata(root.path()).unwrap());
+    if uid == 0 {
+        let nobody = 65_534;
+        std::os::unix::fs::chown(root.path(), Some(nobody), Some(nobody)).unwrap();
+        std::os::unix::process::CommandExt::uid(&mut command, nobody);
+        std::os::unix::process::CommandExt::gid(&mut command, nobody);
+    }
+    let output = support::text(&support::run(&mut command, true));
+    let dir = log.lines().first().cloned().unwrap_or_default();
+    assert!(dir.contains("leaves_read_only_dirs-"), "{dir}\n{output}");
+    assert!(!Path::new(&dir).exists(), "{dir} is left behind:\n{output}");
+    assert_eq!(
+        fs::read_to_string(outside.join("precious")).unwrap(),
+        "keep"
+    );
+    let mode = fs::metadata(&outside).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o555, "the symlink's target was changed");
+}
+
+#[test]
+#[ignore = "child process of what_cannot_be_removed_is_named"]
+#[isolated(tmpdir)]
+fn leaves_an_immutable_file() {
+    record(tmpdir.path());
+    let stuck = tmpdir.join("stuck");
+    fs::write(&stuck, "x").unwrap();
+    let status = std::process::Command::new("chattr")
+        .arg("+i")
+        .arg(&stuck)
+        .status();
+    Log::from_env().append(&format!("immutable {}", status.is_ok_and(|s| s.success())));
+}
+
+/// What even a retry cannot remove (an immutable file: only root can make one, where the
+/// filesystem has them) is named with its path, and the test still passes.
+#[test]
+fn what_cannot_be_removed_is_named() {
+    let (output, dir, _root) = run_child("leaves_an_immutable_file", &[], true);
+    let stuck = Path::new(&dir).join("stuck");
+    let made = stuck.exists();
+    let _ = std::process::Command::new("chattr")
+        .arg("-i")
+        .arg(&stuck)
+        .status();
+    if !made {
+        return; // no immutable files here: nothing was left to name
+    }
+    assert!(
+        output.contains(&format!(
+            "isolate: cannot remove the temp dir of test `leaves_an_immutable_file`: {dir}: "
+        )),
+        "{output}"
+    );
+}
+
+/// Names longer than a path component may be: the directory's name is cut to fit, and the
+/// start of each name is kept.
+#[test]
+#[isolated(tmpdir(tmpdir, a_binding_whose_name_runs_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_end))]
+fn a_test_whose_name_runs_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_end(
+) {
+    for dir in [tmpdir.path(), a_binding_whose_name_runs_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_end.path()] {
+        assert!(dir.is_dir(), "{}", dir.display());
+        let file_name = dir.file_name().unwrap().len();
+        assert!(file_name <= 255, "{file_name} bytes");
+    }
+    let named = a_binding_whose_name_runs_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_and_on_end.path().file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        named.starts_with("a_test_whose_name_runs_on_and_on_"),
+        "{named}"
+    );
+}

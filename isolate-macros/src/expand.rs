@@ -245,7 +245,10 @@ fn split_into_inner_fn(plan: &TestPlan) -> (TokenStream, TokenStream, TokenStrea
     let mut inner = func.sig.with_params(&quote!(#(#inner_params),*), false);
     inner.extend(body);
     let ident = &func.sig.ident;
-    (outer, inner, quote!(#ident(#(#passed),*)))
+    // Spelled out: a parameter that no argument names (`T::name()` in the body) cannot be
+    // inferred.
+    let generic_args = func.sig.generic_args();
+    (outer, inner, quote!(#ident #generic_args (#(#passed),*)))
 }
 
 /// The binding's type in `__private`, from the resource table.

@@ -250,6 +250,31 @@ impl Signature {
         }
     }
 
+    /// `::<T, N>` naming the type and const parameters of `<'a, T: Copy, const N: usize>`
+    /// (lifetimes are left out: a late-bound one may not be given), or nothing.
+    pub(crate) fn generic_args(&self) -> TokenStream {
+        let tokens: Vec<TokenTree> = self.generics.clone().into_iter().collect();
+        let [_open, inside @ .., _close] = tokens.as_slice() else {
+            return TokenStream::new();
+        };
+        let names: Vec<Ident> = split_at_commas(inside.iter().cloned().collect())
+            .into_iter()
+            .filter_map(|param| {
+                let mut cursor = Cursor::new(param.into_iter().collect());
+                cursor.attrs(false);
+                cursor.next_ident("const");
+                match cursor.next()? {
+                    TokenTree::Ident(name) => Some(name),
+                    _ => None, // a lifetime
+                }
+            })
+            .collect();
+        if names.is_empty() {
+            return TokenStream::new();
+        }
+        quote::quote!(::<#(#names),*>)
+    }
+
     /// The receiver, if the fn has one: `&self` in `fn method(&self)`.
     pub(crate) fn receiver(&self) -> Option<&Param> {
         self.inputs.first().filter(|param| param.receiver)
@@ -881,6 +906,18 @@ mod tests {
             quote!(where F: Copy,).to_string()
         );
         assert!(func.body.stream().is_empty());
+        assert_eq!(sig.generic_args().to_string(), quote!(::<F, N>).to_string());
+        let lifetimes_only = parse_fn(quote!(
+            fn g<'a, #[cfg(all())] 'b: 'a>() {}
+        ));
+        assert!(lifetimes_only.sig.generic_args().is_empty());
+        let attributed = parse_fn(quote!(
+            fn h<#[cfg(all())] T, 'a>() {}
+        ));
+        assert_eq!(
+            attributed.sig.generic_args().to_string(),
+            quote!(::<T>).to_string()
+        );
         for receiver in [
             quote!(&self),
             quote!(&'a mut self),

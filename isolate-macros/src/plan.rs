@@ -51,9 +51,27 @@ pub(crate) fn build(cx: &Errors, args: TokenStream, item: TokenStream, bridge: b
     let args = Args::parse(cx, args);
     validate::check_args(cx, &args);
     match item::parse(cx, item.clone()) {
-        Some(Item::Fn(func)) => Plan::Fn(test(cx, args, func, bridge)),
-        Some(Item::Mod(module)) => Plan::Mod(module_plan(cx, &args, module, bridge)),
+        Some(Item::Fn(mut func)) => {
+            let args = with_later_attributes(cx, args, &mut func.attrs);
+            Plan::Fn(test(cx, args, func, bridge))
+        }
+        Some(Item::Mod(mut module)) => {
+            let args = with_later_attributes(cx, args, &mut module.attrs);
+            Plan::Mod(module_plan(cx, &args, module, bridge))
+        }
         None => Plan::Untouched(item),
+    }
+}
+
+/// A second `#[isolated(..)]` below this one on the same item adds to it, as a test's own adds
+/// to its module's. Left in place it would expand again around this expansion: a second guard
+/// that joins this one's groups again (a test that waits for itself) and binds its names again.
+fn with_later_attributes(cx: &Errors, args: Args, attrs: &mut Vec<Attr>) -> Args {
+    // The first attribute names the import in use; a later one's name needs no keeping.
+    let mut consumed = Vec::new();
+    match take_own_args(cx, attrs, &mut consumed) {
+        Some(later) => validate::merge(cx, &args, &later),
+        None => args,
     }
 }
 

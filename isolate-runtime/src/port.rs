@@ -30,6 +30,12 @@ use crate::Error;
 /// # Ok::<(), isolate_runtime::Error>(())
 /// ```
 ///
+/// The number is held by the listener, and only while it is open: a listener dropped and the
+/// number bound again later is the pick-then-release race this type exists to end (meanwhile
+/// the kernel may give the number to anyone's port-0 bind). Hand the listener itself to the
+/// server ([`into_listener`](Port::into_listener)); for code that must bind a number itself,
+/// use a [`ReservedPort`](crate::ReservedPort).
+///
 /// For an async server, hand over a non-blocking listener: with tokio,
 /// `tokio::net::TcpListener::from_std(port.into_nonblocking_listener()?)`.
 ///
@@ -220,22 +226,54 @@ impl UdpPort {
     }
 }
 
-/// Explains the usual reason a loopback bind fails, most often a host without IPv6.
+/// Explains the usual reasons a loopback bind fails: a host without IPv6, a process out of
+/// file descriptors.
 fn bind_error(what: &str, addr: SocketAddr, e: io::Error) -> Error {
     let no_ipv6 = addr.is_ipv6()
-        && matches!(
+        && (matches!(
             e.kind(),
             io::ErrorKind::AddrNotAvailable | io::ErrorKind::Unsupported
-        )
-        || e.raw_os_error() == Some(rustix::io::Errno::AFNOSUPPORT.raw_os_error());
-    if no_ipv6 {
-        Error::io(
-            format!(
-                "cannot bind a {what} on `{addr}`: this host has no IPv6 loopback; use `port`/`udp` (127.0.0.1) instead of `port6`/`udp6`"
-            ),
-            e,
-        )
+        ) || e.raw_os_error() == Some(rustix::io::Errno::AFNOSUPPORT.raw_os_error()));
+    let out_of_files = [rustix::io::Errno::MFILE, rustix::io::Errno::NFILE]
+        .iter()
+        .any(|errno| e.raw_os_error() == Some(errno.raw_os_error()));
+    let why = if no_ipv6 {
+        ": this host has no IPv6 loopback; use `port`/`udp` (127.0.0.1) instead of \
+         `port6`/`udp6`"
+    } else if out_of_files {
+        ": the process is out of file descriptors; raise the limit (`ulimit -n`), or give the \
+         tests that open many `max_sockets = N` so that fewer of them run at once"
     } else {
-        Error::io(format!("cannot bind a {what} on `{addr}`"), e)
+        ""
+    };
+    Error::io(format!("cannot bind a {what} on `{addr}`{why}"), e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(addr: &str, errno: rustix::io::Errno) -> String {
+        let e = io::Error::from_raw_os_error(errno.raw_os_error());
+        bind_error("TCP listener", addr.parse().unwrap(), e).to_string()
+    }
+
+    /// An IPv4 bind refused for its address family is not blamed on IPv6.
+    #[test]
+    fn only_an_ipv6_bind_is_blamed_on_missing_ipv6() {
+        use rustix::io::Errno;
+        assert!(message("[::1]:0", Errno::AFNOSUPPORT).contains("no IPv6 loopback"));
+        assert!(message("[::1]:0", Errno::ADDRNOTAVAIL).contains("no IPv6 loopback"));
+        let v4 = message("127.0.0.1:0", Errno::AFNOSUPPORT);
+        assert!(!v4.contains("IPv6"), "{v4}");
+        assert!(v4.starts_with("cannot bind a TCP listener on `127.0.0.1:0`: "));
+    }
+
+    #[test]
+    fn running_out_of_descriptors_names_the_limit() {
+        for errno in [rustix::io::Errno::MFILE, rustix::io::Errno::NFILE] {
+            let text = message("127.0.0.1:0", errno);
+            assert!(text.contains("out of file descriptors"), "{text}");
+        }
     }
 }

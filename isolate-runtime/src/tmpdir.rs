@@ -3,7 +3,7 @@
 use std::fmt;
 use std::fs::{self, File};
 use std::io;
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -23,6 +23,14 @@ use crate::{lockdir, sys, Error};
 /// a process first creates a temp dir; [`prune_kept_dirs`] does it on demand. A directory whose
 /// test is still running is never pruned, whatever its timestamps: its handle holds a lock on
 /// it that pruning respects.
+///
+/// # Removal
+///
+/// Removal never follows a symlink inside the directory: what one points at is left as it is.
+/// Directories the test made read-only (or unlistable) are made writable again to be removed.
+/// What still cannot be removed (an immutable file, a mount point) is named on stderr with the
+/// directory's path, which stays; the test's outcome is unchanged. A test that removed or
+/// renamed its own directory leaves nothing to say.
 ///
 /// # Clones
 ///
@@ -91,11 +99,14 @@ impl TmpDir {
         let keep_days = env::keep_days()?;
         let parent = lockdir::subdir("tmp")?;
         prune_once(&parent, keep_days);
-        let label = if name == "tmpdir" {
+        let mut label = if name == "tmpdir" {
             sanitize(test)
         } else {
             format!("{}-{}", sanitize(test), sanitize(name))
         };
+        // With `-` and the 32-digit suffix, within the 255 bytes of a name (`sanitize` leaves
+        // ASCII only, so any cut is on a character boundary).
+        label.truncate(LABEL_MAX);
         let path = parent.join(format!("{label}-{}", lockdir::unique_name()));
         // A fresh name in a validated directory: one `mkdir`, nothing to check afterwards.
         let created = match sys::create_private_dir(&path) {
@@ -177,7 +188,7 @@ impl TmpDir {
     /// ```
     pub fn close(self) -> io::Result<()> {
         self.inner.closed.store(true, Ordering::Relaxed);
-        fs::remove_dir_all(&self.inner.path)
+        remove_all(&self.inner.path)
     }
 
     /// Marks the owning test as failed: the directory is then kept under the default policy.
@@ -222,7 +233,16 @@ impl Drop for Inner {
                 KeepPolicy::Never => false,
             };
         if !keep {
-            let _ = fs::remove_dir_all(&self.path);
+            match remove_all(&self.path) {
+                // Gone already: the test removed or renamed it itself.
+                Err(e) if e.kind() != io::ErrorKind::NotFound => eprintln!(
+                    "isolate: cannot remove the temp dir of test `{}`: {}: {e}; what is left \
+                     there stays until you remove it",
+                    self.test,
+                    self.path.display()
+                ),
+                _ => {}
+            }
         } else if failed {
             eprintln!(
                 "isolate: kept the temp dir of failed test `{}`: {}",
@@ -232,6 +252,45 @@ impl Drop for Inner {
         }
     }
 }
+
+/// Removes `path` and everything in it, as [`fs::remove_dir_all`] does (which never follows a
+/// symlink inside), also when the test left directories it cannot write into or list (a test
+/// of permission errors): those are made owner-only writable and the removal is tried again.
+fn remove_all(path: &Path) -> io::Result<()> {
+    match fs::remove_dir_all(path) {
+        Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+            make_writable(path);
+            fs::remove_dir_all(path)
+        }
+        done => done,
+    }
+}
+
+/// Gives `path` and every directory below it mode 0700, never through a symlink: each is
+/// `lstat`ed as a directory before its `chmod`, and only the test's own leftovers (its threads
+/// or children, in its owner-only directory) could swap one for a symlink in between.
+fn make_writable(path: &Path) {
+    let mut dirs = vec![path.to_owned()];
+    while let Some(dir) = dirs.pop() {
+        let is_dir = fs::symlink_metadata(&dir).is_ok_and(|meta| meta.is_dir());
+        if !is_dir || fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).is_err() {
+            continue;
+        }
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        dirs.extend(
+            entries
+                .flatten()
+                .filter(|entry| entry.file_type().is_ok_and(|kind| kind.is_dir()))
+                .map(|entry| entry.path()),
+        );
+    }
+}
+
+/// The longest label a directory's name starts with: a test's and a binding's name of 120
+/// bytes each would make a name longer than the 255 bytes a path component may have.
+const LABEL_MAX: usize = 200;
 
 /// `crate::tests::name` -> `crate.tests.name`; anything outside `[A-Za-z0-9_.-]` becomes `_`
 /// (one per character); at most 120 bytes, without leading dots.
@@ -338,7 +397,7 @@ fn prune_in(parent: &Path, older_than: Duration) -> Result<usize, Error> {
         .flatten()
     {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let ours = name.len() > 33
+        let ours = name.len() >= 33
             && name.as_bytes()[name.len() - 33] == b'-'
             && name[name.len() - 32..]
                 .bytes()
@@ -359,7 +418,7 @@ fn prune_in(parent: &Path, older_than: Duration) -> Result<usize, Error> {
             continue;
         };
         if wait::try_lock(&lock, Mode::Exclusive).unwrap_or(false)
-            && fs::remove_dir_all(entry.path()).is_ok()
+            && remove_all(&entry.path()).is_ok()
         {
             removed += 1;
         }
@@ -427,6 +486,19 @@ mod tests {
         sys::set_modified(&marker, SystemTime::now() + Duration::from_secs(86_400));
         assert!(claim_prune(parent.path()));
         assert!(!claim_prune(parent.path()));
+    }
+
+    /// A test whose name sanitizes to nothing (all dots, or a nameless helper thread's `""`)
+    /// gets `-<random>`: still one of ours, pruned when old.
+    #[test]
+    fn a_dir_with_an_empty_label_is_pruned() {
+        let parent = tempfile::tempdir().unwrap();
+        let path = parent.path().join(format!("-{}", lockdir::unique_name()));
+        fs::create_dir(&path).unwrap();
+        let week = Duration::from_secs(7 * 86_400);
+        sys::set_modified(&File::open(&path).unwrap(), SystemTime::now() - week * 2);
+        assert_eq!(prune_in(parent.path(), week).unwrap(), 1);
+        assert!(!path.exists());
     }
 
     #[test]

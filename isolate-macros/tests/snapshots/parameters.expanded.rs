@@ -43,5 +43,5 @@ where
     let port = ::isolate::__private::take::<
         ::isolate::__private::Port,
     >(&mut __isolate_guard, ::isolate::__private::Resource::Port, 0);
-    __isolate_guard.finish(cases(tmpdir, port, n, __isolate_arg1, t))
+    __isolate_guard.finish(cases::<T>(tmpdir, port, n, __isolate_arg1, t))
 }

@@ -1,0 +1,180 @@
+//! `#[isolated]` on the items a demanding suite writes: odd signatures, raw and non-ASCII
+//! names, attributes on every side, a second `#[isolated]`, macros, nested fns and
+//! `use super::*` modules. Each body uses what was bound, so a test that lost its bindings
+//! would not compile, and checks that it is really there.
+#![allow(dead_code, clippy::unnecessary_wraps)]
+
+use isolate::isolated;
+
+/// A second attribute adds to the first instead of wrapping it in a second guard, which would
+/// join `attribute-edges-twice` again and wait for itself until the timeout.
+#[test]
+#[isolated(serial = "attribute-edges-twice", tmpdir)]
+#[isolated(serial = "attribute-edges-twice", port, max_sockets = 2)]
+fn a_second_attribute_adds_to_the_first() -> Result<(), String> {
+    assert!(tmpdir.path().is_dir());
+    assert_ne!(port.port(), 0);
+    Ok(())
+}
+
+/// The same on a module: its tests join the group once.
+#[isolated(serial = "attribute-edges-twice-mod")]
+#[isolated(serial = "attribute-edges-twice-mod", port)]
+mod twice_on_a_module {
+    #[test]
+    fn joins_once() {
+        assert_ne!(port.port(), 0);
+    }
+}
+
+#[should_panic(expected = "boom")]
+#[isolated(tmpdir)]
+#[test]
+fn should_panic_above_everything() {
+    assert!(tmpdir.path().is_dir());
+    panic!("boom");
+}
+
+#[test]
+#[isolated(tmpdir)]
+#[cfg_attr(all(), should_panic(expected = "boom"))]
+fn should_panic_inside_cfg_attr() {
+    assert!(tmpdir.path().is_dir());
+    panic!("boom");
+}
+
+#[test]
+#[isolated(port(r#type, r#gen))]
+fn raw_binding_names() {
+    assert_ne!(r#type.port(), r#gen.port());
+}
+
+#[test]
+#[isolated(tmpdir)]
+fn r#match() {
+    assert!(tmpdir.path().is_dir());
+}
+
+#[test]
+#[isolated(tmpdir)]
+fn ünïcödé_名前() {
+    assert!(tmpdir.path().is_dir());
+}
+
+#[test]
+#[track_caller]
+#[isolated(tmpdir)]
+fn track_caller_with_an_observed_result() -> Result<(), String> {
+    assert!(tmpdir.path().is_dir());
+    Ok(())
+}
+
+/// Docs with a code block whose lines start with `#`:
+/// ```
+/// # let hidden = 1;
+/// # assert_eq!(hidden, 1);
+/// ```
+#[test]
+#[isolated(tmpdir)]
+#[cfg_attr(miri, ignore)]
+fn doc_comments_and_attributes_after() {
+    assert!(tmpdir.path().is_dir());
+}
+
+#[test]
+#[isolated(tmpdir)]
+#[ignore = "shows that `#[ignore = \"..\"]` below the attribute composes"]
+fn ignored_below() {
+    panic!("ignored tests do not run");
+}
+
+// A user fn named like a binding: the binding shadows it inside the test only.
+fn port() -> u16 {
+    1
+}
+
+#[test]
+#[isolated(port)]
+fn a_binding_shadows_a_user_fn_of_its_name() {
+    assert_ne!(port.port(), 0);
+}
+
+#[test]
+fn the_user_fn_is_untouched_elsewhere() {
+    assert_eq!(port(), 1);
+}
+
+#[cfg(test)]
+mod glob_import {
+    use super::*;
+
+    #[test]
+    #[isolated(port, tmpdir)]
+    fn through_use_super_glob() {
+        assert_ne!(port.port(), 0);
+        assert!(tmpdir.path().is_dir());
+    }
+}
+
+#[test]
+fn a_nested_fn() {
+    #[isolated(port)]
+    fn nested() -> u16 {
+        port.port()
+    }
+    assert_ne!(nested(), 0);
+}
+
+#[test]
+#[isolated(tmpdir)]
+fn lifetimes_and_a_where_clause<'a>() -> Result<(), &'a str>
+where
+    'a: 'a,
+{
+    assert!(tmpdir.path().is_dir());
+    Ok(())
+}
+
+macro_rules! isolated_test {
+    ($name:ident, $port:ident) => {
+        #[test]
+        #[isolated(port($port), tmpdir)]
+        fn $name() -> Result<(), String> {
+            assert_ne!($port.port(), 0);
+            assert!(tmpdir.path().is_dir());
+            Ok(())
+        }
+    };
+}
+isolated_test!(from_macro_rules, api);
+
+#[test]
+#[isolated(tmpdir)]
+fn returns_impl_termination() -> impl std::process::Termination {
+    assert!(tmpdir.path().is_dir());
+}
+
+trait Named {
+    fn name() -> &'static str;
+}
+
+struct Data;
+
+impl Named for Data {
+    fn name() -> &'static str {
+        "data"
+    }
+}
+
+/// A generic fn whose type parameter no argument names: its body moves into an inner fn with
+/// temp dirs and a `Result`, and is called with the parameters spelled out.
+#[isolated(tmpdir)]
+fn generic_helper<'a, T: Named, const N: usize>(prefix: &'a str) -> std::io::Result<usize> {
+    std::fs::write(tmpdir.join(format!("{prefix}{}", T::name())), [0; N])?;
+    Ok(N)
+}
+
+#[test]
+fn a_type_parameter_no_argument_names() {
+    assert_eq!(generic_helper::<Data, 3>("a-").unwrap(), 3);
+}
