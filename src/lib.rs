@@ -38,9 +38,11 @@
 /// A `#[test_case(.. => expected)]` fn returns the value `test_case` compares, which may be of
 /// any type; its temp dirs are removed when the fn returns, before that comparison, so a case
 /// that fails only the comparison does not keep them (a panic or an `Err` still does).
-/// Likewise a `#[should_panic(expected = "..")]` test that panics with another message fails,
-/// but its temp dirs are removed as for a pass: the guard sees that a panic is in flight, not
-/// its message.
+/// A `#[should_panic(expected = "..")]` test that panics with another message fails, and keeps
+/// its temp dirs like any failure: for such a test the runtime notes panic messages with a
+/// panic hook that calls the one it replaced. A test that installs its own hook without
+/// calling the previous one leaves the message unknown, and then any panic removes the dirs,
+/// as for a pass.
 ///
 /// A binding is a `let`: a `const`, `static` or unit struct of the same name in scope (through
 /// `use super::*`, say) turns it into a pattern, and rustc reports that on the name in the

@@ -66,6 +66,15 @@ fn panics_as_expected() {
 }
 
 #[test]
+#[ignore = "child process of the tests below"]
+#[should_panic(expected = "expected")]
+#[isolated(tmpdir)]
+fn panics_with_another_message() {
+    record(tmpdir.path());
+    panic!("the test failed otherwise");
+}
+
+#[test]
 fn a_passing_test_leaves_nothing() {
     let (_, dir, _root) = run_child("passes", &[], true);
     assert!(dir.contains("tmp/passes-"), "{dir}");
@@ -78,7 +87,8 @@ fn a_passing_test_leaves_nothing() {
 
 #[test]
 fn a_failing_test_keeps_its_dir_and_prints_the_path() {
-    for test in ["panics", "returns_err"] {
+    // A `#[should_panic(expected = "..")]` test that panics with another message fails.
+    for test in ["panics", "returns_err", "panics_with_another_message"] {
         let (output, dir, _root) = run_child(test, &[], false);
         assert!(
             output.contains(&format!(

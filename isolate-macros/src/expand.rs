@@ -291,10 +291,12 @@ fn spec(plan: &TestPlan) -> TokenStream {
         let ms = Literal::u64_unsuffixed(ms);
         spec.extend(quote!(.timeout(::core::time::Duration::from_millis(#ms))));
     }
-    // The message only where a fresh process's parent may need it.
+    // The message only where it is needed: a fresh process's parent, and the guard deciding
+    // whether a panic with another message (a failure) keeps the temp dirs.
+    let has_tmpdir = args.bindings.iter().any(|binding| binding.kind == TMPDIR);
     match func
         .expected_panic()
-        .filter(|_| args.fresh_process.is_some())
+        .filter(|_| args.fresh_process.is_some() || has_tmpdir)
     {
         Some(expected) => spec.extend(quote!(.expects_panic_containing(#expected))),
         None if func.expects_panic() => spec.extend(quote!(.expects_panic())),

@@ -119,6 +119,9 @@ pub fn try_enter(spec: &'static Spec) -> Result<TestGuard, Error> {
             });
         }
     }
+    if spec.expected_panic_message().is_some() && guard.tmpdirs().next().is_some() {
+        crate::panic_message::watch();
+    }
     Ok(guard)
 }
 
@@ -338,9 +341,14 @@ impl TestGuard {
 
 impl Drop for TestGuard {
     fn drop(&mut self) {
-        // A `#[should_panic]` test passes by panicking and fails by returning; `finish` may
-        // already have recorded a failure, and the first record wins.
-        let failed = std::thread::panicking() != self.spec.panics_expected();
+        // A `#[should_panic]` test passes by panicking (with the expected message, if it names
+        // one) and fails by returning; `finish` may already have recorded a failure, and the
+        // first record wins.
+        let panicked = std::thread::panicking();
+        let failed = match self.spec.expected_panic_message() {
+            Some(expected) if panicked => !crate::panic_message::expected(expected),
+            _ => panicked != self.spec.panics_expected(),
+        };
         for dir in self.tmpdirs() {
             dir.set_outcome(failed);
         }

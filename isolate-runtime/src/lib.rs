@@ -32,6 +32,7 @@ mod http;
 mod lockdir;
 mod orphans;
 mod output;
+mod panic_message;
 mod permits;
 mod port;
 mod process_state;
