@@ -5,17 +5,21 @@ mod detect;
 mod finding;
 mod index;
 mod kind;
+mod modules;
+mod reach;
 mod report;
 mod sources;
 mod walk;
 
-pub use finding::Finding;
+pub use finding::{Finding, Place};
 pub use kind::Kind;
 pub use report::{human, json_lines};
 pub use sources::{test_files, Source};
 
 use index::Index;
-use std::path::Path;
+use modules::{FileId, FnId, Links, Tree};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 
 /// What an audit found, and the files it could not read.
 #[derive(Debug, Default)]
@@ -46,6 +50,7 @@ pub fn audit_files(root: &Path, files: &[Source]) -> Audit {
 
 fn audit_on_this_thread(root: &Path, files: &[Source]) -> Audit {
     let mut audit = Audit::default();
+    let mut parsed = Vec::new();
     for source in files {
         let label = source
             .path
@@ -54,11 +59,13 @@ fn audit_on_this_thread(root: &Path, files: &[Source]) -> Audit {
             .display()
             .to_string();
         match std::fs::read_to_string(&source.path) {
-            Ok(text) => match audit_source(&label, &text, source.all_test_code) {
-                Ok(findings) => {
-                    audit.files += 1;
-                    audit.findings.extend(findings);
-                }
+            Ok(text) => match syn::parse_file(&text) {
+                Ok(file) => parsed.push(Parsed {
+                    label,
+                    path: source.path.clone(),
+                    file,
+                    all_test_code: source.all_test_code,
+                }),
                 Err(error) => audit
                     .skipped
                     .push((label, format!("cannot parse: {error}"))),
@@ -66,6 +73,8 @@ fn audit_on_this_thread(root: &Path, files: &[Source]) -> Audit {
             Err(error) => audit.skipped.push((label, format!("cannot read: {error}"))),
         }
     }
+    audit.files = parsed.len();
+    audit.findings = audit_parsed(&parsed);
     audit
 }
 
@@ -85,43 +94,136 @@ fn audit_on_this_thread(root: &Path, files: &[Source]) -> Audit {
 /// # Errors
 /// When the text is no Rust file.
 pub fn audit_source(label: &str, text: &str, all_test_code: bool) -> syn::Result<Vec<Finding>> {
-    let file = syn::parse_file(text)?;
-    let index = Index::new(&file, all_test_code);
-    let detectors = detect::all();
-    let mut findings = Vec::new();
-    let mut found = |hit: detect::Hit, within: &str| {
-        let start = hit.span.start();
-        findings.push(Finding {
-            file: label.to_owned(),
-            line: start.line,
-            column: start.column + 1,
-            kind: hit.kind,
-            test: Some(within.to_owned()),
-            message: hit.message,
-            fix: hit.fix,
-        });
+    let parsed = Parsed {
+        label: label.to_owned(),
+        path: PathBuf::from(label),
+        file: syn::parse_file(text)?,
+        all_test_code,
     };
-    for f in index.fns.iter().filter(|f| f.in_scope) {
-        let reaching = index.tests_reaching(&f.name);
-        for hit in walk::fn_hits(&index, f, &detectors) {
-            // Already migrated: every test that reaches this code holds what fixes it.
-            let fixed = !reaching.is_empty()
-                && reaching.iter().all(|t| {
-                    t.isolated
-                        .as_ref()
-                        .is_some_and(|args| hit.fixed_by.iter().any(|a| args.contains(*a)))
+    Ok(audit_parsed(&[parsed]))
+}
+
+/// A file read and parsed, with the name reports give it.
+struct Parsed {
+    label: String,
+    path: PathBuf,
+    file: syn::File,
+    all_test_code: bool,
+}
+
+/// The offenders in `parsed`, by file, then line: each fn's own, and for each test those in
+/// the helpers of other files it calls (`mod common;`, `#[cfg(test)] mod test_utils;`).
+fn audit_parsed(parsed: &[Parsed]) -> Vec<Finding> {
+    let mut indexes: Vec<Index<'_>> = parsed
+        .iter()
+        .map(|p| Index::new(&p.file, p.all_test_code))
+        .collect();
+    let paths: Vec<PathBuf> = parsed.iter().map(|p| p.path.clone()).collect();
+    let all_test_code: Vec<bool> = parsed.iter().map(|p| p.all_test_code).collect();
+    let links = Links::new(&indexes, &paths);
+    let test_code = links.test_code(&indexes, &all_test_code);
+    for (index, test_code) in indexes.iter_mut().zip(test_code) {
+        if test_code {
+            index.mark_test_code();
+        }
+    }
+    let tree = Tree {
+        indexes: &indexes,
+        links: &links,
+    };
+    let detectors = detect::all();
+    let place = |file: FileId, span: proc_macro2::Span| Place {
+        file: parsed[file].label.clone(),
+        line: span.start().line,
+        column: span.start().column + 1,
+    };
+    let finding = |at: Place, hit: &detect::Hit, within: &str| Finding {
+        file: at.file,
+        line: at.line,
+        column: at.column,
+        kind: hit.kind,
+        test: Some(within.to_owned()),
+        message: hit.message.clone(),
+        fix: hit.fix.clone(),
+        via: Vec::new(),
+        cause: None,
+    };
+    let mut hits: BTreeMap<FnId, Vec<detect::Hit>> = BTreeMap::new();
+    let mut found: Vec<Vec<Finding>> = vec![Vec::new(); parsed.len()];
+
+    // Each test, through the helpers of other files it calls.
+    let mut calls = reach::Calls::default();
+    let mut reached_across = BTreeSet::new();
+    for (file, index) in indexes.iter().enumerate() {
+        for (at, test) in index.fns.iter().enumerate() {
+            if !test.is_test || !test.in_scope {
+                continue;
+            }
+            for reached in calls.reached_by(&tree, (file, at)) {
+                let (helper_file, helper) = reached.node;
+                if helper_file == file {
+                    continue;
+                }
+                reached_across.insert(reached.node);
+                let helper_hits = hits.entry(reached.node).or_insert_with(|| {
+                    let index = &indexes[helper_file];
+                    walk::fn_hits(index, &index.fns[helper], &detectors)
                 });
-            if !fixed {
-                found(hit, &f.name);
+                for hit in helper_hits.iter().filter(|hit| !fixed(test, hit)) {
+                    found[file].push(Finding {
+                        via: reached.via.clone(),
+                        cause: Some(place(helper_file, hit.span)),
+                        ..finding(place(file, reached.at), hit, &test.name)
+                    });
+                }
             }
         }
     }
-    for (name, attrs) in &index.mods {
-        for hit in walk::attr_hits(attrs, &detectors) {
-            found(hit, name);
+
+    // Each fn's own, unless every test that reaches it holds what fixes it.
+    for (file, index) in indexes.iter().enumerate() {
+        for (at, f) in index.fns.iter().enumerate() {
+            if !f.in_scope {
+                continue;
+            }
+            let reaching = index.tests_reaching(&f.name);
+            // Reached by tests of other files only: reported on those tests, above.
+            if reaching.is_empty() && reached_across.contains(&(file, at)) {
+                continue;
+            }
+            let own = hits
+                .remove(&(file, at))
+                .unwrap_or_else(|| walk::fn_hits(index, f, &detectors));
+            for hit in own {
+                if reaching.is_empty() || !reaching.iter().all(|t| fixed(t, &hit)) {
+                    found[file].push(finding(place(file, hit.span), &hit, &f.name));
+                }
+            }
+        }
+        for (name, attrs) in &index.mods {
+            for hit in walk::attr_hits(attrs, &detectors) {
+                found[file].push(finding(place(file, hit.span), &hit, name));
+            }
         }
     }
-    findings.sort_by_key(|f| (f.line, f.column, f.kind));
-    findings.dedup_by_key(|f| (f.line, f.column, f.kind));
-    Ok(findings)
+    found
+        .into_iter()
+        .flat_map(|mut findings| {
+            findings.sort_by(|a, b| order(a).cmp(&order(b)));
+            findings.dedup_by(|a, b| order(a) == order(b));
+            findings
+        })
+        .collect()
+}
+
+/// Whether `test` already holds an argument that fixes `hit`.
+fn fixed(test: &index::FnInfo<'_>, hit: &detect::Hit) -> bool {
+    test.isolated
+        .as_ref()
+        .is_some_and(|args| hit.fixed_by.iter().any(|a| args.contains(*a)))
+}
+
+/// Findings of one file in report order; two that compare equal are one.
+fn order(f: &Finding) -> (usize, usize, Kind, Option<&Place>) {
+    (f.line, f.column, f.kind, f.cause.as_ref())
 }
