@@ -34,7 +34,8 @@ fn every_found_offender_file_is_reported_with_its_kinds() {
             &[Kind::FixedPath, Kind::ProcessLock, Kind::FixedPort],
         ),
         // The database family's offence (a server started once per process) lives in
-        // `database/found.rs`: see `the_database_family_is_found_and_its_migration_is_not`.
+        // `database/found.rs`, read alone: see `the_database_family_is_found_and_its_migration_is_not`
+        // and, on the tests that reach it, `the_database_family_is_reported_on_each_of_its_tests`.
         ("found_database_orders.rs", &[]),
         ("found_database_reports.rs", &[]),
         ("found_database_users.rs", &[]),
@@ -670,4 +671,37 @@ fn unit_tests_reach_test_utils_and_parent_modules_in_other_files() {
         "{:#?}",
         audit.findings
     );
+}
+
+/// The offender suite's database family reaches its server through `#[path]` modules: the
+/// finding is each test's, and no migrated test is reported.
+#[test]
+fn the_database_family_is_reported_on_each_of_its_tests() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../offenders");
+    let audit = audit_files(&dir, &test_files(&dir));
+    let database: Vec<Row> = rows(&audit)
+        .into_iter()
+        .filter(|r| r.2 == Kind::ProcessFixture)
+        .collect();
+    let want: Vec<Row> = ["orders", "reports", "users"]
+        .iter()
+        .flat_map(|family| {
+            ["a", "b"].map(|t| {
+                row(
+                    &format!("tests/found_database_{family}.rs"),
+                    &format!("database_{family}_{t}"),
+                    Kind::ProcessFixture,
+                    &["found::database"],
+                    Some("tests/database/found.rs:30"),
+                )
+            })
+        })
+        .collect();
+    assert_eq!(database, want, "{:#?}", audit.findings);
+    let migrated: Vec<_> = audit
+        .findings
+        .iter()
+        .filter(|f| f.file.contains("migrated"))
+        .collect();
+    assert!(migrated.is_empty(), "{migrated:#?}");
 }

@@ -63,6 +63,8 @@ pub(crate) struct Index<'ast> {
     /// The paths the file's `use` items name: `exit` → `std::process::exit` of
     /// `use std::process::exit;`, `cd` → `std::env::set_current_dir` of `... as cd`.
     uses: BTreeMap<String, String>,
+    /// The fns of each name, by place in `fns`.
+    by_name: BTreeMap<String, Vec<usize>>,
     /// Every `mod` item, in file order.
     pub(crate) mod_decls: Vec<ModDecl>,
     /// What a `use` brings into its module, by (module, name): `f` → `["common", "f"]` of
@@ -82,7 +84,11 @@ impl<'ast> Index<'ast> {
             fn_depth: 0,
         };
         builder.visit_file(file);
-        builder.index
+        let mut index = builder.index;
+        for (at, f) in index.fns.iter().enumerate() {
+            index.by_name.entry(f.name.clone()).or_default().push(at);
+        }
+        index
     }
 
     /// Makes every fn and module of the file test code: it is declared by `#[cfg(test)] mod x;`
@@ -99,11 +105,10 @@ impl<'ast> Index<'ast> {
         module: &'s [String],
         name: &'s str,
     ) -> impl Iterator<Item = usize> + 's {
-        self.fns
-            .iter()
-            .enumerate()
-            .filter(move |(_, f)| f.named_by_path && f.name == name && f.module == module)
-            .map(|(at, _)| at)
+        self.by_name(name).iter().copied().filter(move |&at| {
+            let f = &self.fns[at];
+            f.named_by_path && f.module == module
+        })
     }
 
     /// `path` with its first segment replaced by what the file's `use` items bring in under
@@ -124,36 +129,47 @@ impl<'ast> Index<'ast> {
     pub(crate) fn runs_once_per_process(&self, f: &FnInfo<'ast>) -> bool {
         f.names.iter().any(|name| self.once_statics.contains(name))
             || self.once_inits.iter().any(|init| {
-                self.fns
+                self.by_name(init)
                     .iter()
-                    .filter(|g| g.name == *init)
-                    .any(|g| self.reaches(g, &f.name))
+                    .any(|&g| self.reaches(&self.fns[g], &f.name))
             })
     }
 
-    /// The test fns from which `name` is reached through the file's calls (itself if a test).
-    pub(crate) fn tests_reaching(&self, name: &str) -> Vec<&FnInfo<'ast>> {
-        self.fns
-            .iter()
-            .filter(|f| f.is_test && self.reaches(f, name))
-            .collect()
+    /// For each fn name, the tests (by place in `fns`) from which it is reached through the
+    /// file's calls (a test reaches itself). One walk per test: a file of thousands of tests
+    /// must not walk once per fn and test.
+    pub(crate) fn reaching_tests(&self) -> BTreeMap<&str, Vec<usize>> {
+        let mut reaching: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (at, test) in self.fns.iter().enumerate().filter(|(_, f)| f.is_test) {
+            for name in self.reached(&test.name) {
+                reaching.entry(name).or_default().push(at);
+            }
+        }
+        reaching
     }
 
     fn reaches(&self, from: &FnInfo<'ast>, target: &str) -> bool {
+        self.reached(&from.name).contains(target)
+    }
+
+    /// The names of the fns reached from the fns named `from`, and `from` itself.
+    fn reached<'s>(&'s self, from: &'s str) -> BTreeSet<&'s str> {
         let mut seen = BTreeSet::new();
-        let mut stack = vec![from.name.as_str()];
+        let mut stack = vec![from];
         while let Some(name) = stack.pop() {
-            if name == target {
-                return true;
-            }
             if !seen.insert(name) {
                 continue;
             }
-            for f in self.fns.iter().filter(|f| f.name == name) {
-                stack.extend(f.calls.iter().map(String::as_str));
+            for &at in self.by_name.get(name).into_iter().flatten() {
+                stack.extend(self.fns[at].calls.iter().map(String::as_str));
             }
         }
-        false
+        seen
+    }
+
+    /// The fns named `name`, by place in `fns`.
+    pub(crate) fn by_name(&self, name: &str) -> &[usize] {
+        self.by_name.get(name).map_or(&[], Vec::as_slice)
     }
 }
 

@@ -127,17 +127,125 @@ fn audit_parsed(parsed: &[Parsed]) -> Vec<Finding> {
             index.mark_test_code();
         }
     }
-    let tree = Tree {
-        indexes: &indexes,
-        links: &links,
+    let mut run = Run {
+        parsed,
+        tree: Tree {
+            indexes: &indexes,
+            links: &links,
+        },
+        detectors: detect::all(),
+        hits: BTreeMap::new(),
+        found: vec![Vec::new(); parsed.len()],
     };
-    let detectors = detect::all();
-    let place = |file: FileId, span: proc_macro2::Span| Place {
+    let reached_across = run.across_files();
+    run.own(&reached_across);
+    run.found
+        .into_iter()
+        .flat_map(|mut findings| {
+            findings.sort_by(|a, b| order(a).cmp(&order(b)));
+            findings.dedup_by(|a, b| order(a) == order(b));
+            findings
+        })
+        .collect()
+}
+
+/// One audit's state: the files, their module tree, the hits of each fn walked so far and the
+/// findings of each file.
+struct Run<'a, 'ast> {
+    parsed: &'a [Parsed],
+    tree: Tree<'a, 'ast>,
+    detectors: Vec<Box<dyn detect::Detector>>,
+    hits: BTreeMap<FnId, Vec<detect::Hit>>,
+    found: Vec<Vec<Finding>>,
+}
+
+impl Run<'_, '_> {
+    /// Each test's offences in the helpers of other files it calls, at its call. Returns the
+    /// helpers so reached.
+    fn across_files(&mut self) -> BTreeSet<FnId> {
+        let indexes = self.tree.indexes;
+        let mut calls = reach::Calls::default();
+        let mut reached_across = BTreeSet::new();
+        for (file, index) in indexes.iter().enumerate() {
+            for (at, test) in index.fns.iter().enumerate() {
+                if !test.is_test || !test.in_scope {
+                    continue;
+                }
+                for reached in calls.reached_by(&self.tree, (file, at)) {
+                    let (helper_file, helper) = reached.node;
+                    if helper_file == file {
+                        continue;
+                    }
+                    reached_across.insert(reached.node);
+                    let detectors = &self.detectors;
+                    let hits = self.hits.entry(reached.node).or_insert_with(|| {
+                        let index = &indexes[helper_file];
+                        walk::fn_hits(index, &index.fns[helper], detectors)
+                    });
+                    for hit in hits.iter().filter(|hit| !fixed(test, hit)) {
+                        let finding = Finding {
+                            via: reached.via.clone(),
+                            cause: Some(place(self.parsed, helper_file, hit.span)),
+                            ..finding(place(self.parsed, file, reached.at), hit, &test.name)
+                        };
+                        self.found[file].push(finding);
+                    }
+                }
+            }
+        }
+        reached_across
+    }
+
+    /// Each fn's own offences, unless every test that reaches it holds what fixes them, or
+    /// only tests of other files reach it (they were reported on those tests).
+    fn own(&mut self, reached_across: &BTreeSet<FnId>) {
+        for (file, index) in self.tree.indexes.iter().enumerate() {
+            let reaching_tests = index.reaching_tests();
+            for (at, f) in index.fns.iter().enumerate() {
+                if !f.in_scope {
+                    continue;
+                }
+                let reaching: Vec<&index::FnInfo<'_>> = reaching_tests
+                    .get(f.name.as_str())
+                    .into_iter()
+                    .flatten()
+                    .map(|&t| &index.fns[t])
+                    .collect();
+                if reaching.is_empty() && reached_across.contains(&(file, at)) {
+                    continue;
+                }
+                let own = self
+                    .hits
+                    .remove(&(file, at))
+                    .unwrap_or_else(|| walk::fn_hits(index, f, &self.detectors));
+                for hit in own {
+                    if reaching.is_empty() || !reaching.iter().all(|t| fixed(t, &hit)) {
+                        let at = place(self.parsed, file, hit.span);
+                        self.found[file].push(finding(at, &hit, &f.name));
+                    }
+                }
+            }
+            for (name, attrs) in &index.mods {
+                for hit in walk::attr_hits(attrs, &self.detectors) {
+                    let at = place(self.parsed, file, hit.span);
+                    self.found[file].push(finding(at, &hit, name));
+                }
+            }
+        }
+    }
+}
+
+fn place(parsed: &[Parsed], file: FileId, span: proc_macro2::Span) -> Place {
+    Place {
         file: parsed[file].label.clone(),
         line: span.start().line,
         column: span.start().column + 1,
-    };
-    let finding = |at: Place, hit: &detect::Hit, within: &str| Finding {
+    }
+}
+
+/// The finding of `hit` at `at`, in the fn (or module) `within`.
+fn finding(at: Place, hit: &detect::Hit, within: &str) -> Finding {
+    Finding {
         file: at.file,
         line: at.line,
         column: at.column,
@@ -147,73 +255,7 @@ fn audit_parsed(parsed: &[Parsed]) -> Vec<Finding> {
         fix: hit.fix.clone(),
         via: Vec::new(),
         cause: None,
-    };
-    let mut hits: BTreeMap<FnId, Vec<detect::Hit>> = BTreeMap::new();
-    let mut found: Vec<Vec<Finding>> = vec![Vec::new(); parsed.len()];
-
-    // Each test, through the helpers of other files it calls.
-    let mut calls = reach::Calls::default();
-    let mut reached_across = BTreeSet::new();
-    for (file, index) in indexes.iter().enumerate() {
-        for (at, test) in index.fns.iter().enumerate() {
-            if !test.is_test || !test.in_scope {
-                continue;
-            }
-            for reached in calls.reached_by(&tree, (file, at)) {
-                let (helper_file, helper) = reached.node;
-                if helper_file == file {
-                    continue;
-                }
-                reached_across.insert(reached.node);
-                let helper_hits = hits.entry(reached.node).or_insert_with(|| {
-                    let index = &indexes[helper_file];
-                    walk::fn_hits(index, &index.fns[helper], &detectors)
-                });
-                for hit in helper_hits.iter().filter(|hit| !fixed(test, hit)) {
-                    found[file].push(Finding {
-                        via: reached.via.clone(),
-                        cause: Some(place(helper_file, hit.span)),
-                        ..finding(place(file, reached.at), hit, &test.name)
-                    });
-                }
-            }
-        }
     }
-
-    // Each fn's own, unless every test that reaches it holds what fixes it.
-    for (file, index) in indexes.iter().enumerate() {
-        for (at, f) in index.fns.iter().enumerate() {
-            if !f.in_scope {
-                continue;
-            }
-            let reaching = index.tests_reaching(&f.name);
-            // Reached by tests of other files only: reported on those tests, above.
-            if reaching.is_empty() && reached_across.contains(&(file, at)) {
-                continue;
-            }
-            let own = hits
-                .remove(&(file, at))
-                .unwrap_or_else(|| walk::fn_hits(index, f, &detectors));
-            for hit in own {
-                if reaching.is_empty() || !reaching.iter().all(|t| fixed(t, &hit)) {
-                    found[file].push(finding(place(file, hit.span), &hit, &f.name));
-                }
-            }
-        }
-        for (name, attrs) in &index.mods {
-            for hit in walk::attr_hits(attrs, &detectors) {
-                found[file].push(finding(place(file, hit.span), &hit, name));
-            }
-        }
-    }
-    found
-        .into_iter()
-        .flat_map(|mut findings| {
-            findings.sort_by(|a, b| order(a).cmp(&order(b)));
-            findings.dedup_by(|a, b| order(a) == order(b));
-            findings
-        })
-        .collect()
 }
 
 /// Whether `test` already holds an argument that fixes `hit`.

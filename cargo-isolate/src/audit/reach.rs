@@ -88,12 +88,7 @@ impl Calls {
             let mut edges = Vec::new();
             for (path, at) in &func.call_sites {
                 let name = path.last().map(String::as_str).unwrap_or_default();
-                let same_file = index
-                    .fns
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, f)| f.name == name)
-                    .map(|(i, _)| (node.0, i));
+                let same_file = index.by_name(name).iter().map(|&at| (node.0, at));
                 let mut targets = tree.resolve_fn(&from, path, root);
                 targets.extend(same_file);
                 targets.sort_unstable();
