@@ -1,6 +1,6 @@
 //! The detectors on our offender suite and on small positive and negative cases.
 
-use cargo_isolate::audit::{audit_source, Kind};
+use cargo_isolate::audit::{audit_files, audit_source, human, json_lines, test_files, Audit, Kind};
 use std::path::Path;
 
 fn kinds(source: &str) -> Vec<Kind> {
@@ -34,7 +34,8 @@ fn every_found_offender_file_is_reported_with_its_kinds() {
             &[Kind::FixedPath, Kind::ProcessLock, Kind::FixedPort],
         ),
         // The database family's offence (a server started once per process) lives in
-        // `database/found.rs`: see `the_database_family_is_found_and_its_migration_is_not`.
+        // `database/found.rs`, read alone: see `the_database_family_is_found_and_its_migration_is_not`
+        // and, on the tests that reach it, `the_database_family_is_reported_on_each_of_its_tests`.
         ("found_database_orders.rs", &[]),
         ("found_database_reports.rs", &[]),
         ("found_database_users.rs", &[]),
@@ -388,4 +389,319 @@ fn serial_on_a_module_is_reported_on_the_module() {
         audit_source("src/lib.rs", "#[serial] mod m {}", false).unwrap(),
         []
     );
+}
+
+/// Writes `files` (path, text) into a fresh temp dir and audits it as a package.
+fn audit_tree(files: &[(&str, &str)]) -> (tempfile::TempDir, Audit) {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    let audit = audit_files(dir.path(), &test_files(dir.path()));
+    assert!(audit.skipped.is_empty(), "{:?}", audit.skipped);
+    (dir, audit)
+}
+
+/// `(file, test, kind, via, cause as file:line)` of each finding.
+type Row = (String, String, Kind, Vec<String>, Option<String>);
+
+fn rows(audit: &Audit) -> Vec<Row> {
+    audit
+        .findings
+        .iter()
+        .map(|f| {
+            (
+                f.file.clone(),
+                f.test.clone().unwrap_or_default(),
+                f.kind,
+                f.via.clone(),
+                f.cause.as_ref().map(|c| format!("{}:{}", c.file, c.line)),
+            )
+        })
+        .collect()
+}
+
+fn row(file: &str, test: &str, kind: Kind, via: &[&str], cause: Option<&str>) -> Row {
+    (
+        file.to_owned(),
+        test.to_owned(),
+        kind,
+        via.iter().map(|s| (*s).to_owned()).collect(),
+        cause.map(str::to_owned),
+    )
+}
+
+const COMMON: &str = "use std::env;\n\
+    pub fn setup() {\n    env::set_var(\"A\", \"1\");\n}\n\
+    #[allow(dead_code)]\npub fn clean() {}\n";
+
+/// Seen on dotenvy: `tests/common/mod.rs` sets variables and changes directory for every test.
+/// The finding is each test's, at its call, with the helper's line as its cause.
+#[test]
+fn a_helper_in_tests_common_is_reported_on_each_test_that_calls_it() {
+    let (dir, audit) = audit_tree(&[
+        ("tests/common/mod.rs", COMMON),
+        (
+            "tests/a.rs",
+            "mod common;\n#[test]\nfn one() {\n    common::setup();\n}\n",
+        ),
+        (
+            "tests/b.rs",
+            "mod common;\nuse common::*;\n#[test]\nfn two() {\n    clean();\n    setup();\n}\n\
+             // Another target's fn of the same name is not followed from `a.rs`.\n\
+             #[allow(dead_code)]\npub fn elsewhere() { std::env::remove_var(\"B\"); }\n",
+        ),
+    ]);
+    assert_eq!(
+        rows(&audit),
+        [
+            row(
+                "tests/a.rs",
+                "one",
+                Kind::ProcessGlobal,
+                &["common::setup"],
+                Some("tests/common/mod.rs:3")
+            ),
+            row(
+                "tests/b.rs",
+                "two",
+                Kind::ProcessGlobal,
+                &["setup"],
+                Some("tests/common/mod.rs:3")
+            ),
+            row("tests/b.rs", "elsewhere", Kind::ProcessGlobal, &[], None),
+        ],
+        "{:#?}",
+        audit.findings
+    );
+    let first = &audit.findings[0];
+    assert_eq!((first.line, first.column), (4, 5));
+    assert!(first.fix.contains("`#[isolated(env)]`"), "{}", first.fix);
+
+    let human = human(dir.path(), &audit);
+    assert!(
+        human.contains(
+            "4:5: process-global in `one` via `common::setup` (tests/common/mod.rs:3:5)\n    \
+             |     common::setup();"
+        ) && human.contains("    cause: env::set_var(\"A\", \"1\");\n"),
+        "{human}"
+    );
+    let json: Vec<serde_json::Value> = json_lines(&audit)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(json[0]["via"], serde_json::json!(["common::setup"]));
+    assert_eq!(
+        json[0]["cause"],
+        serde_json::json!({"file": "tests/common/mod.rs", "line": 3, "column": 5})
+    );
+    assert_eq!(
+        (json[0]["test"].as_str(), json[0]["line"].as_u64()),
+        (Some("one"), Some(4))
+    );
+    // A finding at its own place keeps the fields it always had, and no others.
+    assert!(json[2].get("via").is_none() && json[2].get("cause").is_none());
+}
+
+/// Every way a test file names a helper of another file.
+#[test]
+fn calls_into_other_files_are_resolved_by_their_paths() {
+    let offender = "pub fn f() { std::env::set_current_dir(\"/\").unwrap(); }\n";
+    for (test_file, helper, via) in [
+        (
+            "mod common;\n#[test] fn t() { crate::common::f(); }",
+            "tests/common/mod.rs",
+            "crate::common::f",
+        ),
+        (
+            "mod common;\nuse common::{f as g};\n#[test] fn t() { g(); }",
+            "tests/common/mod.rs",
+            "g",
+        ),
+        (
+            "mod common;\nuse crate::common::f;\n#[test] fn t() { f(); }",
+            "tests/common/mod.rs",
+            "f",
+        ),
+        (
+            "mod support;\n#[test] fn t() { support::f(); }",
+            "tests/support.rs",
+            "support::f",
+        ),
+        (
+            "#[path = \"support/help.rs\"]\nmod help;\n#[test] fn t() { help::f(); }",
+            "tests/support/help.rs",
+            "help::f",
+        ),
+        (
+            "mod support;\nmod tests { #[test] fn t() { super::support::f(); } }",
+            "tests/support/mod.rs",
+            "super::support::f",
+        ),
+        (
+            "mod support;\n#[test] fn t() { self::support::f(); }",
+            "tests/support/mod.rs",
+            "self::support::f",
+        ),
+    ] {
+        let (_dir, audit) = audit_tree(&[("tests/t.rs", test_file), (helper, offender)]);
+        assert_eq!(
+            rows(&audit),
+            [row(
+                "tests/t.rs",
+                "t",
+                Kind::ProcessGlobal,
+                &[via],
+                Some(&format!("{helper}:1"))
+            )],
+            "{test_file}: {:#?}",
+            audit.findings
+        );
+    }
+}
+
+/// Helpers calling helpers, across files and back, recursively: each offence is the test's,
+/// reached by the fewest calls, and the walk ends.
+#[test]
+fn helpers_are_followed_transitively_and_recursion_ends() {
+    let (_dir, audit) = audit_tree(&[
+        (
+            "tests/t.rs",
+            "mod support;\n#[test]\nfn t() { prepare(3); }\n\
+             fn prepare(n: u32) { support::a(n); }\n",
+        ),
+        (
+            "tests/support/mod.rs",
+            "mod deep;\npub fn a(n: u32) { if n > 0 { b(n - 1); } }\n\
+             fn b(n: u32) { a(n); deep::c(n); }\n",
+        ),
+        (
+            "tests/support/deep.rs",
+            "pub fn c(n: u32) { if n > 0 { super::a(n) } else { std::process::exit(1) } }\n",
+        ),
+    ]);
+    assert_eq!(
+        rows(&audit),
+        [row(
+            "tests/t.rs",
+            "t",
+            Kind::ProcessGlobal,
+            &["prepare", "support::a", "b", "deep::c"],
+            Some("tests/support/deep.rs:1")
+        )],
+        "{:#?}",
+        audit.findings
+    );
+}
+
+/// A test that holds what fixes the helper's offence is migrated, and so is the helper.
+#[test]
+fn a_test_holding_the_fix_is_not_reported_nor_its_helper() {
+    let (_dir, audit) = audit_tree(&[
+        ("tests/common/mod.rs", COMMON),
+        (
+            "tests/a.rs",
+            "mod common;\n#[test]\n#[isolated(env)]\nfn one() { common::setup(); }\n",
+        ),
+        (
+            "tests/b.rs",
+            "mod common;\n#[test]\n#[isolated(cwd)]\nfn two() { common::setup(); }\n",
+        ),
+    ]);
+    assert_eq!(
+        rows(&audit),
+        [row(
+            "tests/b.rs",
+            "two",
+            Kind::ProcessGlobal,
+            &["common::setup"],
+            Some("tests/common/mod.rs:3")
+        )],
+        "{:#?}",
+        audit.findings
+    );
+}
+
+/// Unit tests in `src/`: a `#[cfg(test)] mod test_utils;` is test code as a whole, and a test
+/// module's helpers call the parent module's test fns in another file.
+#[test]
+fn unit_tests_reach_test_utils_and_parent_modules_in_other_files() {
+    let (_dir, audit) = audit_tree(&[
+        (
+            "src/lib.rs",
+            "pub mod db;\n#[cfg(test)]\nmod test_utils;\n\
+             pub fn serve() { std::net::TcpListener::bind(\"0.0.0.0:80\").unwrap(); }\n",
+        ),
+        (
+            "src/test_utils.rs",
+            "pub fn home() { std::env::set_var(\"HOME\", \"/nowhere\"); }\n",
+        ),
+        (
+            "src/db/mod.rs",
+            "#[cfg(test)]\nmod tests;\n\
+             #[cfg(test)]\nfn fresh() { std::fs::write(\"/tmp/db\", \"\").unwrap(); }\n",
+        ),
+        (
+            "src/db/tests.rs",
+            "use crate::test_utils::home;\n\
+             fn helper() { super::fresh(); home(); }\n\
+             #[test]\nfn t() { helper(); crate::serve(); }\n",
+        ),
+    ]);
+    assert_eq!(
+        rows(&audit),
+        [
+            row(
+                "src/db/tests.rs",
+                "t",
+                Kind::FixedPath,
+                &["helper", "super::fresh"],
+                Some("src/db/mod.rs:4")
+            ),
+            row(
+                "src/db/tests.rs",
+                "t",
+                Kind::ProcessGlobal,
+                &["helper", "home"],
+                Some("src/test_utils.rs:1")
+            ),
+        ],
+        "{:#?}",
+        audit.findings
+    );
+}
+
+/// The offender suite's database family reaches its server through `#[path]` modules: the
+/// finding is each test's, and no migrated test is reported.
+#[test]
+fn the_database_family_is_reported_on_each_of_its_tests() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../offenders");
+    let audit = audit_files(&dir, &test_files(&dir));
+    let database: Vec<Row> = rows(&audit)
+        .into_iter()
+        .filter(|r| r.2 == Kind::ProcessFixture)
+        .collect();
+    let want: Vec<Row> = ["orders", "reports", "users"]
+        .iter()
+        .flat_map(|family| {
+            ["a", "b"].map(|t| {
+                row(
+                    &format!("tests/found_database_{family}.rs"),
+                    &format!("database_{family}_{t}"),
+                    Kind::ProcessFixture,
+                    &["found::database"],
+                    Some("tests/database/found.rs:30"),
+                )
+            })
+        })
+        .collect();
+    assert_eq!(database, want, "{:#?}", audit.findings);
+    let migrated: Vec<_> = audit
+        .findings
+        .iter()
+        .filter(|f| f.file.contains("migrated"))
+        .collect();
+    assert!(migrated.is_empty(), "{migrated:#?}");
 }

@@ -9,9 +9,9 @@ use serde::Serialize;
 pub struct Finding {
     /// The file, relative to the workspace root.
     pub file: String,
-    /// 1-based line of the offending token.
+    /// 1-based line of the offending token, or of the test's call that leads to it (see `via`).
     pub line: usize,
-    /// 1-based column of the offending token.
+    /// 1-based column of the offending token, or of the test's call that leads to it.
     pub column: usize,
     /// What is shared.
     pub kind: Kind,
@@ -21,4 +21,24 @@ pub struct Finding {
     pub message: String,
     /// The `#[isolated(...)]` argument (or change) that fixes it.
     pub fix: String,
+    /// For an offender in a helper of another file that the test calls (`tests/common/mod.rs`):
+    /// the calls from the test to that helper, as written (`common::setup`, `write_env`).
+    /// `file`, `line` and `column` are then the test's first call, and `cause` the offending
+    /// token. Empty (and left out of the JSON) otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub via: Vec<String>,
+    /// Where the offending token is, for a finding reached through `via`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<Place>,
+}
+
+/// A place in a file.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Place {
+    /// The file, relative to the workspace root.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
 }

@@ -1,8 +1,22 @@
 //! What one file declares that the detectors need: its fns (tests or helpers, their
 //! `#[isolated(...)]` arguments, what they call), its port constants and its lock statics.
 
+use proc_macro2::Span;
 use std::collections::{BTreeMap, BTreeSet};
 use syn::visit::Visit;
+
+/// A `mod` item: inline (`mod tests { .. }`) or read from another file (`mod common;`).
+pub(crate) struct ModDecl {
+    /// The inline modules it is declared in.
+    pub(crate) within: Vec<String>,
+    pub(crate) name: String,
+    /// Its items are in the braces that follow, not in a file of their own.
+    pub(crate) inline: bool,
+    /// The file named by `#[path = ".."]`.
+    pub(crate) path: Option<String>,
+    /// Test code: `#[cfg(test)]`, or declared in test code.
+    pub(crate) test: bool,
+}
 
 /// One fn of the file (free, nested in a module, or in an impl).
 pub(crate) struct FnInfo<'ast> {
@@ -17,6 +31,12 @@ pub(crate) struct FnInfo<'ast> {
     pub(crate) isolated: Option<BTreeSet<String>>,
     /// The names of the fns it calls (last path segment).
     pub(crate) calls: BTreeSet<String>,
+    /// The fns it calls, as written (`common::setup`), each with where the call is.
+    pub(crate) call_sites: Vec<(Vec<String>, Span)>,
+    /// The inline modules it sits in (`tests` of `mod tests { fn f() {} }`).
+    pub(crate) module: Vec<String>,
+    /// An item of its module that a path can name: not in an impl, not nested in a fn body.
+    pub(crate) named_by_path: bool,
     /// The single-segment names its body mentions (statics, locals, fns passed as values).
     pub(crate) names: BTreeSet<String>,
 }
@@ -43,6 +63,15 @@ pub(crate) struct Index<'ast> {
     /// The paths the file's `use` items name: `exit` → `std::process::exit` of
     /// `use std::process::exit;`, `cd` → `std::env::set_current_dir` of `... as cd`.
     uses: BTreeMap<String, String>,
+    /// The fns of each name, by place in `fns`.
+    by_name: BTreeMap<String, Vec<usize>>,
+    /// Every `mod` item, in file order.
+    pub(crate) mod_decls: Vec<ModDecl>,
+    /// What a `use` brings into its module, by (module, name): `f` → `["common", "f"]` of
+    /// `use common::f;` at the top level.
+    pub(crate) scoped_uses: BTreeMap<(Vec<String>, String), Vec<String>>,
+    /// The modules each module globs in: `(["tests"], ["super"])` of `mod tests { use super::*; }`.
+    pub(crate) globs: Vec<(Vec<String>, Vec<String>)>,
 }
 
 impl<'ast> Index<'ast> {
@@ -51,9 +80,35 @@ impl<'ast> Index<'ast> {
         let mut builder = Builder {
             index: Index::default(),
             in_test_mod: all_test_code,
+            module: Vec::new(),
+            fn_depth: 0,
         };
         builder.visit_file(file);
-        builder.index
+        let mut index = builder.index;
+        for (at, f) in index.fns.iter().enumerate() {
+            index.by_name.entry(f.name.clone()).or_default().push(at);
+        }
+        index
+    }
+
+    /// Makes every fn and module of the file test code: it is declared by `#[cfg(test)] mod x;`
+    /// (or from test code).
+    pub(crate) fn mark_test_code(&mut self) {
+        for f in &mut self.fns {
+            f.in_scope = true;
+        }
+    }
+
+    /// The fns of `module` that the path `module::name` names.
+    pub(crate) fn named<'s>(
+        &'s self,
+        module: &'s [String],
+        name: &'s str,
+    ) -> impl Iterator<Item = usize> + 's {
+        self.by_name(name).iter().copied().filter(move |&at| {
+            let f = &self.fns[at];
+            f.named_by_path && f.module == module
+        })
     }
 
     /// `path` with its first segment replaced by what the file's `use` items bring in under
@@ -74,42 +129,57 @@ impl<'ast> Index<'ast> {
     pub(crate) fn runs_once_per_process(&self, f: &FnInfo<'ast>) -> bool {
         f.names.iter().any(|name| self.once_statics.contains(name))
             || self.once_inits.iter().any(|init| {
-                self.fns
+                self.by_name(init)
                     .iter()
-                    .filter(|g| g.name == *init)
-                    .any(|g| self.reaches(g, &f.name))
+                    .any(|&g| self.reaches(&self.fns[g], &f.name))
             })
     }
 
-    /// The test fns from which `name` is reached through the file's calls (itself if a test).
-    pub(crate) fn tests_reaching(&self, name: &str) -> Vec<&FnInfo<'ast>> {
-        self.fns
-            .iter()
-            .filter(|f| f.is_test && self.reaches(f, name))
-            .collect()
+    /// For each fn name, the tests (by place in `fns`) from which it is reached through the
+    /// file's calls (a test reaches itself). One walk per test: a file of thousands of tests
+    /// must not walk once per fn and test.
+    pub(crate) fn reaching_tests(&self) -> BTreeMap<&str, Vec<usize>> {
+        let mut reaching: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (at, test) in self.fns.iter().enumerate().filter(|(_, f)| f.is_test) {
+            for name in self.reached(&test.name) {
+                reaching.entry(name).or_default().push(at);
+            }
+        }
+        reaching
     }
 
     fn reaches(&self, from: &FnInfo<'ast>, target: &str) -> bool {
+        self.reached(&from.name).contains(target)
+    }
+
+    /// The names of the fns reached from the fns named `from`, and `from` itself.
+    fn reached<'s>(&'s self, from: &'s str) -> BTreeSet<&'s str> {
         let mut seen = BTreeSet::new();
-        let mut stack = vec![from.name.as_str()];
+        let mut stack = vec![from];
         while let Some(name) = stack.pop() {
-            if name == target {
-                return true;
-            }
             if !seen.insert(name) {
                 continue;
             }
-            for f in self.fns.iter().filter(|f| f.name == name) {
-                stack.extend(f.calls.iter().map(String::as_str));
+            for &at in self.by_name.get(name).into_iter().flatten() {
+                stack.extend(self.fns[at].calls.iter().map(String::as_str));
             }
         }
-        false
+        seen
+    }
+
+    /// The fns named `name`, by place in `fns`.
+    pub(crate) fn by_name(&self, name: &str) -> &[usize] {
+        self.by_name.get(name).map_or(&[], Vec::as_slice)
     }
 }
 
 struct Builder<'ast> {
     index: Index<'ast>,
     in_test_mod: bool,
+    /// The inline modules being visited.
+    module: Vec<String>,
+    /// How many fn bodies the visit is inside (items in a body are no paths' targets).
+    fn_depth: usize,
 }
 
 impl<'ast> Builder<'ast> {
@@ -119,8 +189,10 @@ impl<'ast> Builder<'ast> {
         attrs: &'ast [syn::Attribute],
         sig: &syn::Signature,
         block: &'ast syn::Block,
+        named_by_path: bool,
     ) {
         let is_test = attrs.iter().any(is_test_attr);
+        let cfg_test = attrs.iter().any(is_cfg_test);
         let isolated = attrs
             .iter()
             .find(|a| last_segment(a.path()) == "isolated")
@@ -144,9 +216,12 @@ impl<'ast> Builder<'ast> {
             attrs,
             block,
             is_test,
-            in_scope: is_test || self.in_test_mod,
+            in_scope: is_test || cfg_test || self.in_test_mod,
             isolated,
             calls: mentions.calls,
+            call_sites: mentions.call_sites,
+            module: self.module.clone(),
+            named_by_path,
             names: mentions.names,
         });
         self.index.once_inits.extend(mentions.once_inits);
@@ -160,9 +235,12 @@ impl<'ast> Visit<'ast> for Builder<'ast> {
             &item.attrs,
             &item.sig,
             &item.block,
+            self.fn_depth == 0,
         );
         // Items nested in the body: a helper fn declared inside a test is a fn of its own.
+        self.fn_depth += 1;
         syn::visit::visit_item_fn(self, item);
+        self.fn_depth -= 1;
     }
 
     fn visit_impl_item_fn(&mut self, item: &'ast syn::ImplItemFn) {
@@ -171,6 +249,7 @@ impl<'ast> Visit<'ast> for Builder<'ast> {
             &item.attrs,
             &item.sig,
             &item.block,
+            false,
         );
     }
 
@@ -180,7 +259,17 @@ impl<'ast> Visit<'ast> for Builder<'ast> {
         if self.in_test_mod {
             self.index.mods.push((item.ident.to_string(), &item.attrs));
         }
+        let name = item.ident.to_string();
+        self.index.mod_decls.push(ModDecl {
+            within: self.module.clone(),
+            name: name.clone(),
+            inline: item.content.is_some(),
+            path: item.attrs.iter().find_map(path_attr),
+            test: self.in_test_mod,
+        });
+        self.module.push(name);
         syn::visit::visit_item_mod(self, item);
+        self.module.pop();
         self.in_test_mod = outer;
     }
 
@@ -201,6 +290,7 @@ impl<'ast> Visit<'ast> for Builder<'ast> {
 
     fn visit_item_use(&mut self, item: &'ast syn::ItemUse) {
         self.add_use("", &item.tree);
+        self.add_scoped_use(Vec::new(), &item.tree);
     }
 
     fn visit_item_static(&mut self, item: &'ast syn::ItemStatic) {
@@ -257,6 +347,58 @@ impl Builder<'_> {
     }
 }
 
+impl Builder<'_> {
+    /// Records what `tree` brings into the module being visited, by segments: the paths a call
+    /// into another module may go through (`use common::{setup as s}`, `use super::*`).
+    fn add_scoped_use(&mut self, mut prefix: Vec<String>, tree: &syn::UseTree) {
+        let mut bring = |name: String, path: Vec<String>| {
+            if name != "_" {
+                let key = (self.module.clone(), name);
+                self.index.scoped_uses.insert(key, path);
+            }
+        };
+        match tree {
+            syn::UseTree::Path(path) => {
+                prefix.push(path.ident.to_string());
+                self.add_scoped_use(prefix, &path.tree);
+            }
+            syn::UseTree::Name(name) if name.ident == "self" => {
+                if let Some(last) = prefix.last().cloned() {
+                    bring(last, prefix);
+                }
+            }
+            syn::UseTree::Name(name) => {
+                prefix.push(name.ident.to_string());
+                bring(name.ident.to_string(), prefix);
+            }
+            syn::UseTree::Rename(rename) => {
+                prefix.push(rename.ident.to_string());
+                bring(rename.rename.to_string(), prefix);
+            }
+            syn::UseTree::Group(group) => {
+                for tree in &group.items {
+                    self.add_scoped_use(prefix.clone(), tree);
+                }
+            }
+            syn::UseTree::Glob(_) => self.index.globs.push((self.module.clone(), prefix)),
+        }
+    }
+}
+
+/// The file of `#[path = "file.rs"]`.
+fn path_attr(attr: &syn::Attribute) -> Option<String> {
+    match &attr.meta {
+        syn::Meta::NameValue(nv) if nv.path.is_ident("path") => match &nv.value {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) => Some(s.value()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// Types of statics whose value is set once per process.
 const ONCE_TYPES: &[&str] = &["Atomic", "Once", "Lazy"];
 
@@ -283,6 +425,7 @@ pub(crate) fn is_once_initialiser(callee: &str) -> bool {
 #[derive(Default)]
 struct Mentions {
     calls: BTreeSet<String>,
+    call_sites: Vec<(Vec<String>, Span)>,
     names: BTreeSet<String>,
     once_inits: BTreeSet<String>,
 }
@@ -303,6 +446,9 @@ impl<'ast> Visit<'ast> for Mentions {
     fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
         if let syn::Expr::Path(path) = &*call.func {
             self.calls.insert(last_segment(&path.path));
+            let segments = path.path.segments.iter().map(|s| s.ident.to_string());
+            self.call_sites
+                .push((segments.collect(), syn::spanned::Spanned::span(&path.path)));
             let callee = path_string(&path.path);
             if is_once_initialiser(&callee) {
                 self.once_init(&call.args);

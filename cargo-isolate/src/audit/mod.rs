@@ -5,17 +5,21 @@ mod detect;
 mod finding;
 mod index;
 mod kind;
+mod modules;
+mod reach;
 mod report;
 mod sources;
 mod walk;
 
-pub use finding::Finding;
+pub use finding::{Finding, Place};
 pub use kind::Kind;
 pub use report::{human, json_lines};
 pub use sources::{test_files, Source};
 
 use index::Index;
-use std::path::Path;
+use modules::{FileId, FnId, Links, Tree};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 
 /// What an audit found, and the files it could not read.
 #[derive(Debug, Default)]
@@ -46,6 +50,7 @@ pub fn audit_files(root: &Path, files: &[Source]) -> Audit {
 
 fn audit_on_this_thread(root: &Path, files: &[Source]) -> Audit {
     let mut audit = Audit::default();
+    let mut parsed = Vec::new();
     for source in files {
         let label = source
             .path
@@ -54,11 +59,13 @@ fn audit_on_this_thread(root: &Path, files: &[Source]) -> Audit {
             .display()
             .to_string();
         match std::fs::read_to_string(&source.path) {
-            Ok(text) => match audit_source(&label, &text, source.all_test_code) {
-                Ok(findings) => {
-                    audit.files += 1;
-                    audit.findings.extend(findings);
-                }
+            Ok(text) => match syn::parse_file(&text) {
+                Ok(file) => parsed.push(Parsed {
+                    label,
+                    path: source.path.clone(),
+                    file,
+                    all_test_code: source.all_test_code,
+                }),
                 Err(error) => audit
                     .skipped
                     .push((label, format!("cannot parse: {error}"))),
@@ -66,6 +73,8 @@ fn audit_on_this_thread(root: &Path, files: &[Source]) -> Audit {
             Err(error) => audit.skipped.push((label, format!("cannot read: {error}"))),
         }
     }
+    audit.files = parsed.len();
+    audit.findings = audit_parsed(&parsed);
     audit
 }
 
@@ -85,43 +94,178 @@ fn audit_on_this_thread(root: &Path, files: &[Source]) -> Audit {
 /// # Errors
 /// When the text is no Rust file.
 pub fn audit_source(label: &str, text: &str, all_test_code: bool) -> syn::Result<Vec<Finding>> {
-    let file = syn::parse_file(text)?;
-    let index = Index::new(&file, all_test_code);
-    let detectors = detect::all();
-    let mut findings = Vec::new();
-    let mut found = |hit: detect::Hit, within: &str| {
-        let start = hit.span.start();
-        findings.push(Finding {
-            file: label.to_owned(),
-            line: start.line,
-            column: start.column + 1,
-            kind: hit.kind,
-            test: Some(within.to_owned()),
-            message: hit.message,
-            fix: hit.fix,
-        });
+    let parsed = Parsed {
+        label: label.to_owned(),
+        path: PathBuf::from(label),
+        file: syn::parse_file(text)?,
+        all_test_code,
     };
-    for f in index.fns.iter().filter(|f| f.in_scope) {
-        let reaching = index.tests_reaching(&f.name);
-        for hit in walk::fn_hits(&index, f, &detectors) {
-            // Already migrated: every test that reaches this code holds what fixes it.
-            let fixed = !reaching.is_empty()
-                && reaching.iter().all(|t| {
-                    t.isolated
-                        .as_ref()
-                        .is_some_and(|args| hit.fixed_by.iter().any(|a| args.contains(*a)))
-                });
-            if !fixed {
-                found(hit, &f.name);
+    Ok(audit_parsed(&[parsed]))
+}
+
+/// A file read and parsed, with the name reports give it.
+struct Parsed {
+    label: String,
+    path: PathBuf,
+    file: syn::File,
+    all_test_code: bool,
+}
+
+/// The offenders in `parsed`, by file, then line: each fn's own, and for each test those in
+/// the helpers of other files it calls (`mod common;`, `#[cfg(test)] mod test_utils;`).
+fn audit_parsed(parsed: &[Parsed]) -> Vec<Finding> {
+    let mut indexes: Vec<Index<'_>> = parsed
+        .iter()
+        .map(|p| Index::new(&p.file, p.all_test_code))
+        .collect();
+    let paths: Vec<PathBuf> = parsed.iter().map(|p| p.path.clone()).collect();
+    let all_test_code: Vec<bool> = parsed.iter().map(|p| p.all_test_code).collect();
+    let links = Links::new(&indexes, &paths);
+    let test_code = links.test_code(&indexes, &all_test_code);
+    for (index, test_code) in indexes.iter_mut().zip(test_code) {
+        if test_code {
+            index.mark_test_code();
+        }
+    }
+    let mut run = Run {
+        parsed,
+        tree: Tree {
+            indexes: &indexes,
+            links: &links,
+        },
+        detectors: detect::all(),
+        hits: BTreeMap::new(),
+        found: vec![Vec::new(); parsed.len()],
+    };
+    let reached_across = run.across_files();
+    run.own(&reached_across);
+    run.found
+        .into_iter()
+        .flat_map(|mut findings| {
+            findings.sort_by(|a, b| order(a).cmp(&order(b)));
+            findings.dedup_by(|a, b| order(a) == order(b));
+            findings
+        })
+        .collect()
+}
+
+/// One audit's state: the files, their module tree, the hits of each fn walked so far and the
+/// findings of each file.
+struct Run<'a, 'ast> {
+    parsed: &'a [Parsed],
+    tree: Tree<'a, 'ast>,
+    detectors: Vec<Box<dyn detect::Detector>>,
+    hits: BTreeMap<FnId, Vec<detect::Hit>>,
+    found: Vec<Vec<Finding>>,
+}
+
+impl Run<'_, '_> {
+    /// Each test's offences in the helpers of other files it calls, at its call. Returns the
+    /// helpers so reached.
+    fn across_files(&mut self) -> BTreeSet<FnId> {
+        let indexes = self.tree.indexes;
+        let mut calls = reach::Calls::default();
+        let mut reached_across = BTreeSet::new();
+        for (file, index) in indexes.iter().enumerate() {
+            for (at, test) in index.fns.iter().enumerate() {
+                if !test.is_test || !test.in_scope {
+                    continue;
+                }
+                for reached in calls.reached_by(&self.tree, (file, at)) {
+                    let (helper_file, helper) = reached.node;
+                    if helper_file == file {
+                        continue;
+                    }
+                    reached_across.insert(reached.node);
+                    let detectors = &self.detectors;
+                    let hits = self.hits.entry(reached.node).or_insert_with(|| {
+                        let index = &indexes[helper_file];
+                        walk::fn_hits(index, &index.fns[helper], detectors)
+                    });
+                    for hit in hits.iter().filter(|hit| !fixed(test, hit)) {
+                        let finding = Finding {
+                            via: reached.via.clone(),
+                            cause: Some(place(self.parsed, helper_file, hit.span)),
+                            ..finding(place(self.parsed, file, reached.at), hit, &test.name)
+                        };
+                        self.found[file].push(finding);
+                    }
+                }
+            }
+        }
+        reached_across
+    }
+
+    /// Each fn's own offences, unless every test that reaches it holds what fixes them, or
+    /// only tests of other files reach it (they were reported on those tests).
+    fn own(&mut self, reached_across: &BTreeSet<FnId>) {
+        for (file, index) in self.tree.indexes.iter().enumerate() {
+            let reaching_tests = index.reaching_tests();
+            for (at, f) in index.fns.iter().enumerate() {
+                if !f.in_scope {
+                    continue;
+                }
+                let reaching: Vec<&index::FnInfo<'_>> = reaching_tests
+                    .get(f.name.as_str())
+                    .into_iter()
+                    .flatten()
+                    .map(|&t| &index.fns[t])
+                    .collect();
+                if reaching.is_empty() && reached_across.contains(&(file, at)) {
+                    continue;
+                }
+                let own = self
+                    .hits
+                    .remove(&(file, at))
+                    .unwrap_or_else(|| walk::fn_hits(index, f, &self.detectors));
+                for hit in own {
+                    if reaching.is_empty() || !reaching.iter().all(|t| fixed(t, &hit)) {
+                        let at = place(self.parsed, file, hit.span);
+                        self.found[file].push(finding(at, &hit, &f.name));
+                    }
+                }
+            }
+            for (name, attrs) in &index.mods {
+                for hit in walk::attr_hits(attrs, &self.detectors) {
+                    let at = place(self.parsed, file, hit.span);
+                    self.found[file].push(finding(at, &hit, name));
+                }
             }
         }
     }
-    for (name, attrs) in &index.mods {
-        for hit in walk::attr_hits(attrs, &detectors) {
-            found(hit, name);
-        }
+}
+
+fn place(parsed: &[Parsed], file: FileId, span: proc_macro2::Span) -> Place {
+    Place {
+        file: parsed[file].label.clone(),
+        line: span.start().line,
+        column: span.start().column + 1,
     }
-    findings.sort_by_key(|f| (f.line, f.column, f.kind));
-    findings.dedup_by_key(|f| (f.line, f.column, f.kind));
-    Ok(findings)
+}
+
+/// The finding of `hit` at `at`, in the fn (or module) `within`.
+fn finding(at: Place, hit: &detect::Hit, within: &str) -> Finding {
+    Finding {
+        file: at.file,
+        line: at.line,
+        column: at.column,
+        kind: hit.kind,
+        test: Some(within.to_owned()),
+        message: hit.message.clone(),
+        fix: hit.fix.clone(),
+        via: Vec::new(),
+        cause: None,
+    }
+}
+
+/// Whether `test` already holds an argument that fixes `hit`.
+fn fixed(test: &index::FnInfo<'_>, hit: &detect::Hit) -> bool {
+    test.isolated
+        .as_ref()
+        .is_some_and(|args| hit.fixed_by.iter().any(|a| args.contains(*a)))
+}
+
+/// Findings of one file in report order; two that compare equal are one.
+fn order(f: &Finding) -> (usize, usize, Kind, Option<&Place>) {
+    (f.line, f.column, f.kind, f.cause.as_ref())
 }

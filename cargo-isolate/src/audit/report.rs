@@ -25,9 +25,11 @@ pub fn human(root: &Path, audit: &Audit) -> String {
     for finding in &audit.findings {
         by_file.entry(&finding.file).or_default().push(finding);
     }
+    let mut texts = Texts {
+        root,
+        read: BTreeMap::new(),
+    };
     for (file, findings) in &by_file {
-        let text = std::fs::read_to_string(root.join(file)).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
         let _ = writeln!(
             out,
             "{file}: {} finding{}",
@@ -39,8 +41,18 @@ pub fn human(root: &Path, audit: &Audit) -> String {
                 .test
                 .as_deref()
                 .map_or(String::new(), |t| format!(" in `{t}`"));
-            let _ = writeln!(out, "  {}:{}: {}{in_fn}", f.line, f.column, f.kind);
-            if let Some(line) = lines.get(f.line.wrapping_sub(1)) {
+            let via = match &f.cause {
+                Some(cause) if !f.via.is_empty() => format!(
+                    " via `{}` ({}:{}:{})",
+                    f.via.join("` → `"),
+                    cause.file,
+                    cause.line,
+                    cause.column
+                ),
+                _ => String::new(),
+            };
+            let _ = writeln!(out, "  {}:{}: {}{in_fn}{via}", f.line, f.column, f.kind);
+            if let Some(line) = texts.line(file, f.line) {
                 let _ = writeln!(out, "    | {}", line.trim_end());
                 let pad = line
                     .chars()
@@ -48,6 +60,9 @@ pub fn human(root: &Path, audit: &Audit) -> String {
                     .map(|c| if c == '\t' { '\t' } else { ' ' })
                     .collect::<String>();
                 let _ = writeln!(out, "    | {pad}^");
+            }
+            if let Some(line) = f.cause.as_ref().and_then(|c| texts.line(&c.file, c.line)) {
+                let _ = writeln!(out, "    cause: {}", line.trim());
             }
             let _ = writeln!(out, "    why: {}", f.message);
             let _ = writeln!(out, "    fix: {}", f.fix);
@@ -69,6 +84,24 @@ pub fn human(root: &Path, audit: &Audit) -> String {
         }
     }
     out
+}
+
+/// The files' texts, each read once, by path relative to `root`.
+struct Texts<'a> {
+    root: &'a Path,
+    read: BTreeMap<String, String>,
+}
+
+impl Texts<'_> {
+    /// Line `n` (1-based) of `file`.
+    fn line(&mut self, file: &str, n: usize) -> Option<String> {
+        let root = self.root;
+        let text = self
+            .read
+            .entry(file.to_owned())
+            .or_insert_with(|| std::fs::read_to_string(root.join(file)).unwrap_or_default());
+        text.lines().nth(n.checked_sub(1)?).map(str::to_owned)
+    }
 }
 
 fn plural(n: usize) -> &'static str {
