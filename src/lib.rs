@@ -254,7 +254,7 @@ pub mod env {
     //! | variable | default | meaning |
     //! |---|---|---|
     //! | `ISOLATE_DIR` ([`DIR`]) | `<temp dir>/isolate-<uid>` | where lock files, reservations and temp dirs live |
-    //! | `ISOLATE_TIMEOUT` ([`TIMEOUT`]) | | overrides every wait's timeout, the attribute's `timeout` included (`30s`, `2m`, `1m30s`, ...) |
+    //! | `ISOLATE_TIMEOUT` ([`TIMEOUT`]) | | overrides the timeout of every wait for what a test asked for, the attribute's `timeout` included, not a `ready` probe's or `eventually`'s `within` (`30s`, `2m`, `1m30s`, ...) |
     //! | `ISOLATE_KEEP_TMPDIR` ([`KEEP_TMPDIR`]) | `on-failure` | when temp dirs are kept: `on-failure`, `always` or `never` |
     //! | `ISOLATE_KEEP_DAYS` ([`KEEP_DAYS`]) | `7` | kept temp dirs older than this many days are pruned; `0` disables pruning (or call [`prune_kept_dirs`](crate::prune_kept_dirs)) |
     //! | `ISOLATE_SOCKET_BUDGET` ([`SOCKET_BUDGET`]) | half the soft open-file limit | the machine-wide budget `max_sockets` draws from, in permits |
