@@ -26,8 +26,8 @@
 /// | `serial = "g"` or `["g", "h"]` | | | exclusive member of each group, across threads and processes |
 /// | `shared = "g"` or `["g", "h"]` | | | shared member: beside other shared members, never beside an exclusive one |
 /// | `max_sockets = N` | | | `N` permits (1 to 1048576) of the machine-wide socket budget |
-/// | `timeout = "90s"` | | 5 minutes | the longest wait for groups and permits: `ms`, `s`, `m`, `h`, sums like `"1m30s"` |
-/// | `env` | | | the environment variables, exclusively among this process's tests that declare `env`; every variable the test set, changed or removed is put back when it ends (pass, failure or panic) |
+/// | `timeout = "90s"` | | 5 minutes | the longest the test waits for all it asked for, counted from its start: `ms`, `s`, `m`, `h`, sums like `"1m30s"` |
+/// | `env` | | | the environment variables, exclusively: no other test of this process that declares `env` or `env(read)` runs meanwhile; every variable the test set, changed or removed is put back when it ends (pass, failure or panic) |
 /// | `env(read)` | | | reads the environment: beside other readers, never beside an `env` writer |
 /// | `cwd`, `cwd(read)` | | | the same for the working directory: a writer's directory is put back when it ends |
 /// | `fresh_process` | | | runs the test in a fresh process of the test binary (under nextest, which gives every test one, in place), reported as if in place |
@@ -121,7 +121,7 @@
 ///         static SPEC: isolate::Spec = isolate::Spec::for_test(module_path!(), "reconnects")
 ///             .bind(isolate::Resource::Port, &["port"])
 ///             .serial(&["ws"]);
-///         isolate::enter(&SPEC) // groups (sorted), then permits, then ports and dirs
+///         isolate::enter(&SPEC) // groups (sorted), `env`/`cwd`, permits, then ports and dirs
 ///     };
 ///     let port: isolate::Port = guard.take("port").unwrap();
 ///     // the body, verbatim
@@ -213,7 +213,8 @@
 ///
 /// # Timeouts
 ///
-/// A test waits for its groups, permits and reserved numbers at most its `timeout` (default 5
+/// A test waits for everything it asked for (groups, `env` and `cwd`, permits, reserved
+/// numbers, a fixture's init) at most its `timeout` in all, counted from its start (default 5
 /// minutes); `ISOLATE_TIMEOUT` overrides both. When the wait runs out, the test fails with a
 /// message that names the group or budget, who holds it (test, pid, for how long) and the knob
 /// to turn:
@@ -253,7 +254,7 @@ pub mod env {
     //! | variable | default | meaning |
     //! |---|---|---|
     //! | `ISOLATE_DIR` ([`DIR`]) | `<temp dir>/isolate-<uid>` | where lock files, reservations and temp dirs live |
-    //! | `ISOLATE_TIMEOUT` ([`TIMEOUT`]) | | overrides every wait's timeout, the attribute's `timeout` included (`30s`, `2m`, `1m30s`, ...) |
+    //! | `ISOLATE_TIMEOUT` ([`TIMEOUT`]) | | overrides the timeout of every wait for what a test asked for, the attribute's `timeout` included, not a `ready` probe's or `eventually`'s `within` (`30s`, `2m`, `1m30s`, ...) |
     //! | `ISOLATE_KEEP_TMPDIR` ([`KEEP_TMPDIR`]) | `on-failure` | when temp dirs are kept: `on-failure`, `always` or `never` |
     //! | `ISOLATE_KEEP_DAYS` ([`KEEP_DAYS`]) | `7` | kept temp dirs older than this many days are pruned; `0` disables pruning (or call [`prune_kept_dirs`](crate::prune_kept_dirs)) |
     //! | `ISOLATE_SOCKET_BUDGET` ([`SOCKET_BUDGET`]) | half the soft open-file limit | the machine-wide budget `max_sockets` draws from, in permits |

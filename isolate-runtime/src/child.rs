@@ -95,7 +95,8 @@ impl Child {
     ///
     /// # Errors
     ///
-    /// Fails when the program cannot be started (missing, not executable), naming it.
+    /// Fails when the program cannot be started (missing, not executable, or its working
+    /// directory missing), naming what is missing.
     ///
     /// # Examples
     ///

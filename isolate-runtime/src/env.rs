@@ -8,7 +8,9 @@ use crate::Error;
 
 /// Where lock files, reservations and temp dirs live (default: `<temp dir>/isolate-<uid>`).
 pub const DIR: &str = "ISOLATE_DIR";
-/// Overrides every wait's timeout, the attribute's `timeout` included. Read once per process.
+/// Overrides the timeout of every wait for what a test asked for (groups, `env` and `cwd`,
+/// permits, reserved numbers, a fixture), the attribute's `timeout` included; a `ready` probe's
+/// or `eventually`'s own `within` stays. Read once per process.
 pub const TIMEOUT: &str = "ISOLATE_TIMEOUT";
 /// `on-failure` (default), `always` or `never`: when temp dirs are kept.
 pub const KEEP_TMPDIR: &str = "ISOLATE_KEEP_TMPDIR";

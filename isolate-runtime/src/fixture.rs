@@ -57,8 +57,8 @@ pub type InitError = Box<dyn std::error::Error + Send + Sync>;
 ///   `serde::Deserialize`: connection strings, ports, paths; never handles.
 /// - **Never twice.** An init that fails (returns `Err`, panics, or its readiness wait runs
 ///   out) has what it started stopped and removed at once, and every later test of the run that
-///   uses the fixture fails at once with ``fixture `db` failed to start in this run (in test X,
-///   after 12.3s): <the original error>``. It is not retried within the run. An init whose
+///   uses the fixture fails at once with ``fixture `db` failed to start in this run (in test
+///   `X`, after 12.3s): <the original error>``. It is not retried within the run. An init whose
 ///   test process dies midway (SIGKILL, a runner's timeout, an abort) is a failure too: the
 ///   next test that asks has what it started stopped and removed, and fails saying so.
 /// - **Not cancelled.** An init that never returns (a wait of its own without a limit) holds

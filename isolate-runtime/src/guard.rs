@@ -11,9 +11,10 @@ use crate::resource::{Acquire, Binding, Held, Resource};
 use crate::wait::Mode;
 use crate::{env, Error, Spec, TmpDir};
 
-/// How long a test waits for its groups, permits and reserved numbers when neither the
-/// attribute's `timeout` nor `ISOLATE_TIMEOUT` says otherwise: long enough for a busy group's
-/// legitimate queue, short enough to fail a stuck suite with a diagnosis before CI's own limit.
+/// How long a test waits for everything it asked for (groups, `env` and `cwd`, permits, reserved
+/// numbers, a fixture's init) when neither the attribute's `timeout` nor `ISOLATE_TIMEOUT` says
+/// otherwise: long enough for a busy group's legitimate queue, short enough to fail a stuck
+/// suite with a diagnosis before CI's own limit.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
 /// Owns every resource one test asked for. Dropping it releases them in reverse order of
@@ -57,13 +58,14 @@ struct Slot {
 }
 
 /// Acquires everything `spec` asks for: groups in sorted order (so no two tests deadlock),
-/// then the environment and the working directory, then budget permits, then the bindings in [`Resource::ALL`]'s order (so a waiting test
-/// holds no descriptors).
+/// then the environment and the working directory, then budget permits, then the bindings in
+/// [`Resource::ALL`]'s order (so a waiting test holds no descriptors). All the waits together
+/// end at the spec's timeout, counted from the call.
 ///
 /// # Errors
 ///
-/// Fails when a wait for a group, permits or a reserved number times out (the message names
-/// the holders), when a test re-enters a group it already holds, when a group name is invalid,
+/// Fails when a wait for a group, `env`, `cwd`, permits or a reserved number times out (the
+/// message names the holders), when a test re-enters a group it already holds, when a group name is invalid,
 /// when the isolate directory is refused, when an `ISOLATE_*` variable is malformed, or when a
 /// port cannot be bound or a directory created.
 ///

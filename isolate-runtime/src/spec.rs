@@ -146,14 +146,16 @@ impl Spec {
         self
     }
 
-    /// Waits at most `timeout` for groups, permits and reserved numbers instead of the default.
+    /// Waits at most `timeout` in all for what the spec asks for (groups, `env` and `cwd`,
+    /// permits, reserved numbers, a fixture's init) instead of the default.
     #[must_use]
     pub const fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
     }
 
-    /// The test passes by panicking (`#[should_panic]`), so a panic does not keep its temp dirs.
+    /// The test passes by panicking (`#[should_panic]`), so a panic does not keep its temp dirs
+    /// and a return does.
     #[must_use]
     pub const fn expects_panic(mut self) -> Self {
         self.expects_panic = true;
@@ -161,9 +163,12 @@ impl Spec {
     }
 
     /// The test passes by panicking with a message that contains `expected`
-    /// (`#[should_panic(expected = "..")]`). A fresh process whose test replaced the panic
-    /// hook cannot read the message; its parent panics with this one when the child's harness
-    /// judged the panic expected.
+    /// (`#[should_panic(expected = "..")]`): a panic with another message is a failure and
+    /// keeps the temp dirs, as long as the panic hook isolate installs to read messages is
+    /// called (a test that replaces the hook without calling it leaves the message unknown, and
+    /// any panic counts as expected). A fresh process whose test replaced the panic hook cannot
+    /// read the message; its parent panics with this one when the child's harness judged the
+    /// panic expected.
     #[must_use]
     pub const fn expects_panic_containing(mut self, expected: &'static str) -> Self {
         self.expects_panic = true;

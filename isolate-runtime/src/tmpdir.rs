@@ -14,13 +14,15 @@ use crate::error::IoContext;
 use crate::wait::{self, Mode};
 use crate::{lockdir, sys, Error};
 
-/// A fresh directory, `<root>/tmp/<test>-<name>-<random>`, owned by one test.
+/// A fresh directory, `<root>/tmp/<test>-<name>-<random>` (`<test>-<random>` for the binding
+/// `tmpdir`), owned by one test.
 ///
 /// It is removed when the last handle drops, unless the test failed (a panic, or an `Err`
 /// seen by the guard) or `ISOLATE_KEEP_TMPDIR` says otherwise (`on-failure`, the default;
 /// `always`; `never`). A kept directory's path is printed to stderr, so it shows in the failed
 /// test's output. Kept directories older than `ISOLATE_KEEP_DAYS` (default 7) are pruned when
-/// a process first creates a temp dir; [`prune_kept_dirs`] does it on demand. A directory whose
+/// a process first creates a temp dir, at most once an hour on the machine (so a kept directory
+/// may outlive that age by an hour); [`prune_kept_dirs`] does it on demand. A directory whose
 /// test is still running is never pruned, whatever its timestamps: its handle holds a lock on
 /// it that pruning respects.
 ///
