@@ -178,3 +178,46 @@ fn generic_helper<'a, T: Named, const N: usize>(prefix: &'a str) -> std::io::Res
 fn a_type_parameter_no_argument_names() {
     assert_eq!(generic_helper::<Data, 3>("a-").unwrap(), 3);
 }
+
+/// An observed `unsafe fn` (temp dirs and a `Result`): its body moves into an inner fn, which
+/// stays `unsafe`, so the body's unsafe operations still need no block (edition 2021).
+#[allow(unsafe_code)]
+#[deny(unused_unsafe)]
+#[isolated(tmpdir)]
+unsafe fn unsafe_helper(byte: *const u8) -> std::io::Result<u8> {
+    std::fs::write(tmpdir.join("byte"), [*byte])?;
+    Ok(std::fs::read(tmpdir.join("byte"))?[0])
+}
+
+/// The edition 2024 way: unsafe operations in blocks even inside an `unsafe fn`; the call of
+/// the inner fn needs one too, and no block is reported unused.
+#[allow(unsafe_code, clippy::unused_async)]
+#[deny(unsafe_op_in_unsafe_fn, unused_unsafe)]
+#[isolated(tmpdir)]
+async unsafe fn unsafe_async_helper(byte: *const u8) -> std::io::Result<u8> {
+    std::fs::write(tmpdir.join("byte"), [unsafe { *byte }])?;
+    Ok(std::fs::read(tmpdir.join("byte"))?[0])
+}
+
+/// `extern "C"` stays on the outer fn only: the inner one is called from Rust.
+#[allow(unsafe_code, improper_ctypes_definitions)]
+#[isolated(tmpdir)]
+unsafe extern "C" fn unsafe_extern_helper(byte: *const u8) -> Result<u8, String> {
+    std::fs::write(tmpdir.join("byte"), [*byte]).map_err(|error| error.to_string())?;
+    Ok(*byte)
+}
+
+#[test]
+#[allow(unsafe_code)]
+fn unsafe_helpers_with_an_observed_result() {
+    let byte = 7u8;
+    // SAFETY: `byte` outlives the calls.
+    unsafe {
+        assert_eq!(unsafe_helper(&byte).unwrap(), 7);
+        assert_eq!(unsafe_extern_helper(&byte).unwrap(), 7);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        assert_eq!(runtime.block_on(unsafe_async_helper(&byte)).unwrap(), 7);
+    }
+}

@@ -27,8 +27,9 @@ pub(crate) struct Signature {
     /// Refused by the checks, dropped by the fallback.
     pub(crate) constness: Option<Ident>,
     pub(crate) asyncness: Option<Ident>,
-    /// `unsafe`, `extern "C"`.
-    pub(crate) qualifiers: TokenStream,
+    pub(crate) unsafety: Option<Ident>,
+    /// `extern "C"`, `extern`.
+    pub(crate) abi: TokenStream,
     pub(crate) fn_token: Ident,
     pub(crate) ident: Ident,
     /// `<..>`, without the where clause.
@@ -151,12 +152,12 @@ impl Signature {
     fn parse(cursor: &mut Cursor) -> Option<Signature> {
         let constness = cursor.next_ident("const");
         let asyncness = cursor.next_ident("async");
-        let mut qualifiers = TokenStream::new();
-        qualifiers.extend(cursor.next_ident("unsafe").map(TokenTree::Ident));
+        let unsafety = cursor.next_ident("unsafe");
+        let mut abi = TokenStream::new();
         if let Some(extern_token) = cursor.next_ident("extern") {
-            qualifiers.append(extern_token);
+            abi.append(extern_token);
             if let Some(TokenTree::Literal(_)) = cursor.peek() {
-                qualifiers.extend(cursor.next());
+                abi.extend(cursor.next());
             }
         }
         let fn_token = cursor.next_ident("fn")?;
@@ -224,7 +225,8 @@ impl Signature {
         Some(Signature {
             constness,
             asyncness,
-            qualifiers,
+            unsafety,
+            abi,
             fn_token,
             ident,
             generics,
@@ -236,17 +238,25 @@ impl Signature {
         })
     }
 
-    /// This signature with `params` for its parameters: the outer fn's keeps `const` and the
-    /// qualifiers (`unsafe`, `extern "C"`), an inner fn's only `async`.
+    /// This signature with `params` for its parameters. The outer fn's keeps every qualifier;
+    /// an inner fn's keeps `async` and `unsafe` (its body is the fn's body: in edition 2021 an
+    /// `unsafe fn`'s body may use unsafe operations without a block) but not the ABI, being
+    /// called from Rust. `const` is refused before this.
     pub(crate) fn with_params(&self, params: &TokenStream, outer: bool) -> TokenStream {
         let (asyncness, ident, generics) = (&self.asyncness, &self.ident, &self.generics);
         let (output, where_clause) = (&self.output, &self.where_clause);
         if outer {
-            let (constness, qualifiers, fn_token) =
-                (&self.constness, &self.qualifiers, &self.fn_token);
-            quote::quote!(#constness #asyncness #qualifiers #fn_token #ident #generics (#params) #output #where_clause)
+            let (constness, unsafety) = (&self.constness, &self.unsafety);
+            let (abi, fn_token) = (&self.abi, &self.fn_token);
+            quote::quote!(#constness #asyncness #unsafety #abi #fn_token #ident #generics (#params) #output #where_clause)
         } else {
-            quote::quote!(#asyncness fn #ident #generics (#params) #output #where_clause)
+            // Ours like `fn`: a generated fn that starts at a user's token is linted as the
+            // user's (clippy's `needless_pass_by_value` on the bindings).
+            let unsafety = self
+                .unsafety
+                .as_ref()
+                .map(|_| Ident::new("unsafe", Span::call_site()));
+            quote::quote!(#asyncness #unsafety fn #ident #generics (#params) #output #where_clause)
         }
     }
 
@@ -443,7 +453,8 @@ impl ToTokens for Signature {
     fn to_tokens(&self, tokens: &mut TokenStream) {
         tokens.extend(self.constness.clone().map(TokenTree::Ident));
         tokens.extend(self.asyncness.clone().map(TokenTree::Ident));
-        tokens.extend(self.qualifiers.clone());
+        tokens.extend(self.unsafety.clone().map(TokenTree::Ident));
+        tokens.extend(self.abi.clone());
         tokens.append(self.fn_token.clone());
         tokens.append(self.ident.clone());
         tokens.extend(self.generics.clone());
@@ -886,11 +897,8 @@ mod tests {
             }
         ));
         let sig = &func.sig;
-        assert!(sig.constness.is_some() && sig.asyncness.is_some());
-        assert_eq!(
-            sig.qualifiers.to_string(),
-            quote!(unsafe extern "C").to_string()
-        );
+        assert!(sig.constness.is_some() && sig.asyncness.is_some() && sig.unsafety.is_some());
+        assert_eq!(sig.abi.to_string(), quote!(extern "C").to_string());
         assert_eq!(
             sig.generics.to_string(),
             quote!(<F: Fn(u8) -> u8, const N: usize>).to_string()
