@@ -88,33 +88,53 @@ impl TestFn {
 
     /// Whether the test is expected to panic, so a panic counts as a pass.
     pub(crate) fn expects_panic(&self) -> bool {
-        self.attrs.iter().any(|attr| attr.path_is("should_panic"))
+        !self.should_panic_attrs().is_empty()
+    }
+
+    fn should_panic_attrs(&self) -> Vec<&Attr> {
+        self.attrs
+            .iter()
+            .filter(|attr| attr.path_is("should_panic"))
+            .collect()
+    }
+
+    /// The value of a `#[should_panic = value]` that is no literal (`concat!("a", "b")`):
+    /// libtest reads no message from it, and whether the test expects a panic at all depends
+    /// on the rustc version (1.71 expects any panic, 1.95 none).
+    pub(crate) fn should_panic_not_a_literal(&self) -> Option<TokenStream> {
+        self.should_panic_attrs()
+            .into_iter()
+            .find_map(|attr| match attr.meta()? {
+                Meta::NameValue(pair) if crate::lit::literal(&pair.value).is_none() => {
+                    Some(pair.value)
+                }
+                _ => None,
+            })
     }
 
     /// The string literal a `#[should_panic(expected = "..")]` (or `#[should_panic = ".."]`)
-    /// test's panic message must contain, as written.
+    /// test's panic message must contain, as written (escapes mean what they meant). `None`
+    /// wherever libtest reads no message either: a list that is not exactly `expected = ".."`
+    /// (rustc 1.71 warns and checks no message, later ones refuse it), a value that is not a
+    /// string literal (refused: see [`TestFn::should_panic_not_a_literal`]), and with two
+    /// `should_panic` attributes (rustc 1.71 reads the first, later ones the last).
     pub(crate) fn expected_panic(&self) -> Option<TokenTree> {
-        let attr = self
-            .attrs
-            .iter()
-            .find(|attr| attr.path_is("should_panic"))?;
+        let attr = match self.should_panic_attrs().as_slice() {
+            [attr] => *attr,
+            _ => return None,
+        };
         let value = match attr.meta()? {
             Meta::NameValue(pair) => pair.value,
-            Meta::List(list) => crate::meta::parse_list(list.tokens)
-                .ok()?
-                .into_iter()
-                .find_map(|meta| match meta {
-                    Meta::NameValue(pair) if pair.path.is_ident("expected") => Some(pair.value),
-                    _ => None,
-                })?,
+            Meta::List(list) => match crate::meta::parse_list(list.tokens).ok()?.as_mut_slice() {
+                [Meta::NameValue(pair)] if pair.path.is_ident("expected") => {
+                    std::mem::take(&mut pair.value)
+                }
+                _ => return None,
+            },
             Meta::Path(_) => return None,
         };
-        match scan::flatten(value).as_slice() {
-            [literal @ TokenTree::Literal(text)] if text.to_string().starts_with(['"', 'r']) => {
-                Some(literal.clone())
-            }
-            _ => None,
-        }
+        crate::lit::string(&value)?;
+        crate::lit::literal(&value).map(TokenTree::Literal)
     }
 
     /// The body's leading inner attributes (`#![allow(..)]`) and the statements after them.
@@ -824,6 +844,54 @@ mod tests {
         assert_eq!(expected(quote!(#[#fragment])).as_deref(), Some("\"d\""));
         assert_eq!(expected(quote!(#[should_panic])), None);
         assert_eq!(expected(quote!(#[should_panic(expected = 1)])), None);
+        // Escapes stay as written: the emitted literal means what the attribute's meant.
+        let escaped: TokenStream = r#"#[should_panic(expected = "caf\u{e9}\t\x21\"")]"#
+            .parse()
+            .unwrap();
+        assert_eq!(expected(escaped).as_deref(), Some(r#""caf\u{e9}\t\x21\"""#));
+        assert_eq!(
+            expected(quote!(#[should_panic(expected = "e",)])).as_deref(),
+            Some("\"e\"")
+        );
+    }
+
+    /// Where libtest reads no message (rustc 1.71 warns "argument must be of the form", later
+    /// ones refuse the attribute), the test expects a panic, any panic: never a message libtest
+    /// does not check, which would judge a passing test failed.
+    #[test]
+    fn no_expected_message_where_libtest_reads_none() {
+        for attr in [
+            quote!(#[should_panic(expected = "a", expected = "b")]),
+            quote!(#[should_panic(expected = "a", note = "b")]),
+            quote!(#[should_panic(note = "b", expected = "a")]),
+            quote!(#[should_panic(expected("a"))]),
+            quote!(#[should_panic(expect = "a")]),
+            quote!(#[should_panic("a")]),
+            quote!(#[should_panic(expected = b"a")]),
+            quote!(#[should_panic(expected = c"a")]),
+            quote!(#[should_panic(expected = 'a')]),
+            quote!(#[should_panic(expected)]),
+            quote!(#[should_panic()]),
+            quote!(#[should_panic = b"a"]),
+            // rustc 1.71 reads the first, 1.95 the last.
+            quote!(#[should_panic = "a"] #[should_panic = "b"]),
+            quote!(#[should_panic = "a"] #[should_panic]),
+        ] {
+            let func = parse_fn(quote!(#[test] #attr fn t() {}));
+            assert!(func.expects_panic(), "{attr}");
+            assert!(func.expected_panic().is_none(), "{attr}");
+            assert!(func.should_panic_not_a_literal().is_none(), "{attr}");
+        }
+        // Refused by the checks: rustc versions disagree on whether it is a `should_panic`.
+        let func = parse_fn(quote!(
+            #[test]
+            #[should_panic = concat!("a", "b")]
+            fn t() {}
+        ));
+        assert_eq!(
+            func.should_panic_not_a_literal().unwrap().to_string(),
+            quote!(concat!("a", "b")).to_string()
+        );
     }
 
     #[test]
