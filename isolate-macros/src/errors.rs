@@ -260,6 +260,10 @@ pub(crate) fn file_module(name: &str) -> String {
     )
 }
 
+pub(crate) const FN_WITHOUT_BODY: &str =
+    "`#[isolated]` cannot be used on a function without a body (a declaration in a trait or an \
+     `extern` block): put it on the function that has the body";
+
 pub(crate) const CONST_FN: &str = "`#[isolated]` cannot be used on a `const fn`";
 
 pub(crate) const METHOD: &str =

@@ -223,7 +223,8 @@ impl Signature {
         }
         let (mut depth, mut previous, mut in_where) = (0usize, None, false);
         while let Some(token) = cursor.peek() {
-            if depth == 0 && is_body(token) {
+            // The body, or the `;` of a declaration.
+            if depth == 0 && (is_body(token) || scan::is_punct(token, ';')) {
                 break;
             }
             let token = cursor.next()?;
@@ -776,11 +777,16 @@ pub(crate) fn parse(cx: &Errors, mut tokens: TokenStream) -> Option<Item> {
         }
         return Some(Item::Mod(module));
     }
+    if let Some(fn_token) = declaration(tokens.clone()) {
+        cx.at(fn_token.span(), errors::FN_WITHOUT_BODY);
+        return None;
+    }
     let mut cursor = Cursor::new(tokens);
     cursor.attrs(false);
     cursor.visibility();
     let keyword = cursor.peek().cloned()?;
     // Past `unsafe`, `auto`, `default`: `fn` or `mod` here is one that did not parse (rustc says).
+    // `const` is a qualifier only before `fn` (or another qualifier); else a `const` item.
     let mut kind = keyword.clone();
     let mut n = 0;
     while ["unsafe", "auto", "default", "async", "const"]
@@ -790,6 +796,14 @@ pub(crate) fn parse(cx: &Errors, mut tokens: TokenStream) -> Option<Item> {
         n += 1;
         match cursor.peek_nth(n) {
             Some(next) if !matches!(next, TokenTree::Ident(_)) => break,
+            Some(next)
+                if scan::is_ident(&kind, "const")
+                    && !["fn", "unsafe", "async", "extern"]
+                        .iter()
+                        .any(|word| scan::is_ident(next, word)) =>
+            {
+                break
+            }
             Some(next) => kind = next.clone(),
             None => break,
         }
@@ -805,6 +819,16 @@ pub(crate) fn parse(cx: &Errors, mut tokens: TokenStream) -> Option<Item> {
         cx.at(keyword.span(), errors::NOT_A_FN_OR_MOD);
     }
     None
+}
+
+/// The `fn` token of a fn declared without a body (`fn f();`, in a trait or an extern block).
+fn declaration(tokens: TokenStream) -> Option<Ident> {
+    let mut cursor = Cursor::new(tokens);
+    cursor.attrs(false);
+    cursor.visibility();
+    let sig = Signature::parse(&mut cursor)?;
+    let semicolon = cursor.next().filter(|token| scan::is_punct(token, ';'));
+    (semicolon.is_some() && cursor.is_empty()).then_some(sig.fn_token)
 }
 
 #[cfg(test)]
@@ -1016,6 +1040,37 @@ mod tests {
                 TestFn::parse(&mut Cursor::new(not_a_fn.clone())).is_none(),
                 "{not_a_fn}"
             );
+        }
+    }
+
+    /// An item that is neither a fn with a body nor an inline module is an error, never an
+    /// attribute silently dropped.
+    #[test]
+    fn other_items_are_errors() {
+        for item in [
+            quote!(
+                const X: u8 = 1;
+            ),
+            quote!(
+                pub const _: () = ();
+            ),
+            quote!(
+                const unsafe fn f();
+            ),
+            quote!(
+                fn declared();
+            ),
+            quote!(
+                unsafe fn declared(a: u8) -> u8;
+            ),
+            quote!(
+                struct S;
+            ),
+            quote!(impl S {}),
+        ] {
+            let cx = Errors::new();
+            assert!(super::parse(&cx, item.clone()).is_none(), "{item}");
+            assert!(cx.check().is_err(), "{item}");
         }
     }
 
