@@ -42,7 +42,12 @@
 /// its temp dirs like any failure: for such a test the runtime notes panic messages with a
 /// panic hook that calls the one it replaced. A test that installs its own hook without
 /// calling the previous one leaves the message unknown, and then any panic removes the dirs,
-/// as for a pass.
+/// as for a pass. The message is read as libtest reads it: `expected = ".."` alone in the list,
+/// or `#[should_panic = ".."]`, any string literal (raw, escaped, from a `macro_rules!`
+/// fragment). Where the message is not known (a list with other keys, from which libtest reads
+/// none either; two `should_panic` attributes, of which rustc versions read different ones), any
+/// panic removes the dirs. A value that is no literal (`concat!(..)`) is a compile error: rustc
+/// versions disagree on whether the test must panic at all.
 ///
 /// A binding is a `let`: a `const`, `static` or unit struct of the same name in scope (through
 /// `use super::*`, say) turns it into a pattern, and rustc reports that on the name in the

@@ -4,6 +4,10 @@
 //! would not compile, and checks that it is really there.
 #![allow(dead_code, clippy::unnecessary_wraps)]
 
+mod support;
+
+use std::path::Path;
+
 use isolate::isolated;
 
 /// A second attribute adds to the first instead of wrapping it in a second guard, which would
@@ -177,4 +181,173 @@ fn generic_helper<'a, T: Named, const N: usize>(prefix: &'a str) -> std::io::Res
 #[test]
 fn a_type_parameter_no_argument_names() {
     assert_eq!(generic_helper::<Data, 3>("a-").unwrap(), 3);
+}
+
+/// An observed `unsafe fn` (temp dirs and a `Result`): its body moves into an inner fn, which
+/// stays `unsafe`, so the body's unsafe operations still need no block (edition 2021).
+#[allow(unsafe_code)]
+#[deny(unused_unsafe)]
+#[isolated(tmpdir)]
+unsafe fn unsafe_helper(byte: *const u8) -> std::io::Result<u8> {
+    std::fs::write(tmpdir.join("byte"), [*byte])?;
+    Ok(std::fs::read(tmpdir.join("byte"))?[0])
+}
+
+/// The edition 2024 way: unsafe operations in blocks even inside an `unsafe fn`; the call of
+/// the inner fn needs one too, and no block is reported unused.
+#[allow(unsafe_code, clippy::unused_async)]
+#[deny(unsafe_op_in_unsafe_fn, unused_unsafe)]
+#[isolated(tmpdir)]
+async unsafe fn unsafe_async_helper(byte: *const u8) -> std::io::Result<u8> {
+    std::fs::write(tmpdir.join("byte"), [unsafe { *byte }])?;
+    Ok(std::fs::read(tmpdir.join("byte"))?[0])
+}
+
+/// `extern "C"` stays on the outer fn only: the inner one is called from Rust.
+#[allow(unsafe_code, improper_ctypes_definitions)]
+#[isolated(tmpdir)]
+unsafe extern "C" fn unsafe_extern_helper(byte: *const u8) -> Result<u8, String> {
+    std::fs::write(tmpdir.join("byte"), [*byte]).map_err(|error| error.to_string())?;
+    Ok(*byte)
+}
+
+#[test]
+#[allow(unsafe_code)]
+fn unsafe_helpers_with_an_observed_result() {
+    let byte = 7u8;
+    // SAFETY: `byte` outlives the calls.
+    unsafe {
+        assert_eq!(unsafe_helper(&byte).unwrap(), 7);
+        assert_eq!(unsafe_extern_helper(&byte).unwrap(), 7);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        assert_eq!(runtime.block_on(unsafe_async_helper(&byte)).unwrap(), 7);
+    }
+}
+
+/// Each form of `#[should_panic]` whose message libtest checks, on a test with a temp dir: the
+/// guard must read the same message, or it judges the passing test failed and keeps the dir.
+/// With two `should_panic` attributes rustc versions read different ones (1.71 the first,
+/// later ones the last): whichever this one reads, the guard agrees with its verdict.
+#[test]
+fn every_expected_message_form_is_read_as_libtest_reads_it() {
+    for test in [
+        "expected::raw",
+        "expected::escaped",
+        "expected::trailing_comma",
+        "expected::name_value_raw",
+        "expected::from_a_literal_fragment",
+        "expected::from_an_expr_fragment",
+        "expected::in_a_module::inherits_the_tmpdir",
+        "expected::two_attributes",
+    ] {
+        let root = support::private_root();
+        let log = support::Log::new(root.path());
+        let output = support::child_in(test, "run", root.path(), &log)
+            .output()
+            .unwrap();
+        let dir = log.lines().first().cloned().unwrap_or_default();
+        let passed = output.status.success();
+        assert!(
+            !dir.is_empty() && Path::new(&dir).exists() != passed,
+            "{test} passed: {passed}, its dir: {dir}\n{}",
+            support::text(&output)
+        );
+        if test != "expected::two_attributes" {
+            assert!(passed, "{test}\n{}", support::text(&output));
+        }
+    }
+}
+
+/// Children of the test above: each records its temp dir, then panics as expected.
+mod expected {
+    use isolate::isolated;
+
+    fn record(dir: &std::path::Path) {
+        super::support::Log::from_env().append(&dir.display().to_string());
+    }
+
+    #[test]
+    #[ignore = "child process of `every_expected_message_form_is_read_as_libtest_reads_it`"]
+    #[isolated(tmpdir)]
+    #[should_panic(expected = r#"a "raw" message"#)]
+    fn raw() {
+        record(tmpdir.path());
+        panic!("this is a \"raw\" message");
+    }
+
+    #[test]
+    #[ignore = "child process of `every_expected_message_form_is_read_as_libtest_reads_it`"]
+    #[isolated(tmpdir)]
+    #[should_panic(expected = "caf\u{e9}\t\x21\\")]
+    fn escaped() {
+        record(tmpdir.path());
+        panic!("café\t!\\ and more");
+    }
+
+    #[test]
+    #[ignore = "child process of `every_expected_message_form_is_read_as_libtest_reads_it`"]
+    #[isolated(tmpdir)]
+    #[should_panic(expected = "comma")]
+    fn trailing_comma() {
+        record(tmpdir.path());
+        panic!("a trailing comma");
+    }
+
+    #[test]
+    #[ignore = "child process of `every_expected_message_form_is_read_as_libtest_reads_it`"]
+    #[isolated(tmpdir)]
+    #[should_panic = r"name\value"]
+    fn name_value_raw() {
+        record(tmpdir.path());
+        panic!("a name\\value pair");
+    }
+
+    macro_rules! expecting {
+        ($name:ident, $literal:literal, $expr:expr) => {
+            #[test]
+            #[ignore = "child process of `every_expected_message_form_is_read_as_libtest_reads_it`"]
+            #[isolated(tmpdir)]
+            #[should_panic(expected = $literal)]
+            fn $name() {
+                record(tmpdir.path());
+                panic!("{}", $expr);
+            }
+        };
+        ($name:ident, $expr:expr) => {
+            #[test]
+            #[ignore = "child process of `every_expected_message_form_is_read_as_libtest_reads_it`"]
+            #[isolated(tmpdir)]
+            #[should_panic(expected = $expr)]
+            fn $name() {
+                record(tmpdir.path());
+                panic!("{}", $expr);
+            }
+        };
+    }
+    expecting!(from_a_literal_fragment, "literal", "a literal fragment");
+    expecting!(from_an_expr_fragment, "an expr fragment");
+
+    #[test]
+    #[ignore = "child process of `every_expected_message_form_is_read_as_libtest_reads_it`"]
+    #[isolated(tmpdir)]
+    #[should_panic = "first"]
+    #[allow(unused_attributes)]
+    #[should_panic = "second"]
+    fn two_attributes() {
+        record(tmpdir.path());
+        panic!("only the second");
+    }
+
+    #[isolated(tmpdir)]
+    pub(super) mod in_a_module {
+        #[test]
+        #[ignore = "child process of `every_expected_message_form_is_read_as_libtest_reads_it`"]
+        #[should_panic(expected = "module")]
+        fn inherits_the_tmpdir() {
+            super::record(tmpdir.path());
+            panic!("in a module");
+        }
+    }
 }

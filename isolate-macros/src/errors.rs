@@ -260,10 +260,19 @@ pub(crate) fn file_module(name: &str) -> String {
     )
 }
 
+pub(crate) const FN_WITHOUT_BODY: &str =
+    "`#[isolated]` cannot be used on a function without a body (a declaration in a trait or an \
+     `extern` block): put it on the function that has the body";
+
 pub(crate) const CONST_FN: &str = "`#[isolated]` cannot be used on a `const fn`";
 
 pub(crate) const METHOD: &str =
     "`#[isolated]` cannot be used on a method: tests are free functions without `self`";
+
+pub(crate) const SHOULD_PANIC_NOT_A_LITERAL: &str =
+    "`should_panic` takes a string literal: libtest reads no message from a macro, and whether \
+     the test must panic at all depends on the rustc version; write the message itself: \
+     `#[should_panic = \"message\"]` or `#[should_panic(expected = \"message\")]`";
 
 pub(crate) fn unknown_test_attribute(path: &str) -> String {
     format!(

@@ -146,6 +146,13 @@ fn test_fn(plan: TestPlan) -> TokenStream {
                 let path = &fixture.path;
                 quote!(let _ = #private::fixture(&#guard, &#path);)
             });
+            // The inner fn of an `unsafe fn` is `unsafe` too; the caller's contract is the
+            // outer fn's. Never an `unused_unsafe`: a block in an `unsafe fn` is not reported.
+            let call = if plan.func.sig.unsafety.is_some() {
+                quote!(unsafe { #call })
+            } else {
+                call
+            };
             let call = if asyncness { quote!(#call.await) } else { call };
             quote! {
                 #(#attrs)* #bridge

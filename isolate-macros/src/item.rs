@@ -27,8 +27,9 @@ pub(crate) struct Signature {
     /// Refused by the checks, dropped by the fallback.
     pub(crate) constness: Option<Ident>,
     pub(crate) asyncness: Option<Ident>,
-    /// `unsafe`, `extern "C"`.
-    pub(crate) qualifiers: TokenStream,
+    pub(crate) unsafety: Option<Ident>,
+    /// `extern "C"`, `extern`.
+    pub(crate) abi: TokenStream,
     pub(crate) fn_token: Ident,
     pub(crate) ident: Ident,
     /// `<..>`, without the where clause.
@@ -87,33 +88,53 @@ impl TestFn {
 
     /// Whether the test is expected to panic, so a panic counts as a pass.
     pub(crate) fn expects_panic(&self) -> bool {
-        self.attrs.iter().any(|attr| attr.path_is("should_panic"))
+        !self.should_panic_attrs().is_empty()
+    }
+
+    fn should_panic_attrs(&self) -> Vec<&Attr> {
+        self.attrs
+            .iter()
+            .filter(|attr| attr.path_is("should_panic"))
+            .collect()
+    }
+
+    /// The value of a `#[should_panic = value]` that is no literal (`concat!("a", "b")`):
+    /// libtest reads no message from it, and whether the test expects a panic at all depends
+    /// on the rustc version (1.71 expects any panic, 1.95 none).
+    pub(crate) fn should_panic_not_a_literal(&self) -> Option<TokenStream> {
+        self.should_panic_attrs()
+            .into_iter()
+            .find_map(|attr| match attr.meta()? {
+                Meta::NameValue(pair) if crate::lit::literal(&pair.value).is_none() => {
+                    Some(pair.value)
+                }
+                _ => None,
+            })
     }
 
     /// The string literal a `#[should_panic(expected = "..")]` (or `#[should_panic = ".."]`)
-    /// test's panic message must contain, as written.
+    /// test's panic message must contain, as written (escapes mean what they meant). `None`
+    /// wherever libtest reads no message either: a list that is not exactly `expected = ".."`
+    /// (rustc 1.71 warns and checks no message, later ones refuse it), a value that is not a
+    /// string literal (refused: see [`TestFn::should_panic_not_a_literal`]), and with two
+    /// `should_panic` attributes (rustc 1.71 reads the first, later ones the last).
     pub(crate) fn expected_panic(&self) -> Option<TokenTree> {
-        let attr = self
-            .attrs
-            .iter()
-            .find(|attr| attr.path_is("should_panic"))?;
+        let attr = match self.should_panic_attrs().as_slice() {
+            [attr] => *attr,
+            _ => return None,
+        };
         let value = match attr.meta()? {
             Meta::NameValue(pair) => pair.value,
-            Meta::List(list) => crate::meta::parse_list(list.tokens)
-                .ok()?
-                .into_iter()
-                .find_map(|meta| match meta {
-                    Meta::NameValue(pair) if pair.path.is_ident("expected") => Some(pair.value),
-                    _ => None,
-                })?,
+            Meta::List(list) => match crate::meta::parse_list(list.tokens).ok()?.as_mut_slice() {
+                [Meta::NameValue(pair)] if pair.path.is_ident("expected") => {
+                    std::mem::take(&mut pair.value)
+                }
+                _ => return None,
+            },
             Meta::Path(_) => return None,
         };
-        match scan::flatten(value).as_slice() {
-            [literal @ TokenTree::Literal(text)] if text.to_string().starts_with(['"', 'r']) => {
-                Some(literal.clone())
-            }
-            _ => None,
-        }
+        crate::lit::string(&value)?;
+        crate::lit::literal(&value).map(TokenTree::Literal)
     }
 
     /// The body's leading inner attributes (`#![allow(..)]`) and the statements after them.
@@ -151,12 +172,12 @@ impl Signature {
     fn parse(cursor: &mut Cursor) -> Option<Signature> {
         let constness = cursor.next_ident("const");
         let asyncness = cursor.next_ident("async");
-        let mut qualifiers = TokenStream::new();
-        qualifiers.extend(cursor.next_ident("unsafe").map(TokenTree::Ident));
+        let unsafety = cursor.next_ident("unsafe");
+        let mut abi = TokenStream::new();
         if let Some(extern_token) = cursor.next_ident("extern") {
-            qualifiers.append(extern_token);
+            abi.append(extern_token);
             if let Some(TokenTree::Literal(_)) = cursor.peek() {
-                qualifiers.extend(cursor.next());
+                abi.extend(cursor.next());
             }
         }
         let fn_token = cursor.next_ident("fn")?;
@@ -202,7 +223,8 @@ impl Signature {
         }
         let (mut depth, mut previous, mut in_where) = (0usize, None, false);
         while let Some(token) = cursor.peek() {
-            if depth == 0 && is_body(token) {
+            // The body, or the `;` of a declaration.
+            if depth == 0 && (is_body(token) || scan::is_punct(token, ';')) {
                 break;
             }
             let token = cursor.next()?;
@@ -224,7 +246,8 @@ impl Signature {
         Some(Signature {
             constness,
             asyncness,
-            qualifiers,
+            unsafety,
+            abi,
             fn_token,
             ident,
             generics,
@@ -236,17 +259,25 @@ impl Signature {
         })
     }
 
-    /// This signature with `params` for its parameters: the outer fn's keeps `const` and the
-    /// qualifiers (`unsafe`, `extern "C"`), an inner fn's only `async`.
+    /// This signature with `params` for its parameters. The outer fn's keeps every qualifier;
+    /// an inner fn's keeps `async` and `unsafe` (its body is the fn's body: in edition 2021 an
+    /// `unsafe fn`'s body may use unsafe operations without a block) but not the ABI, being
+    /// called from Rust. `const` is refused before this.
     pub(crate) fn with_params(&self, params: &TokenStream, outer: bool) -> TokenStream {
         let (asyncness, ident, generics) = (&self.asyncness, &self.ident, &self.generics);
         let (output, where_clause) = (&self.output, &self.where_clause);
         if outer {
-            let (constness, qualifiers, fn_token) =
-                (&self.constness, &self.qualifiers, &self.fn_token);
-            quote::quote!(#constness #asyncness #qualifiers #fn_token #ident #generics (#params) #output #where_clause)
+            let (constness, unsafety) = (&self.constness, &self.unsafety);
+            let (abi, fn_token) = (&self.abi, &self.fn_token);
+            quote::quote!(#constness #asyncness #unsafety #abi #fn_token #ident #generics (#params) #output #where_clause)
         } else {
-            quote::quote!(#asyncness fn #ident #generics (#params) #output #where_clause)
+            // Ours like `fn`: a generated fn that starts at a user's token is linted as the
+            // user's (clippy's `needless_pass_by_value` on the bindings).
+            let unsafety = self
+                .unsafety
+                .as_ref()
+                .map(|_| Ident::new("unsafe", Span::call_site()));
+            quote::quote!(#asyncness #unsafety fn #ident #generics (#params) #output #where_clause)
         }
     }
 
@@ -443,7 +474,8 @@ impl ToTokens for Signature {
     fn to_tokens(&self, tokens: &mut TokenStream) {
         tokens.extend(self.constness.clone().map(TokenTree::Ident));
         tokens.extend(self.asyncness.clone().map(TokenTree::Ident));
-        tokens.extend(self.qualifiers.clone());
+        tokens.extend(self.unsafety.clone().map(TokenTree::Ident));
+        tokens.extend(self.abi.clone());
         tokens.append(self.fn_token.clone());
         tokens.append(self.ident.clone());
         tokens.extend(self.generics.clone());
@@ -745,11 +777,16 @@ pub(crate) fn parse(cx: &Errors, mut tokens: TokenStream) -> Option<Item> {
         }
         return Some(Item::Mod(module));
     }
+    if let Some(fn_token) = declaration(tokens.clone()) {
+        cx.at(fn_token.span(), errors::FN_WITHOUT_BODY);
+        return None;
+    }
     let mut cursor = Cursor::new(tokens);
     cursor.attrs(false);
     cursor.visibility();
     let keyword = cursor.peek().cloned()?;
     // Past `unsafe`, `auto`, `default`: `fn` or `mod` here is one that did not parse (rustc says).
+    // `const` is a qualifier only before `fn` (or another qualifier); else a `const` item.
     let mut kind = keyword.clone();
     let mut n = 0;
     while ["unsafe", "auto", "default", "async", "const"]
@@ -759,6 +796,14 @@ pub(crate) fn parse(cx: &Errors, mut tokens: TokenStream) -> Option<Item> {
         n += 1;
         match cursor.peek_nth(n) {
             Some(next) if !matches!(next, TokenTree::Ident(_)) => break,
+            Some(next)
+                if scan::is_ident(&kind, "const")
+                    && !["fn", "unsafe", "async", "extern"]
+                        .iter()
+                        .any(|word| scan::is_ident(next, word)) =>
+            {
+                break
+            }
             Some(next) => kind = next.clone(),
             None => break,
         }
@@ -774,6 +819,16 @@ pub(crate) fn parse(cx: &Errors, mut tokens: TokenStream) -> Option<Item> {
         cx.at(keyword.span(), errors::NOT_A_FN_OR_MOD);
     }
     None
+}
+
+/// The `fn` token of a fn declared without a body (`fn f();`, in a trait or an extern block).
+fn declaration(tokens: TokenStream) -> Option<Ident> {
+    let mut cursor = Cursor::new(tokens);
+    cursor.attrs(false);
+    cursor.visibility();
+    let sig = Signature::parse(&mut cursor)?;
+    let semicolon = cursor.next().filter(|token| scan::is_punct(token, ';'));
+    (semicolon.is_some() && cursor.is_empty()).then_some(sig.fn_token)
 }
 
 #[cfg(test)]
@@ -813,6 +868,54 @@ mod tests {
         assert_eq!(expected(quote!(#[#fragment])).as_deref(), Some("\"d\""));
         assert_eq!(expected(quote!(#[should_panic])), None);
         assert_eq!(expected(quote!(#[should_panic(expected = 1)])), None);
+        // Escapes stay as written: the emitted literal means what the attribute's meant.
+        let escaped: TokenStream = r#"#[should_panic(expected = "caf\u{e9}\t\x21\"")]"#
+            .parse()
+            .unwrap();
+        assert_eq!(expected(escaped).as_deref(), Some(r#""caf\u{e9}\t\x21\"""#));
+        assert_eq!(
+            expected(quote!(#[should_panic(expected = "e",)])).as_deref(),
+            Some("\"e\"")
+        );
+    }
+
+    /// Where libtest reads no message (rustc 1.71 warns "argument must be of the form", later
+    /// ones refuse the attribute), the test expects a panic, any panic: never a message libtest
+    /// does not check, which would judge a passing test failed.
+    #[test]
+    fn no_expected_message_where_libtest_reads_none() {
+        for attr in [
+            quote!(#[should_panic(expected = "a", expected = "b")]),
+            quote!(#[should_panic(expected = "a", note = "b")]),
+            quote!(#[should_panic(note = "b", expected = "a")]),
+            quote!(#[should_panic(expected("a"))]),
+            quote!(#[should_panic(expect = "a")]),
+            quote!(#[should_panic("a")]),
+            quote!(#[should_panic(expected = b"a")]),
+            quote!(#[should_panic(expected = c"a")]),
+            quote!(#[should_panic(expected = 'a')]),
+            quote!(#[should_panic(expected)]),
+            quote!(#[should_panic()]),
+            quote!(#[should_panic = b"a"]),
+            // rustc 1.71 reads the first, 1.95 the last.
+            quote!(#[should_panic = "a"] #[should_panic = "b"]),
+            quote!(#[should_panic = "a"] #[should_panic]),
+        ] {
+            let func = parse_fn(quote!(#[test] #attr fn t() {}));
+            assert!(func.expects_panic(), "{attr}");
+            assert!(func.expected_panic().is_none(), "{attr}");
+            assert!(func.should_panic_not_a_literal().is_none(), "{attr}");
+        }
+        // Refused by the checks: rustc versions disagree on whether it is a `should_panic`.
+        let func = parse_fn(quote!(
+            #[test]
+            #[should_panic = concat!("a", "b")]
+            fn t() {}
+        ));
+        assert_eq!(
+            func.should_panic_not_a_literal().unwrap().to_string(),
+            quote!(concat!("a", "b")).to_string()
+        );
     }
 
     #[test]
@@ -886,11 +989,8 @@ mod tests {
             }
         ));
         let sig = &func.sig;
-        assert!(sig.constness.is_some() && sig.asyncness.is_some());
-        assert_eq!(
-            sig.qualifiers.to_string(),
-            quote!(unsafe extern "C").to_string()
-        );
+        assert!(sig.constness.is_some() && sig.asyncness.is_some() && sig.unsafety.is_some());
+        assert_eq!(sig.abi.to_string(), quote!(extern "C").to_string());
         assert_eq!(
             sig.generics.to_string(),
             quote!(<F: Fn(u8) -> u8, const N: usize>).to_string()
@@ -940,6 +1040,37 @@ mod tests {
                 TestFn::parse(&mut Cursor::new(not_a_fn.clone())).is_none(),
                 "{not_a_fn}"
             );
+        }
+    }
+
+    /// An item that is neither a fn with a body nor an inline module is an error, never an
+    /// attribute silently dropped.
+    #[test]
+    fn other_items_are_errors() {
+        for item in [
+            quote!(
+                const X: u8 = 1;
+            ),
+            quote!(
+                pub const _: () = ();
+            ),
+            quote!(
+                const unsafe fn f();
+            ),
+            quote!(
+                fn declared();
+            ),
+            quote!(
+                unsafe fn declared(a: u8) -> u8;
+            ),
+            quote!(
+                struct S;
+            ),
+            quote!(impl S {}),
+        ] {
+            let cx = Errors::new();
+            assert!(super::parse(&cx, item.clone()).is_none(), "{item}");
+            assert!(cx.check().is_err(), "{item}");
         }
     }
 

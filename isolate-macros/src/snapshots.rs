@@ -269,3 +269,18 @@ fn process_wide_state() {
         ),
     );
 }
+
+/// An `unsafe fn` (a helper: libtest runs no unsafe fn) observed for its `Result`: the inner
+/// fn keeps `unsafe`, drops the ABI, and is called in an `unsafe` block.
+#[test]
+fn unsafe_fn_keeps_unsafe_in_its_inner_fn() {
+    snapshot(
+        "unsafe-inner-fn",
+        quote!(tmpdir),
+        quote!(
+            pub unsafe extern "C" fn copies(byte: *const u8) -> std::io::Result<()> {
+                std::fs::write(tmpdir.join("byte"), [*byte])
+            }
+        ),
+    );
+}

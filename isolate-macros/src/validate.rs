@@ -15,6 +15,7 @@ pub(crate) fn check_args(cx: &Errors, args: &Args) {
 pub(crate) fn check_fn(cx: &Errors, args: &Args, func: &TestFn) {
     check_not_const(cx, func);
     check_not_method(cx, func);
+    check_should_panic_value(cx, func);
     check_bindings_against_parameters(cx, args, func);
     check_fresh_process_return(cx, args, func);
 }
@@ -68,6 +69,14 @@ fn check_not_const(cx: &Errors, func: &TestFn) {
 fn check_not_method(cx: &Errors, func: &TestFn) {
     if let Some(receiver) = func.sig.receiver() {
         cx.spanned(&receiver.tokens, errors::METHOD);
+    }
+}
+
+/// `#[should_panic = concat!(..)]` means a different test to each rustc; the guard could not
+/// agree with libtest on whether the test passed.
+fn check_should_panic_value(cx: &Errors, func: &TestFn) {
+    if let Some(value) = func.should_panic_not_a_literal() {
+        cx.spanned(&value, errors::SHOULD_PANIC_NOT_A_LITERAL);
     }
 }
 
