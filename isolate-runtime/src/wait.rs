@@ -166,6 +166,27 @@ impl Lock {
         Linger { queue }
     }
 
+    /// Moves this exclusive lock onto the file now at its path if its own was removed or
+    /// replaced and the new one is free: a lock kept on a file without a name excludes nobody
+    /// who opens the path since. For a lock kept while waiting for another (a group's gate,
+    /// which holds shared newcomers back), asked now and then during that wait.
+    pub(crate) fn follow(&self) -> Result<(), Error> {
+        let mut state = self.queue.state();
+        // Held exclusively by this holder alone: nobody else here uses the old file.
+        if state.held_mode != Mode::Exclusive || state.is_current() {
+            return Ok(());
+        }
+        let file = lockdir::lock_file(&self.queue.path)?;
+        let locked = try_lock(&file, Mode::Exclusive)
+            .map_err(|e| Error::io(format!("cannot lock `{}`", self.queue.path.display()), e))?;
+        if locked {
+            state.kernel_unlock();
+            state.file = Some(Arc::new(file));
+            state.kernel = Some(Mode::Exclusive);
+        }
+        Ok(())
+    }
+
     /// Releases the lock after a later wait timed out: the file is closed once unused rather
     /// than kept open, so a failed wait leaves no descriptor behind.
     pub(crate) fn release_after_timeout(self) {
