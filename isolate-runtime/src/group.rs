@@ -362,6 +362,40 @@ mod tests {
         drop(waiter.join().expect("the waiter entered"));
     }
 
+    /// Waits of 0 and 1 ms, serial and shared, for a group whose name is as long as names go
+    /// and has every kind of character allowed: each times out naming the member inside, and
+    /// leaves the group free once that member leaves.
+    #[test]
+    fn the_shortest_waits_at_the_longest_name_time_out_naming_the_holder() {
+        let name: &'static str =
+            Box::leak(format!("_-.:/{}{}", "aZ9".repeat(9), lockdir::unique_name()).into());
+        assert_eq!(name.len(), isolate_rules::GROUP_NAME_MAX);
+        let timeout = Duration::from_secs(300);
+        let inside = join(
+            name,
+            Mode::Exclusive,
+            "crate::inside",
+            Instant::now() + timeout,
+            timeout,
+        )
+        .expect("join");
+        let waits = std::thread::spawn(move || {
+            for mode in [Mode::Exclusive, Mode::Shared] {
+                for timeout in [Duration::ZERO, Duration::from_millis(1)] {
+                    let error = join(name, mode, "t", Instant::now() + timeout, timeout)
+                        .expect_err("the group is held");
+                    let message = error.to_string();
+                    assert!(error.is_timeout(), "{message}");
+                    assert!(message.contains(&format!("group `{name}`")), "{message}");
+                    assert!(message.contains("held by `crate::inside`"), "{message}");
+                }
+            }
+        });
+        waits.join().expect("the waits");
+        drop(inside);
+        drop(join_exclusive(name));
+    }
+
     #[test]
     fn an_exclusive_member_that_waited_keeps_the_gate_until_it_leaves() {
         let name = unique_group("gate-kept");
