@@ -300,16 +300,18 @@ mod tests {
         Box::leak(format!("{prefix}-{}", lockdir::unique_name()).into_boxed_str())
     }
 
+    /// Joins `name` as `test`, waiting `timeout` at most.
+    fn join_within(
+        name: &'static str,
+        mode: Mode,
+        test: &str,
+        timeout: Duration,
+    ) -> Result<GroupLock, Error> {
+        join(name, mode, test, Instant::now() + timeout, timeout)
+    }
+
     fn join_exclusive(name: &'static str) -> GroupLock {
-        let timeout = Duration::from_secs(300);
-        join(
-            name,
-            Mode::Exclusive,
-            "t",
-            Instant::now() + timeout,
-            timeout,
-        )
-        .expect("join")
+        join_within(name, Mode::Exclusive, "t", Duration::from_secs(300)).expect("join")
     }
 
     #[test]
@@ -320,14 +322,7 @@ mod tests {
         let gate = Lock::take(gate_path, Mode::Exclusive, Wait::Never)
             .expect("take the gate")
             .expect("the gate is free");
-        let timeout = Duration::from_millis(50);
-        let newcomer = join(
-            name,
-            Mode::Exclusive,
-            "t",
-            Instant::now() + timeout,
-            timeout,
-        );
+        let newcomer = join_within(name, Mode::Exclusive, "t", Duration::from_millis(50));
         assert!(newcomer.expect_err("queued at the gate").is_timeout());
         drop(gate);
         drop(join_exclusive(name));
@@ -370,20 +365,17 @@ mod tests {
         let name: &'static str =
             Box::leak(format!("_-.:/{}{}", "aZ9".repeat(9), lockdir::unique_name()).into());
         assert_eq!(name.len(), isolate_rules::GROUP_NAME_MAX);
-        let timeout = Duration::from_secs(300);
-        let inside = join(
+        let inside = join_within(
             name,
             Mode::Exclusive,
             "crate::inside",
-            Instant::now() + timeout,
-            timeout,
+            Duration::from_secs(300),
         )
         .expect("join");
         let waits = std::thread::spawn(move || {
             for mode in [Mode::Exclusive, Mode::Shared] {
                 for timeout in [Duration::ZERO, Duration::from_millis(1)] {
-                    let error = join(name, mode, "t", Instant::now() + timeout, timeout)
-                        .expect_err("the group is held");
+                    let error = join_within(name, mode, "t", timeout).expect_err("held");
                     let message = error.to_string();
                     assert!(error.is_timeout(), "{message}");
                     assert!(message.contains(&format!("group `{name}`")), "{message}");
