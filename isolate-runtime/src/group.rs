@@ -201,8 +201,8 @@ pub(crate) fn join(
         None if held.is_some() => Lock::take(main_path, mode, Wait::Rejoin(deadline))?,
         None => {
             gate = Lock::take(gate_path, Mode::Exclusive, Wait::Until(deadline))?;
-            match gate {
-                Some(_) => Lock::take(main_path, mode, Wait::Until(deadline))?,
+            match &gate {
+                Some(gate) => through_gate(gate, main_path, mode, deadline)?,
                 None => None,
             }
         }
@@ -232,6 +232,33 @@ pub(crate) fn join(
         _record: record,
         _membership: membership,
     })
+}
+
+/// How often a member waiting at the gate checks that the gate file still has a name.
+const GATE_CHECK: Duration = Duration::from_millis(100);
+
+/// Takes the main lock holding `gate`. A gate file removed meanwhile (a temp cleaner, `rm
+/// -rf`) holds back nobody who opens its path since, and a stream of shared newcomers through
+/// the new gate would starve this member: so every [`GATE_CHECK`] of the wait the gate moves
+/// onto the file now at its path, as soon as that is free, and they queue behind it again.
+fn through_gate(
+    gate: &Lock,
+    main_path: &std::path::Path,
+    mode: Mode,
+    deadline: Instant,
+) -> Result<Option<Lock>, Error> {
+    // Most entries find the main lock free: they read no clock.
+    if let Some(main) = Lock::take(main_path, mode, Wait::Never)? {
+        return Ok(Some(main));
+    }
+    loop {
+        let until = deadline.min(Instant::now() + GATE_CHECK);
+        let main = Lock::take(main_path, mode, Wait::Until(until))?;
+        if main.is_some() || until >= deadline {
+            return Ok(main);
+        }
+        gate.follow()?;
+    }
 }
 
 fn timeout_error(name: &str, mode: Mode, timeout: Duration) -> Error {
@@ -273,16 +300,18 @@ mod tests {
         Box::leak(format!("{prefix}-{}", lockdir::unique_name()).into_boxed_str())
     }
 
+    /// Joins `name` as `test`, waiting `timeout` at most.
+    fn join_within(
+        name: &'static str,
+        mode: Mode,
+        test: &str,
+        timeout: Duration,
+    ) -> Result<GroupLock, Error> {
+        join(name, mode, test, Instant::now() + timeout, timeout)
+    }
+
     fn join_exclusive(name: &'static str) -> GroupLock {
-        let timeout = Duration::from_secs(300);
-        join(
-            name,
-            Mode::Exclusive,
-            "t",
-            Instant::now() + timeout,
-            timeout,
-        )
-        .expect("join")
+        join_within(name, Mode::Exclusive, "t", Duration::from_secs(300)).expect("join")
     }
 
     #[test]
@@ -293,16 +322,69 @@ mod tests {
         let gate = Lock::take(gate_path, Mode::Exclusive, Wait::Never)
             .expect("take the gate")
             .expect("the gate is free");
-        let timeout = Duration::from_millis(50);
-        let newcomer = join(
-            name,
-            Mode::Exclusive,
-            "t",
-            Instant::now() + timeout,
-            timeout,
-        );
+        let newcomer = join_within(name, Mode::Exclusive, "t", Duration::from_millis(50));
         assert!(newcomer.expect_err("queued at the gate").is_timeout());
         drop(gate);
+        drop(join_exclusive(name));
+    }
+
+    /// A member waiting at the gate keeps shared newcomers out even after the gate file is
+    /// removed (a temp cleaner): it moves its hold onto the new file at the gate's path, where
+    /// they queue behind it, instead of being starved by a stream of them through the new gate.
+    #[test]
+    fn a_member_waiting_at_a_removed_gate_holds_the_new_one() {
+        let name = unique_group("gate-removed");
+        let files = files(name).expect("files");
+        let (main_path, gate_path) = (files.main.clone(), files.gate.clone());
+        // Another process's shared member inside.
+        let inside = lockdir::lock_file(&main_path).expect("open");
+        assert!(crate::wait::try_lock(&inside, Mode::Shared).expect("flock"));
+        let waiter = std::thread::spawn(move || join_exclusive(name));
+        while free_for_others(&gate_path) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        std::fs::remove_file(&gate_path).expect("remove the gate");
+        // A bound only so that a failure ends.
+        let until = Instant::now() + Duration::from_secs(30);
+        while free_for_others(&gate_path) && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert!(
+            !free_for_others(&gate_path),
+            "a shared newcomer passes the new gate"
+        );
+        drop(inside);
+        drop(waiter.join().expect("the waiter entered"));
+    }
+
+    /// Waits of 0 and 1 ms, serial and shared, for a group whose name is as long as names go
+    /// and has every kind of character allowed: each times out naming the member inside, and
+    /// leaves the group free once that member leaves.
+    #[test]
+    fn the_shortest_waits_at_the_longest_name_time_out_naming_the_holder() {
+        let name: &'static str =
+            Box::leak(format!("_-.:/{}{}", "aZ9".repeat(9), lockdir::unique_name()).into());
+        assert_eq!(name.len(), isolate_rules::GROUP_NAME_MAX);
+        let inside = join_within(
+            name,
+            Mode::Exclusive,
+            "crate::inside",
+            Duration::from_secs(300),
+        )
+        .expect("join");
+        let waits = std::thread::spawn(move || {
+            for mode in [Mode::Exclusive, Mode::Shared] {
+                for timeout in [Duration::ZERO, Duration::from_millis(1)] {
+                    let error = join_within(name, mode, "t", timeout).expect_err("held");
+                    let message = error.to_string();
+                    assert!(error.is_timeout(), "{message}");
+                    assert!(message.contains(&format!("group `{name}`")), "{message}");
+                    assert!(message.contains("held by `crate::inside`"), "{message}");
+                }
+            }
+        });
+        waits.join().expect("the waits");
+        drop(inside);
         drop(join_exclusive(name));
     }
 

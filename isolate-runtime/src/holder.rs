@@ -232,8 +232,19 @@ fn written(dir: &'static str, holder: &Holder) -> Result<(Record, io::Result<()>
 }
 
 /// A new record of ours, locked under a name readers skip and only then renamed into view:
-/// a reader that found it unlocked would take it for a dead process's and remove it.
+/// a reader that found it unlocked would take it for a dead process's and remove it. Made
+/// again if its directory is removed meanwhile (a temp cleaner, `rm -rf` while tests run).
 fn create(dir: &Path) -> Result<File, Error> {
+    let mut tries = 0;
+    loop {
+        match create_once(dir) {
+            Err(e) if tries < lockdir::RECREATE_TRIES && lockdir::is_not_found(&e) => tries += 1,
+            created => return created,
+        }
+    }
+}
+
+fn create_once(dir: &Path) -> Result<File, Error> {
     static CREATED: Mutex<u64> = Mutex::new(0);
     let n = {
         let mut created = CREATED.lock().unwrap_or_else(PoisonError::into_inner);

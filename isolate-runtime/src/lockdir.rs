@@ -194,17 +194,33 @@ fn open_recreating(
     path: &Path,
     open_file: fn(&Path) -> std::io::Result<fs::File>,
 ) -> Result<fs::File, Error> {
-    let open = || open_file(path);
     let what = || format!("cannot open the lock file `{}`", path.display());
-    match open() {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            if let Some(dir) = path.parent() {
-                open_private_dir(dir)?;
-            }
-            open().context(what)
+    let mut tries = 0;
+    loop {
+        let opened = match open_file(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match path.parent() {
+                Some(dir) => open_private_dir(dir).and_then(|()| open_file(path).context(what)),
+                None => Err(e).context(what),
+            },
+            opened => opened.context(what),
+        };
+        // A directory removed again between our `mkdir` and our `open` (a temp cleaner, `rm
+        // -rf` while tests run) is made again, a few times: that is a race, not an error.
+        match opened {
+            Err(e) if tries < RECREATE_TRIES && is_not_found(&e) => tries += 1,
+            opened => return opened,
         }
-        opened => opened.context(what),
     }
+}
+
+/// How often a directory removed while we make a file in it is made again before we give up.
+pub(crate) const RECREATE_TRIES: u32 = 8;
+
+/// Whether `error` is, at bottom, a file or directory not found: one removed under us.
+pub(crate) fn is_not_found(error: &Error) -> bool {
+    std::error::Error::source(error)
+        .and_then(|source| source.downcast_ref::<std::io::Error>())
+        .is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound)
 }
 
 #[cfg(test)]

@@ -166,6 +166,27 @@ impl Lock {
         Linger { queue }
     }
 
+    /// Moves this exclusive lock onto the file now at its path if its own was removed or
+    /// replaced and the new one is free: a lock kept on a file without a name excludes nobody
+    /// who opens the path since. For a lock kept while waiting for another (a group's gate,
+    /// which holds shared newcomers back), asked now and then during that wait.
+    pub(crate) fn follow(&self) -> Result<(), Error> {
+        let mut state = self.queue.state();
+        // Held exclusively by this holder alone: nobody else here uses the old file.
+        if state.held_mode != Mode::Exclusive || state.is_current() {
+            return Ok(());
+        }
+        let file = lockdir::lock_file(&self.queue.path)?;
+        let locked = try_lock(&file, Mode::Exclusive)
+            .map_err(|e| Error::io(format!("cannot lock `{}`", self.queue.path.display()), e))?;
+        if locked {
+            state.kernel_unlock();
+            state.file = Some(Arc::new(file));
+            state.kernel = Some(Mode::Exclusive);
+        }
+        Ok(())
+    }
+
     /// Releases the lock after a later wait timed out: the file is closed once unused rather
     /// than kept open, so a failed wait leaves no descriptor behind.
     pub(crate) fn release_after_timeout(self) {
@@ -239,8 +260,9 @@ struct State {
     in_kernel: bool,
     /// Released locks whose kernel lock is kept for now ([`Lock::linger`]).
     lingering: u32,
-    /// The agent's last wait failed; the waiters queued then fail with it.
-    failed: Option<Errno>,
+    /// Why the waiters queued now fail (the agent's wait failed, or the lock file could not be
+    /// opened again): the cause's kind and message.
+    failed: Option<(io::ErrorKind, String)>,
     /// Local hand-offs since the kernel lock was taken, and when it was.
     handoffs: u32,
     since: Instant,
@@ -258,54 +280,57 @@ enum Idle {
 }
 
 impl State {
-    /// Makes the caller a holder at once if it can be, without queueing.
-    fn grant_now(&mut self, path: &Path, mode: Mode, rejoin: bool) -> bool {
+    /// Makes the caller a holder at once if it can be, without queueing; fails when the lock
+    /// file is gone and cannot be opened again.
+    fn grant_now(&mut self, path: &Path, mode: Mode, rejoin: bool) -> Result<bool, Error> {
         let ahead = !self.queue.is_empty() || self.request.is_some() || self.in_kernel;
         if self.holders > 0 {
             let joins = mode == Mode::Shared && self.held_mode == Mode::Shared;
             // A member already inside rejoins whatever became of the file: it is in already.
             if joins && (rejoin || (!ahead && self.is_current())) {
                 self.holders += 1;
-                return true;
+                return Ok(true);
             }
-            return false;
+            return Ok(false);
         }
-        if ahead || !self.kernel_lock(path, mode) {
-            return false;
+        if ahead || !self.kernel_lock(path, mode)? {
+            return Ok(false);
         }
         self.holders = 1;
         self.held_mode = mode;
-        true
+        Ok(true)
     }
 
     /// Holds the kernel lock in `mode` without blocking, if it can be had now, on the file that
-    /// is at `path` now.
-    fn kernel_lock(&mut self, path: &Path, mode: Mode) -> bool {
+    /// is at `path` now. Fails when that file is gone and cannot be opened again (its
+    /// directory replaced by a file, say): then `file` is `None`, and no wait can succeed.
+    fn kernel_lock(&mut self, path: &Path, mode: Mode) -> Result<bool, Error> {
         if self.kernel == Some(mode) && self.is_current() {
-            return true;
+            return Ok(true);
         }
         self.kernel_unlock();
         // A file replaced as we lock it is opened again; the agent's wait takes over after a
-        // second (an error here recurs in its wait, which reports it to the waiters).
+        // second (a locking error here recurs in its wait, which reports it to the waiters).
         for _ in 0..2 {
+            if self.file.is_none() {
+                self.reopen(path)?;
+            }
             let Some(file) = self.file.clone() else {
-                return false;
+                return Ok(false);
             };
             if !try_lock(&file, mode).unwrap_or(false) {
-                return false;
+                return Ok(false);
             }
             if self.is_current() {
                 self.kernel = Some(mode);
                 self.handoffs = 0;
                 self.since = Instant::now();
-                return true;
+                return Ok(true);
             }
             let _ = flock(&*file, FlockOperation::Unlock);
-            if self.reopen(path).is_err() {
-                return false;
-            }
+            self.reopen(path)?;
         }
-        false
+        Ok(false)
     }
 
     /// Whether the open lock file still has a name: one removed, renamed over or gone with its
@@ -342,9 +367,18 @@ impl State {
         }
     }
 
-    /// Fails the waiters queued now with `errno`.
-    fn fail(&mut self, errno: Errno) {
-        self.failed = Some(errno);
+    /// Fails the waiters queued now with `cause`.
+    fn fail(&mut self, cause: &(dyn std::error::Error + 'static)) {
+        // The kind of the I/O error at the bottom, so that `io::Error::from` keeps it.
+        let mut kind = io::ErrorKind::Other;
+        let mut at = Some(cause);
+        while let Some(error) = at {
+            kind = error
+                .downcast_ref::<io::Error>()
+                .map_or(kind, io::Error::kind);
+            at = error.source();
+        }
+        self.failed = Some((kind, cause.to_string()));
         self.queue.iter().for_each(|waiter| waiter.thread.unpark());
     }
 
@@ -431,7 +465,7 @@ impl Queue {
             Wait::Until(deadline) => (Some(deadline), false),
             Wait::Rejoin(deadline) => (Some(deadline), true),
         };
-        if state.grant_now(&self.path, mode, rejoin) {
+        if state.grant_now(&self.path, mode, rejoin)? {
             drop(state);
             return Ok(Some(Lock { queue: self }));
         }
@@ -457,7 +491,7 @@ impl Queue {
                 return Ok(Some(Lock { queue: self }));
             }
             let left = deadline.saturating_duration_since(Instant::now());
-            let failed = state.failed;
+            let failed = state.failed.clone();
             if left.is_zero() || failed.is_some() {
                 state.idle = Idle::Close;
                 state.queue.retain(|waiter| !Arc::ptr_eq(waiter, &me));
@@ -465,9 +499,9 @@ impl Queue {
                 drop(state);
                 granted.wake();
                 return match failed {
-                    Some(errno) => Err(Error::io(
+                    Some((kind, cause)) => Err(Error::io(
                         format!("cannot lock `{}`", self.path.display()),
-                        errno.into(),
+                        io::Error::new(kind, cause),
                     )),
                     None => Ok(None),
                 };
@@ -519,9 +553,19 @@ impl Queue {
                     state.since = Instant::now();
                 }
                 state.handoffs += 1;
-            } else if !state.kernel_lock(&self.path, mode) {
-                self.ask_agent(state, mode, false);
-                break;
+            } else {
+                match state.kernel_lock(&self.path, mode) {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        self.ask_agent(state, mode, false);
+                        break;
+                    }
+                    // No file to wait on: the waiters fail (and, gone, let the lock go).
+                    Err(e) => {
+                        state.fail(&e);
+                        break;
+                    }
+                }
             }
             if let Some(head) = state.queue.pop_front() {
                 state.holders += 1;
@@ -555,7 +599,7 @@ impl Queue {
                 Ok(_) => state.agent_started = true,
                 Err(e) => {
                     state.request = None;
-                    state.fail(Errno::from_io_error(&e).unwrap_or(Errno::AGAIN));
+                    state.fail(&e);
                 }
             }
         }
@@ -601,14 +645,12 @@ impl Queue {
                 Ok(_) => {
                     let _ = flock(&*file, FlockOperation::Unlock);
                     if let Err(e) = state.reopen(&self.path) {
-                        let source = std::error::Error::source(&e);
-                        let io = source.and_then(|e| e.downcast_ref::<io::Error>());
-                        state.fail(io.and_then(Errno::from_io_error).unwrap_or(Errno::IO));
+                        state.fail(&e);
                     }
                     None
                 }
                 Err(errno) => {
-                    state.fail(errno);
+                    state.fail(&io::Error::from(errno));
                     None
                 }
             };
@@ -835,6 +877,35 @@ mod tests {
         drop((rejoined, inside, newcomer));
         assert!(take_within(&path, Mode::Shared, Duration::from_secs(300)).is_some());
     }
+
+    /// A waiter whose lock file is gone and cannot be made again (its directory replaced by
+    /// a file) is told so at once, with the path: it does not sit out its whole wait, nor
+    /// leave the agent thread waiting for nobody.
+    #[test]
+    fn a_lock_file_that_cannot_be_made_again_fails_its_waiters() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let locks = dir.path().join("locks");
+        let path = locks.join("unmade.lock");
+        let inside = take_now(&path);
+        let waiter = thread::spawn({
+            let path = path.clone();
+            move || Lock::take(&path, Mode::Exclusive, Wait::Until(Instant::now() + WAIT))
+        });
+        while !inside.has_waiters() {
+            thread::sleep(Duration::from_millis(1));
+        }
+        std::fs::remove_dir_all(&locks).expect("remove the lock directory");
+        std::fs::write(&locks, "").expect("a file in its place");
+        drop(inside);
+        let error = waiter.join().expect("waiter").expect_err("cannot be made");
+        assert!(error.to_string().contains("unmade.lock"), "{error}");
+        // Once it can be made again, it is taken.
+        std::fs::remove_file(&locks).expect("remove the file");
+        assert!(take_within(&path, Mode::Exclusive, WAIT).is_some());
+    }
+
+    /// How long a wait that must not time out may take, at most.
+    const WAIT: Duration = Duration::from_secs(30);
 
     #[test]
     fn a_lingering_lock_keeps_the_file_locked_until_dropped() {
