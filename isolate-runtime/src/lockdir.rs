@@ -205,7 +205,7 @@ fn open_recreating(
             opened => opened.context(what),
         };
         // A directory removed again between our `mkdir` and our `open` (a temp cleaner, `rm
-        // -rf` while tests run) is made again, a few times: that is a race, not an error.
+        // -rf` while tests run) is made again: that is a race, not an error.
         match opened {
             Err(e) if tries < RECREATE_TRIES && is_not_found(&e) => tries += 1,
             opened => return opened,
@@ -213,8 +213,9 @@ fn open_recreating(
     }
 }
 
-/// How often a directory removed while we make a file in it is made again before we give up.
-pub(crate) const RECREATE_TRIES: u32 = 8;
+/// How often a directory removed while we make a file in it is made again before we give up:
+/// far more than a temp cleaner ever races us, so that only a loop built to win gets an error.
+pub(crate) const RECREATE_TRIES: u32 = 100;
 
 /// Whether `error` is, at bottom, a file or directory not found: one removed under us.
 pub(crate) fn is_not_found(error: &Error) -> bool {
