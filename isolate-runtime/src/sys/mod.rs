@@ -304,6 +304,23 @@ mod tests {
         assert_eq!(gone.kind(), std::io::ErrorKind::NotFound);
     }
 
+    /// Writers that share the file's offset (a child's stdout, its stderr joined to it, the
+    /// processes it starts) each write where they last saw the end: two writes at one offset
+    /// must both be kept, the second after the first, not over it.
+    #[test]
+    fn an_anonymous_file_keeps_a_write_made_at_a_stale_offset() {
+        use std::io::{Seek, SeekFrom, Write};
+        use std::os::unix::fs::FileExt;
+        let mut file = anonymous_file("isolate-test").unwrap();
+        file.write_all(b"first ").unwrap();
+        // As a second writer that read the offset before the first wrote.
+        file.seek(SeekFrom::Start(0)).unwrap();
+        file.write_all(b"second").unwrap();
+        let mut written = vec![0; usize::try_from(file.metadata().unwrap().len()).unwrap()];
+        file.read_exact_at(&mut written, 0).unwrap();
+        assert_eq!(String::from_utf8_lossy(&written), "first second");
+    }
+
     #[test]
     fn a_removed_or_replaced_file_is_not_linked() {
         let dir = tempfile::tempdir().unwrap();
