@@ -528,7 +528,10 @@ fn prints_on_both_streams_from_two_threads() {
         std::thread::yield_now();
     }
     for i in 0..LINES {
-        eprintln!("stderr line {i}");
+        // In one write: `eprintln!` writes its pieces one by one to the unbuffered stderr, and
+        // another thread's whole line may come between them (though none is lost).
+        let line = format!("stderr line {i}\n");
+        std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes()).unwrap();
     }
     stop.store(true, Ordering::SeqCst);
     let printed = printer.join().unwrap();

@@ -106,15 +106,21 @@ fn open_owner_only(path: &Path, extra: OFlags) -> io::Result<File> {
 /// A file with no name, for a child's output: nothing to create in a directory nor to remove
 /// (a memfd, in memory, on Linux and FreeBSD). Its size is what was written to it, by anyone
 /// who holds it.
+///
+/// In append mode: its writers (the child's threads on stdout and on stderr joined to it, the
+/// processes it starts) share one offset, which a memfd does not update atomically as Linux
+/// does a named file's, so two writes at once would land at one offset, the second over the
+/// first. Appended, each lands after all the others.
 pub(crate) fn anonymous_file(name: &str) -> io::Result<File> {
     #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
     if let Ok(fd) = rustix::fs::memfd_create(name, rustix::fs::MemfdFlags::CLOEXEC) {
+        rustix::fs::fcntl_setfl(&fd, OFlags::APPEND)?;
         return Ok(File::from(fd));
     }
     // Elsewhere, or where memfds are refused (a seccomp filter, a kernel before 3.17): a new
     // file in the temp directory, unlinked at once.
     let path = std::env::temp_dir().join(format!("{name}-{}", crate::lockdir::unique_name()));
-    let file = open_owner_only(&path, OFlags::EXCL)?;
+    let file = open_owner_only(&path, OFlags::EXCL | OFlags::APPEND)?;
     fs::remove_file(&path)?;
     Ok(file)
 }
