@@ -80,7 +80,7 @@ fn http_timeout_names_the_url_attempts_and_the_last_answer() {
 /// runs out of time.
 #[test]
 fn http_timeout_names_the_last_answer_not_the_attempt_cut_short() {
-    use std::io::{Read, Write};
+    use std::io::Write;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     std::thread::spawn(move || {
@@ -88,14 +88,7 @@ fn http_timeout_names_the_last_answer_not_the_attempt_cut_short() {
         for (n, stream) in listener.incoming().enumerate() {
             let Ok(mut stream) = stream else { continue };
             if n == 0 {
-                let mut request = Vec::new();
-                let mut buf = [0u8; 1024];
-                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match stream.read(&mut buf) {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => request.extend_from_slice(&buf[..n]),
-                    }
-                }
+                http_server::read_request(&mut stream);
                 let body = "initialising";
                 let _ = write!(
                     stream,
