@@ -484,11 +484,84 @@ fn output_cannot_confuse_the_report() {
     assert!(text.contains("printed after a record of its own"), "{text}");
 
     let (ok, text) = run("prints_much_and_badly", false);
-    assert!(!ok);
-    assert!(text.contains("after all that output"));
-    assert!(text.len() > 4 << 20, "{} bytes", text.len());
-    assert!(text.contains("not utf-8: \u{fffd}\u{fffd}"), "{text}");
-    assert!(text.contains("on stderr"));
+    // Without its 4096 lines of `x`, which say nothing.
+    let shown = || {
+        let x = "x".repeat(1023);
+        let lines: Vec<&str> = text.lines().filter(|line| *line != x).collect();
+        format!(
+            "{} bytes, besides the lines of x:\n{}",
+            text.len(),
+            lines.join("\n")
+        )
+    };
+    assert!(!ok, "{}", shown());
+    assert!(text.contains("after all that output"), "{}", shown());
+    assert!(text.len() > 4 << 20, "{}", shown());
+    assert!(text.contains("not utf-8: \u{fffd}\u{fffd}"), "{}", shown());
+    assert!(text.contains("on stderr"), "{}", shown());
+}
+
+const LINES: usize = 2000;
+
+#[test]
+#[ignore = "child process of the test below"]
+#[isolated(fresh_process)]
+fn prints_on_both_streams_from_two_threads() {
+    use std::sync::Arc;
+    let (started, stop) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicBool::new(false)),
+    );
+    let printer = std::thread::spawn({
+        let (started, stop) = (started.clone(), stop.clone());
+        move || {
+            let mut printed = 0;
+            while !stop.load(Ordering::SeqCst) {
+                println!("from another thread");
+                printed += 1;
+                started.store(true, Ordering::SeqCst);
+            }
+            printed
+        }
+    });
+    while !started.load(Ordering::SeqCst) {
+        std::thread::yield_now();
+    }
+    for i in 0..LINES {
+        // In one write: `eprintln!` writes its pieces one by one to the unbuffered stderr, and
+        // another thread's whole line may come between them (though none is lost).
+        let line = format!("stderr line {i}\n");
+        std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes()).unwrap();
+    }
+    stop.store(true, Ordering::SeqCst);
+    let printed = printer.join().unwrap();
+    // Failing, so that the harness shows what the test printed.
+    panic!("the other thread printed {printed} lines");
+}
+
+/// Captured, the child's stderr shares its stdout's file and offset: a line written to one
+/// while another thread writes to the other is not written over, as it is not in place.
+#[test]
+fn output_of_two_threads_on_two_streams_is_all_kept() {
+    let (ok, text) = run("prints_on_both_streams_from_two_threads", false);
+    assert!(!ok, "{text}");
+    let lost: Vec<usize> = (0..LINES)
+        .filter(|i| !text.contains(&format!("stderr line {i}\n")))
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "{} of {LINES} lines on stderr lost, the first {:?}",
+        lost.len(),
+        &lost[..lost.len().min(10)]
+    );
+    let printed: usize = text
+        .split("the other thread printed ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count of lines printed: {text}"));
+    let kept = text.matches("from another thread\n").count();
+    assert_eq!(kept, printed, "lines on stdout lost");
 }
 
 #[test]

@@ -74,6 +74,44 @@ fn http_timeout_names_the_url_attempts_and_the_last_answer() {
     }
 }
 
+/// The attempt the deadline cuts short (the last, given what time is left, often a sliver)
+/// fails for want of time, not for anything the server did: the message names the answer
+/// before it. Here every request after the first is held unanswered, so the last attempt always
+/// runs out of time.
+#[test]
+fn http_timeout_names_the_last_answer_not_the_attempt_cut_short() {
+    use std::io::Write;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for (n, stream) in listener.incoming().enumerate() {
+            let Ok(mut stream) = stream else { continue };
+            if n == 0 {
+                http_server::read_request(&mut stream);
+                let body = "initialising";
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 503 Busy\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            } else {
+                held.push(stream);
+            }
+        }
+    });
+    let error = ready::http(format!("http://{addr}/health"))
+        .within("1s")
+        .wait()
+        .unwrap_err();
+    let message = error.to_string();
+    assert!(error.is_timeout(), "{message}");
+    assert!(
+        message.contains("the last answered 503 Busy with the body `initialising`"),
+        "{message}"
+    );
+}
+
 #[test]
 fn http_timeout_shows_the_connection_error() {
     // A reserved number is outside the ephemeral range and no isolated test binds it: refused.

@@ -21,9 +21,9 @@
 //! The child tells the parent how the test ended on its stdout, in records that start with a
 //! marker no test prints by chance ([`MARK`]): the messages of panics on its thread, and
 //! whether the guard dropped on a return or a panic (or, when `enter` failed before there was
-//! a guard, that the panic ended the test). When the test begins, the child moves its stdout
-//! to offset [`BEGIN`] of the file (the harness's first lines lie before it, the gap is a
-//! hole): the test's own output is what lies from there to the `end` record, the records taken
+//! a guard, that the panic ended the test). When the test begins, the child sets the end of
+//! its stdout's file, where its writes append, at [`BEGIN`] (the harness's first lines lie
+//! before it, the gap is a hole): the test's own output is what lies from there to the `end` record, the records taken
 //! out, and a file shorter than that says that no test began. The child writes its stdout and
 //! stderr to unnamed files (memfds on Linux), read once it has ended: no file is named in a
 //! directory per test (on ext4, creating and removing one costs more than all the rest of the
@@ -516,11 +516,11 @@ fn begin_report(joined: bool) {
     });
     // The harness's lines so far are left behind, in front of a hole: no write, so nothing for
     // the kernel to allocate. The file is extended first, so that a test that ends the process
-    // before it writes anything still shows that it began.
+    // before it writes anything still shows that it began. The file is in append mode (see
+    // `sys::anonymous_file`): what is written next lands at its end, `BEGIN`.
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.flush();
-    let _ = rustix::fs::ftruncate(&stdout, BEGIN)
-        .and_then(|()| rustix::fs::seek(&stdout, rustix::fs::SeekFrom::Start(BEGIN)));
+    let _ = rustix::fs::ftruncate(&stdout, BEGIN);
     if joined {
         // The same open file as stdout, and so the same offset: both streams land in one, in
         // the order written, as the parent's harness would have captured them in place.

@@ -174,7 +174,8 @@ fn exchange(mut stream: TcpStream, target: &Target, limit: Duration) -> io::Resu
     answer(&bytes)
 }
 
-fn is_timeout(error: &io::Error) -> bool {
+/// Whether `error` is an I/O's time running out (a read timeout says `WouldBlock` on Unix).
+pub(crate) fn is_timeout(error: &io::Error) -> bool {
     matches!(
         error.kind(),
         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut

@@ -63,6 +63,9 @@ pub struct Probe<K> {
 pub enum Answer {
     Ready,
     NotYet(String),
+    /// Not yet, the attempt having used up the time it was given: when the wait's deadline cut
+    /// it short, that says nothing of what is probed.
+    OutOfTime(String),
     Invalid(Error),
 }
 
@@ -163,6 +166,7 @@ impl<K: Check> Probe<K> {
         let deadline = crate::eventually::after(started, within);
         let mut backoff = Backoff::new();
         let (mut attempts, mut in_a_row) = (0u64, 0u32);
+        let mut last = String::new();
         loop {
             let watch = child.map(Inner::watch);
             let exited = match child {
@@ -175,7 +179,7 @@ impl<K: Check> Probe<K> {
                 output: child.map(|c| &*c.output),
                 limit,
             };
-            let last = match self.check.attempt(&attempt) {
+            last = match self.check.attempt(&attempt) {
                 Answer::Ready => {
                     in_a_row += 1;
                     if in_a_row >= self.times {
@@ -186,6 +190,16 @@ impl<K: Check> Probe<K> {
                 Answer::NotYet(why) => {
                     in_a_row = 0;
                     why
+                }
+                // The last attempt gets what time is left, often a sliver: cut short by the
+                // deadline, it keeps what the attempt before it found.
+                Answer::OutOfTime(why) => {
+                    in_a_row = 0;
+                    if Instant::now() < deadline || last.is_empty() {
+                        why
+                    } else {
+                        last
+                    }
                 }
                 Answer::Invalid(error) => return Err(error),
             };
@@ -372,6 +386,9 @@ impl Check for Http {
         };
         let answer = match http::get(target, attempt.limit) {
             Ok(answer) => answer,
+            Err(error) if http::is_timeout(&error) => {
+                return Answer::OutOfTime(format!("failed with: {error}"))
+            }
             Err(error) => return Answer::NotYet(format!("failed with: {error}")),
         };
         let status_ok = match self.status {

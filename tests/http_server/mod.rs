@@ -27,14 +27,7 @@ pub fn serve_on(
 ) {
     for stream in listener.incoming() {
         let Ok(mut stream) = stream else { continue };
-        let mut request = Vec::new();
-        let mut buf = [0u8; 1024];
-        while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-            match stream.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => request.extend_from_slice(&buf[..n]),
-            }
-        }
+        let request = read_request(&mut stream);
         if request.is_empty() {
             continue; // a TCP probe
         }
@@ -45,4 +38,17 @@ pub fn serve_on(
             body.len()
         );
     }
+}
+
+/// A request's head, as far as the client sent it (empty for a TCP probe).
+pub fn read_request(stream: &mut impl Read) -> Vec<u8> {
+    let mut request = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => request.extend_from_slice(&buf[..n]),
+        }
+    }
+    request
 }

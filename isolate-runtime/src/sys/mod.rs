@@ -106,15 +106,21 @@ fn open_owner_only(path: &Path, extra: OFlags) -> io::Result<File> {
 /// A file with no name, for a child's output: nothing to create in a directory nor to remove
 /// (a memfd, in memory, on Linux and FreeBSD). Its size is what was written to it, by anyone
 /// who holds it.
+///
+/// In append mode: its writers (the child's threads on stdout and on stderr joined to it, the
+/// processes it starts) share one offset, which a memfd does not update atomically as Linux
+/// does a named file's, so two writes at once would land at one offset, the second over the
+/// first. Appended, each lands after all the others.
 pub(crate) fn anonymous_file(name: &str) -> io::Result<File> {
     #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
     if let Ok(fd) = rustix::fs::memfd_create(name, rustix::fs::MemfdFlags::CLOEXEC) {
+        rustix::fs::fcntl_setfl(&fd, OFlags::APPEND)?;
         return Ok(File::from(fd));
     }
     // Elsewhere, or where memfds are refused (a seccomp filter, a kernel before 3.17): a new
     // file in the temp directory, unlinked at once.
     let path = std::env::temp_dir().join(format!("{name}-{}", crate::lockdir::unique_name()));
-    let file = open_owner_only(&path, OFlags::EXCL)?;
+    let file = open_owner_only(&path, OFlags::EXCL | OFlags::APPEND)?;
     fs::remove_file(&path)?;
     Ok(file)
 }
@@ -302,6 +308,23 @@ mod tests {
         std::fs::remove_file(&path).unwrap();
         let gone = at().unwrap_err();
         assert_eq!(gone.kind(), std::io::ErrorKind::NotFound);
+    }
+
+    /// Writers that share the file's offset (a child's stdout, its stderr joined to it, the
+    /// processes it starts) each write where they last saw the end: two writes at one offset
+    /// must both be kept, the second after the first, not over it.
+    #[test]
+    fn an_anonymous_file_keeps_a_write_made_at_a_stale_offset() {
+        use std::io::{Seek, SeekFrom, Write};
+        use std::os::unix::fs::FileExt;
+        let mut file = anonymous_file("isolate-test").unwrap();
+        file.write_all(b"first ").unwrap();
+        // As a second writer that read the offset before the first wrote.
+        file.seek(SeekFrom::Start(0)).unwrap();
+        file.write_all(b"second").unwrap();
+        let mut written = vec![0; usize::try_from(file.metadata().unwrap().len()).unwrap()];
+        file.read_exact_at(&mut written, 0).unwrap();
+        assert_eq!(String::from_utf8_lossy(&written), "first second");
     }
 
     #[test]
