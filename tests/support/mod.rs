@@ -273,19 +273,30 @@ pub fn run_all(commands: Vec<Command>, expect_success: bool) -> Vec<Output> {
                 .expect("spawn a child test process")
         })
         .collect();
-    children
+    // Every child's output first: one child's failure often makes another wait and fail, and
+    // the first failure is the one to read.
+    let outputs: Vec<Output> = children
         .into_iter()
-        .map(|child| {
-            let output = child.wait_with_output().expect("wait for a child");
-            assert_eq!(
-                output.status.success(),
-                expect_success,
-                "child output:\n{}",
-                text(&output)
-            );
-            output
-        })
-        .collect()
+        .map(|child| child.wait_with_output().expect("wait for a child"))
+        .collect();
+    let unexpected: Vec<String> = outputs
+        .iter()
+        .filter(|output| output.status.success() != expect_success)
+        .map(text)
+        .collect();
+    assert!(
+        unexpected.is_empty(),
+        "{} of {} children did not end as expected ({}); their output:\n{}",
+        unexpected.len(),
+        outputs.len(),
+        if expect_success {
+            "a pass"
+        } else {
+            "a failure"
+        },
+        unexpected.join("\n----\n")
+    );
+    outputs
 }
 
 /// Busy for about `micros`, yielding: widens a critical section so a broken lock would show
