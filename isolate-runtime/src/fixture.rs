@@ -477,10 +477,7 @@ fn lock_within(lock: &File, timeout: Duration) -> io::Result<bool> {
 }
 
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
+    crate::panic_message::text(payload)
         .unwrap_or_else(|| "a panic with a payload that is not text".to_owned())
 }
 

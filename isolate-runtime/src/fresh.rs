@@ -499,11 +499,7 @@ fn begin_report(joined: bool) {
         let previous = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
             if TEST_THREAD.get() == Some(&std::thread::current().id()) {
-                let payload = info.payload();
-                let message = payload
-                    .downcast_ref::<&str>()
-                    .map(|s| (*s).to_owned())
-                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                let message = crate::panic_message::text(info.payload())
                     .unwrap_or_else(|| "Box<dyn Any>".to_owned());
                 record(&format!("panic {}", escape(&message)));
                 if !GUARDED.load(Ordering::SeqCst) {

@@ -50,7 +50,7 @@ pub(crate) fn expected(expected: &str) -> bool {
 }
 
 /// A panic payload's text, as libtest reads it for `expected`: a `&str` or a `String`.
-fn text(payload: &(dyn Any + Send)) -> Option<String> {
+pub(crate) fn text(payload: &(dyn Any + Send)) -> Option<String> {
     payload
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())
