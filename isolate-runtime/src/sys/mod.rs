@@ -228,8 +228,10 @@ fn id_and_size_at(dir: BorrowedFd<'_>, name: &Path) -> io::Result<(FileId, u64)>
         }
     }
     let stat = rustix::fs::statat(dir, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)?;
-    #[allow(clippy::useless_conversion)] // `st_dev` and `st_ino` are narrower on some Unixes
-    let id = (u64::from(stat.st_dev), u64::from(stat.st_ino));
+    // `dev_t` is signed on macOS (`i32`): `as` widens every width and sign the Unixes use
+    // without losing a bit, and the id is only ever compared.
+    #[allow(clippy::unnecessary_cast, clippy::cast_sign_loss)]
+    let id = (stat.st_dev as u64, stat.st_ino as u64);
     Ok((id, u64::try_from(stat.st_size).unwrap_or(0)))
 }
 
