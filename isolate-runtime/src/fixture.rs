@@ -203,7 +203,10 @@ impl<T: Serialize + DeserializeOwned + Send + Sync + 'static> Fixture<T> {
                 seconds: init.elapsed().as_secs_f64(),
                 test: init.test,
                 error: format!(
-                    "the initialising test process (pid {}) died before the fixture was ready",
+                    "the initialising test process (pid {}) died before the fixture was ready \
+                     (a runner's timeout, a signal or an abort: see that test's output); the \
+                     fixture is not retried in this run, nor by a runner's retries: fix the \
+                     init and start a new run",
                     init.pid
                 ),
             };

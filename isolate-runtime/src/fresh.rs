@@ -289,7 +289,7 @@ fn run_child(test: &str) -> Result<Run, Error> {
     let exe = if let Some(exe) = EXE.get() {
         exe
     } else {
-        let exe = std::env::current_exe().map_err(|e| {
+        let exe = crate::sys::own_binary().map_err(|e| {
             Error::io(
                 "cannot find the test binary to re-run for `fresh_process`",
                 e,
@@ -305,6 +305,10 @@ fn run_child(test: &str) -> Result<Run, Error> {
         None => format!("r#{test}"),
     };
     let mut command = Command::new(exe);
+    // As the runner started us, for `ps` and the harness: not `/proc/self/exe`.
+    if let Some(name) = std::env::args_os().next() {
+        std::os::unix::process::CommandExt::arg0(&mut command, name);
+    }
     command
         .args(["--exact", test, &raw])
         .arg(format!(
@@ -325,7 +329,9 @@ fn run_child(test: &str) -> Result<Run, Error> {
         Error::io(
             format!(
                 "cannot re-run the test binary `{}` for `fresh_process`",
-                exe.display()
+                std::env::current_exe()
+                    .unwrap_or_else(|_| exe.clone())
+                    .display()
             ),
             e,
         )

@@ -4,8 +4,10 @@
 //! A record is a file `h-<pid>-<random>-<n>` that its process keeps locked for as long as it
 //! lives, so liveness is the lock, not a pid that may have been reused: a record whose lock can
 //! be taken belongs to a process that died (even by SIGKILL), and the reader removes it. A
-//! process reuses its emptied records, so the files in a directory never outnumber the holders
-//! that were ever there at once.
+//! process reuses its emptied records, and one that creates a record first removes the dead
+//! processes' records: a process ends with its record still there (nothing runs at exit), and
+//! under a process per test (nextest, `fresh_process`) they would pile up, one per test, run
+//! after run. So the files in a directory about match the holders that live at once.
 //!
 //! A record is overwritten in place, never truncated: a size change is a journaled metadata
 //! update on ext4 (a `write` and an `ftruncate` per test cost about 10 µs there, two small
@@ -221,7 +223,13 @@ fn written(dir: &'static str, holder: &Holder) -> Result<(Record, io::Result<()>
         // A record a temp cleaner removed is read by nobody: written to, it would hide its
         // holder (and its permits) for as long as this process kept reusing it.
         Some(file) if sys::is_linked(&file) => file,
-        _ => create(&lockdir::subdir(dir)?)?,
+        _ => {
+            let file = create(&lockdir::subdir(dir)?)?;
+            // Once per record a process creates: the readers that remove dead records (a
+            // timeout's message, a budget's count) may never come.
+            let _ = read(dir, true);
+            file
+        }
     };
     let written = file.write_all_at(holder.line().as_bytes(), 0);
     let record = Record {

@@ -243,6 +243,21 @@ fn statx_id(stat: &rustix::fs::Statx) -> FileId {
     (dev, stat.stx_ino)
 }
 
+/// What to run to re-run this process's own binary. On Linux `/proc/self/exe`, which the
+/// kernel resolves to the file this process runs even when its path has since been removed or
+/// names a new build (another run, or an edit and a rerun, rebuilding the target dir while
+/// the suite runs); elsewhere the path it was started from.
+pub(crate) fn own_binary() -> io::Result<std::path::PathBuf> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        let exe = Path::new("/proc/self/exe");
+        if exe.exists() {
+            return Ok(exe.to_owned());
+        }
+    }
+    std::env::current_exe()
+}
+
 /// The kernel's ephemeral port range, inclusive: the numbers it hands out for port 0 and for
 /// outgoing connections. Linux has no syscall for it, so it is read from
 /// `net.ipv4.ip_local_port_range`, with the kernel's default where that cannot be read.

@@ -1,0 +1,101 @@
+//! What the runners' ways of running a suite leave behind: a process per test (`cargo nextest
+//! run`, `fresh_process`), run after run on one machine.
+
+mod support;
+
+use std::fs;
+
+use isolate::isolated;
+
+/// A test of its own process that joins a group, as nextest runs every test; a child of
+/// [`a_process_per_test_leaves_no_holder_record_behind`] only.
+#[test]
+#[ignore = "a child of a_process_per_test_leaves_no_holder_record_behind"]
+#[isolated(serial = "runner-modes-records")]
+fn member_in_a_process_of_its_own() {
+    assert!(
+        support::role().is_some(),
+        "a child of a_process_per_test_leaves_no_holder_record_behind only"
+    );
+}
+
+/// Every group member publishes a record of itself in `holders/`. Under nextest each test is
+/// a process of its own, which ends with its (emptied) record still there: the records of a
+/// long-lived CI machine must not grow by one per test process, run after run.
+#[test]
+fn a_process_per_test_leaves_no_holder_record_behind() {
+    let root = support::private_root();
+    let log = support::Log {
+        path: root.path().join("log"),
+    };
+    for _ in 0..6 {
+        support::run(
+            &mut support::child_in(
+                "member_in_a_process_of_its_own",
+                "member",
+                root.path(),
+                &log,
+            ),
+            true,
+        );
+    }
+    let records: Vec<_> = fs::read_dir(root.path().join("holders"))
+        .unwrap()
+        .flatten()
+        .map(|entry| entry.file_name())
+        .collect();
+    // The last process's own record may stay: it ends without removing it. Dead ones go.
+    assert!(records.len() <= 1, "records left behind: {records:?}");
+}
+
+/// The fresh-process test that [`a_fresh_process_test_reruns_its_binary_after_a_rebuild`]
+/// runs from a binary that is gone from its path.
+#[test]
+#[ignore = "run by a_fresh_process_test_reruns_its_binary_after_a_rebuild"]
+#[isolated(fresh_process)]
+fn fresh_in_a_removed_binary() {
+    println!("fresh child {}", std::process::id());
+}
+
+#[test]
+#[ignore = "run by a_fresh_process_test_reruns_its_binary_after_a_rebuild"]
+fn removes_its_binary_then_runs_a_fresh_test() {
+    assert_eq!(support::role().as_deref(), Some("removed"));
+    // What a rebuild of the suite does to a running binary: the linker writes a new file,
+    // the old one is unlinked.
+    fs::remove_file(std::env::current_exe().unwrap()).unwrap();
+    println!("parent {}", std::process::id());
+    fresh_in_a_removed_binary();
+}
+
+/// `cargo test` while another run (a second CI job, an edit and a rerun) rebuilds the same
+/// target dir: the running binary's path names a new file or none, and its fresh-process tests
+/// must still re-run the binary that runs, not fail or run another build's code.
+#[test]
+fn a_fresh_process_test_reruns_its_binary_after_a_rebuild() {
+    let dir = support::private_root();
+    let copy = dir.path().join("suite");
+    fs::copy(std::env::current_exe().unwrap(), &copy).unwrap();
+    let mut command = std::process::Command::new(&copy);
+    command
+        .args([
+            "--exact",
+            "removes_its_binary_then_runs_a_fresh_test",
+            "--include-ignored",
+            "--nocapture",
+        ])
+        .env(support::ROLE, "removed")
+        .env(isolate::env::DIR, dir.path())
+        // As `cargo test` runs it: the fresh test forks a child of its own.
+        .env_remove("NEXTEST")
+        .env_remove("NEXTEST_EXECUTION_MODE");
+    let output = support::run(&mut command, true);
+    let text = support::text(&output);
+    let pid = |prefix: &str| {
+        text.lines()
+            .find_map(|line| line.strip_prefix(prefix))
+            .unwrap_or_else(|| panic!("no `{prefix}` line in:\n{text}"))
+            .to_owned()
+    };
+    assert_ne!(pid("parent "), pid("fresh child "), "{text}");
+}
