@@ -2,7 +2,8 @@
 //! next holder's entry, with 2 to 16 holders contending, in threads and in processes, beside
 //! `serial_test`'s `#[serial]` (threads) and `#[file_serial]` (processes).
 //!
-//! `cargo bench --bench handoff` (`-- 2 8` runs only those holder counts). Each holder keeps
+//! `cargo bench --bench handoff` (`-- 2 8` runs only those holder counts;
+//! `ISOLATE_HANDOFF_WHERE=threads` or `=processes` only those rows). Each holder keeps
 //! the group 2 ms per entry and pauses 0.5 ms after leaving, so whenever one leaves the others
 //! are already queued: the gap between a release and the next entry is the lock's hand-off
 //! alone. Entries and exits are wall-clock
@@ -154,6 +155,7 @@ fn main() {
         "| holders | where | mechanism | median (µs) | p90 (µs) | p99 (µs) | max (µs) | entries |"
     );
     println!("|---:|---|---|---:|---:|---:|---:|---:|");
+    let only = std::env::var("ISOLATE_HANDOFF_WHERE").ok();
     for holders in holder_counts() {
         let configurations = [
             ("threads", Mechanism::Isolate),
@@ -161,7 +163,10 @@ fn main() {
             ("processes", Mechanism::Isolate),
             ("processes", Mechanism::FileSerial),
         ];
-        for (place, mechanism) in configurations {
+        let chosen = configurations
+            .into_iter()
+            .filter(|(place, _)| only.is_none() || only.as_deref() == Some(*place));
+        for (place, mechanism) in chosen {
             let intervals = if place == "threads" {
                 in_threads(mechanism, holders, lock_file)
             } else {
