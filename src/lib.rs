@@ -189,7 +189,8 @@
 /// it. The child process acquires what the test asked for (groups, ports, temp dirs, `env`). The
 /// test must return `()`, a `Result` or an `ExitCode`. Each case `rstest` or `test_case`
 /// generates runs in a process of its own; a fn that is not itself a test (a helper a test
-/// calls) cannot be re-run, which it reports clearly. Under nextest it runs in place. In the
+/// calls) cannot be re-run, which it reports clearly. Under nextest, which starts a process for
+/// that one test (`--exact <name>`), it runs in place. In the
 /// child, stdin is empty (`/dev/null`), and the panic message is read by a panic hook: a test
 /// that installs a hook of its own without calling the one [`std::panic::take_hook`] returned
 /// still passes and fails as in place, but a `#[should_panic(expected = "..")]` one that panics

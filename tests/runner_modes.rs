@@ -99,3 +99,61 @@ fn a_fresh_process_test_reruns_its_binary_after_a_rebuild() {
     };
     assert_ne!(pid("parent "), pid("fresh child "), "{text}");
 }
+
+/// The fresh-process test that [`a_cargo_test_started_under_nextest_still_forks`] runs.
+#[test]
+#[ignore = "run by a_cargo_test_started_under_nextest_still_forks"]
+#[isolated(fresh_process)]
+fn fresh_reports_its_pid() {
+    println!("fresh pid {}", std::process::id());
+}
+
+/// The pid of the process that ran this binary with `args` as nextest's child would (its
+/// variables set), and the pid the fresh-process test reported.
+fn runner_and_fresh_pid(args: &[&str]) -> (u32, u32) {
+    let dir = support::private_root();
+    let child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(args)
+        .env("NEXTEST", "1")
+        .env("NEXTEST_EXECUTION_MODE", "process-per-test")
+        .env(isolate::env::DIR, dir.path())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let runner = child.id();
+    let output = child.wait_with_output().unwrap();
+    let text = support::text(&output);
+    assert!(output.status.success(), "{text}");
+    let fresh = text
+        .lines()
+        .find_map(|line| line.strip_prefix("fresh pid "))
+        .unwrap_or_else(|| panic!("no `fresh pid` line in:\n{text}"));
+    (runner, fresh.trim().parse().unwrap())
+}
+
+/// Under nextest a test has its process to itself, and runs in place. But a `cargo test` that
+/// a test run by nextest starts (a suite testing a cargo plugin, a build script's checks)
+/// inherits nextest's variables and runs many tests in one process: its fresh-process tests
+/// must still fork, not run in place among the others.
+#[test]
+fn a_cargo_test_started_under_nextest_still_forks() {
+    let exact = [
+        "--exact",
+        "fresh_reports_its_pid",
+        "--include-ignored",
+        "--nocapture",
+    ];
+    let (runner, fresh) = runner_and_fresh_pid(&exact);
+    assert_eq!(
+        runner, fresh,
+        "as nextest runs it, the test is its process's own"
+    );
+    let many = ["fresh_reports_its", "--include-ignored", "--nocapture"];
+    let (runner, fresh) = runner_and_fresh_pid(&many);
+    assert_ne!(
+        runner, fresh,
+        "a process of many tests ran a fresh test in place"
+    );
+}

@@ -86,11 +86,22 @@ impl Passed for ExitCode {
     }
 }
 
-/// Whether the runner gives every test a process of its own already.
-fn under_nextest() -> bool {
-    match std::env::var_os("NEXTEST_EXECUTION_MODE") {
+/// Whether the runner gave `test` a process of its own already: nextest, which runs each test
+/// as `--exact <name>`. Its variables alone are not enough: a `cargo test` that a test run by
+/// nextest starts inherits them, and runs many tests in one process.
+fn has_own_process(test: &str) -> bool {
+    let nextest = match std::env::var_os("NEXTEST_EXECUTION_MODE") {
         Some(mode) => mode == "process-per-test",
         None => std::env::var_os("NEXTEST").is_some_and(|value| value == "1"),
+    };
+    nextest && {
+        let mut exact = false;
+        let mut named = false;
+        for arg in std::env::args_os() {
+            exact |= arg == "--exact";
+            named |= arg == test;
+        }
+        exact && named
     }
 }
 
@@ -179,7 +190,7 @@ pub fn fork<T: Passed>(spec: &'static Spec) -> Option<T> {
         begin_report(child.joined);
         return None;
     }
-    if under_nextest() {
+    if has_own_process(&test) {
         return None;
     }
     // `enter` sweeps for orphans of dead test processes, but not in the child: here, then.
