@@ -177,18 +177,10 @@ fn watcher_command(pid: u32, start: &str, dir: &Path) -> Command {
 
 /// The watcher's script. `started_at PID` prints what `sys_process::start_time` returns for
 /// it (empty when there is no such process); `running PID` excludes zombies.
-const WATCHER: &str = r#"
+const WATCHER: &str = concat!(
+    sys_process::started_at_sh!(),
+    r#"
 runner=$1 token=$2 run=$3
-started_at() {
-    if [ -d /proc/self ]; then
-        line=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
-        set -- ${line##*) }
-        shift 19
-        echo "$1"
-    else
-        ps -o lstart= -p "$1" 2>/dev/null | sed 's/^ *//; s/ *$//'
-    fi
-}
 running() {
     if [ -d /proc/self ]; then
         line=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
@@ -219,7 +211,8 @@ tries=0
 while any_running && [ $tries -lt 30 ]; do sleep 0.1; tries=$((tries + 1)); done
 signal KILL
 rm -rf "$run"
-"#;
+"#
+);
 
 #[cfg(test)]
 mod tests {

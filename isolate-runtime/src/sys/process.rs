@@ -212,6 +212,27 @@ pub(crate) fn start_time(pid: u32) -> Option<String> {
     (output.status.success() && !text.is_empty()).then_some(text)
 }
 
+/// The shell function `started_at PID`, for the scripts that outlive us (the run's watcher,
+/// the watchdog): prints what [`start_time`] returns for `PID`, nothing when there is no such
+/// process. A macro, so that `concat!` can put it in front of each script.
+macro_rules! started_at_sh {
+    () => {
+        r#"
+started_at() {
+    if [ -d /proc/self ]; then
+        line=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+        set -- ${line##*) }
+        shift 19
+        echo "$1"
+    else
+        ps -o lstart= -p "$1" 2>/dev/null | sed 's/^ *//; s/ *$//'
+    fi
+}
+"#
+    };
+}
+pub(crate) use started_at_sh;
+
 /// The parent of `pid` and the name of `pid`'s program (at most 15 bytes on Linux), `None`
 /// when no such process exists. Linux: `/proc/<pid>/stat`; elsewhere `ps -o ppid=,comm=`.
 #[cfg(feature = "fixture")]
