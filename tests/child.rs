@@ -310,14 +310,7 @@ fn output_shows_with_a_failing_test_only() {
 #[test]
 fn children_of_a_killed_test_process_are_stopped() {
     if role().as_deref() == Some("victim") {
-        // The grandchild writes its own pid to the file named by the shell's `$0`.
-        let mut command = Command::new("sh");
-        command.args([
-            "-c",
-            r#"sh -c 'echo $$ > "$0.new" && mv "$0.new" "$0"; exec sleep 300' "$0" & exec sleep 300"#,
-            &std::env::var("GRANDCHILD_PID_FILE").unwrap(),
-        ]);
-        let child = Child::spawn(&mut command).unwrap();
+        let child = with_grandchild(&std::env::var("GRANDCHILD_PID_FILE").unwrap());
         Log::from_env().append(&format!("child {}", child.pid()));
         std::thread::sleep(Duration::from_secs(300)); // until killed
         return;
@@ -346,15 +339,7 @@ fn children_of_a_killed_test_process_are_stopped() {
         let mut victim = support::KillOnDrop(victim.spawn().unwrap());
         log.wait_for("child ", 1, Duration::from_secs(30));
         let child: u32 = log.lines()[0]["child ".len()..].parse().unwrap();
-        assert!(
-            support::within(Duration::from_secs(30), || pid_file.exists()),
-            "the grandchild never wrote its pid"
-        );
-        let grandchild: u32 = std::fs::read_to_string(&pid_file)
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap();
+        let grandchild = written_pid(&pid_file);
         let status = Command::new("kill")
             .args([&format!("-{signal}"), &victim.0.id().to_string()])
             .status()
@@ -377,6 +362,123 @@ fn children_of_a_killed_test_process_are_stopped() {
         if let Err(error) = stopped {
             next_use(); // stop them before failing, as the fallback does
             panic!("SIG{signal}: {error}");
+        }
+    }
+}
+
+/// A child (a shell) that starts a long-lived grandchild, which writes its own pid to `pid_file`.
+fn with_grandchild(pid_file: &str) -> Child {
+    let mut command = Command::new("sh");
+    command.args([
+        "-c",
+        r#"sh -c 'echo $$ > "$0.new" && mv "$0.new" "$0"; exec sleep 300' "$0" & exec sleep 300"#,
+        pid_file,
+    ]);
+    Child::spawn(&mut command).unwrap()
+}
+
+/// The pid a grandchild of [`with_grandchild`] wrote, once it has.
+fn written_pid(pid_file: &std::path::Path) -> u32 {
+    assert!(
+        support::within(Duration::from_secs(30), || pid_file.exists()),
+        "the grandchild never wrote its pid"
+    );
+    std::fs::read_to_string(pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// This process's watchdog (the `/bin/sh` isolate starts with its first child), if it runs.
+fn own_watchdog() -> Option<u32> {
+    let me = std::process::id().to_string();
+    std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .find_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            let parent = stat.rsplit(')').next()?.split_whitespace().nth(1)?;
+            let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
+            let named = String::from_utf8_lossy(&cmdline).contains("isolate-watchdog");
+            (parent == me && named && alive(pid)).then_some(pid)
+        })
+}
+
+/// A watchdog that is killed itself (Linux): the next child starts another, told of every live
+/// child, so the grandchildren of both children still go at once when the test process is
+/// killed; with no next child, the records are the fallback, and the next use of isolate
+/// stops what is left.
+#[test]
+fn a_killed_watchdog_is_replaced_or_else_the_records_stop_what_is_left() {
+    if role().as_deref() == Some("watchdog-killed") {
+        let first = with_grandchild(&std::env::var("GRANDCHILD_PID_FILE").unwrap());
+        let watchdog = own_watchdog().expect("a watchdog");
+        // It is this process's own child, started through isolate.
+        assert!(Command::new("kill")
+            .args(["-KILL", &watchdog.to_string()])
+            .status()
+            .unwrap()
+            .success());
+        eventually("30s", || gone(watchdog)).unwrap();
+        let second = std::env::var("SECOND_PID_FILE")
+            .ok()
+            .map(|file| with_grandchild(&file));
+        Log::from_env().append("ready");
+        std::thread::sleep(Duration::from_secs(300)); // until killed
+        drop((first, second));
+        return;
+    }
+    if role().as_deref() == Some("next-use") {
+        drop(Child::spawn(&mut Command::new("true")).unwrap());
+        return;
+    }
+    if !cfg!(target_os = "linux") {
+        return;
+    }
+    for replaced in [true, false] {
+        let root = support::private_root();
+        let log = Log::new(root.path());
+        let (first_file, second_file) = (root.path().join("first"), root.path().join("second"));
+        let test = "a_killed_watchdog_is_replaced_or_else_the_records_stop_what_is_left";
+        let mut victim = support::child(test, "watchdog-killed");
+        victim
+            .env("ISOLATE_DIR", root.path().join("isolate"))
+            .env(support::LOG, &log.path)
+            .env("GRANDCHILD_PID_FILE", &first_file)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if replaced {
+            victim.env("SECOND_PID_FILE", &second_file);
+        }
+        let mut victim = support::KillOnDrop(victim.spawn().unwrap());
+        log.wait_for("ready", 1, Duration::from_secs(30));
+        let mut grandchildren = vec![written_pid(&first_file)];
+        if replaced {
+            grandchildren.push(written_pid(&second_file));
+        }
+        victim.0.kill().unwrap();
+        let _ = victim.0.wait();
+        let next_use = || {
+            let mut next = support::child(test, "next-use");
+            next.env("ISOLATE_DIR", root.path().join("isolate"));
+            support::run(&mut next, true);
+        };
+        if !replaced {
+            // Nothing but the next use stops it now.
+            assert!(
+                alive(grandchildren[0]),
+                "the grandchild died with no watchdog"
+            );
+            next_use();
+        }
+        let stopped = eventually("30s", || {
+            grandchildren.iter().try_for_each(|&pid| gone(pid))
+        });
+        if let Err(error) = stopped {
+            next_use();
+            panic!("replaced {replaced}: {error}");
         }
     }
 }

@@ -113,6 +113,13 @@ pub(crate) fn spawn_tied(command: &mut Command, tied: bool) -> io::Result<std::p
     }
     *slot = Slot::Request(std::mem::replace(command, Command::new("")));
     SPAWNER.changed.notify_all();
+    if tied {
+        // A test process's first child also starts its watchdog: here, while the spawner
+        // thread forks, the two starts overlap.
+        drop(slot);
+        super::watchdog::start_once();
+        slot = SPAWNER.slot();
+    }
     let mut slot = SPAWNER.wait(slot, |slot| matches!(slot, Slot::Answer(..) | Slot::Gone));
     if let Slot::Answer(original, child) = std::mem::replace(&mut *slot, Slot::Empty) {
         *command = original;

@@ -78,6 +78,16 @@ pub(crate) fn watch(pid: u32, start: &str) {
     }
 }
 
+/// Starts this process's watchdog unless it has one, so that the first [`watch`] need not.
+pub(crate) fn start_once() {
+    if cfg!(any(target_os = "linux", target_os = "android")) {
+        let mut dog = watchdog();
+        if !matches!(&dog.shell, Some((owner, _)) if *owner == std::process::id()) {
+            dog.restart();
+        }
+    }
+}
+
 /// Forgets the group led by `pid`: it was stopped, and its pid may be reused.
 pub(crate) fn forget(pid: u32) {
     let mut dog = watchdog();
