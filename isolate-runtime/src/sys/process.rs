@@ -219,9 +219,12 @@ pub(crate) fn start_time(pid: u32) -> Option<String> {
     (output.status.success() && !text.is_empty()).then_some(text)
 }
 
-/// The shell function `started_at PID`, for the scripts that outlive us (the run's watcher,
-/// the watchdog): prints what [`start_time`] returns for `PID`, nothing when there is no such
-/// process. A macro, so that `concat!` can put it in front of each script.
+/// Shell functions for the scripts that outlive us (the run's watcher, the watchdog), so that
+/// they judge a process as the runtime does. `started_at PID` prints what [`start_time`]
+/// returns for `PID`, nothing when there is no such process. `ours PID START` is
+/// `orphans::kill_group_if_ours`'s test: whether the group led by `PID` is one we started, its
+/// leader having started at `START`. A macro, so that `concat!` can put it in front of each
+/// script.
 macro_rules! started_at_sh {
     () => {
         r#"
@@ -234,6 +237,12 @@ started_at() {
     else
         ps -o lstart= -p "$1" 2>/dev/null | sed 's/^ *//; s/ *$//'
     fi
+}
+# The leader has its recorded start time, or no process has its pid: then what is left of its
+# group is ours, as the kernel hands out no pid while a group of that id exists.
+ours() {
+    now=$(started_at "$1")
+    [ -z "$now" ] || [ "$now" = "$2" ]
 }
 "#
     };

@@ -38,9 +38,8 @@ while read -r op pid start; do
     esac
 done
 for entry in $live; do
-    pid=${entry%%:*} start=${entry#*:}
-    now=$(started_at "$pid")
-    if [ -z "$now" ] || [ "$now" = "$start" ]; then kill -s KILL -- "-$pid" 2>/dev/null; fi
+    pid=${entry%%:*}
+    if ours "$pid" "${entry#*:}"; then kill -s KILL -- "-$pid" 2>/dev/null; fi
 done
 "#
 );
