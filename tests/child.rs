@@ -6,6 +6,7 @@ mod http_server;
 mod support;
 
 use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -329,13 +330,8 @@ fn children_of_a_killed_test_process_are_stopped() {
         let root = support::private_root();
         let log = Log::new(root.path());
         let pid_file = root.path().join("grandchild");
-        let mut victim = support::child("children_of_a_killed_test_process_are_stopped", "victim");
-        victim
-            .env("ISOLATE_DIR", root.path().join("isolate"))
-            .env(support::LOG, &log.path)
-            .env("GRANDCHILD_PID_FILE", &pid_file)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
+        let test = "children_of_a_killed_test_process_are_stopped";
+        let mut victim = victim(test, "victim", root.path(), &log, &pid_file);
         let mut victim = support::KillOnDrop(victim.spawn().unwrap());
         log.wait_for("child ", 1, Duration::from_secs(30));
         let child: u32 = log.lines()[0]["child ".len()..].parse().unwrap();
@@ -348,22 +344,37 @@ fn children_of_a_killed_test_process_are_stopped() {
         let _ = victim.0.wait();
         // The next use of isolate (which stops what a dead test process left, on every Unix)
         // comes only after the check on Linux: it must not be what stops them there.
-        let next_use = || {
-            let mut next =
-                support::child("children_of_a_killed_test_process_are_stopped", "next-use");
-            next.env("ISOLATE_DIR", root.path().join("isolate"));
-            support::run(&mut next, true);
-        };
         if !cfg!(target_os = "linux") {
-            next_use();
+            next_use(test, root.path());
         }
         // Generous: this proves that nothing waits for a later use, not how fast it is.
         let stopped = eventually("30s", || gone(grandchild).and_then(|()| gone(child)));
         if let Err(error) = stopped {
-            next_use(); // stop them before failing, as the fallback does
+            next_use(test, root.path()); // stop them before failing, as the fallback does
             panic!("SIG{signal}: {error}");
         }
     }
+}
+
+/// A test process re-running `test` as `role`, with the isolate directory of its own in
+/// `root`, `log`, and `pid_file` for its grandchild (see [`with_grandchild`]); output dropped.
+fn victim(test: &str, role: &str, root: &Path, log: &Log, pid_file: &Path) -> Command {
+    let mut victim = support::child(test, role);
+    victim
+        .env("ISOLATE_DIR", root.join("isolate"))
+        .env(support::LOG, &log.path)
+        .env("GRANDCHILD_PID_FILE", pid_file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    victim
+}
+
+/// Runs `test` as the next use of isolate in `root`'s isolate directory (its role `next-use`
+/// starts a child), which stops what dead test processes left there.
+fn next_use(test: &str, root: &Path) {
+    let mut next = support::child(test, "next-use");
+    next.env("ISOLATE_DIR", root.join("isolate"));
+    support::run(&mut next, true);
 }
 
 /// A child (a shell) that starts a long-lived grandchild, which writes its own pid to `pid_file`.
@@ -378,7 +389,7 @@ fn with_grandchild(pid_file: &str) -> Child {
 }
 
 /// The pid a grandchild of [`with_grandchild`] wrote, once it has.
-fn written_pid(pid_file: &std::path::Path) -> u32 {
+fn written_pid(pid_file: &Path) -> u32 {
     assert!(
         support::within(Duration::from_secs(30), || pid_file.exists()),
         "the grandchild never wrote its pid"
@@ -442,13 +453,7 @@ fn a_killed_watchdog_is_replaced_or_else_the_records_stop_what_is_left() {
         let log = Log::new(root.path());
         let (first_file, second_file) = (root.path().join("first"), root.path().join("second"));
         let test = "a_killed_watchdog_is_replaced_or_else_the_records_stop_what_is_left";
-        let mut victim = support::child(test, "watchdog-killed");
-        victim
-            .env("ISOLATE_DIR", root.path().join("isolate"))
-            .env(support::LOG, &log.path)
-            .env("GRANDCHILD_PID_FILE", &first_file)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
+        let mut victim = victim(test, "watchdog-killed", root.path(), &log, &first_file);
         if replaced {
             victim.env("SECOND_PID_FILE", &second_file);
         }
@@ -460,24 +465,19 @@ fn a_killed_watchdog_is_replaced_or_else_the_records_stop_what_is_left() {
         }
         victim.0.kill().unwrap();
         let _ = victim.0.wait();
-        let next_use = || {
-            let mut next = support::child(test, "next-use");
-            next.env("ISOLATE_DIR", root.path().join("isolate"));
-            support::run(&mut next, true);
-        };
         if !replaced {
             // Nothing but the next use stops it now.
             assert!(
                 alive(grandchildren[0]),
                 "the grandchild died with no watchdog"
             );
-            next_use();
+            next_use(test, root.path());
         }
         let stopped = eventually("30s", || {
             grandchildren.iter().try_for_each(|&pid| gone(pid))
         });
         if let Err(error) = stopped {
-            next_use();
+            next_use(test, root.path());
             panic!("replaced {replaced}: {error}");
         }
     }
