@@ -15,7 +15,9 @@
 //! `/dev/null`: a runner that kills the test's group (nextest on a timeout) does not kill it,
 //! and it holds none of the test's pipes, so no runner waits for it or reports it as a leak.
 //! It exits with the test process. If it is killed itself, the next child starts another one,
-//! told every group still live; until then, and on other Unixes, the records are the fallback.
+//! told every group still live; until then, and on other Unixes, the records are the fallback
+//! (and where SIGPIPE is not ignored, so that a write to a watchdog that is gone cannot kill
+//! the test process).
 
 use std::io::{self, Write};
 use std::process::{Command, Stdio};
@@ -122,6 +124,9 @@ impl Watchdog {
                 let _ = old.try_wait();
             }
         }
+        if !sigpipe_ignored() {
+            return;
+        }
         let Ok(shell) = start() else { return };
         self.shell = Some((std::process::id(), shell));
         let lines: Vec<String> = self
@@ -135,6 +140,22 @@ impl Watchdog {
             }
         }
     }
+}
+
+/// Whether this process ignores SIGPIPE, as std makes every Rust `main` (libtest's too) do: a
+/// write to a watchdog that is gone must fail, not kill the test process with SIGPIPE. Where
+/// a program restored it, the records stop its children's groups.
+/// Read once: a program sets it up at its start, if at all.
+fn sigpipe_ignored() -> bool {
+    static IGNORED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *IGNORED.get_or_init(read_sigpipe_ignored)
+}
+
+fn read_sigpipe_ignored() -> bool {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let ignored = status.lines().find_map(|line| line.strip_prefix("SigIgn:"));
+    let mask = ignored.and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok());
+    mask.is_some_and(|mask| mask & (1 << (13 - 1)) != 0)
 }
 
 fn start() -> io::Result<std::process::Child> {
