@@ -3,7 +3,8 @@
 //! Stopping is graceful first (SIGTERM to the child's whole process group, a grace period,
 //! then SIGKILL) and always reaps, so no zombie and no grandchild is left. `Drop` does the
 //! same, so a child is stopped on pass, failure and panic. The deaths that skip `Drop` are
-//! covered too: the parent-death signal (Linux) and the records of `orphans.rs`.
+//! covered too: the parent-death signal and the watchdog (Linux), and the records of
+//! `orphans.rs`.
 
 use std::fmt;
 use std::process::{Command, ExitStatus, Stdio};
@@ -36,9 +37,11 @@ const TAIL_IN_ERRORS: usize = 20;
 /// `--nocapture`.
 ///
 /// No child outlives its test: on pass, failure or panic `Drop` stops it; if the test process
-/// dies without running `Drop` (a runner's timeout, Ctrl-C, SIGKILL), Linux kills the child at
-/// once (parent-death signal), and the next use of isolate on the machine stops whatever is left
-/// of its process group (on every Unix).
+/// dies without running `Drop` (a runner's timeout, Ctrl-C, SIGKILL), on Linux its whole process
+/// group (the child and what it started) is killed at once: the child by the parent-death
+/// signal, the rest by a watchdog process, one per test process that starts children. On other
+/// Unixes, and should the watchdog itself be killed, the next use of isolate on the machine
+/// stops whatever is left of the group.
 ///
 /// To hand a port number to a child that binds it itself, use a [`ReservedPort`](crate::ReservedPort).
 ///
@@ -150,10 +153,11 @@ impl Child {
             Error::io(format!("cannot start `{shown}`{hint}"), error)
         })?;
         let pid = child.id();
+        let start = sys_process::start_time(pid).unwrap_or_default();
         // The record comes first: if it cannot be written, the child must not run unrecorded.
         let record = match follow {
             Some(_) => None,
-            None => match Record::create(pid, &shown) {
+            None => match Record::create(pid, &start, &shown) {
                 Ok(record) => Some(record),
                 Err(error) => {
                     let _ = sys_process::signal_group(pid, Stop::Kill);

@@ -6,8 +6,9 @@
 //! while it lives. The kernel drops that lock when the owner dies, however it dies. The next
 //! `enter` or `Child::spawn` in any process looks for records whose lock is free and stops the
 //! process group they name. On Linux the parent-death signal has usually killed the child
-//! itself already; the record also catches its own children (a shell's server, say) and covers
-//! the Unixes without that signal.
+//! itself already, and the watchdog (`sys/watchdog.rs`) its own children (a shell's server,
+//! say); the record is the fallback, for a watchdog that is gone and for the Unixes without
+//! either.
 //!
 //! Never signal a process we did not start: the group is signalled only if its leader still has
 //! the recorded start time, or if no process has the leader's pid any more. In the second case
@@ -20,23 +21,27 @@ use std::path::{Path, PathBuf};
 
 use crate::error::IoContext;
 use crate::sys::process::{self as sys_process, Stop};
+use crate::sys::watchdog;
 use crate::wait::{self, Mode};
 use crate::{lockdir, sys, Error};
 
 const DIR: &str = "children";
 const SUFFIX: &str = ".child";
 
-/// A live child's record; removing it (on a clean stop) is `Drop`.
+/// A live child's record, and the watchdog's; removing them (on a clean stop) is `Drop`.
 #[derive(Debug)]
 pub(crate) struct Record {
+    pid: u32,
     path: PathBuf,
     _lock: File,
 }
 
 impl Record {
-    /// Writes and locks the record of the child `pid`: written under a temporary name first, so
-    /// that a sweeper never sees a record before it is locked and complete.
-    pub(crate) fn create(pid: u32, command: &str) -> Result<Record, Error> {
+    /// Writes and locks the record of the child `pid` (which started at `start`): written under
+    /// a temporary name first, so that a sweeper never sees a record before it is locked and
+    /// complete. Then tells the watchdog, which stops the child's group at once if this process
+    /// dies.
+    pub(crate) fn create(pid: u32, start: &str, command: &str) -> Result<Record, Error> {
         let dir = lockdir::subdir(DIR)?;
         let path = dir.join(format!("{pid}{SUFFIX}"));
         let draft = dir.join(format!("{pid}.{}.draft", lockdir::unique_name()));
@@ -52,18 +57,23 @@ impl Record {
             }
             Err(e) => return Err(Error::io(format!("cannot lock `{}`", draft.display()), e)),
         }
-        let start = sys_process::start_time(pid).unwrap_or_default();
         let mut writer = &lock;
         writer
             .write_all(format!("{pid} {start}\n{command}\n").as_bytes())
             .and_then(|()| fs::rename(&draft, &path))
             .context(|| format!("cannot write the child record `{}`", path.display()))?;
-        Ok(Record { path, _lock: lock })
+        watchdog::watch(pid, start);
+        Ok(Record {
+            pid,
+            path,
+            _lock: lock,
+        })
     }
 }
 
 impl Drop for Record {
     fn drop(&mut self) {
+        watchdog::forget(self.pid);
         let _ = fs::remove_file(&self.path);
     }
 }

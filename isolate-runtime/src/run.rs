@@ -175,42 +175,25 @@ fn watcher_command(pid: u32, start: &str, dir: &Path) -> Command {
     command
 }
 
-/// The watcher's script. `started_at PID` prints what `sys_process::start_time` returns for
-/// it (empty when there is no such process); `running PID` excludes zombies.
-const WATCHER: &str = r#"
+/// The watcher's script (`started_at` and `ours`: see `sys_process::started_at_sh`). A group
+/// counts as running while any process is in it, the leader or what it left behind.
+const WATCHER: &str = concat!(
+    sys_process::started_at_sh!(),
+    r#"
 runner=$1 token=$2 run=$3
-started_at() {
-    if [ -d /proc/self ]; then
-        line=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
-        set -- ${line##*) }
-        shift 19
-        echo "$1"
-    else
-        ps -o lstart= -p "$1" 2>/dev/null | sed 's/^ *//; s/ *$//'
-    fi
-}
-running() {
-    if [ -d /proc/self ]; then
-        line=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-        set -- ${line##*) }
-        [ "$1" != Z ]
-    else
-        kill -0 "$1" 2>/dev/null
-    fi
-}
 while [ "$(started_at "$runner")" = "$token" ]; do sleep 1; done
 signal() {
     [ -f "$run/children" ] || return 0
     while read -r pid start; do
-        if [ -n "$pid" ] && [ "$(started_at "$pid")" = "$start" ]; then
-            if [ "$1" = TERM ] || running "$pid"; then kill -s "$1" -- "-$pid" 2>/dev/null; fi
-        fi
+        if [ -n "$pid" ] && ours "$pid" "$start"; then kill -s "$1" -- "-$pid" 2>/dev/null; fi
     done < "$run/children"
 }
 any_running() {
     [ -f "$run/children" ] || return 1
     while read -r pid start; do
-        if [ -n "$pid" ] && [ "$(started_at "$pid")" = "$start" ] && running "$pid"; then return 0; fi
+        if [ -n "$pid" ] && ours "$pid" "$start" && kill -s 0 -- "-$pid" 2>/dev/null; then
+            return 0
+        fi
     done < "$run/children"
     return 1
 }
@@ -219,7 +202,8 @@ tries=0
 while any_running && [ $tries -lt 30 ]; do sleep 0.1; tries=$((tries + 1)); done
 signal KILL
 rm -rf "$run"
-"#;
+"#
+);
 
 #[cfg(test)]
 mod tests {
@@ -243,6 +227,56 @@ mod tests {
             shown.trim(),
             sys_process::start_time(std::process::id()).unwrap()
         );
+    }
+
+    /// A fixture's child that exits by itself (`sh -c 'server &'`) leaves its group behind with
+    /// no leader: the watcher stops that group too when the run ends.
+    #[test]
+    fn the_watcher_stops_a_group_whose_leader_is_gone() {
+        use std::io::{BufRead, BufReader};
+        let spawn_grouped = |script: &str| {
+            let mut command = Command::new("/bin/sh");
+            command
+                .args(["-c", script])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped());
+            std::os::unix::process::CommandExt::process_group(&mut command, 0);
+            command.spawn().unwrap()
+        };
+        // The leader prints its server's pid, then exits when told.
+        let mut leader = spawn_grouped("sleep 300 >/dev/null 2>&1 & echo $!; read _");
+        let mut line = String::new();
+        BufReader::new(leader.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let server: u32 = line.trim().parse().unwrap();
+        let start = sys_process::start_time(leader.id()).unwrap();
+        drop(leader.stdin.take());
+        leader.wait().unwrap();
+        let run = tempfile::tempdir().unwrap();
+        fs::write(
+            run.path().join("children"),
+            format!("{} {start}\n", leader.id()),
+        )
+        .unwrap();
+        let mut runner = Command::new("sleep").arg("300").spawn().unwrap();
+        let runner_start = sys_process::start_time(runner.id()).unwrap();
+        let mut watcher = watcher_command(runner.id(), &runner_start, run.path())
+            .spawn()
+            .unwrap();
+        runner.kill().unwrap();
+        runner.wait().unwrap();
+        watcher.wait().unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while sys_process::running(server) && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let left = sys_process::running(server);
+        if left {
+            // Ours: the group's id is not handed out while the server is in it.
+            let _ = sys_process::signal_group(leader.id(), sys_process::Stop::Kill);
+        }
+        assert!(!left, "the server of a leaderless group outlived its run");
     }
 
     #[test]

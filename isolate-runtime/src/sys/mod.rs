@@ -8,9 +8,11 @@
 //! assumed to be the IANA range elsewhere (the default of macOS and the BSDs).
 //!
 //! [`process`] holds the child-process side: process groups, the parent-death signal (the one
-//! audited `unsafe` of the crate) and a process's start time.
+//! audited `unsafe` of the crate) and a process's start time; [`watchdog`] stops a dead test
+//! process's children's groups at once (Linux).
 
 pub(crate) mod process;
+pub(crate) mod watchdog;
 
 use std::fs::{self, File, Metadata};
 use std::io;

@@ -113,6 +113,13 @@ pub(crate) fn spawn_tied(command: &mut Command, tied: bool) -> io::Result<std::p
     }
     *slot = Slot::Request(std::mem::replace(command, Command::new("")));
     SPAWNER.changed.notify_all();
+    if tied {
+        // A test process's first child also starts its watchdog: here, while the spawner
+        // thread forks, the two starts overlap.
+        drop(slot);
+        super::watchdog::start_once();
+        slot = SPAWNER.slot();
+    }
     let mut slot = SPAWNER.wait(slot, |slot| matches!(slot, Slot::Answer(..) | Slot::Gone));
     if let Slot::Answer(original, child) = std::mem::replace(&mut *slot, Slot::Empty) {
         *command = original;
@@ -211,6 +218,36 @@ pub(crate) fn start_time(pid: u32) -> Option<String> {
     let text = String::from_utf8_lossy(&output.stdout).trim().to_owned();
     (output.status.success() && !text.is_empty()).then_some(text)
 }
+
+/// Shell functions for the scripts that outlive us (the run's watcher, the watchdog), so that
+/// they judge a process as the runtime does. `started_at PID` prints what [`start_time`]
+/// returns for `PID`, nothing when there is no such process. `ours PID START` is
+/// `orphans::kill_group_if_ours`'s test: whether the group led by `PID` is one we started, its
+/// leader having started at `START`. A macro, so that `concat!` can put it in front of each
+/// script.
+macro_rules! started_at_sh {
+    () => {
+        r#"
+started_at() {
+    if [ -d /proc/self ]; then
+        line=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+        set -- ${line##*) }
+        shift 19
+        echo "$1"
+    else
+        ps -o lstart= -p "$1" 2>/dev/null | sed 's/^ *//; s/ *$//'
+    fi
+}
+# The leader has its recorded start time, or no process has its pid: then what is left of its
+# group is ours, as the kernel hands out no pid while a group of that id exists.
+ours() {
+    now=$(started_at "$1")
+    [ -z "$now" ] || [ "$now" = "$2" ]
+}
+"#
+    };
+}
+pub(crate) use started_at_sh;
 
 /// The parent of `pid` and the name of `pid`'s program (at most 15 bytes on Linux), `None`
 /// when no such process exists. Linux: `/proc/<pid>/stat`; elsewhere `ps -o ppid=,comm=`.
