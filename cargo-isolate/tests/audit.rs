@@ -705,3 +705,121 @@ fn the_database_family_is_reported_on_each_of_its_tests() {
         .collect();
     assert!(migrated.is_empty(), "{migrated:#?}");
 }
+
+const SERVERS: &str = "pub struct TestServer;\n\
+    impl TestServer {\n\
+    pub fn spawn() -> std::io::Result<Self> {\n\
+    std::net::TcpListener::bind(\"127.0.0.1:8080\")?;\n\
+    Ok(TestServer)\n}\n\
+    pub fn start(&self) {\n    std::env::set_var(\"SERVER\", \"1\");\n}\n\
+    pub fn restart(&self) {\n    self.start();\n}\n\
+    }\n\
+    pub struct Fixture;\n\
+    impl Fixture {\n\
+    pub fn new() -> Fixture {\n    std::fs::write(\"/tmp/fixture\", \"\").unwrap();\n    Fixture\n}\n\
+    pub fn home(&self) {\n    std::env::set_var(\"HOME\", \"/x\");\n}\n\
+    }\n\
+    pub struct Other;\n\
+    impl Other {\n    pub fn home(&self) {}\n}\n\
+    pub struct Lone;\n\
+    impl Lone {\n    pub fn only(&self) {\n    std::env::remove_var(\"X\");\n}\n}\n";
+
+/// Method calls and associated fns of a helper type in another file are followed: by the type
+/// where the test writes it (`Type::f`, `let s = Type::new(); s.f()`, `self.f()`), and by the
+/// method's name alone only when no other helper method has it, which the finding says.
+#[test]
+fn helper_methods_in_other_files_are_followed_by_their_type() {
+    let (dir, audit) = audit_tree(&[
+        ("tests/common/mod.rs", SERVERS),
+        (
+            "tests/t.rs",
+            "mod common;\nuse common::{Fixture, TestServer as Server};\n\
+             #[test]\nfn spawned() {\n    let s = Server::spawn().unwrap();\n    s.start();\n}\n\
+             #[test]\nfn fixture() {\n    Fixture::new().home();\n}\n\
+             #[test]\nfn restarted() {\n    let s: common::TestServer = make();\n    s.restart();\n}\n\
+             #[test]\nfn ambiguous(o: &dyn Any) {\n    o.home();\n    let v = Vec::new();\n    v.only();\n}\n\
+             #[test]\nfn guessed() {\n    lone().only();\n}\n",
+        ),
+    ]);
+    let common = |line: usize| Some(format!("tests/common/mod.rs:{line}"));
+    let want: Vec<Row> = vec![
+        row(
+            "tests/t.rs",
+            "spawned",
+            Kind::FixedPort,
+            &["Server::spawn"],
+            None,
+        ),
+        row(
+            "tests/t.rs",
+            "spawned",
+            Kind::ProcessGlobal,
+            &["TestServer::start"],
+            None,
+        ),
+        row(
+            "tests/t.rs",
+            "fixture",
+            Kind::FixedPath,
+            &["Fixture::new"],
+            None,
+        ),
+        row(
+            "tests/t.rs",
+            "fixture",
+            Kind::ProcessGlobal,
+            &["Fixture::home"],
+            None,
+        ),
+        row(
+            "tests/t.rs",
+            "restarted",
+            Kind::ProcessGlobal,
+            &["TestServer::restart", "TestServer::start"],
+            None,
+        ),
+        row(
+            "tests/t.rs",
+            "guessed",
+            Kind::ProcessGlobal,
+            &["Lone::only"],
+            None,
+        ),
+    ]
+    .into_iter()
+    .zip([4, 8, 17, 21, 8, 31])
+    .map(|(mut r, line)| {
+        r.4 = common(line);
+        r
+    })
+    .collect();
+    assert_eq!(rows(&audit), want, "{:#?}", audit.findings);
+    let at = |test: &str| {
+        audit
+            .findings
+            .iter()
+            .filter(|f| f.test.as_deref() == Some(test))
+            .map(|f| (f.line, f.column, f.guess.is_some()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(at("spawned"), [(5, 13, false), (6, 7, false)]);
+    assert_eq!(at("fixture"), [(10, 5, false), (10, 20, false)]);
+    assert_eq!(at("guessed"), [(25, 12, true)]);
+    let guess = audit.findings.last().unwrap();
+    assert!(
+        guess
+            .guess
+            .as_deref()
+            .unwrap()
+            .contains("`Lone::only` is the only helper method"),
+        "{guess:#?}"
+    );
+    let human = human(dir.path(), &audit);
+    assert!(
+        human.contains("in `guessed` via `Lone::only` (guessed) (tests/common/mod.rs:31:")
+            && human.contains("    guessed: the receiver's type of `.only()` is not written"),
+        "{human}"
+    );
+    let json = json_lines(&audit);
+    assert_eq!(json.matches("\"guess\":").count(), 1, "{json}");
+}
