@@ -823,3 +823,23 @@ fn helper_methods_in_other_files_are_followed_by_their_type() {
     let json = json_lines(&audit);
     assert_eq!(json.matches("\"guess\":").count(), 1, "{json}");
 }
+
+/// Seen on Figment: `#[cfg(any(test, feature = "test"))] mod jail;` ships in the library under a
+/// feature (its `Jail` is what isolates its users' tests): it is no test code, and its fns are
+/// neither reported nor followed. `all(test, ..)` is test code.
+#[test]
+fn only_cfgs_that_require_test_make_test_code() {
+    let helper = "{ pub fn set() { std::env::set_var(\"A\", \"1\"); } }";
+    for (cfg, reported) in [
+        ("test", true),
+        ("all(test, unix)", true),
+        ("any(test, all(test, unix))", true),
+        ("any(test, feature = \"test\")", false),
+        ("not(test)", false),
+        ("feature = \"test\"", false),
+    ] {
+        let source = format!("#[cfg({cfg})]\nmod jail {helper}\n");
+        let found = audit_source("src/lib.rs", &source, false).unwrap();
+        assert_eq!(!found.is_empty(), reported, "{cfg}: {found:#?}");
+    }
+}

@@ -557,11 +557,36 @@ fn is_test_attr(attr: &syn::Attribute) -> bool {
         || (last == "test" && attr.path().segments.len() > 1)
 }
 
+/// `#[cfg(test)]`, `#[cfg(all(test, unix))]`: code only test builds compile.
+/// `#[cfg(any(test, feature = "testing"))]` is not: a feature ships it in the library (seen on
+/// Figment's `Jail`, which its users' tests call).
 fn is_cfg_test(attr: &syn::Attribute) -> bool {
     attr.path().is_ident("cfg")
-        && quote::ToTokens::to_token_stream(&attr.meta)
-            .to_string()
-            .contains("test")
+        && attr
+            .parse_args::<syn::Meta>()
+            .is_ok_and(|meta| requires_test(&meta))
+}
+
+/// Whether the cfg predicate holds only when `test` does.
+fn requires_test(meta: &syn::Meta) -> bool {
+    match meta {
+        syn::Meta::Path(path) => path.is_ident("test"),
+        syn::Meta::List(list) => {
+            let parts = list
+                .parse_args_with(
+                    syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated,
+                )
+                .unwrap_or_default();
+            if list.path.is_ident("all") {
+                parts.iter().any(requires_test)
+            } else if list.path.is_ident("any") {
+                !parts.is_empty() && parts.iter().all(requires_test)
+            } else {
+                false
+            }
+        }
+        syn::Meta::NameValue(_) => false,
+    }
 }
 
 /// `port, tmpdir(data), serial = "ws"` → `{port, tmpdir, serial}`: the identifiers at the top
