@@ -843,3 +843,26 @@ fn only_cfgs_that_require_test_make_test_code() {
         assert_eq!(!found.is_empty(), reported, "{cfg}: {found:#?}");
     }
 }
+
+/// Seen on notify and Figment: a `/tmp` literal that never reaches the file system (an event's
+/// path, a value compared) is data. It counts in a fn that uses the file system, or where it is
+/// handed to a file operation.
+#[test]
+fn a_tmp_literal_counts_only_where_files_are_used() {
+    for source in [
+        r#"#[test] fn t() { let p = PathBuf::from("/tmp/notify-unmount"); let e = unmount_event(p.clone()); assert_eq!(e.paths, vec![p]); }"#,
+        r#"#[test] fn t() { info.insert(PathBuf::from("/tmp"), Watch { path: PathBuf::from("/tmp") }); }"#,
+        r#"#[test] fn t() { assert_eq!(path.relative(), Path::new("/tmp/foo")); }"#,
+    ] {
+        assert_eq!(kinds(source), [], "{source}");
+    }
+    for source in [
+        r#"#[test] fn t() { let db = sled::open("/tmp/db").unwrap(); db.flush(); }"#,
+        r#"#[test] fn t() { let p = Path::new("/tmp/out"); std::fs::write(p, "x").unwrap(); }"#,
+        r#"#[test] fn t() { let p = "/tmp/out"; let f = File::create(p).unwrap(); }"#,
+        r#"#[test] fn t() { let p = "/tmp/x"; let mut c = Command::new("gen"); c.arg(p).status().unwrap(); }"#,
+        r#"#[test] fn t() { Store::at(PathBuf::from("/var/tmp/s").join("a")).open(); }"#,
+    ] {
+        assert_eq!(kinds(source), [Kind::FixedPath], "{source}");
+    }
+}
