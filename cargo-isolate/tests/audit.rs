@@ -866,3 +866,33 @@ fn a_tmp_literal_counts_only_where_files_are_used() {
         assert_eq!(kinds(source), [Kind::FixedPath], "{source}");
     }
 }
+
+/// Seen on rust-postgres: every test connects to a database on port 5433 that no test starts.
+/// A port only connected to is reported with both cases: a server the tests start takes
+/// `port`, an outside service a group; a port bound keeps the one fix.
+#[test]
+fn a_port_only_connected_to_names_both_fixes() {
+    let fix = |source: &str| {
+        let found = audit_source("tests/t.rs", source, true).unwrap();
+        assert_eq!(found.len(), 1, "{source}: {found:#?}");
+        (found[0].message.clone(), found[0].fix.clone())
+    };
+    let (message, connect) =
+        fix(r#"#[test] fn t() { let s = TcpStream::connect("127.0.0.1:5433").await.unwrap(); }"#);
+    assert!(
+        message.contains("only connected to here")
+            && connect.contains("`#[isolated(port)]`")
+            && connect.contains(r#"`#[isolated(serial = "5433")]`"#),
+        "{message} / {connect}"
+    );
+    for source in [
+        r#"#[test] fn t() { TcpListener::bind("127.0.0.1:5433").unwrap(); }"#,
+        "#[test] fn t() { SocketAddr::new(ip, 9000); }",
+    ] {
+        let (message, bind) = fix(source);
+        assert!(
+            !message.contains("only connected") && !bind.contains("serial"),
+            "{source}: {message} / {bind}"
+        );
+    }
+}
