@@ -705,3 +705,194 @@ fn the_database_family_is_reported_on_each_of_its_tests() {
         .collect();
     assert!(migrated.is_empty(), "{migrated:#?}");
 }
+
+const SERVERS: &str = "pub struct TestServer;\n\
+    impl TestServer {\n\
+    pub fn spawn() -> std::io::Result<Self> {\n\
+    std::net::TcpListener::bind(\"127.0.0.1:8080\")?;\n\
+    Ok(TestServer)\n}\n\
+    pub fn start(&self) {\n    std::env::set_var(\"SERVER\", \"1\");\n}\n\
+    pub fn restart(&self) {\n    self.start();\n}\n\
+    }\n\
+    pub struct Fixture;\n\
+    impl Fixture {\n\
+    pub fn new() -> Fixture {\n    std::fs::write(\"/tmp/fixture\", \"\").unwrap();\n    Fixture\n}\n\
+    pub fn home(&self) {\n    std::env::set_var(\"HOME\", \"/x\");\n}\n\
+    }\n\
+    pub struct Other;\n\
+    impl Other {\n    pub fn home(&self) {}\n}\n\
+    pub struct Lone;\n\
+    impl Lone {\n    pub fn only(&self) {\n    std::env::remove_var(\"X\");\n}\n}\n";
+
+/// Method calls and associated fns of a helper type in another file are followed: by the type
+/// where the test writes it (`Type::f`, `let s = Type::new(); s.f()`, `self.f()`), and by the
+/// method's name alone only when no other helper method has it, which the finding says.
+#[test]
+fn helper_methods_in_other_files_are_followed_by_their_type() {
+    let (dir, audit) = audit_tree(&[
+        ("tests/common/mod.rs", SERVERS),
+        (
+            "tests/t.rs",
+            "mod common;\nuse common::{Fixture, TestServer as Server};\n\
+             #[test]\nfn spawned() {\n    let s = Server::spawn().unwrap();\n    s.start();\n}\n\
+             #[test]\nfn fixture() {\n    Fixture::new().home();\n}\n\
+             #[test]\nfn restarted() {\n    let s: common::TestServer = make();\n    s.restart();\n}\n\
+             #[test]\nfn ambiguous(o: &dyn Any) {\n    o.home();\n    let v = Vec::new();\n    v.only();\n}\n\
+             #[test]\nfn guessed() {\n    lone().only();\n}\n",
+        ),
+    ]);
+    let common = |line: usize| Some(format!("tests/common/mod.rs:{line}"));
+    let want: Vec<Row> = vec![
+        row(
+            "tests/t.rs",
+            "spawned",
+            Kind::FixedPort,
+            &["Server::spawn"],
+            None,
+        ),
+        row(
+            "tests/t.rs",
+            "spawned",
+            Kind::ProcessGlobal,
+            &["TestServer::start"],
+            None,
+        ),
+        row(
+            "tests/t.rs",
+            "fixture",
+            Kind::FixedPath,
+            &["Fixture::new"],
+            None,
+        ),
+        row(
+            "tests/t.rs",
+            "fixture",
+            Kind::ProcessGlobal,
+            &["Fixture::home"],
+            None,
+        ),
+        row(
+            "tests/t.rs",
+            "restarted",
+            Kind::ProcessGlobal,
+            &["TestServer::restart", "TestServer::start"],
+            None,
+        ),
+        row(
+            "tests/t.rs",
+            "guessed",
+            Kind::ProcessGlobal,
+            &["Lone::only"],
+            None,
+        ),
+    ]
+    .into_iter()
+    .zip([4, 8, 17, 21, 8, 31])
+    .map(|(mut r, line)| {
+        r.4 = common(line);
+        r
+    })
+    .collect();
+    assert_eq!(rows(&audit), want, "{:#?}", audit.findings);
+    let at = |test: &str| {
+        audit
+            .findings
+            .iter()
+            .filter(|f| f.test.as_deref() == Some(test))
+            .map(|f| (f.line, f.column, f.guess.is_some()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(at("spawned"), [(5, 13, false), (6, 7, false)]);
+    assert_eq!(at("fixture"), [(10, 5, false), (10, 20, false)]);
+    assert_eq!(at("guessed"), [(25, 12, true)]);
+    let guess = audit.findings.last().unwrap();
+    assert!(
+        guess
+            .guess
+            .as_deref()
+            .unwrap()
+            .contains("`Lone::only` is the only helper method"),
+        "{guess:#?}"
+    );
+    let human = human(dir.path(), &audit);
+    assert!(
+        human.contains("in `guessed` via `Lone::only` (guessed) (tests/common/mod.rs:31:")
+            && human.contains("    guessed: the receiver's type of `.only()` is not written"),
+        "{human}"
+    );
+    let json = json_lines(&audit);
+    assert_eq!(json.matches("\"guess\":").count(), 1, "{json}");
+}
+
+/// Seen on Figment: `#[cfg(any(test, feature = "test"))] mod jail;` ships in the library under a
+/// feature (its `Jail` is what isolates its users' tests): it is no test code, and its fns are
+/// neither reported nor followed. `all(test, ..)` is test code.
+#[test]
+fn only_cfgs_that_require_test_make_test_code() {
+    let helper = "{ pub fn set() { std::env::set_var(\"A\", \"1\"); } }";
+    for (cfg, reported) in [
+        ("test", true),
+        ("all(test, unix)", true),
+        ("any(test, all(test, unix))", true),
+        ("any(test, feature = \"test\")", false),
+        ("not(test)", false),
+        ("feature = \"test\"", false),
+    ] {
+        let source = format!("#[cfg({cfg})]\nmod jail {helper}\n");
+        let found = audit_source("src/lib.rs", &source, false).unwrap();
+        assert_eq!(!found.is_empty(), reported, "{cfg}: {found:#?}");
+    }
+}
+
+/// Seen on notify and Figment: a `/tmp` literal that never reaches the file system (an event's
+/// path, a value compared) is data. It counts in a fn that uses the file system, or where it is
+/// handed to a file operation.
+#[test]
+fn a_tmp_literal_counts_only_where_files_are_used() {
+    for source in [
+        r#"#[test] fn t() { let p = PathBuf::from("/tmp/notify-unmount"); let e = unmount_event(p.clone()); assert_eq!(e.paths, vec![p]); }"#,
+        r#"#[test] fn t() { info.insert(PathBuf::from("/tmp"), Watch { path: PathBuf::from("/tmp") }); }"#,
+        r#"#[test] fn t() { assert_eq!(path.relative(), Path::new("/tmp/foo")); }"#,
+    ] {
+        assert_eq!(kinds(source), [], "{source}");
+    }
+    for source in [
+        r#"#[test] fn t() { let db = sled::open("/tmp/db").unwrap(); db.flush(); }"#,
+        r#"#[test] fn t() { let p = Path::new("/tmp/out"); std::fs::write(p, "x").unwrap(); }"#,
+        r#"#[test] fn t() { let p = "/tmp/out"; let f = File::create(p).unwrap(); }"#,
+        r#"#[test] fn t() { let p = "/tmp/x"; let mut c = Command::new("gen"); c.arg(p).status().unwrap(); }"#,
+        r#"#[test] fn t() { Store::at(PathBuf::from("/var/tmp/s").join("a")).open(); }"#,
+    ] {
+        assert_eq!(kinds(source), [Kind::FixedPath], "{source}");
+    }
+}
+
+/// Seen on rust-postgres: every test connects to a database on port 5433 that no test starts.
+/// A port only connected to is reported with both cases: a server the tests start takes
+/// `port`, an outside service a group; a port bound keeps the one fix.
+#[test]
+fn a_port_only_connected_to_names_both_fixes() {
+    let fix = |source: &str| {
+        let found = audit_source("tests/t.rs", source, true).unwrap();
+        assert_eq!(found.len(), 1, "{source}: {found:#?}");
+        (found[0].message.clone(), found[0].fix.clone())
+    };
+    let (message, connect) =
+        fix(r#"#[test] fn t() { let s = TcpStream::connect("127.0.0.1:5433").await.unwrap(); }"#);
+    assert!(
+        message.contains("only connected to here")
+            && connect.contains("`#[isolated(port)]`")
+            && connect.contains(r#"`#[isolated(serial = "5433")]`"#),
+        "{message} / {connect}"
+    );
+    for source in [
+        r#"#[test] fn t() { TcpListener::bind("127.0.0.1:5433").unwrap(); }"#,
+        "#[test] fn t() { SocketAddr::new(ip, 9000); }",
+    ] {
+        let (message, bind) = fix(source);
+        assert!(
+            !message.contains("only connected") && !bind.contains("serial"),
+            "{source}: {message} / {bind}"
+        );
+    }
+}

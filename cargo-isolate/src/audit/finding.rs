@@ -30,6 +30,11 @@ pub struct Finding {
     /// Where the offending token is, for a finding reached through `via`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cause: Option<Place>,
+    /// Why a call in `via` is linked to its helper by the method's name only (the receiver's
+    /// type is not written where it is called): the finding may be wrong. Left out of the
+    /// JSON when every call was resolved by its path or its receiver's type.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guess: Option<String>,
 }
 
 /// A place in a file.

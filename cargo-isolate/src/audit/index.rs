@@ -1,6 +1,7 @@
 //! What one file declares that the detectors need: its fns (tests or helpers, their
 //! `#[isolated(...)]` arguments, what they call), its port constants and its lock statics.
 
+use super::receivers::{self, method_sites, MethodSite};
 use proc_macro2::Span;
 use std::collections::{BTreeMap, BTreeSet};
 use syn::visit::Visit;
@@ -39,6 +40,27 @@ pub(crate) struct FnInfo<'ast> {
     pub(crate) named_by_path: bool,
     /// The single-segment names its body mentions (statics, locals, fns passed as values).
     pub(crate) names: BTreeSet<String>,
+    /// The impl it is in, when it is in one.
+    pub(crate) in_impl: Option<InImpl>,
+    /// The methods it calls (`server.start()`).
+    pub(crate) method_sites: Vec<MethodSite>,
+}
+
+/// A fn of an impl.
+pub(crate) struct InImpl {
+    /// The impl's type (`Server` of `impl Server` or `impl Drop for Server`).
+    pub(crate) owner: String,
+    /// A method: it takes `self`.
+    pub(crate) takes_self: bool,
+    /// It returns its impl's type (`-> Self`, `-> io::Result<Server>`): a constructor.
+    pub(crate) returns_self: bool,
+}
+
+impl FnInfo<'_> {
+    /// The type of the impl it is in.
+    pub(crate) fn owner(&self) -> Option<&str> {
+        self.in_impl.as_ref().map(|i| i.owner.as_str())
+    }
 }
 
 /// The file's fns and the items detectors look up by name.
@@ -82,6 +104,7 @@ impl<'ast> Index<'ast> {
             in_test_mod: all_test_code,
             module: Vec::new(),
             fn_depth: 0,
+            owner: None,
         };
         builder.visit_file(file);
         let mut index = builder.index;
@@ -180,6 +203,8 @@ struct Builder<'ast> {
     module: Vec<String>,
     /// How many fn bodies the visit is inside (items in a body are no paths' targets).
     fn_depth: usize,
+    /// The type of the impl being visited.
+    owner: Option<String>,
 }
 
 impl<'ast> Builder<'ast> {
@@ -190,6 +215,7 @@ impl<'ast> Builder<'ast> {
         sig: &syn::Signature,
         block: &'ast syn::Block,
         named_by_path: bool,
+        owner: Option<String>,
     ) {
         let is_test = attrs.iter().any(is_test_attr);
         let cfg_test = attrs.iter().any(is_cfg_test);
@@ -211,6 +237,16 @@ impl<'ast> Builder<'ast> {
             })
             .collect();
         self.index.params.insert(name.clone(), params);
+        let in_impl = owner.map(|owner| InImpl {
+            returns_self: match &sig.output {
+                syn::ReturnType::Type(_, ty) => quote_type(ty)
+                    .split(|c: char| !c.is_alphanumeric() && c != '_')
+                    .any(|word| word == "Self" || word == owner),
+                syn::ReturnType::Default => false,
+            },
+            takes_self: sig.receiver().is_some(),
+            owner,
+        });
         self.index.fns.push(FnInfo {
             name,
             attrs,
@@ -223,6 +259,8 @@ impl<'ast> Builder<'ast> {
             module: self.module.clone(),
             named_by_path,
             names: mentions.names,
+            in_impl,
+            method_sites: method_sites(block),
         });
         self.index.once_inits.extend(mentions.once_inits);
     }
@@ -236,6 +274,7 @@ impl<'ast> Visit<'ast> for Builder<'ast> {
             &item.sig,
             &item.block,
             self.fn_depth == 0,
+            None,
         );
         // Items nested in the body: a helper fn declared inside a test is a fn of its own.
         self.fn_depth += 1;
@@ -250,7 +289,14 @@ impl<'ast> Visit<'ast> for Builder<'ast> {
             &item.sig,
             &item.block,
             false,
+            self.owner.clone(),
         );
+    }
+
+    fn visit_item_impl(&mut self, item: &'ast syn::ItemImpl) {
+        let outer = std::mem::replace(&mut self.owner, receivers::type_name(&item.self_ty));
+        syn::visit::visit_item_impl(self, item);
+        self.owner = outer;
     }
 
     fn visit_item_mod(&mut self, item: &'ast syn::ItemMod) {
@@ -511,11 +557,36 @@ fn is_test_attr(attr: &syn::Attribute) -> bool {
         || (last == "test" && attr.path().segments.len() > 1)
 }
 
+/// `#[cfg(test)]`, `#[cfg(all(test, unix))]`: code only test builds compile.
+/// `#[cfg(any(test, feature = "testing"))]` is not: a feature ships it in the library (seen on
+/// Figment's `Jail`, which its users' tests call).
 fn is_cfg_test(attr: &syn::Attribute) -> bool {
     attr.path().is_ident("cfg")
-        && quote::ToTokens::to_token_stream(&attr.meta)
-            .to_string()
-            .contains("test")
+        && attr
+            .parse_args::<syn::Meta>()
+            .is_ok_and(|meta| requires_test(&meta))
+}
+
+/// Whether the cfg predicate holds only when `test` does.
+fn requires_test(meta: &syn::Meta) -> bool {
+    match meta {
+        syn::Meta::Path(path) => path.is_ident("test"),
+        syn::Meta::List(list) => {
+            let parts = list
+                .parse_args_with(
+                    syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated,
+                )
+                .unwrap_or_default();
+            if list.path.is_ident("all") {
+                parts.iter().any(requires_test)
+            } else if list.path.is_ident("any") {
+                !parts.is_empty() && parts.iter().all(requires_test)
+            } else {
+                false
+            }
+        }
+        syn::Meta::NameValue(_) => false,
+    }
 }
 
 /// `port, tmpdir(data), serial = "ws"` → `{port, tmpdir, serial}`: the identifiers at the top

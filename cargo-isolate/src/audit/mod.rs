@@ -5,8 +5,10 @@ mod detect;
 mod finding;
 mod index;
 mod kind;
+mod methods;
 mod modules;
 mod reach;
+mod receivers;
 mod report;
 mod sources;
 mod walk;
@@ -186,6 +188,7 @@ impl Run<'_, '_> {
                         let finding = Finding {
                             via: reached.via.clone(),
                             cause: Some(place(self.parsed, helper_file, hit.span)),
+                            guess: reached.guess.clone(),
                             ..finding(place(self.parsed, file, reached.at), hit, &test.name)
                         };
                         self.found[file].push(finding);
@@ -255,6 +258,7 @@ fn finding(at: Place, hit: &detect::Hit, within: &str) -> Finding {
         fix: hit.fix.clone(),
         via: Vec::new(),
         cause: None,
+        guess: None,
     }
 }
 

@@ -1,6 +1,6 @@
 //! The module tree across the audited files: which file a `mod x;` reads, which files are test
 //! code, and which fn a call path names (`common::f`, `crate::common::f`, `super::f`,
-//! `self::m::f`, through `use` items and globs). Types and their methods are not followed.
+//! `self::m::f`, through `use` items and globs). Methods and `Type::f` are `methods.rs`'s.
 
 use super::index::Index;
 use std::collections::BTreeSet;

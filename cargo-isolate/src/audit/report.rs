@@ -43,8 +43,9 @@ pub fn human(root: &Path, audit: &Audit) -> String {
                 .map_or(String::new(), |t| format!(" in `{t}`"));
             let via = match &f.cause {
                 Some(cause) if !f.via.is_empty() => format!(
-                    " via `{}` ({}:{}:{})",
+                    " via `{}`{} ({}:{}:{})",
                     f.via.join("` → `"),
+                    if f.guess.is_some() { " (guessed)" } else { "" },
                     cause.file,
                     cause.line,
                     cause.column
@@ -63,6 +64,9 @@ pub fn human(root: &Path, audit: &Audit) -> String {
             }
             if let Some(line) = f.cause.as_ref().and_then(|c| texts.line(&c.file, c.line)) {
                 let _ = writeln!(out, "    cause: {}", line.trim());
+            }
+            if let Some(guess) = &f.guess {
+                let _ = writeln!(out, "    guessed: {guess}");
             }
             let _ = writeln!(out, "    why: {}", f.message);
             let _ = writeln!(out, "    fix: {}", f.fix);

@@ -38,6 +38,7 @@ impl Detector for FixedPath {
             let padded = text.trim() != text;
             if !padded
                 && (text == "/tmp" || text.starts_with("/tmp/") || text.starts_with("/var/tmp/"))
+                && (touches_files(cx) || given_to_file_op(cx))
             {
                 hits.push(Self::hit(span(expr), &format!("`{text}`")));
             }
@@ -72,6 +73,83 @@ impl Detector for FixedPath {
             }
         }
     }
+}
+
+/// Fns and methods that read or write the file system at a path they are given.
+const FILE_OPS: &[&str] = &[
+    "write",
+    "create",
+    "create_new",
+    "create_dir",
+    "create_dir_all",
+    "remove_file",
+    "remove_dir",
+    "remove_dir_all",
+    "rename",
+    "copy",
+    "open",
+    "read",
+    "read_to_string",
+    "read_dir",
+    "hard_link",
+    "symlink",
+    "set_permissions",
+    "set_current_dir",
+    "current_dir",
+];
+
+/// Whether the fn being walked uses the file system itself: anything of `fs`, `File`,
+/// `OpenOptions`, `Command` or `tempfile`, or a file operation's name. A `/tmp` literal in a fn
+/// that does not is data (an event's path, a parser's input; seen on notify), unless it is
+/// handed to a file operation.
+fn touches_files(cx: &Cx<'_, '_>) -> bool {
+    let paths = cx.func.call_sites.iter().map(|(path, _)| path);
+    let methods = cx.func.method_sites.iter().map(|site| site.method.as_str());
+    paths.into_iter().any(|path| {
+        path.iter().any(|segment| {
+            matches!(
+                segment.as_str(),
+                "fs" | "File" | "OpenOptions" | "DirBuilder" | "Command" | "tempfile"
+            )
+        }) || path
+            .last()
+            .is_some_and(|name| FILE_OPS.contains(&name.as_str()))
+    }) || methods.into_iter().any(|name| FILE_OPS.contains(&name))
+}
+
+/// Whether the literal being checked is, through path constructors (`Path::new`,
+/// `PathBuf::from`, `.join`), the argument of a file operation (`sled::open("/tmp/db")`).
+fn given_to_file_op(cx: &Cx<'_, '_>) -> bool {
+    for ancestor in cx.ancestors.iter().rev() {
+        match ancestor {
+            syn::Expr::Paren(_) | syn::Expr::Reference(_) => {}
+            syn::Expr::MethodCall(call) => {
+                let method = call.method.to_string();
+                if FILE_OPS.contains(&method.as_str()) {
+                    return true;
+                }
+                if !matches!(
+                    method.as_str(),
+                    "join" | "as_ref" | "to_path_buf" | "into" | "to_owned" | "to_string"
+                ) {
+                    return false;
+                }
+            }
+            syn::Expr::Call(_) => {
+                let Some((path, _)) = callee(ancestor) else {
+                    return false;
+                };
+                if FILE_OPS.contains(&last(&path)) {
+                    return true;
+                }
+                if !matches!(last(&path), "new" | "from") {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+    }
+    false
 }
 
 /// `temp_dir()`, `current_dir()` or a path from `env!("CARGO_TARGET_TMPDIR")`: a directory

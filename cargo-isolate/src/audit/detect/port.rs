@@ -59,24 +59,54 @@ impl Detector for FixedPort {
         }
         if let Some((port, at)) = found {
             let udp = inside_call(cx, |p| p.contains("Udp"));
+            let serves = inside_call(cx, |p| matches!(last(p), "bind" | "listen" | "serve"));
+            let connects = inside_call(cx, |p| {
+                matches!(
+                    last(p),
+                    "connect" | "connect_timeout" | "connect_async" | "get" | "post" | "request"
+                )
+            });
+            let (message, fix) = if udp {
+                (
+                    format!("port {port} is fixed: {COLLIDE}"),
+                    "`#[isolated(udp)]`: bind `udp.into_socket()` instead".to_owned(),
+                )
+            } else if serves || !connects {
+                (
+                    format!("port {port} is fixed: {COLLIDE}"),
+                    "`#[isolated(port)]`: serve on `port.into_listener()`, connect to `port.addr()`".to_owned(),
+                )
+            } else {
+                // Only connected to here: a server the tests start, or one they do not (a
+                // database in a container; seen on rust-postgres), which no port of ours moves.
+                (
+                    format!(
+                        "port {port} is fixed and only connected to here: if the tests start its \
+                         server, {COLLIDE}; if it is a service they do not start (a database), \
+                         every test shares its state"
+                    ),
+                    format!(
+                        "a server the tests start: `#[isolated(port)]`, serve on \
+                         `port.into_listener()` and connect to `port.addr()`; a service they do \
+                         not: `#[isolated(serial = \"{port}\")]` on the tests that change its state"
+                    ),
+                )
+            };
             hits.push(Hit {
                 span: at,
                 kind: Kind::FixedPort,
-                message: format!(
-                    "port {port} is fixed: under `cargo test` two tests of this binary, under nextest \
-                     or two runs at once any two processes, use it at once: address in use, or a \
-                     client reaches another test's server"
-                ),
-                fix: if udp {
-                    "`#[isolated(udp)]`: bind `udp.into_socket()` instead".to_owned()
-                } else {
-                    "`#[isolated(port)]`: serve on `port.into_listener()`, connect to `port.addr()`".to_owned()
-                },
+                message,
+                fix,
                 fixed_by: PORT_ARGS,
             });
         }
     }
 }
+
+/// Why a fixed port breaks when tests serve on it.
+const COLLIDE: &str = "under `cargo test` two tests of this binary, under nextest or two runs at \
+    once any two processes, use it at once: address in use, or a client reaches another test's \
+    server";
 
 /// Calls that bind, connect or request.
 fn is_network(name: &str) -> bool {
