@@ -1,4 +1,5 @@
-//! Reads libtest's output (`cargo test`-style): its per-test lines `test NAME ... ok|FAILED|ignored`,
+//! Reads libtest's output (`cargo test`-style): its per-test lines `test NAME ... ok|FAILED|ignored`
+//! (`test NAME - should panic ... ok` for a `#[should_panic]` test),
 //! with `<0.021s>` when `--report-time` is on, and its `---- NAME stdout ----` failure sections.
 
 use super::kind::classify;
@@ -16,6 +17,7 @@ pub fn parse(text: &str) -> Vec<Outcome> {
         else {
             continue;
         };
+        let name = without_mode(name);
         let (status, time) = result.split_once(" <").unwrap_or((result, ""));
         let time = time
             .strip_suffix("s>")
@@ -33,6 +35,17 @@ pub fn parse(text: &str) -> Vec<Outcome> {
         });
     }
     outcomes
+}
+
+/// A test's name without the mode libtest writes after it (`test NAME - should panic ... ok`;
+/// doctests' `- compile fail` and `- compile`), and without the padding of a benchmark's.
+fn without_mode(name: &str) -> &str {
+    const MODES: [&str; 3] = [" - should panic", " - compile fail", " - compile"];
+    MODES
+        .iter()
+        .find_map(|mode| name.strip_suffix(mode))
+        .unwrap_or(name)
+        .trim_end()
 }
 
 /// The captured output of a failed test: after `---- NAME stdout ----`, up to the next section.
@@ -81,5 +94,34 @@ mod tests {
             "{collides:?}"
         );
         assert!(outcomes.iter().all(|o| o.time.is_some()));
+    }
+
+    /// libtest writes a test's mode between its name and its result; the name is the test's
+    /// name without it, as listed, as in its failure section.
+    #[test]
+    fn a_test_mode_is_not_part_of_the_name() {
+        let text = "test parse_off_int - should panic ... ok\n\
+                    test did_not_panic - should panic ... FAILED\n\
+                    test src/lib.rs - Config::get (line 10) - compile fail ... ok\n\
+                    test src/lib.rs - run (line 20) - compile ... ok\n\
+                    test plain ... ok\n\
+                    \n\
+                    failures:\n\
+                    \n\
+                    ---- did_not_panic stdout ----\n\
+                    note: test did not panic as expected\n";
+        let outcomes = parse(text);
+        let names: Vec<&str> = outcomes.iter().map(|o| o.test.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "parse_off_int",
+                "did_not_panic",
+                "src/lib.rs - Config::get (line 10)",
+                "src/lib.rs - run (line 20)",
+                "plain"
+            ]
+        );
+        assert!(outcomes[1].failure.is_some());
     }
 }
