@@ -4,6 +4,11 @@
 //! test in a fresh process per test: `#[isolated(fresh_process)]` beside `rusty_fork_test!`
 //! (same empty body), and the bare re-run of this binary both pay.
 //!
+//! And a test's children: a process that starts `true` with `isolate::Child` (its first child,
+//! which also starts the watchdog that kills the children's groups if the test process dies)
+//! beside one that starts it with `std::process::Command`, each in a fresh process of this
+//! binary per round; and, in one process, a later `Child` beside a later `Command`.
+//!
 //! `cargo bench --bench process [-- FILTER]` (only the rows whose name contains FILTER, beside
 //! the plain one; `-- fresh` runs the three fresh-process rows). The in-process rows: medians of 11 rounds of 1,000 iterations; the
 //! fresh-process rows: medians of 501 rounds of one child process each. Rows are taken in turn
@@ -64,6 +69,27 @@ static ENV: Spec = Spec::new("bench::env").env(Access::Write);
 static ENV_READ: Spec = Spec::new("bench::env_read").env(Access::Read);
 static CWD: Spec = Spec::new("bench::cwd").cwd(Access::Write);
 
+/// `true`, started and waited for with std.
+fn std_true() {
+    let status = std::process::Command::new("true").status().unwrap();
+    assert!(status.success());
+}
+
+/// `true`, started as a test's child and stopped (reaped at once if it has exited).
+fn isolate_true() {
+    let child = isolate::Child::spawn(&mut std::process::Command::new("true")).unwrap();
+    child.stop().unwrap();
+}
+
+/// This binary, which runs `name` (a child's part below) and exits.
+fn this_binary_running(name: &str) {
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", name, "--nocapture", "--test-threads", "1"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
 // Without `#[test]` (a bench has no harness): `main` calls them, in the parent and in the child.
 #[isolated(fresh_process)]
 fn isolate_fresh() {}
@@ -79,6 +105,8 @@ fn main() {
         match args[at + 1..].iter().find(|arg| !arg.starts_with('-')) {
             Some(name) if name == "isolate_fresh" => isolate_fresh(),
             Some(name) if name == "rusty_forked" => rusty_forked(),
+            Some(name) if name == "std_true" => std_true(),
+            Some(name) if name == "isolate_true" => isolate_true(),
             _ => {}
         }
         return;
@@ -155,8 +183,50 @@ fn main() {
             ours.as_secs_f64() / rusty.as_secs_f64()
         );
     }
+    if filter.map_or(true, |f| "child".contains(f.as_str())) {
+        children();
+    }
     println!(
         "({} variables in the environment)",
         std::env::vars_os().count()
     );
+}
+
+/// The child rows: a process's first child (in a fresh process per round), then later ones.
+fn children() {
+    let first: [(&str, fn()); 3] = [
+        ("(spawn and wait for this binary)", bare_spawn),
+        ("this binary, starting `true` with `Command`", || {
+            this_binary_running("std_true");
+        }),
+        ("this binary, starting `true` with `isolate::Child`", || {
+            this_binary_running("isolate_true");
+        }),
+    ];
+    let times = medians(&first, 301, 1);
+    println!("| a process's first child | µs | beside `Command` |");
+    println!("|---|---|---|");
+    for ((name, _), ours) in first.iter().zip(&times) {
+        println!(
+            "| {name} | {:.0} | {:+.0} |",
+            us(*ours),
+            us(*ours) - us(times[1])
+        );
+    }
+    // The process's first child (and its watchdog) is behind us: later ones, in this process.
+    isolate_true();
+    let later: [(&str, fn()); 2] = [
+        ("`Command`: start `true`, wait", std_true),
+        ("`isolate::Child`: start `true`, stop", isolate_true),
+    ];
+    let times = medians(&later, 31, 20);
+    println!("| a later child | µs | ratio |");
+    println!("|---|---|---|");
+    for ((name, _), ours) in later.iter().zip(&times) {
+        println!(
+            "| {name} | {:.0} | {:.2}x |",
+            us(*ours),
+            ours.as_secs_f64() / times[0].as_secs_f64()
+        );
+    }
 }
