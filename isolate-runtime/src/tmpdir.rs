@@ -15,7 +15,10 @@ use crate::wait::{self, Mode};
 use crate::{lockdir, sys, Error};
 
 /// A fresh directory, `<root>/tmp/<test>-<name>-<random>` (`<test>-<random>` for the binding
-/// `tmpdir`), owned by one test.
+/// `tmpdir`), owned by one test. The names are cut to 24 bytes in all, so that a Unix socket
+/// fits inside: under the default root, `/tmp/isolate-<uid>`, a path in it may have a last
+/// component of 24 bytes within the 107 of `sun_path` (where the temp dir is long, as macOS's
+/// `$TMPDIR`, set `ISOLATE_DIR` to a short path for that).
 ///
 /// It is removed when the last handle drops, unless the test failed (a panic, or an `Err`
 /// seen by the guard) or `ISOLATE_KEEP_TMPDIR` says otherwise (`on-failure`, the default;
@@ -101,14 +104,7 @@ impl TmpDir {
         let keep_days = env::keep_days()?;
         let parent = lockdir::subdir("tmp")?;
         prune_once(&parent, keep_days);
-        let mut label = if name == "tmpdir" {
-            sanitize(test)
-        } else {
-            format!("{}-{}", sanitize(test), sanitize(name))
-        };
-        // With `-` and the 32-digit suffix, within the 255 bytes of a name (`sanitize` leaves
-        // ASCII only, so any cut is on a character boundary).
-        label.truncate(LABEL_MAX);
+        let label = label(test, name);
         let path = parent.join(format!("{label}-{}", lockdir::unique_name()));
         // A fresh name in a validated directory: one `mkdir`, nothing to check afterwards.
         let created = match sys::create_private_dir(&path) {
@@ -290,9 +286,29 @@ fn make_writable(path: &Path) {
     }
 }
 
-/// The longest label a directory's name starts with: a test's and a binding's name of 120
-/// bytes each would make a name longer than the 255 bytes a path component may have.
-const LABEL_MAX: usize = 200;
+/// The longest label a directory's name starts with. A Unix socket's path has at most 107
+/// bytes (`sun_path`), and `tmpdir` is where a test puts one: with the 33 bytes of the random
+/// suffix and the default `/tmp/isolate-<uid>/tmp/`, this leaves at least 25 bytes for the
+/// socket's own name.
+const LABEL_MAX: usize = 24;
+
+/// The longest part of the label a binding's name (`tmpdir(data)`) takes.
+const BINDING_MAX: usize = 8;
+
+/// What a temp dir's name starts with: the start of the test's name, then the binding's, if
+/// not the default one, in at most [`LABEL_MAX`] bytes.
+fn label(test: &str, name: &str) -> String {
+    // `sanitize` leaves ASCII only, so any cut is on a character boundary.
+    let mut test = sanitize(test);
+    if name == "tmpdir" {
+        test.truncate(LABEL_MAX);
+        return test;
+    }
+    let mut name = sanitize(name);
+    name.truncate(BINDING_MAX);
+    test.truncate(LABEL_MAX - 1 - name.len());
+    format!("{test}-{name}")
+}
 
 /// `crate::tests::name` -> `crate.tests.name`; anything outside `[A-Za-z0-9_.-]` becomes `_`
 /// (one per character); at most 120 bytes, without leading dots.
