@@ -208,10 +208,15 @@ pub fn fork<T: Passed>(spec: &'static Spec) -> Option<T> {
         // messages without calling the one before it.
         Ending::Panicked(message) if spec.panics_expected() => {
             let expected = spec.expected_panic_message();
-            let agrees = |message: &String| expected.map_or(true, |e| message.contains(e));
+            // As libtest judges: a payload that is no text never contains the expected text.
+            let agrees = |payload: &Payload| match (payload, expected) {
+                (_, None) => true,
+                (Payload::Text(message), Some(e)) => message.contains(e),
+                (Payload::Other, Some(_)) => false,
+            };
             match (run.status.success(), message) {
                 (true, Some(message)) if agrees(&message) => resume(message),
-                (true, _) => resume(expected.unwrap_or_default().to_owned()),
+                (true, _) => resume(Payload::Text(expected.unwrap_or_default().to_owned())),
                 (false, Some(message)) if !agrees(&message) => resume(message),
                 (false, _) => fail(
                     spec,
@@ -226,9 +231,9 @@ pub fn fork<T: Passed>(spec: &'static Spec) -> Option<T> {
         }
         Ending::Panicked(Some(message)) => resume(message),
         // As in place, where the replaced hook shows no message either.
-        Ending::Panicked(None) => resume(
+        Ending::Panicked(None) => resume(Payload::Text(
             "the test panicked in its fresh process, with a panic hook of its own".to_owned(),
-        ),
+        )),
         Ending::Returned if run.status.success() || spec.panics_expected() => Some(T::passed()),
         // The body's `Err` or failing `ExitCode`, reported in the child's stderr.
         Ending::Returned => panic::resume_unwind(Box::new(format!(
@@ -255,10 +260,29 @@ pub fn fork<T: Passed>(spec: &'static Spec) -> Option<T> {
     }
 }
 
-/// Ends the test with the child's panic message: re-raised without the panic hook, which the
+/// Ends the test with the child's panic payload: re-raised without the panic hook, which the
 /// child ran already.
-fn resume<T>(message: String) -> T {
-    panic::resume_unwind(Box::new(message))
+fn resume<T>(payload: Payload) -> T {
+    match payload {
+        Payload::Text(message) => panic::resume_unwind(Box::new(message)),
+        // Not a string either, so that the harness judges it as it judged the child's: a
+        // `#[should_panic(expected = ..)]` test fails on a payload that is no text.
+        Payload::Other => panic::resume_unwind(Box::new(NotText)),
+    }
+}
+
+/// The payload re-raised for a child's panic whose payload was neither a `&str` nor a
+/// `String` (`panic_any(42)`): the parent cannot rebuild the value, only that it was no text.
+#[derive(Debug)]
+struct NotText;
+
+/// A panic's payload, as far as the child can tell the parent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Payload {
+    /// A `&str` or a `String`: its text.
+    Text(String),
+    /// Anything else, which `#[should_panic(expected = ..)]` never matches.
+    Other,
 }
 
 /// Fails the test with `message`: a panic, or, for a `#[should_panic]` test (which a panic
@@ -279,9 +303,9 @@ enum Ending {
     NotRun,
     /// The body returned (a pass, an `Err`, or a `#[should_panic]` test that did not panic).
     Returned,
-    /// The body (or the acquisition before it) panicked with this message (`None`: the test
+    /// The body (or the acquisition before it) panicked with this payload (`None`: the test
     /// replaced the panic hook that records it).
-    Panicked(Option<String>),
+    Panicked(Option<Payload>),
     /// The process ended before the test did (`process::exit`, a signal, an abort).
     Exited,
 }
@@ -441,10 +465,13 @@ fn ending(records: &[&str]) -> Ending {
     let mut ending = Ending::Exited;
     let mut last_panic = None;
     for record in records {
-        if let Some(message) = record.strip_prefix("panic ") {
-            let message = unescape(message);
-            last_panic = Some(message.clone());
-            ending = Ending::Panicked(Some(message));
+        let payload = match record.strip_prefix("panic ") {
+            Some(message) => Some(Payload::Text(unescape(message))),
+            None => (*record == "panic-other").then_some(Payload::Other),
+        };
+        if let Some(payload) = payload {
+            last_panic = Some(payload.clone());
+            ending = Ending::Panicked(Some(payload));
         } else if *record == "end returned" {
             ending = Ending::Returned;
         } else if *record == "end panicked" {
@@ -516,9 +543,10 @@ fn begin_report(joined: bool) {
         let previous = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
             if TEST_THREAD.get() == Some(&std::thread::current().id()) {
-                let message = crate::panic_message::text(info.payload())
-                    .unwrap_or_else(|| "Box<dyn Any>".to_owned());
-                record(&format!("panic {}", escape(&message)));
+                match crate::panic_message::text(info.payload()) {
+                    Some(message) => record(&format!("panic {}", escape(&message))),
+                    None => record("panic-other"),
+                }
                 if !GUARDED.load(Ordering::SeqCst) {
                     // `enter` failed: no guard will end the test, this panic does.
                     end("end panicked");
@@ -585,19 +613,24 @@ mod tests {
         assert_eq!(ending(&["panic a", "end returned"]), Ending::Returned);
         assert_eq!(
             ending(&["panic a", "panic two\\nlines", "end panicked"]),
-            Ending::Panicked(Some("two\nlines".into()))
+            Ending::Panicked(Some(Payload::Text("two\nlines".into())))
         );
         // The acquisition failed: its guard dropped, then `enter` panicked.
         assert_eq!(
             ending(&["end returned", "panic isolate: timed out"]),
-            Ending::Panicked(Some("isolate: timed out".into()))
+            Ending::Panicked(Some(Payload::Text("isolate: timed out".into())))
         );
         // The test replaced the hook that records messages.
         assert_eq!(ending(&["end panicked"]), Ending::Panicked(None));
         // `enter` failed before there was a guard.
         assert_eq!(
             ending(&["panic isolate: cannot parse"]),
-            Ending::Panicked(Some("isolate: cannot parse".into()))
+            Ending::Panicked(Some(Payload::Text("isolate: cannot parse".into())))
+        );
+        // `panic_any(42)`: no text to compare, and none made up.
+        assert_eq!(
+            ending(&["panic-other", "end panicked"]),
+            Ending::Panicked(Some(Payload::Other))
         );
     }
 
