@@ -226,14 +226,52 @@ fn outer_reader() {
 }
 
 #[test]
-fn re_entry_is_an_error_not_a_deadlock_nor_a_poisoning() {
+fn a_writer_inside_a_reader_is_an_error_not_a_deadlock_nor_a_poisoning() {
     let error = std::thread::spawn(outer_reader).join().unwrap_err();
     let message = error.downcast_ref::<String>().unwrap();
     assert!(
-        message.contains("already holds `env` on this thread"),
+        message.contains(
+            "`inner_writer` cannot take `env` as a writer: this thread already holds `env` as a \
+             reader, for `outer_reader`"
+        ) && message.contains("declare `env` as a writer on `outer_reader`"),
         "{message}"
     );
     // The gate is free again: a writer gets in.
+    std::thread::spawn(inner_writer).join().unwrap();
+}
+
+const NESTED: &str = "ISOLATE_T_NESTED";
+
+#[isolated(env(read))]
+fn reads_nested() -> Option<String> {
+    std::env::var(NESTED).ok()
+}
+
+#[isolated(env)]
+fn sets_nested(value: &str) {
+    std::env::set_var(NESTED, value);
+    assert_eq!(reads_nested().as_deref(), Some(value));
+}
+
+#[isolated(env)]
+fn outer_writer() {
+    std::env::set_var(NESTED, "outer");
+    // Helpers with `env` or `env(read)` that the writer calls join it...
+    assert_eq!(reads_nested().as_deref(), Some("outer"));
+    sets_nested("inner");
+    // ...and a nested writer puts back what it changed when it ends.
+    assert_eq!(reads_nested().as_deref(), Some("outer"));
+}
+
+/// Helpers annotated `env` or `env(read)` called by a writer on its thread run inside it
+/// (nothing else can run meanwhile), instead of failing as if they waited for themselves.
+#[test]
+fn helpers_a_writer_calls_join_it() {
+    std::thread::spawn(outer_writer).join().unwrap();
+    // The writer's own change is put back, and the gate is free: another writer gets in.
+    std::thread::spawn(|| assert_eq!(reads_nested(), None))
+        .join()
+        .unwrap();
     std::thread::spawn(inner_writer).join().unwrap();
 }
 
@@ -417,6 +455,43 @@ fn env_composes_with_modules_and_other_test_attributes() {
 fn holds_env_until(held: std::sync::mpsc::Sender<()>, release: std::sync::mpsc::Receiver<()>) {
     held.send(()).unwrap();
     release.recv().unwrap();
+}
+
+#[isolated(env(read))]
+fn reads_env_until(held: std::sync::mpsc::Sender<()>, release: std::sync::mpsc::Receiver<()>) {
+    held.send(()).unwrap();
+    release.recv().unwrap();
+}
+
+#[isolated(env)]
+fn queued_writer() {}
+
+/// A reader that waits behind a queued writer (its test holds `env(read)` and waits for a
+/// thread that asks for it again) is told so, by name, not only who reads.
+#[test]
+fn a_reader_held_back_by_a_queued_writer_names_it() {
+    let (held, is_held) = std::sync::mpsc::channel();
+    let (release, released) = std::sync::mpsc::channel();
+    let holder = std::thread::spawn(move || reads_env_until(held, released));
+    is_held.recv().unwrap();
+    let writer = std::thread::spawn(queued_writer);
+    // Until the writer is queued, the impatient reader gets in beside the holder.
+    let message = (0..1_000)
+        .find_map(|_| {
+            let error = std::thread::spawn(impatient_reader).join().err()?;
+            Some(error.downcast_ref::<String>().unwrap().clone())
+        })
+        .expect("the writer never queued");
+    assert!(
+        message.contains(
+            "held by `reads_env_until`; new readers wait behind the writers queued for it: \
+             `queued_writer`"
+        ),
+        "{message}"
+    );
+    release.send(()).unwrap();
+    holder.join().unwrap();
+    writer.join().unwrap();
 }
 
 #[isolated(env, timeout = "200ms")]
