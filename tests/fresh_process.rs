@@ -143,10 +143,14 @@ twins! {
     fn should_panic_non_ascii_wrong_message() {
         panic!("the naive message");
     }
+    // Without a message on purpose: any panic passes.
+    #[allow(clippy::should_panic_without_expect)]
     #[should_panic]
     fn should_panic_bare() {
         panic!("any message");
     }
+    // Without a message on purpose: any panic passes.
+    #[allow(clippy::should_panic_without_expect)]
     #[should_panic]
     fn should_panic_bare_returns() {}
     fn panics_in_a_joined_thread() {
@@ -159,6 +163,8 @@ twins! {
     fn should_panic_with_no_string() {
         std::panic::panic_any(42_u32);
     }
+    // Without a message on purpose: any panic passes.
+    #[allow(clippy::should_panic_without_expect)]
     #[should_panic]
     fn should_panic_bare_with_no_string() {
         std::panic::panic_any(42_u32);
