@@ -755,3 +755,47 @@ fn a_stale_message_does_not_pass_a_failing_should_panic_test() {
         "{text}"
     );
 }
+
+#[isolated(env)]
+fn holds_env_until(held: std::sync::mpsc::Sender<()>, release: std::sync::mpsc::Receiver<()>) {
+    held.send(()).unwrap();
+    release.recv().unwrap();
+}
+
+#[test]
+#[ignore = "called by the test below"]
+#[isolated(fresh_process, timeout = "200ms")]
+fn impatient() {}
+
+/// The parent of a fresh process reads `env` and `cwd` while it starts the child (so the child
+/// starts from no writer's changes): that wait ends at the test's timeout, and says who held
+/// them, like every wait; it neither waits on for minutes nor starts the child anyway.
+#[test]
+fn a_fresh_test_waits_for_a_writer_no_longer_than_its_timeout() {
+    let (held, is_held) = std::sync::mpsc::channel();
+    let (release, released) = std::sync::mpsc::channel();
+    let holder = std::thread::spawn(move || holds_env_until(held, released));
+    is_held.recv().unwrap();
+    let (done, is_done) = std::sync::mpsc::channel();
+    let fresh = std::thread::spawn(move || {
+        let outcome = std::panic::catch_unwind(impatient);
+        let _ = done.send(());
+        outcome
+    });
+    // Far beyond the test's 200ms: only a wait that ignores it gets here.
+    let ended = is_done
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .is_ok();
+    release.send(()).unwrap();
+    holder.join().unwrap();
+    let outcome = fresh.join().unwrap();
+    assert!(ended, "the fresh test waited past its timeout");
+    let error = outcome.unwrap_err();
+    let message = error.downcast_ref::<String>().unwrap();
+    assert!(
+        message.contains(
+            "timed out after 0.2s waiting to take `env` as a reader (held by `holds_env_until`"
+        ),
+        "{message}"
+    );
+}
