@@ -16,7 +16,8 @@
 //! through the same `enter` as any test: listeners and directories must live where the body
 //! runs, and it keeps one code path with nextest. The parent holds nothing while the child
 //! runs; it only takes `env` and `cwd` as a reader while it spawns it, so the child starts from
-//! an environment and a directory no annotated writer is changing.
+//! an environment and a directory no annotated writer is changing (a wait bounded by the test's
+//! timeout, which fails the test like any other).
 //!
 //! The child tells the parent how the test ended on its stdout, in records that start with a
 //! marker no test prints by chance ([`MARK`]): the messages of panics on its thread, and
@@ -195,7 +196,7 @@ pub fn fork<T: Passed>(spec: &'static Spec) -> Option<T> {
     }
     // `enter` sweeps for orphans of dead test processes, but not in the child: here, then.
     crate::orphans::sweep_now_and_then();
-    let run = match run_child(&test) {
+    let run = match run_child(spec, &test) {
         Ok(run) => run,
         Err(error) => return fail(spec, &format!("isolate: {error}")),
     };
@@ -318,7 +319,7 @@ struct Run {
     ending: Ending,
 }
 
-fn run_child(test: &str) -> Result<Run, Error> {
+fn run_child(spec: &Spec, test: &str) -> Result<Run, Error> {
     // Looked up once: the test binary's path does not change while it runs.
     static EXE: OnceLock<PathBuf> = OnceLock::new();
     let exe = if let Some(exe) = EXE.get() {
@@ -360,7 +361,16 @@ fn run_child(test: &str) -> Result<Run, Error> {
             "--quiet",
         ])
         .stdin(Stdio::null());
-    let (status, stdout, stderr) = run_and_wait(command, test).map_err(|e| {
+    // Held while the child starts, which inherits the environment and the directory: no
+    // annotated writer is changing them meanwhile. Bounded like every wait of the test (a bad
+    // `ISOLATE_TIMEOUT` is the child's to report, as its `enter` would in place).
+    let timeout = crate::guard::wait_timeout(spec).unwrap_or(DEFAULT_TIMEOUT);
+    let deadline = Instant::now() + timeout;
+    let readers = [State::Env, State::Cwd]
+        .into_iter()
+        .map(|state| process_state::take(state, Access::Read, test, deadline, timeout))
+        .collect::<Result<Vec<_>, Error>>()?;
+    let (status, stdout, stderr) = run_and_wait(command, readers).map_err(|e| {
         Error::io(
             format!(
                 "cannot re-run the test binary `{}` for `fresh_process`",
@@ -394,23 +404,13 @@ fn run_child(test: &str) -> Result<Run, Error> {
 /// [`BEGIN`] on (`None` when it never got there: no test began) and to stderr.
 fn run_and_wait(
     mut command: Command,
-    test: &str,
+    readers: Vec<process_state::StateLock>,
 ) -> io::Result<(ExitStatus, Option<Vec<u8>>, Vec<u8>)> {
     let out = crate::sys::anonymous_file("isolate-fresh-stdout")?;
     let err = crate::sys::anonymous_file("isolate-fresh-stderr")?;
     command.stdout(out.try_clone()?).stderr(err.try_clone()?);
-    let child = {
-        let deadline = Instant::now() + DEFAULT_TIMEOUT;
-        // Best effort: a thread that holds `env` already (a fresh test called from another
-        // test) is refused the reader, and spawns anyway.
-        let _readers: Vec<_> = [State::Env, State::Cwd]
-            .into_iter()
-            .filter_map(|state| {
-                process_state::take(state, Access::Read, test, deadline, DEFAULT_TIMEOUT).ok()
-            })
-            .collect();
-        command.spawn()
-    };
+    let child = command.spawn();
+    drop(readers);
     // Only for the child's end: a process the test left running (a server) may hold the files
     // open for long, and in place it would not hold the test up either.
     let status = child?.wait()?;
