@@ -206,3 +206,73 @@ fn fresh_processes_end_in_every_way() {
         );
     }
 }
+
+const CONTENDED: &str = "ISOLATE_T_CONTENDED";
+
+fn contended_writer(who: &str) {
+    support::stay(&support::Log::from_env(), who, "serial", 1, || {
+        assert_eq!(std::env::var_os(CONTENDED), None, "a writer leaked");
+        std::env::set_var(CONTENDED, who);
+        support::work(300);
+        assert_eq!(std::env::var(CONTENDED).as_deref(), Ok(who));
+    });
+    // After its stay is logged, still holding `env` with its variable set.
+    assert!(!who.ends_with('3'), "a contended writer fails");
+}
+
+fn contended_reader(who: &str) {
+    support::stay(&support::Log::from_env(), who, "shared", 1, || {
+        support::work(300);
+        assert_eq!(std::env::var_os(CONTENDED), None, "a writer leaked");
+    });
+}
+
+macro_rules! contenders {
+    ($($writer:ident $reader:ident)*) => {$(
+        #[test]
+        #[ignore = "child process of many_writers_and_readers_contend"]
+        #[isolated(env, timeout = "60s")]
+        fn $writer() {
+            contended_writer(stringify!($writer));
+        }
+
+        #[test]
+        #[ignore = "child process of many_writers_and_readers_contend"]
+        #[isolated(env(read), timeout = "60s")]
+        fn $reader() {
+            contended_reader(stringify!($reader));
+        }
+    )*};
+}
+
+contenders! {
+    contend_w00 contend_r00 contend_w01 contend_r01 contend_w02 contend_r02 contend_w03 contend_r03
+    contend_w04 contend_r04 contend_w05 contend_r05 contend_w06 contend_r06 contend_w07 contend_r07
+    contend_w08 contend_r08 contend_w09 contend_r09 contend_w10 contend_r10 contend_w11 contend_r11
+    contend_w12 contend_r12 contend_w13 contend_r13 contend_w14 contend_r14 contend_w15 contend_r15
+}
+
+/// 32 tests, half writers (one in eight fails), on 16 threads: no writer overlaps anyone,
+/// none leaks, no wait times out.
+#[test]
+fn many_writers_and_readers_contend() {
+    let root = support::private_root();
+    let log = support::Log::new(root.path());
+    let command = support::child_in("contend_", "run", root.path(), &log);
+    let args: Vec<_> = command
+        .get_args()
+        .filter(|arg| *arg != "--exact" && *arg != "--test-threads" && *arg != "1")
+        .map(ToOwned::to_owned)
+        .collect();
+    let mut all = Command::new(command.get_program());
+    all.args(args)
+        .args(["--test-threads", "16"])
+        .envs(command.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .env_remove(CONTENDED);
+    let text = support::text(&support::run(&mut all, false));
+    assert!(text.contains("30 passed; 2 failed"), "{text}");
+    assert!(!text.contains("timed out"), "{text}");
+    let intervals = support::intervals(&log);
+    assert_eq!(intervals.len(), 32, "{intervals:?}");
+    support::assert_exclusive_alone(&intervals);
+}
