@@ -494,6 +494,31 @@ fn a_reader_held_back_by_a_queued_writer_names_it() {
     writer.join().unwrap();
 }
 
+#[isolated(env(read))]
+fn reads_and_waits_for_a_writer_on_another_thread() -> String {
+    let error = std::thread::spawn(impatient_writer).join().unwrap_err();
+    error.downcast_ref::<String>().unwrap().clone()
+}
+
+/// A writer helper run on a thread that a reader test spawned and waits for cannot get in
+/// before the test ends, and the test cannot end before it: the timeout says so, and what to
+/// do, instead of only suggesting a longer wait.
+#[test]
+fn a_helper_waiting_for_its_own_test_is_told_what_to_do() {
+    let message = std::thread::spawn(reads_and_waits_for_a_writer_on_another_thread)
+        .join()
+        .unwrap();
+    assert!(
+        message.contains("held by `reads_and_waits_for_a_writer_on_another_thread`")
+            && message.contains(
+                "if a holder runs this on another thread and waits for it (a helper with `env` \
+                 called from a thread its test spawned), it never releases: declare `env` on the \
+                 test only, not on helpers it runs on other threads"
+            ),
+        "{message}"
+    );
+}
+
 #[isolated(env, timeout = "200ms")]
 fn impatient_writer() {}
 
