@@ -309,14 +309,19 @@ fn timeout_message(state: State, access: Access, holders: &Holders, timeout: Dur
     } else {
         String::new()
     };
+    // The holders are tests of this very process: one may be waiting for this take itself,
+    // which no wait ends (a helper with the attribute, run on a thread the test spawned).
     format!(
-        "timed out after {:.1}s waiting to take `{}` as a {} ({held}{queued}, in this process); if the \
-         holder is legitimately slow, raise the wait with `timeout = \"...\"` on the test or the \
-         `{}` environment variable",
+        "timed out after {:.1}s waiting to take `{key}` as a {} ({held}{queued}, in this \
+         process); if a holder runs this on another thread and waits for it (a helper with \
+         `{key}` called from a thread its test spawned), it never releases: declare `{key}` on \
+         the test only, not on helpers it runs on other threads; if the holder is legitimately \
+         slow, raise the wait with `timeout = \"...\"` on the test or the `{}` environment \
+         variable",
         timeout.as_secs_f64(),
-        state.key(),
         kind(access),
         crate::env::TIMEOUT,
+        key = state.key(),
     )
 }
 
