@@ -772,10 +772,7 @@ fn impatient() {}
 /// them, like every wait; it neither waits on for minutes nor starts the child anyway.
 #[test]
 fn a_fresh_test_waits_for_a_writer_no_longer_than_its_timeout() {
-    let (held, is_held) = std::sync::mpsc::channel();
-    let (release, released) = std::sync::mpsc::channel();
-    let holder = std::thread::spawn(move || holds_env_until(held, released));
-    is_held.recv().unwrap();
+    let (holder, release) = support::holding(holds_env_until);
     let (done, is_done) = std::sync::mpsc::channel();
     let fresh = std::thread::spawn(move || {
         let outcome = std::panic::catch_unwind(impatient);

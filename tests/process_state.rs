@@ -428,18 +428,9 @@ mod composed_readers {
 fn env_composes_with_modules_and_other_test_attributes() {
     let root = support::private_root();
     let log = Log::new(root.path());
-    let command = support::child_in("composed_", "run", root.path(), &log);
-    // A filter, not one exact name, and many threads: all of them at once.
-    let args: Vec<_> = command
-        .get_args()
-        .filter(|arg| *arg != "--exact" && *arg != "--test-threads" && *arg != "1")
-        .map(ToOwned::to_owned)
-        .collect();
-    let mut all = std::process::Command::new(command.get_program());
-    all.args(args)
-        .args(["--test-threads", "8"])
-        .envs(command.get_envs().filter_map(|(k, v)| Some((k, v?))))
-        .env_remove(COMPOSED);
+    // All of them at once.
+    let mut all = support::children_in("composed_", 8, root.path(), &log);
+    all.env_remove(COMPOSED);
     let output = support::run(&mut all, true);
     assert!(
         support::text(&output).contains("9 passed"),
@@ -470,10 +461,7 @@ fn queued_writer() {}
 /// thread that asks for it again) is told so, by name, not only who reads.
 #[test]
 fn a_reader_held_back_by_a_queued_writer_names_it() {
-    let (held, is_held) = std::sync::mpsc::channel();
-    let (release, released) = std::sync::mpsc::channel();
-    let holder = std::thread::spawn(move || reads_env_until(held, released));
-    is_held.recv().unwrap();
+    let (holder, release) = support::holding(reads_env_until);
     let writer = std::thread::spawn(queued_writer);
     // Until the writer is queued, the impatient reader gets in beside the holder.
     let message = (0..1_000)
@@ -529,10 +517,7 @@ fn impatient_reader() {}
 /// writer that gave up holds back no reader afterwards.
 #[test]
 fn a_wait_for_env_is_bounded_and_names_the_holder() {
-    let (held, is_held) = std::sync::mpsc::channel();
-    let (release, released) = std::sync::mpsc::channel();
-    let holder = std::thread::spawn(move || holds_env_until(held, released));
-    is_held.recv().unwrap();
+    let (holder, release) = support::holding(holds_env_until);
     for (kind, waiter) in [
         ("writer", impatient_writer as fn()),
         ("reader", impatient_reader),

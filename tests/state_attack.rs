@@ -258,17 +258,8 @@ contenders! {
 fn many_writers_and_readers_contend() {
     let root = support::private_root();
     let log = support::Log::new(root.path());
-    let command = support::child_in("contend_", "run", root.path(), &log);
-    let args: Vec<_> = command
-        .get_args()
-        .filter(|arg| *arg != "--exact" && *arg != "--test-threads" && *arg != "1")
-        .map(ToOwned::to_owned)
-        .collect();
-    let mut all = Command::new(command.get_program());
-    all.args(args)
-        .args(["--test-threads", "16"])
-        .envs(command.get_envs().filter_map(|(k, v)| Some((k, v?))))
-        .env_remove(CONTENDED);
+    let mut all = support::children_in("contend_", 16, root.path(), &log);
+    all.env_remove(CONTENDED);
     let text = support::text(&support::run(&mut all, false));
     assert!(text.contains("30 passed; 2 failed"), "{text}");
     assert!(!text.contains("timed out"), "{text}");
