@@ -43,6 +43,8 @@ fn moves_into_its_temp_dir_and_passes() {
 }
 
 #[test]
+// Reads the directory that `async_writer_across_threads` changes meanwhile.
+#[isolated(cwd(read))]
 fn cwd_is_put_back_around_its_temp_dir() {
     let start = std::env::current_dir().unwrap();
     for (test, ok) in [

@@ -188,9 +188,9 @@ pub(crate) fn take(
         )));
     }
     let held = reading.is_some();
-    if access == Access::Write {
-        holders.waiting_writers.push(test.to_owned());
-    }
+    // Whether this writer is in `waiting_writers`: only once it must wait, so a writer that
+    // finds the gate free costs no queueing.
+    let mut queued = false;
     loop {
         let free = match access {
             // A thread already reading joins at once: a writer waiting for it must not block it.
@@ -202,10 +202,14 @@ pub(crate) fn take(
         if free {
             break;
         }
+        if access == Access::Write && !queued {
+            holders.waiting_writers.push(test.to_owned());
+            queued = true;
+        }
         let now = Instant::now();
         if now >= deadline {
             let message = timeout_message(state, access, &holders, timeout);
-            if access == Access::Write {
+            if queued {
                 unqueue(&mut holders.waiting_writers, test);
                 // Readers held back by this writer may go now.
                 gate.release(holders);
@@ -223,7 +227,9 @@ pub(crate) fn take(
     match access {
         Access::Read => holders.readers.push((thread, test.to_owned())),
         Access::Write => {
-            unqueue(&mut holders.waiting_writers, test);
+            if queued {
+                unqueue(&mut holders.waiting_writers, test);
+            }
             holders.writer = Some((thread, test.to_owned()));
         }
     }
