@@ -95,6 +95,13 @@ struct Holders {
     /// `env(read)` that the writing test calls), not yet dropped: the last of them and the
     /// writer to drop releases the gate.
     joined: usize,
+    /// The writer and the helpers that joined it as writers, in the order they came: each puts
+    /// back what it changed from what it found, which is right only last first. One that ends
+    /// before a later one (an async helper may outlive the test that started it) leaves what
+    /// it must put back here, for the last of those after it.
+    unwinding: Vec<Unwinding>,
+    /// Numbers the entries of `unwinding`.
+    taken: u64,
     /// The test of each writer waiting, in the order they came.
     waiting_writers: Vec<String>,
     /// Threads asleep on `changed`: a release wakes them only if there are some, since a
@@ -113,6 +120,8 @@ impl Gate {
                 readers: Vec::new(),
                 writer: None,
                 joined: 0,
+                unwinding: Vec::new(),
+                taken: 0,
                 waiting_writers: Vec::new(),
                 sleeping: 0,
                 spare: Vec::new(),
@@ -135,6 +144,42 @@ impl Gate {
     }
 }
 
+/// A writer in [`Holders::unwinding`]: what it must put back once it has ended.
+#[derive(Debug)]
+struct Unwinding {
+    id: u64,
+    ended: Option<Restore>,
+}
+
+impl Holders {
+    /// Notes a writer in `unwinding`; its id.
+    fn push_writer(&mut self) -> u64 {
+        self.taken += 1;
+        let id = self.taken;
+        self.unwinding.push(Unwinding { id, ended: None });
+        id
+    }
+
+    /// The writer `id` has ended with `restore` to do: the putting back to do now, last first
+    /// (its own, then those of the writers before it that ended already), or none if a writer
+    /// that came after it is still in (it is left for that one).
+    fn end_writer(&mut self, id: u64, restore: Restore) -> Vec<Restore> {
+        let Some(at) = self.unwinding.iter().position(|entry| entry.id == id) else {
+            return vec![restore];
+        };
+        if at + 1 < self.unwinding.len() {
+            self.unwinding[at].ended = Some(restore);
+            return Vec::new();
+        }
+        self.unwinding.pop();
+        let mut due = vec![restore];
+        while let Some(Unwinding { ended: Some(_), .. }) = self.unwinding.last() {
+            due.extend(self.unwinding.pop().and_then(|entry| entry.ended));
+        }
+        due
+    }
+}
+
 /// Holds `state` in some mode until dropped; a writer first puts back what the test changed.
 #[derive(Debug)]
 pub(crate) struct StateLock {
@@ -144,6 +189,8 @@ pub(crate) struct StateLock {
     thread: ThreadId,
     /// Taken on the thread of the writer holding the gate: it joined the writer.
     joined: bool,
+    /// A writer's entry in [`Holders::unwinding`].
+    writer_id: Option<u64>,
     restore: Restore,
 }
 
@@ -174,8 +221,9 @@ pub(crate) fn take(
         // A helper the writer calls, on its thread: nothing else of this process can run
         // meanwhile, so it joins the writer (a writer putting back what it changed itself).
         holders.joined += 1;
+        let writer_id = (access == Access::Write).then(|| holders.push_writer());
         drop(holders);
-        return StateLock::new(state, access, thread, true, Vec::new());
+        return StateLock::new(state, access, thread, true, writer_id, Vec::new());
     }
     let reading = holders.readers.iter().find(|entry| mine(entry));
     if let (Some((_, holder)), Access::Write) = (reading, access) {
@@ -233,13 +281,14 @@ pub(crate) fn take(
             holders.writer = Some((thread, test.to_owned()));
         }
     }
+    let writer_id = (access == Access::Write).then(|| holders.push_writer());
     let spare = if access == Access::Write {
         std::mem::take(&mut holders.spare)
     } else {
         Vec::new()
     };
     drop(holders);
-    StateLock::new(state, access, thread, false, spare)
+    StateLock::new(state, access, thread, false, writer_id, spare)
 }
 
 /// Removes one waiting writer of `test`'s name (the order of the rest is kept).
@@ -256,6 +305,7 @@ impl StateLock {
         access: Access,
         thread: ThreadId,
         joined: bool,
+        writer_id: Option<u64>,
         spare: Vec<(OsString, OsString)>,
     ) -> Result<StateLock, Error> {
         let mut lock = StateLock {
@@ -263,6 +313,7 @@ impl StateLock {
             access,
             thread,
             joined,
+            writer_id,
             restore: Restore::Nothing,
         };
         // On error the lock drops, restoring nothing and releasing the gate.
@@ -447,24 +498,17 @@ fn put(name: &OsStr, value: Option<&OsStr>) {
 
 impl Drop for StateLock {
     fn drop(&mut self) {
-        let mut spare = None;
-        match std::mem::replace(&mut self.restore, Restore::Nothing) {
-            Restore::Nothing => {}
-            Restore::Env(mut before) => {
-                restore_env(&before);
-                before.clear();
-                spare = Some(before);
-            }
-            Restore::Cwd(dir) => {
-                if let Err(e) = rustix::process::fchdir(&dir) {
-                    // Nothing to fail from a drop: say why the next test may start elsewhere.
-                    eprintln!(
-                        "isolate: cannot go back to the working directory the test started in: {e}"
-                    );
-                }
-            }
-        }
+        let restore = std::mem::replace(&mut self.restore, Restore::Nothing);
         let gate = self.state.gate();
+        let due = match self.writer_id {
+            Some(id) => gate.lock().end_writer(id, restore),
+            None => Vec::new(),
+        };
+        // Outside the gate's mutex: the gate stays held meanwhile, so nobody else gets in.
+        let mut spare = None;
+        for restore in due {
+            spare = put_back(restore).or(spare);
+        }
         let mut holders = gate.lock();
         if self.joined || self.access == Access::Write {
             // The writer and those that joined it, in any order (an async test's helpers
@@ -481,6 +525,27 @@ impl Drop for StateLock {
             holders.spare = spare;
         }
         gate.release(holders);
+    }
+}
+
+/// Puts back what a writer changed; an `env` writer's copy comes back emptied, for the next.
+fn put_back(restore: Restore) -> Option<Vec<(OsString, OsString)>> {
+    match restore {
+        Restore::Nothing => None,
+        Restore::Env(mut before) => {
+            restore_env(&before);
+            before.clear();
+            Some(before)
+        }
+        Restore::Cwd(dir) => {
+            if let Err(e) = rustix::process::fchdir(&dir) {
+                // Nothing to fail from a drop: say why the next test may start elsewhere.
+                eprintln!(
+                    "isolate: cannot go back to the working directory the test started in: {e}"
+                );
+            }
+            None
+        }
     }
 }
 
@@ -769,6 +834,34 @@ mod tests {
         assert!(error.to_string().contains("held by `outer`"), "{error}");
         drop(reader);
         elsewhere(60_000).unwrap();
+    }
+
+    /// Writers that joined may end in any order (an async helper can outlive its test): what
+    /// each changed is put back as if they had ended last first, so nothing leaks.
+    #[test]
+    fn writers_that_end_out_of_order_put_back_last_first() {
+        let (until, timeout) = deadline(60_000);
+        let name = "ISOLATE_UNIT_UNWOUND";
+        let outer = take(State::Env, Access::Write, "outer", until, timeout).unwrap();
+        std::env::set_var(name, "outer");
+        let first = take(State::Env, Access::Write, "first", until, timeout).unwrap();
+        std::env::set_var(name, "first");
+        let second = take(State::Env, Access::Write, "second", until, timeout).unwrap();
+        std::env::set_var(name, "second");
+        drop(outer);
+        assert_eq!(
+            std::env::var(name).as_deref(),
+            Ok("second"),
+            "put back too early"
+        );
+        drop(first);
+        assert_eq!(
+            std::env::var(name).as_deref(),
+            Ok("second"),
+            "put back too early"
+        );
+        drop(second);
+        assert_eq!(std::env::var_os(name), None, "a writer's variable leaked");
     }
 
     #[test]
