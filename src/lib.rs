@@ -180,6 +180,14 @@
 /// leaves running after it ends. Declare `env(read)` on every test that reads the variables
 /// others change.
 ///
+/// Helpers may carry the attribute too. One with `env` or `env(read)` that an `env` test calls
+/// on its own thread joins the test (nothing else can run meanwhile); a nested `env` helper
+/// puts back what it changed when it returns. One with `env` called from an `env(read)` test
+/// fails at once, with an error that says to declare `env` on the test: other readers may be
+/// running. Called from another thread that the test waits for, a helper cannot know it is the
+/// test's: it waits for the test, and fails at the timeout with a message that names the
+/// holder; declare the state on the test, not on helpers it runs on other threads.
+///
 /// # A fresh process: `fresh_process`
 ///
 /// For a test that needs a pristine process (a global logger or singleton initialised once,

@@ -128,6 +128,50 @@ twins! {
         std::panic::set_hook(Box::new(|_| eprintln!("a hook of its own")));
         panic!("fails with its own hook");
     }
+    fn returns_a_multi_line_boxed_err() -> Result<(), Box<dyn std::error::Error>> {
+        Err("first line\nsecond line\n".into())
+    }
+    #[should_panic(expected = "two\nlines")]
+    fn should_panic_multi_line() {
+        panic!("a message in two\nlines, as expected\n");
+    }
+    #[should_panic(expected = "na\u{ef}ve \u{65e5}\u{672c} \u{2713}")]
+    fn should_panic_non_ascii() {
+        panic!("the na\u{ef}ve \u{65e5}\u{672c} \u{2713} message");
+    }
+    #[should_panic(expected = "na\u{ef}ve \u{65e5}\u{672c} \u{2713}")]
+    fn should_panic_non_ascii_wrong_message() {
+        panic!("the naive message");
+    }
+    // Without a message on purpose: any panic passes.
+    #[allow(clippy::should_panic_without_expect)]
+    #[should_panic]
+    fn should_panic_bare() {
+        panic!("any message");
+    }
+    // Without a message on purpose: any panic passes.
+    #[allow(clippy::should_panic_without_expect)]
+    #[should_panic]
+    fn should_panic_bare_returns() {}
+    fn panics_in_a_joined_thread() {
+        std::thread::spawn(|| panic!("in a thread")).join().unwrap();
+    }
+    fn panics_with_no_string() {
+        std::panic::panic_any(42_u32);
+    }
+    #[should_panic(expected = "anything")]
+    fn should_panic_with_no_string() {
+        std::panic::panic_any(42_u32);
+    }
+    // Without a message on purpose: any panic passes.
+    #[allow(clippy::should_panic_without_expect)]
+    #[should_panic]
+    fn should_panic_bare_with_no_string() {
+        std::panic::panic_any(42_u32);
+    }
+    fn panics_with_control_characters() {
+        panic!("a\r\nb\\n c\t\u{1}d");
+    }
 }
 
 /// Output on both streams, in an order to keep. Whole lines: the child's stdout is
@@ -188,7 +232,10 @@ fn report(text: &str) -> Vec<String> {
                 && !line.trim().is_empty()
         })
         // `did not panic as expected at <the fn's line>`: the twins are on different lines.
-        .map(|line| line.split(" at tests/").next().unwrap_or(line).to_owned())
+        .map(|line| line.split(" at tests/").next().unwrap_or(line))
+        // `found non-string value: `TypeId(..)``: the parent cannot rebuild the child's
+        // payload, only that it was no text.
+        .map(|line| line.split("TypeId(").next().unwrap_or(line).to_owned())
         .collect()
 }
 
@@ -212,6 +259,17 @@ fn reports_like_in_place() {
             "should_panic_in_cfg_attr_off",
             "replaces_the_panic_hook",
             "replaces_the_panic_hook_and_fails",
+            "returns_a_multi_line_boxed_err",
+            "should_panic_multi_line",
+            "should_panic_non_ascii",
+            "should_panic_non_ascii_wrong_message",
+            "should_panic_bare",
+            "should_panic_bare_returns",
+            "panics_in_a_joined_thread",
+            "panics_with_no_string",
+            "should_panic_with_no_string",
+            "should_panic_bare_with_no_string",
+            "panics_with_control_characters",
             "enter_fails",
         ] {
             let (ok, in_place) = run(&format!("{twin}::in_place"), nextest);
@@ -695,5 +753,46 @@ fn a_stale_message_does_not_pass_a_failing_should_panic_test() {
     assert!(
         text.contains("the test replaced the panic hook without calling the one"),
         "{text}"
+    );
+}
+
+#[isolated(env)]
+fn holds_env_until(held: std::sync::mpsc::Sender<()>, release: std::sync::mpsc::Receiver<()>) {
+    held.send(()).unwrap();
+    release.recv().unwrap();
+}
+
+#[test]
+#[ignore = "called by the test below"]
+#[isolated(fresh_process, timeout = "200ms")]
+fn impatient() {}
+
+/// The parent of a fresh process reads `env` and `cwd` while it starts the child (so the child
+/// starts from no writer's changes): that wait ends at the test's timeout, and says who held
+/// them, like every wait; it neither waits on for minutes nor starts the child anyway.
+#[test]
+fn a_fresh_test_waits_for_a_writer_no_longer_than_its_timeout() {
+    let (holder, release) = support::holding(holds_env_until);
+    let (done, is_done) = std::sync::mpsc::channel();
+    let fresh = std::thread::spawn(move || {
+        let outcome = std::panic::catch_unwind(impatient);
+        let _ = done.send(());
+        outcome
+    });
+    // Far beyond the test's 200ms: only a wait that ignores it gets here.
+    let ended = is_done
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .is_ok();
+    release.send(()).unwrap();
+    holder.join().unwrap();
+    let outcome = fresh.join().unwrap();
+    assert!(ended, "the fresh test waited past its timeout");
+    let error = outcome.unwrap_err();
+    let message = error.downcast_ref::<String>().unwrap();
+    assert!(
+        message.contains(
+            "timed out after 0.2s waiting to take `env` as a reader (held by `holds_env_until`"
+        ),
+        "{message}"
     );
 }

@@ -226,14 +226,52 @@ fn outer_reader() {
 }
 
 #[test]
-fn re_entry_is_an_error_not_a_deadlock_nor_a_poisoning() {
+fn a_writer_inside_a_reader_is_an_error_not_a_deadlock_nor_a_poisoning() {
     let error = std::thread::spawn(outer_reader).join().unwrap_err();
     let message = error.downcast_ref::<String>().unwrap();
     assert!(
-        message.contains("already holds `env` on this thread"),
+        message.contains(
+            "`inner_writer` cannot take `env` as a writer: this thread already holds `env` as a \
+             reader, for `outer_reader`"
+        ) && message.contains("declare `env` as a writer on `outer_reader`"),
         "{message}"
     );
     // The gate is free again: a writer gets in.
+    std::thread::spawn(inner_writer).join().unwrap();
+}
+
+const NESTED: &str = "ISOLATE_T_NESTED";
+
+#[isolated(env(read))]
+fn reads_nested() -> Option<String> {
+    std::env::var(NESTED).ok()
+}
+
+#[isolated(env)]
+fn sets_nested(value: &str) {
+    std::env::set_var(NESTED, value);
+    assert_eq!(reads_nested().as_deref(), Some(value));
+}
+
+#[isolated(env)]
+fn outer_writer() {
+    std::env::set_var(NESTED, "outer");
+    // Helpers with `env` or `env(read)` that the writer calls join it...
+    assert_eq!(reads_nested().as_deref(), Some("outer"));
+    sets_nested("inner");
+    // ...and a nested writer puts back what it changed when it ends.
+    assert_eq!(reads_nested().as_deref(), Some("outer"));
+}
+
+/// Helpers annotated `env` or `env(read)` called by a writer on its thread run inside it
+/// (nothing else can run meanwhile), instead of failing as if they waited for themselves.
+#[test]
+fn helpers_a_writer_calls_join_it() {
+    std::thread::spawn(outer_writer).join().unwrap();
+    // The writer's own change is put back, and the gate is free: another writer gets in.
+    std::thread::spawn(|| assert_eq!(reads_nested(), None))
+        .join()
+        .unwrap();
     std::thread::spawn(inner_writer).join().unwrap();
 }
 
@@ -390,18 +428,9 @@ mod composed_readers {
 fn env_composes_with_modules_and_other_test_attributes() {
     let root = support::private_root();
     let log = Log::new(root.path());
-    let command = support::child_in("composed_", "run", root.path(), &log);
-    // A filter, not one exact name, and many threads: all of them at once.
-    let args: Vec<_> = command
-        .get_args()
-        .filter(|arg| *arg != "--exact" && *arg != "--test-threads" && *arg != "1")
-        .map(ToOwned::to_owned)
-        .collect();
-    let mut all = std::process::Command::new(command.get_program());
-    all.args(args)
-        .args(["--test-threads", "8"])
-        .envs(command.get_envs().filter_map(|(k, v)| Some((k, v?))))
-        .env_remove(COMPOSED);
+    // All of them at once.
+    let mut all = support::children_in("composed_", 8, root.path(), &log);
+    all.env_remove(COMPOSED);
     let output = support::run(&mut all, true);
     assert!(
         support::text(&output).contains("9 passed"),
@@ -419,6 +448,65 @@ fn holds_env_until(held: std::sync::mpsc::Sender<()>, release: std::sync::mpsc::
     release.recv().unwrap();
 }
 
+#[isolated(env(read))]
+fn reads_env_until(held: std::sync::mpsc::Sender<()>, release: std::sync::mpsc::Receiver<()>) {
+    held.send(()).unwrap();
+    release.recv().unwrap();
+}
+
+#[isolated(env)]
+fn queued_writer() {}
+
+/// A reader that waits behind a queued writer (its test holds `env(read)` and waits for a
+/// thread that asks for it again) is told so, by name, not only who reads.
+#[test]
+fn a_reader_held_back_by_a_queued_writer_names_it() {
+    let (holder, release) = support::holding(reads_env_until);
+    let writer = std::thread::spawn(queued_writer);
+    // Until the writer is queued, the impatient reader gets in beside the holder.
+    let message = (0..1_000)
+        .find_map(|_| {
+            let error = std::thread::spawn(impatient_reader).join().err()?;
+            Some(error.downcast_ref::<String>().unwrap().clone())
+        })
+        .expect("the writer never queued");
+    assert!(
+        message.contains(
+            "held by `reads_env_until`; new readers wait behind the writers queued for it: \
+             `queued_writer`"
+        ),
+        "{message}"
+    );
+    release.send(()).unwrap();
+    holder.join().unwrap();
+    writer.join().unwrap();
+}
+
+#[isolated(env(read))]
+fn reads_and_waits_for_a_writer_on_another_thread() -> String {
+    let error = std::thread::spawn(impatient_writer).join().unwrap_err();
+    error.downcast_ref::<String>().unwrap().clone()
+}
+
+/// A writer helper run on a thread that a reader test spawned and waits for cannot get in
+/// before the test ends, and the test cannot end before it: the timeout says so, and what to
+/// do, instead of only suggesting a longer wait.
+#[test]
+fn a_helper_waiting_for_its_own_test_is_told_what_to_do() {
+    let message = std::thread::spawn(reads_and_waits_for_a_writer_on_another_thread)
+        .join()
+        .unwrap();
+    assert!(
+        message.contains("held by `reads_and_waits_for_a_writer_on_another_thread`")
+            && message.contains(
+                "if a holder runs this on another thread and waits for it (a helper with `env` \
+                 called from a thread its test spawned), it never releases: declare `env` on the \
+                 test only, not on helpers it runs on other threads"
+            ),
+        "{message}"
+    );
+}
+
 #[isolated(env, timeout = "200ms")]
 fn impatient_writer() {}
 
@@ -429,10 +517,7 @@ fn impatient_reader() {}
 /// writer that gave up holds back no reader afterwards.
 #[test]
 fn a_wait_for_env_is_bounded_and_names_the_holder() {
-    let (held, is_held) = std::sync::mpsc::channel();
-    let (release, released) = std::sync::mpsc::channel();
-    let holder = std::thread::spawn(move || holds_env_until(held, released));
-    is_held.recv().unwrap();
+    let (holder, release) = support::holding(holds_env_until);
     for (kind, waiter) in [
         ("writer", impatient_writer as fn()),
         ("reader", impatient_reader),

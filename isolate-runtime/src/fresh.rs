@@ -16,7 +16,8 @@
 //! through the same `enter` as any test: listeners and directories must live where the body
 //! runs, and it keeps one code path with nextest. The parent holds nothing while the child
 //! runs; it only takes `env` and `cwd` as a reader while it spawns it, so the child starts from
-//! an environment and a directory no annotated writer is changing.
+//! an environment and a directory no annotated writer is changing (a wait bounded by the test's
+//! timeout, which fails the test like any other).
 //!
 //! The child tells the parent how the test ended on its stdout, in records that start with a
 //! marker no test prints by chance ([`MARK`]): the messages of panics on its thread, and
@@ -195,7 +196,7 @@ pub fn fork<T: Passed>(spec: &'static Spec) -> Option<T> {
     }
     // `enter` sweeps for orphans of dead test processes, but not in the child: here, then.
     crate::orphans::sweep_now_and_then();
-    let run = match run_child(&test) {
+    let run = match run_child(spec, &test) {
         Ok(run) => run,
         Err(error) => return fail(spec, &format!("isolate: {error}")),
     };
@@ -208,10 +209,15 @@ pub fn fork<T: Passed>(spec: &'static Spec) -> Option<T> {
         // messages without calling the one before it.
         Ending::Panicked(message) if spec.panics_expected() => {
             let expected = spec.expected_panic_message();
-            let agrees = |message: &String| expected.map_or(true, |e| message.contains(e));
+            // As libtest judges: a payload that is no text never contains the expected text.
+            let agrees = |payload: &Payload| match (payload, expected) {
+                (_, None) => true,
+                (Payload::Text(message), Some(e)) => message.contains(e),
+                (Payload::Other, Some(_)) => false,
+            };
             match (run.status.success(), message) {
                 (true, Some(message)) if agrees(&message) => resume(message),
-                (true, _) => resume(expected.unwrap_or_default().to_owned()),
+                (true, _) => resume(Payload::Text(expected.unwrap_or_default().to_owned())),
                 (false, Some(message)) if !agrees(&message) => resume(message),
                 (false, _) => fail(
                     spec,
@@ -226,9 +232,9 @@ pub fn fork<T: Passed>(spec: &'static Spec) -> Option<T> {
         }
         Ending::Panicked(Some(message)) => resume(message),
         // As in place, where the replaced hook shows no message either.
-        Ending::Panicked(None) => resume(
+        Ending::Panicked(None) => resume(Payload::Text(
             "the test panicked in its fresh process, with a panic hook of its own".to_owned(),
-        ),
+        )),
         Ending::Returned if run.status.success() || spec.panics_expected() => Some(T::passed()),
         // The body's `Err` or failing `ExitCode`, reported in the child's stderr.
         Ending::Returned => panic::resume_unwind(Box::new(format!(
@@ -255,10 +261,29 @@ pub fn fork<T: Passed>(spec: &'static Spec) -> Option<T> {
     }
 }
 
-/// Ends the test with the child's panic message: re-raised without the panic hook, which the
+/// Ends the test with the child's panic payload: re-raised without the panic hook, which the
 /// child ran already.
-fn resume<T>(message: String) -> T {
-    panic::resume_unwind(Box::new(message))
+fn resume<T>(payload: Payload) -> T {
+    match payload {
+        Payload::Text(message) => panic::resume_unwind(Box::new(message)),
+        // Not a string either, so that the harness judges it as it judged the child's: a
+        // `#[should_panic(expected = ..)]` test fails on a payload that is no text.
+        Payload::Other => panic::resume_unwind(Box::new(NotText)),
+    }
+}
+
+/// The payload re-raised for a child's panic whose payload was neither a `&str` nor a
+/// `String` (`panic_any(42)`): the parent cannot rebuild the value, only that it was no text.
+#[derive(Debug)]
+struct NotText;
+
+/// A panic's payload, as far as the child can tell the parent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Payload {
+    /// A `&str` or a `String`: its text.
+    Text(String),
+    /// Anything else, which `#[should_panic(expected = ..)]` never matches.
+    Other,
 }
 
 /// Fails the test with `message`: a panic, or, for a `#[should_panic]` test (which a panic
@@ -279,9 +304,9 @@ enum Ending {
     NotRun,
     /// The body returned (a pass, an `Err`, or a `#[should_panic]` test that did not panic).
     Returned,
-    /// The body (or the acquisition before it) panicked with this message (`None`: the test
+    /// The body (or the acquisition before it) panicked with this payload (`None`: the test
     /// replaced the panic hook that records it).
-    Panicked(Option<String>),
+    Panicked(Option<Payload>),
     /// The process ended before the test did (`process::exit`, a signal, an abort).
     Exited,
 }
@@ -294,7 +319,7 @@ struct Run {
     ending: Ending,
 }
 
-fn run_child(test: &str) -> Result<Run, Error> {
+fn run_child(spec: &Spec, test: &str) -> Result<Run, Error> {
     // Looked up once: the test binary's path does not change while it runs.
     static EXE: OnceLock<PathBuf> = OnceLock::new();
     let exe = if let Some(exe) = EXE.get() {
@@ -336,7 +361,16 @@ fn run_child(test: &str) -> Result<Run, Error> {
             "--quiet",
         ])
         .stdin(Stdio::null());
-    let (status, stdout, stderr) = run_and_wait(command, test).map_err(|e| {
+    // Held while the child starts, which inherits the environment and the directory: no
+    // annotated writer is changing them meanwhile. Bounded like every wait of the test (a bad
+    // `ISOLATE_TIMEOUT` is the child's to report, as its `enter` would in place).
+    let timeout = crate::guard::wait_timeout(spec).unwrap_or(DEFAULT_TIMEOUT);
+    let deadline = Instant::now() + timeout;
+    let readers = [State::Env, State::Cwd]
+        .into_iter()
+        .map(|state| process_state::take(state, Access::Read, test, deadline, timeout))
+        .collect::<Result<Vec<_>, Error>>()?;
+    let (status, stdout, stderr) = run_and_wait(command, readers).map_err(|e| {
         Error::io(
             format!(
                 "cannot re-run the test binary `{}` for `fresh_process`",
@@ -370,23 +404,13 @@ fn run_child(test: &str) -> Result<Run, Error> {
 /// [`BEGIN`] on (`None` when it never got there: no test began) and to stderr.
 fn run_and_wait(
     mut command: Command,
-    test: &str,
+    readers: Vec<process_state::StateLock>,
 ) -> io::Result<(ExitStatus, Option<Vec<u8>>, Vec<u8>)> {
     let out = crate::sys::anonymous_file("isolate-fresh-stdout")?;
     let err = crate::sys::anonymous_file("isolate-fresh-stderr")?;
     command.stdout(out.try_clone()?).stderr(err.try_clone()?);
-    let child = {
-        let deadline = Instant::now() + DEFAULT_TIMEOUT;
-        // Best effort: a thread that holds `env` already (a fresh test called from another
-        // test) is refused the reader, and spawns anyway.
-        let _readers: Vec<_> = [State::Env, State::Cwd]
-            .into_iter()
-            .filter_map(|state| {
-                process_state::take(state, Access::Read, test, deadline, DEFAULT_TIMEOUT).ok()
-            })
-            .collect();
-        command.spawn()
-    };
+    let child = command.spawn();
+    drop(readers);
     // Only for the child's end: a process the test left running (a server) may hold the files
     // open for long, and in place it would not hold the test up either.
     let status = child?.wait()?;
@@ -441,10 +465,13 @@ fn ending(records: &[&str]) -> Ending {
     let mut ending = Ending::Exited;
     let mut last_panic = None;
     for record in records {
-        if let Some(message) = record.strip_prefix("panic ") {
-            let message = unescape(message);
-            last_panic = Some(message.clone());
-            ending = Ending::Panicked(Some(message));
+        let payload = match record.strip_prefix("panic ") {
+            Some(message) => Some(Payload::Text(unescape(message))),
+            None => (*record == "panic-other").then_some(Payload::Other),
+        };
+        if let Some(payload) = payload {
+            last_panic = Some(payload.clone());
+            ending = Ending::Panicked(Some(payload));
         } else if *record == "end returned" {
             ending = Ending::Returned;
         } else if *record == "end panicked" {
@@ -516,9 +543,10 @@ fn begin_report(joined: bool) {
         let previous = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
             if TEST_THREAD.get() == Some(&std::thread::current().id()) {
-                let message = crate::panic_message::text(info.payload())
-                    .unwrap_or_else(|| "Box<dyn Any>".to_owned());
-                record(&format!("panic {}", escape(&message)));
+                match crate::panic_message::text(info.payload()) {
+                    Some(message) => record(&format!("panic {}", escape(&message))),
+                    None => record("panic-other"),
+                }
                 if !GUARDED.load(Ordering::SeqCst) {
                     // `enter` failed: no guard will end the test, this panic does.
                     end("end panicked");
@@ -585,19 +613,24 @@ mod tests {
         assert_eq!(ending(&["panic a", "end returned"]), Ending::Returned);
         assert_eq!(
             ending(&["panic a", "panic two\\nlines", "end panicked"]),
-            Ending::Panicked(Some("two\nlines".into()))
+            Ending::Panicked(Some(Payload::Text("two\nlines".into())))
         );
         // The acquisition failed: its guard dropped, then `enter` panicked.
         assert_eq!(
             ending(&["end returned", "panic isolate: timed out"]),
-            Ending::Panicked(Some("isolate: timed out".into()))
+            Ending::Panicked(Some(Payload::Text("isolate: timed out".into())))
         );
         // The test replaced the hook that records messages.
         assert_eq!(ending(&["end panicked"]), Ending::Panicked(None));
         // `enter` failed before there was a guard.
         assert_eq!(
             ending(&["panic isolate: cannot parse"]),
-            Ending::Panicked(Some("isolate: cannot parse".into()))
+            Ending::Panicked(Some(Payload::Text("isolate: cannot parse".into())))
+        );
+        // `panic_any(42)`: no text to compare, and none made up.
+        assert_eq!(
+            ending(&["panic-other", "end panicked"]),
+            Ending::Panicked(Some(Payload::Other))
         );
     }
 

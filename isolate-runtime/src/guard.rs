@@ -87,9 +87,7 @@ pub fn try_enter(spec: &'static Spec) -> Result<TestGuard, Error> {
     // process's first entry, then at most once a second, to keep a directory scan off the
     // path of every test (`Child::spawn` always sweeps).
     crate::orphans::sweep_now_and_then();
-    let timeout = env_timeout()?
-        .or(spec.wait_timeout())
-        .unwrap_or(DEFAULT_TIMEOUT);
+    let timeout = wait_timeout(spec)?;
     let deadline = Instant::now() + timeout;
     let mut guard = TestGuard {
         spec,
@@ -181,6 +179,14 @@ pub(crate) fn take_permits(mut guard: TestGuard) -> Result<TestGuard, Error> {
         guard.holds.push(Held::new(permits));
     }
     Ok(guard)
+}
+
+/// How long `spec`'s test waits for all it asked for: `ISOLATE_TIMEOUT`, else the attribute's
+/// `timeout`, else [`DEFAULT_TIMEOUT`].
+pub(crate) fn wait_timeout(spec: &Spec) -> Result<Duration, Error> {
+    Ok(env_timeout()?
+        .or(spec.wait_timeout())
+        .unwrap_or(DEFAULT_TIMEOUT))
 }
 
 /// `ISOLATE_TIMEOUT`, read once per process: a test's environment is set before the process

@@ -6,7 +6,9 @@
 //! its process that declare the same state, readers run beside each other, and a writer puts
 //! back what it changed before the next one gets in. The gate never poisons (a panicking holder
 //! releases it like any other), every wait is bounded by the test's timeout, and a waiting
-//! writer holds back new readers so it is not starved.
+//! writer holds back new readers so it is not starved. A take on the writer's own thread (a
+//! helper the writing test calls) joins the writer; a writer's take on a reader's thread is
+//! refused at once, as it would wait for itself.
 //!
 //! The gates are per process on purpose: another process has its own environment and working
 //! directory, so a lock across processes (under nextest, one per test) would only serialize
@@ -89,7 +91,19 @@ struct Holders {
     /// Thread and test of each reader, and of the writer.
     readers: Vec<(ThreadId, String)>,
     writer: Option<(ThreadId, String)>,
-    waiting_writers: usize,
+    /// Takes on the writer's thread while it holds the gate (a helper with `env` or
+    /// `env(read)` that the writing test calls), not yet dropped: the last of them and the
+    /// writer to drop releases the gate.
+    joined: usize,
+    /// The writer and the helpers that joined it as writers, in the order they came: each puts
+    /// back what it changed from what it found, which is right only last first. One that ends
+    /// before a later one (an async helper may outlive the test that started it) leaves what
+    /// it must put back here, for the last of those after it.
+    unwinding: Vec<Unwinding>,
+    /// Numbers the entries of `unwinding`.
+    taken: u64,
+    /// The test of each writer waiting, in the order they came.
+    waiting_writers: Vec<String>,
     /// Threads asleep on `changed`: a release wakes them only if there are some, since a
     /// wake-up is a system call even with nobody to wake.
     sleeping: usize,
@@ -105,7 +119,10 @@ impl Gate {
             holders: Mutex::new(Holders {
                 readers: Vec::new(),
                 writer: None,
-                waiting_writers: 0,
+                joined: 0,
+                unwinding: Vec::new(),
+                taken: 0,
+                waiting_writers: Vec::new(),
                 sleeping: 0,
                 spare: Vec::new(),
             }),
@@ -127,6 +144,42 @@ impl Gate {
     }
 }
 
+/// A writer in [`Holders::unwinding`]: what it must put back once it has ended.
+#[derive(Debug)]
+struct Unwinding {
+    id: u64,
+    ended: Option<Restore>,
+}
+
+impl Holders {
+    /// Notes a writer in `unwinding`; its id.
+    fn push_writer(&mut self) -> u64 {
+        self.taken += 1;
+        let id = self.taken;
+        self.unwinding.push(Unwinding { id, ended: None });
+        id
+    }
+
+    /// The writer `id` has ended with `restore` to do: the putting back to do now, last first
+    /// (its own, then those of the writers before it that ended already), or none if a writer
+    /// that came after it is still in (it is left for that one).
+    fn end_writer(&mut self, id: u64, restore: Restore) -> Vec<Restore> {
+        let Some(at) = self.unwinding.iter().position(|entry| entry.id == id) else {
+            return vec![restore];
+        };
+        if at + 1 < self.unwinding.len() {
+            self.unwinding[at].ended = Some(restore);
+            return Vec::new();
+        }
+        self.unwinding.pop();
+        let mut due = vec![restore];
+        while let Some(Unwinding { ended: Some(_), .. }) = self.unwinding.last() {
+            due.extend(self.unwinding.pop().and_then(|entry| entry.ended));
+        }
+        due
+    }
+}
+
 /// Holds `state` in some mode until dropped; a writer first puts back what the test changed.
 #[derive(Debug)]
 pub(crate) struct StateLock {
@@ -134,6 +187,10 @@ pub(crate) struct StateLock {
     access: Access,
     /// The thread that took it (a guard may drop on another, in an async test).
     thread: ThreadId,
+    /// Taken on the thread of the writer holding the gate: it joined the writer.
+    joined: bool,
+    /// A writer's entry in [`Holders::unwinding`].
+    writer_id: Option<u64>,
     restore: Restore,
 }
 
@@ -160,38 +217,48 @@ pub(crate) fn take(
     let thread = std::thread::current().id();
     let mut holders = gate.lock();
     let mine = |entry: &(ThreadId, String)| entry.0 == thread;
-    let held = if holders.writer.as_ref().is_some_and(mine) {
-        Some(Access::Write)
-    } else {
-        holders.readers.iter().any(mine).then_some(Access::Read)
-    };
-    if held == Some(Access::Write) || (held.is_some() && access == Access::Write) {
+    if holders.writer.as_ref().is_some_and(mine) {
+        // A helper the writer calls, on its thread: nothing else of this process can run
+        // meanwhile, so it joins the writer (a writer putting back what it changed itself).
+        holders.joined += 1;
+        let writer_id = (access == Access::Write).then(|| holders.push_writer());
+        drop(holders);
+        return StateLock::new(state, access, thread, true, writer_id, Vec::new());
+    }
+    let reading = holders.readers.iter().find(|entry| mine(entry));
+    if let (Some((_, holder)), Access::Write) = (reading, access) {
         return Err(Error::config(format!(
-            "`{test}` already holds `{key}` on this thread, so taking it again as a {} would wait \
-             for itself until the timeout; declare `{key}` once, in the outermost test or helper",
-            kind(access),
+            "`{test}` cannot take `{key}` as a writer: this thread already holds `{key}` as a \
+             reader, for `{holder}`, so it would wait for itself until the timeout; declare \
+             `{key}` as a writer on `{holder}` (`#[isolated({key})]`): the helpers it calls on \
+             its thread then join it",
             key = state.key(),
         )));
     }
-    if access == Access::Write {
-        holders.waiting_writers += 1;
-    }
+    let held = reading.is_some();
+    // Whether this writer is in `waiting_writers`: only once it must wait, so a writer that
+    // finds the gate free costs no queueing.
+    let mut queued = false;
     loop {
         let free = match access {
             // A thread already reading joins at once: a writer waiting for it must not block it.
             Access::Read => {
-                holders.writer.is_none() && (holders.waiting_writers == 0 || held.is_some())
+                holders.writer.is_none() && (holders.waiting_writers.is_empty() || held)
             }
             Access::Write => holders.writer.is_none() && holders.readers.is_empty(),
         };
         if free {
             break;
         }
+        if access == Access::Write && !queued {
+            holders.waiting_writers.push(test.to_owned());
+            queued = true;
+        }
         let now = Instant::now();
         if now >= deadline {
             let message = timeout_message(state, access, &holders, timeout);
-            if access == Access::Write {
-                holders.waiting_writers -= 1;
+            if queued {
+                unqueue(&mut holders.waiting_writers, test);
                 // Readers held back by this writer may go now.
                 gate.release(holders);
             }
@@ -208,34 +275,62 @@ pub(crate) fn take(
     match access {
         Access::Read => holders.readers.push((thread, test.to_owned())),
         Access::Write => {
-            holders.waiting_writers -= 1;
+            if queued {
+                unqueue(&mut holders.waiting_writers, test);
+            }
             holders.writer = Some((thread, test.to_owned()));
         }
     }
+    let writer_id = (access == Access::Write).then(|| holders.push_writer());
     let spare = if access == Access::Write {
         std::mem::take(&mut holders.spare)
     } else {
         Vec::new()
     };
     drop(holders);
-    let mut lock = StateLock {
-        state,
-        access,
-        thread,
-        restore: Restore::Nothing,
-    };
-    // On error the lock drops, restoring nothing and releasing the gate.
-    lock.restore = match (access, state) {
-        (Access::Read, _) => Restore::Nothing,
-        (Access::Write, State::Env) => Restore::Env(read_env(spare)),
-        (Access::Write, State::Cwd) => crate::sys::open_cwd().map(Restore::Cwd).map_err(|e| {
-            Error::io(
-                "cannot open the working directory, to restore it after the test",
-                e,
-            )
-        })?,
-    };
-    Ok(lock)
+    StateLock::new(state, access, thread, false, writer_id, spare)
+}
+
+/// Removes one waiting writer of `test`'s name (the order of the rest is kept).
+fn unqueue(waiting: &mut Vec<String>, test: &str) {
+    if let Some(i) = waiting.iter().position(|name| name == test) {
+        waiting.remove(i);
+    }
+}
+
+impl StateLock {
+    /// The lock on a gate taken already; a writer notes what to put back.
+    fn new(
+        state: State,
+        access: Access,
+        thread: ThreadId,
+        joined: bool,
+        writer_id: Option<u64>,
+        spare: Vec<(OsString, OsString)>,
+    ) -> Result<StateLock, Error> {
+        let mut lock = StateLock {
+            state,
+            access,
+            thread,
+            joined,
+            writer_id,
+            restore: Restore::Nothing,
+        };
+        // On error the lock drops, restoring nothing and releasing the gate.
+        lock.restore = match (access, state) {
+            (Access::Read, _) => Restore::Nothing,
+            (Access::Write, State::Env) => Restore::Env(read_env(spare)),
+            (Access::Write, State::Cwd) => {
+                crate::sys::open_cwd().map(Restore::Cwd).map_err(|e| {
+                    Error::io(
+                        "cannot open the working directory, to restore it after the test",
+                        e,
+                    )
+                })?
+            }
+        };
+        Ok(lock)
+    }
 }
 
 fn kind(access: Access) -> &'static str {
@@ -253,18 +348,37 @@ fn timeout_message(state: State, access: Access, holders: &Holders, timeout: Dur
         .map(|(_, test)| format!("`{test}`"))
         .collect();
     let held = if names.is_empty() {
-        "other writers are queued ahead".to_owned()
+        "no holder now".to_owned()
     } else {
         format!("held by {}", names.join(", "))
     };
+    // A reader waits behind the writers queued before it, not only for the holders.
+    let queued = if access == Access::Read && !holders.waiting_writers.is_empty() {
+        let writers: Vec<String> = holders
+            .waiting_writers
+            .iter()
+            .map(|test| format!("`{test}`"))
+            .collect();
+        format!(
+            "; new readers wait behind the writers queued for it: {}",
+            writers.join(", ")
+        )
+    } else {
+        String::new()
+    };
+    // The holders are tests of this very process: one may be waiting for this take itself,
+    // which no wait ends (a helper with the attribute, run on a thread the test spawned).
     format!(
-        "timed out after {:.1}s waiting to take `{}` as a {} ({held}, in this process); if the \
-         holder is legitimately slow, raise the wait with `timeout = \"...\"` on the test or the \
-         `{}` environment variable",
+        "timed out after {:.1}s waiting to take `{key}` as a {} ({held}{queued}, in this \
+         process); if a holder runs this on another thread and waits for it (a helper with \
+         `{key}` called from a thread its test spawned), it never releases: declare `{key}` on \
+         the test only, not on helpers it runs on other threads; if the holder is legitimately \
+         slow, raise the wait with `timeout = \"...\"` on the test or the `{}` environment \
+         variable",
         timeout.as_secs_f64(),
-        state.key(),
         kind(access),
         crate::env::TIMEOUT,
+        key = state.key(),
     )
 }
 
@@ -384,36 +498,54 @@ fn put(name: &OsStr, value: Option<&OsStr>) {
 
 impl Drop for StateLock {
     fn drop(&mut self) {
-        let mut spare = None;
-        match std::mem::replace(&mut self.restore, Restore::Nothing) {
-            Restore::Nothing => {}
-            Restore::Env(mut before) => {
-                restore_env(&before);
-                before.clear();
-                spare = Some(before);
-            }
-            Restore::Cwd(dir) => {
-                if let Err(e) = rustix::process::fchdir(&dir) {
-                    // Nothing to fail from a drop: say why the next test may start elsewhere.
-                    eprintln!(
-                        "isolate: cannot go back to the working directory the test started in: {e}"
-                    );
-                }
-            }
-        }
+        let restore = std::mem::replace(&mut self.restore, Restore::Nothing);
         let gate = self.state.gate();
+        let due = match self.writer_id {
+            Some(id) => gate.lock().end_writer(id, restore),
+            None => Vec::new(),
+        };
+        // Outside the gate's mutex: the gate stays held meanwhile, so nobody else gets in.
+        let mut spare = None;
+        for restore in due {
+            spare = put_back(restore).or(spare);
+        }
         let mut holders = gate.lock();
-        if self.access == Access::Read {
-            if let Some(i) = holders.readers.iter().position(|(t, _)| *t == self.thread) {
-                holders.readers.swap_remove(i);
+        if self.joined || self.access == Access::Write {
+            // The writer and those that joined it, in any order (an async test's helpers
+            // may end after it): the last one releases the gate.
+            if holders.joined > 0 {
+                holders.joined -= 1;
+            } else {
+                holders.writer = None;
             }
-        } else {
-            holders.writer = None;
+        } else if let Some(i) = holders.readers.iter().position(|(t, _)| *t == self.thread) {
+            holders.readers.swap_remove(i);
         }
         if let Some(spare) = spare {
             holders.spare = spare;
         }
         gate.release(holders);
+    }
+}
+
+/// Puts back what a writer changed; an `env` writer's copy comes back emptied, for the next.
+fn put_back(restore: Restore) -> Option<Vec<(OsString, OsString)>> {
+    match restore {
+        Restore::Nothing => None,
+        Restore::Env(mut before) => {
+            restore_env(&before);
+            before.clear();
+            Some(before)
+        }
+        Restore::Cwd(dir) => {
+            if let Err(e) = rustix::process::fchdir(&dir) {
+                // Nothing to fail from a drop: say why the next test may start elsewhere.
+                eprintln!(
+                    "isolate: cannot go back to the working directory the test started in: {e}"
+                );
+            }
+            None
+        }
     }
 }
 
@@ -658,16 +790,78 @@ mod tests {
     }
 
     #[test]
-    fn re_entry_is_refused_not_a_deadlock() {
+    fn a_writer_inside_a_reader_is_refused_not_a_deadlock() {
         let (until, timeout) = deadline(60_000);
-        let reader = take(State::Cwd, Access::Read, "r", until, timeout).unwrap();
+        let reader = take(State::Cwd, Access::Read, "outer", until, timeout).unwrap();
         let again = take(State::Cwd, Access::Read, "r", until, timeout).unwrap();
-        let error = take(State::Cwd, Access::Write, "r", until, timeout).unwrap_err();
+        let error = take(State::Cwd, Access::Write, "inner", until, timeout).unwrap_err();
         assert!(
-            error.to_string().contains("would wait for itself"),
+            error.to_string().contains(
+                "`inner` cannot take `cwd` as a writer: this thread already holds `cwd` as a \
+                 reader, for `outer`, so it would wait for itself"
+            ),
             "{error}"
         );
         drop((again, reader));
+    }
+
+    /// Helpers a writer calls on its thread join it, in any order of drops; the gate is
+    /// released by the last, and each nested writer puts back what it changed itself.
+    #[test]
+    fn helpers_on_the_writers_thread_join_it() {
+        let (until, timeout) = deadline(60_000);
+        let name = "ISOLATE_UNIT_JOINED";
+        let outer = take(State::Env, Access::Write, "outer", until, timeout).unwrap();
+        std::env::set_var(name, "outer");
+        let reader = take(State::Env, Access::Read, "reader", until, timeout).unwrap();
+        let inner = take(State::Env, Access::Write, "inner", until, timeout).unwrap();
+        std::env::set_var(name, "inner");
+        drop(inner);
+        assert_eq!(std::env::var(name).as_deref(), Ok("outer"));
+        // The outer writer ends before a helper it started (an async test's may): the gate
+        // stays held until the helper ends too.
+        drop(outer);
+        assert_eq!(std::env::var_os(name), None);
+        let elsewhere = |ms| {
+            std::thread::spawn(move || {
+                let (until, timeout) = deadline(ms);
+                take(State::Env, Access::Write, "elsewhere", until, timeout).map(drop)
+            })
+            .join()
+            .unwrap()
+        };
+        let error = elsewhere(100).unwrap_err();
+        assert!(error.to_string().contains("held by `outer`"), "{error}");
+        drop(reader);
+        elsewhere(60_000).unwrap();
+    }
+
+    /// Writers that joined may end in any order (an async helper can outlive its test): what
+    /// each changed is put back as if they had ended last first, so nothing leaks.
+    #[test]
+    fn writers_that_end_out_of_order_put_back_last_first() {
+        let (until, timeout) = deadline(60_000);
+        let name = "ISOLATE_UNIT_UNWOUND";
+        let outer = take(State::Env, Access::Write, "outer", until, timeout).unwrap();
+        std::env::set_var(name, "outer");
+        let first = take(State::Env, Access::Write, "first", until, timeout).unwrap();
+        std::env::set_var(name, "first");
+        let second = take(State::Env, Access::Write, "second", until, timeout).unwrap();
+        std::env::set_var(name, "second");
+        drop(outer);
+        assert_eq!(
+            std::env::var(name).as_deref(),
+            Ok("second"),
+            "put back too early"
+        );
+        drop(first);
+        assert_eq!(
+            std::env::var(name).as_deref(),
+            Ok("second"),
+            "put back too early"
+        );
+        drop(second);
+        assert_eq!(std::env::var_os(name), None, "a writer's variable leaked");
     }
 
     #[test]

@@ -336,3 +336,30 @@ pub fn within(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
     }
     done()
 }
+
+/// Runs `holder` on a thread of its own until it says (on its first argument) that it holds
+/// what it asked for; the thread, and what lets it go (a send on the second argument).
+pub fn holding(
+    holder: fn(std::sync::mpsc::Sender<()>, std::sync::mpsc::Receiver<()>),
+) -> (std::thread::JoinHandle<()>, std::sync::mpsc::Sender<()>) {
+    let (held, is_held) = std::sync::mpsc::channel();
+    let (release, released) = std::sync::mpsc::channel();
+    let thread = std::thread::spawn(move || holder(held, released));
+    is_held.recv().expect("the holder holds");
+    (thread, release)
+}
+
+/// [`child_in`] for every test whose name contains `filter`, on `threads` threads at once.
+pub fn children_in(filter: &str, threads: u32, root: &Path, log: &Log) -> Command {
+    let exact = child_in(filter, "run", root, log);
+    let args: Vec<_> = exact
+        .get_args()
+        .filter(|arg| *arg != "--exact" && *arg != "--test-threads" && *arg != "1")
+        .map(ToOwned::to_owned)
+        .collect();
+    let mut all = Command::new(exact.get_program());
+    all.args(args)
+        .args(["--test-threads", &threads.to_string()])
+        .envs(exact.get_envs().filter_map(|(k, v)| Some((k, v?))));
+    all
+}
