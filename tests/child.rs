@@ -141,6 +141,32 @@ fn a_child_that_exits_ends_the_wait_at_once_with_its_status_output_and_command()
     assert!(!error.is_timeout());
 }
 
+/// A child that exited by itself keeps its pid (a zombie of ours) until it is stopped: its
+/// record and the watchdog name that pid, which a stranger given it meanwhile (a daemon's
+/// group outliving its leader, say) would otherwise have signalled when the test process
+/// died. Its status reads the same before and after, and `stop` then reaps it.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_child_that_exited_keeps_its_pid_until_stopped() {
+    let child = Child::spawn(&mut sh("exit 3")).unwrap();
+    let pid = child.pid();
+    let status = eventually("30s", || child.try_status().unwrap().ok_or("running")).unwrap();
+    assert_eq!(status.code(), Some(3));
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"));
+    let held = stat.as_deref().is_ok_and(|stat| {
+        let fields: Vec<&str> = stat.rsplit(") ").next().unwrap().split(' ').collect();
+        fields[0] == "Z" && fields[1] == std::process::id().to_string()
+    });
+    assert!(held, "the exited child was reaped: {stat:?}");
+    assert_eq!(child.stop().unwrap().code(), Some(3));
+    let after = std::fs::read_to_string(format!("/proc/{pid}/stat"));
+    let reaped = after.as_deref().map_or(true, |stat| {
+        stat.rsplit(") ").next().unwrap().split(' ').nth(1)
+            != Some(&*std::process::id().to_string())
+    });
+    assert!(reaped, "stop left a zombie: {after:?}");
+}
+
 #[test]
 fn a_killed_child_reports_its_signal() {
     let child = Child::spawn(&mut sh("echo up; kill -9 $$")).unwrap();

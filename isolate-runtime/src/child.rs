@@ -83,6 +83,8 @@ struct Process {
     status: Option<ExitStatus>,
     readers: Vec<JoinHandle<()>>,
     record: Option<Record>,
+    /// Whether `child` was reaped: before, its pid is ours (Linux: see `exit_status`).
+    reaped: bool,
 }
 
 impl Child {
@@ -208,6 +210,7 @@ impl Child {
                     status: None,
                     readers,
                     record,
+                    reaped: false,
                 }),
                 output,
                 follow,
@@ -321,9 +324,7 @@ impl Inner {
     pub(crate) fn try_status(&self) -> Result<Option<ExitStatus>, Error> {
         let mut process = self.process();
         if process.status.is_none() {
-            process.status = process
-                .child
-                .try_wait()
+            process.status = sys_process::exit_status(&mut process.child, false)
                 .map_err(|e| Error::io(format!("cannot check on `{}`", self.command), e))?;
         }
         if process.status.is_some() {
@@ -343,9 +344,20 @@ impl Inner {
             process.status = Some(status);
             status
         };
-        // Whatever is left of the group (children that ignored SIGTERM, or outlived a child
-        // that exited by itself) goes too.
-        orphans::kill_group_if_ours(self.pid, None);
+        if !process.reaped {
+            // Whatever is left of the group (children that ignored SIGTERM, or outlived a
+            // child that exited by itself) goes too; then the record and the watchdog's
+            // entry; and only then the leader is reaped, so that its pid, which they name,
+            // cannot be another process's meanwhile.
+            if cfg!(any(target_os = "linux", target_os = "android")) {
+                let _ = sys_process::signal_group(self.pid, Stop::Kill);
+            } else {
+                orphans::kill_group_if_ours(self.pid, None);
+            }
+            process.record = None;
+            let _ = process.child.wait();
+            process.reaped = true;
+        }
         self.stop_following();
         let readers = std::mem::take(&mut process.readers);
         output::join(
@@ -353,7 +365,6 @@ impl Inner {
             &self.output,
             Instant::now() + Duration::from_secs(1),
         );
-        process.record = None;
         Ok(status)
     }
 
@@ -401,7 +412,7 @@ impl Inner {
 
 /// SIGTERM, a bounded wait, SIGKILL, reap.
 fn stop(child: &mut std::process::Child, pid: u32, grace: Duration) -> std::io::Result<ExitStatus> {
-    if let Some(status) = child.try_wait()? {
+    if let Some(status) = sys_process::exit_status(child, false)? {
         return Ok(status);
     }
     sys_process::signal_group(pid, Stop::Term)?;
@@ -410,14 +421,15 @@ fn stop(child: &mut std::process::Child, pid: u32, grace: Duration) -> std::io::
     // millisecond made every stop (and every test's `Drop` of its server) cost one at least.
     let mut pause = Duration::from_micros(50);
     while Instant::now() < deadline {
-        if let Some(status) = child.try_wait()? {
+        if let Some(status) = sys_process::exit_status(child, false)? {
             return Ok(status);
         }
         std::thread::sleep(pause.min(deadline.saturating_duration_since(Instant::now())));
         pause = (pause * 2).min(Duration::from_millis(20));
     }
     sys_process::signal_group(pid, Stop::Kill)?;
-    child.wait()
+    sys_process::exit_status(child, true)?
+        .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::Other))
 }
 
 /// The command line as a shell would show it, for messages.

@@ -1,8 +1,9 @@
 //! Records of live children, so that children of a test process killed with SIGKILL (or any
 //! death that skips `Drop`) are stopped no later than the next use of isolate on the machine.
 //!
-//! Each live [`Child`](crate::Child) has a record file `children/<pid>.child` in the isolate
-//! directory, holding the child's pid and start time and locked (flock) by the owning process
+//! Each live [`Child`](crate::Child) has a record file `children/<pid>.<unique>.child` in the
+//! isolate directory (unique: a pid reused before a stopped child's record is gone must not
+//! name the new child's record, which the old one's removal would take with it), holding the child's pid and start time and locked (flock) by the owning process
 //! while it lives. The kernel drops that lock when the owner dies, however it dies. The next
 //! `enter` or `Child::spawn` in any process looks for records whose lock is free and stops the
 //! process group they name. On Linux the parent-death signal has usually killed the child
@@ -32,6 +33,7 @@ const SUFFIX: &str = ".child";
 #[derive(Debug)]
 pub(crate) struct Record {
     pid: u32,
+    start: String,
     path: PathBuf,
     _lock: File,
 }
@@ -43,8 +45,9 @@ impl Record {
     /// dies.
     pub(crate) fn create(pid: u32, start: &str, command: &str) -> Result<Record, Error> {
         let dir = lockdir::subdir(DIR)?;
-        let path = dir.join(format!("{pid}{SUFFIX}"));
-        let draft = dir.join(format!("{pid}.{}.draft", lockdir::unique_name()));
+        let unique = lockdir::unique_name();
+        let path = dir.join(format!("{pid}.{unique}{SUFFIX}"));
+        let draft = dir.join(format!("{pid}.{unique}.draft"));
         let lock = lockdir::lock_file(&draft)?;
         // Nobody else knows the draft's unique name, so the lock is free.
         match wait::try_lock(&lock, Mode::Exclusive) {
@@ -65,6 +68,7 @@ impl Record {
         watchdog::watch(pid, start);
         Ok(Record {
             pid,
+            start: start.to_owned(),
             path,
             _lock: lock,
         })
@@ -73,7 +77,7 @@ impl Record {
 
 impl Drop for Record {
     fn drop(&mut self) {
-        watchdog::forget(self.pid);
+        watchdog::forget(self.pid, &self.start);
         let _ = fs::remove_file(&self.path);
     }
 }
@@ -167,5 +171,32 @@ mod tests {
         assert!(wait::try_lock(&new, Mode::Exclusive).unwrap());
         stop_opened(opened, &path);
         assert!(path.exists(), "the live record was removed");
+    }
+
+    /// A child's pid reused by a new child of ours before the old child's record was dropped
+    /// (a child reaped and its record kept until `stop`): dropping the old record leaves the new
+    /// one, on disk and with the watchdog.
+    #[test]
+    fn dropping_a_record_leaves_the_record_of_a_new_child_with_the_same_pid() {
+        let mut sleeper = std::process::Command::new("sleep");
+        sleeper.arg("300");
+        std::os::unix::process::CommandExt::process_group(&mut sleeper, 0);
+        let mut sleeper = sleeper.spawn().unwrap();
+        let pid = sleeper.id();
+        let start = sys_process::start_time(pid).unwrap();
+        // The old child's start time: any other.
+        let old = Record::create(pid, "1", "old").unwrap();
+        let new = Record::create(pid, &start, "new").unwrap();
+        drop(old);
+        let on_disk = new.path.exists();
+        let watched = watchdog::watches(pid, &start);
+        drop(new);
+        let _ = sleeper.kill();
+        sleeper.wait().unwrap();
+        assert!(on_disk, "the new child's record was removed");
+        assert!(
+            watched || !cfg!(target_os = "linux"),
+            "the watchdog forgot the new child"
+        );
     }
 }

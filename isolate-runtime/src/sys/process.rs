@@ -178,6 +178,47 @@ pub(crate) fn die_with_parent(parent: u32) -> bool {
     std::os::unix::process::parent_id() == parent
 }
 
+/// `child`'s exit status once it has exited (waiting for that if `block`), leaving it
+/// unreaped on Linux: until it is reaped its pid, and so its group's id, is no one else's, so
+/// its group may be signalled and its record and watchdog entry dropped without a stranger
+/// taking its pid meanwhile. Elsewhere it is reaped.
+pub(crate) fn exit_status(
+    child: &mut std::process::Child,
+    block: bool,
+) -> io::Result<Option<std::process::ExitStatus>> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use rustix::process::{waitid, WaitId, WaitIdOptions};
+        use std::os::unix::process::ExitStatusExt;
+        let mut options = WaitIdOptions::EXITED | WaitIdOptions::NOWAIT;
+        if !block {
+            options |= WaitIdOptions::NOHANG;
+        }
+        let pid = Pid::from_child(child);
+        let status = loop {
+            match waitid(WaitId::Pid(pid), options) {
+                Err(rustix::io::Errno::INTR) => {}
+                result => break result?,
+            }
+        };
+        // As `wait` encodes it, which `ExitStatus` reads.
+        Ok(status.map(|status| {
+            let raw = match (status.exit_status(), status.terminating_signal()) {
+                (Some(code), _) => (code & 0xff) << 8,
+                (None, Some(signal)) => signal | if status.dumped() { 0x80 } else { 0 },
+                (None, None) => 0,
+            };
+            std::process::ExitStatus::from_raw(raw)
+        }))
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    if block {
+        child.wait().map(Some)
+    } else {
+        child.try_wait()
+    }
+}
+
 /// The signals a child is stopped with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Stop {
