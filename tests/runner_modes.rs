@@ -48,6 +48,35 @@ fn a_process_per_test_leaves_no_holder_record_behind() {
     assert!(records.len() <= 1, "records left behind: {records:?}");
 }
 
+/// A process killed between creating its record and naming it leaves a draft, `new-h-...`,
+/// unlocked: the next process that creates a record removes it with the dead records.
+#[test]
+fn a_draft_left_by_a_killed_process_is_removed() {
+    let root = support::private_root();
+    let log = support::Log {
+        path: root.path().join("log"),
+    };
+    let holders = root.path().join("holders");
+    fs::create_dir_all(&holders).unwrap();
+    fs::set_permissions(
+        &holders,
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
+    let draft = holders.join("new-h-4194304-0123456789abcdef0123456789abcdef-1");
+    fs::write(&draft, "").unwrap();
+    support::run(
+        &mut support::child_in(
+            "member_in_a_process_of_its_own",
+            "member",
+            root.path(),
+            &log,
+        ),
+        true,
+    );
+    assert!(!draft.exists(), "the dead process's draft is still there");
+}
+
 /// The fresh-process test that [`a_fresh_process_test_reruns_its_binary_after_a_rebuild`]
 /// runs from a binary that is gone from its path.
 #[test]

@@ -314,7 +314,11 @@ fn read(dir: &'static str, skip_own: bool) -> (Vec<Holder>, Option<io::Error>) {
         };
         let name = entry.file_name();
         let name = name.as_bytes();
-        if !name.starts_with(b"h-") || (skip_own && name.starts_with(own_prefix().as_bytes())) {
+        // A draft (`new-h-...`) whose lock is free was left by a process that died before it
+        // named it (its creator retries on a draft removed before it locked it).
+        let draft = name.strip_prefix(b"new-");
+        let record = draft.unwrap_or(name);
+        if !record.starts_with(b"h-") || (skip_own && record.starts_with(own_prefix().as_bytes())) {
             continue;
         }
         let path = entry.path();
@@ -331,6 +335,9 @@ fn read(dir: &'static str, skip_own: bool) -> (Vec<Holder>, Option<io::Error>) {
         let read = wait::try_lock(&file, Mode::Shared).and_then(|free| {
             if free {
                 let _ = fs::remove_file(&path);
+                return Ok(());
+            }
+            if draft.is_some() {
                 return Ok(());
             }
             let mut bytes = Vec::new();
