@@ -1008,6 +1008,11 @@ fn findings_one_module_attribute_fixes_are_grouped() {
     );
     let (_dir, audit) = audit_tree(&[("src/lib.rs", &mixed)]);
     assert!(audit.findings.iter().all(|f| f.module_fix.is_none()));
+    // One finding is no group.
+    let one = "#[cfg(test)]\nmod tests {\n    #[test]\n    fn t() {\n        std::env::set_var(\"A\", \"1\");\n    }\n}\n";
+    let (_dir, audit) = audit_tree(&[("src/lib.rs", one)]);
+    assert_eq!(audit.findings.len(), 1);
+    assert_eq!(audit.findings[0].module_fix, None);
 }
 
 /// Seen on `env_proxy`: `lazy_static!`, `once_cell` and `LazyLock` statics are locks like plain

@@ -8,11 +8,13 @@ use std::collections::BTreeMap;
 /// `module_fix` set on those of the outermost module whose findings one attribute fixes.
 pub(crate) fn by_module(findings: Vec<(Finding, Vec<String>)>) -> Vec<Finding> {
     // For each module, the one attribute that fixes every finding inside (nested modules
-    // included), or `None` when none does.
+    // included), or `None` when none does, and how many there are: one is no group.
     let mut fixes: BTreeMap<&[String], Option<&str>> = BTreeMap::new();
+    let mut counts: BTreeMap<&[String], usize> = BTreeMap::new();
     for (finding, module) in &findings {
         let attribute = attribute(&finding.fix);
         for depth in 1..=module.len() {
+            *counts.entry(&module[..depth]).or_default() += 1;
             fixes
                 .entry(&module[..depth])
                 .and_modify(|fix| {
@@ -28,6 +30,9 @@ pub(crate) fn by_module(findings: Vec<(Finding, Vec<String>)>) -> Vec<Finding> {
         .map(|(_, module)| {
             (1..=module.len()).find_map(|depth| {
                 let fix = fixes.get(&module[..depth]).copied().flatten()?;
+                if counts[&module[..depth]] < 2 {
+                    return None;
+                }
                 Some((module[..depth].join("::"), fix.to_owned()))
             })
         })
