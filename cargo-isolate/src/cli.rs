@@ -68,7 +68,8 @@ pub enum Runner {
     Test,
     /// `cargo nextest run`: a process per test.
     Nextest,
-    /// Two `cargo test`-style runs at once (two CI jobs on one machine).
+    /// Two `cargo test`-style runs at once (two CI jobs on one machine), each binary started
+    /// twice at the same moment so that every test meets its twin.
     Concurrent,
 }
 

@@ -205,9 +205,9 @@ fn fns_nested_in_a_test_are_read() {
     assert_eq!(
         found
             .iter()
-            .map(|f| (f.kind, f.test.as_deref()))
+            .map(|f| (f.kind, f.test.as_deref(), f.via.clone()))
             .collect::<Vec<_>>(),
-        [(Kind::FixedPort, Some("serve"))]
+        [(Kind::FixedPort, Some("t"), vec!["serve".to_owned()])]
     );
     let migrated = r#"#[test] #[isolated(port)] fn t() { fn serve() { TcpListener::bind("127.0.0.1:8080").unwrap(); } serve(); }"#;
     assert_eq!(kinds(migrated), []);
@@ -895,4 +895,179 @@ fn a_port_only_connected_to_names_both_fixes() {
             "{source}: {message} / {bind}"
         );
     }
+}
+
+/// `(line, test, kind)` of each finding of `source`, a `src/lib.rs`.
+fn lines(source: &str) -> Vec<(usize, String, Kind)> {
+    audit_source("src/lib.rs", source, false)
+        .unwrap()
+        .into_iter()
+        .map(|f| (f.line, f.test.unwrap_or_default(), f.kind))
+        .collect()
+}
+
+/// Seen migrating `env_proxy`: `#[isolated(env)]` on `mod tests` holds for every test inside,
+/// wherever it sits among the module's attributes and however deep the test is, and combines
+/// with a test's own; it fixes only what it declares.
+#[test]
+fn an_isolated_module_fixes_what_it_declares_for_every_test_inside() {
+    let body = "    fn scrub() {\n        std::env::remove_var(\"A\");\n    }\n    \
+        #[test]\n    fn t() {\n        scrub();\n        std::env::set_var(\"A\", \"1\");\n    }\n";
+    for source in [
+        format!("#[cfg(test)]\n#[isolate::isolated(env)]\nmod tests {{\n{body}}}\n"),
+        format!("#[isolated(env)]\n#[cfg(test)]\nmod tests {{\n{body}}}\n"),
+        format!("#[cfg(test)]\nmod tests {{\n#[isolated(env)]\nmod inner {{\n{body}}}\n}}\n"),
+        format!("#[cfg(test)]\n#[isolated(env)]\nmod tests {{\nmod inner {{\n{body}}}\n}}\n"),
+        "#[cfg(test)]\n#[isolated(env)]\nmod tests {\n    #[test]\n    #[isolated(cwd)]\n    \
+         fn t() {\n        std::env::set_var(\"A\", \"1\");\n        \
+         std::env::set_current_dir(\"a\").unwrap();\n    }\n}\n"
+            .to_owned(),
+    ] {
+        assert_eq!(lines(&source), [], "{source}");
+    }
+    let port = "#[cfg(test)]\n#[isolated(env)]\nmod tests {\n    #[test]\n    fn t() {\n        \
+        std::net::TcpListener::bind(\"127.0.0.1:8080\").unwrap();\n    }\n}\n";
+    assert_eq!(lines(port), [(6, "t".to_owned(), Kind::FixedPort)]);
+}
+
+/// Seen on `which-rs`: `#[cfg(windows)] fn t` and `#[cfg(unix)] fn t` in one file are two tests;
+/// migrating one does not leave it reported because of the other.
+#[test]
+fn tests_of_one_name_are_told_apart() {
+    let source = "#[cfg(test)]\nmod tests {\n    #[test]\n    #[cfg(windows)]\n    fn t() {\n        \
+        std::env::set_current_dir(\"a\").unwrap();\n    }\n    #[test]\n    #[cfg(unix)]\n    \
+        #[isolated(cwd)]\n    fn t() {\n        std::env::set_current_dir(\"a\").unwrap();\n    }\n}\n";
+    assert_eq!(lines(source), [(6, "t".to_owned(), Kind::ProcessGlobal)]);
+}
+
+const SCRUB: &str = "#[cfg(test)]\nmod tests {\n    use std::env::{remove_var, set_var};\n    \
+    fn scrub_env() {\n        remove_var(\"A\");\n        remove_var(\"B\");\n    }\n    \
+    #[test]\n    fn one() {\n        scrub_env();\n        set_var(\"A\", \"1\");\n    }\n    \
+    #[test]\n    #[isolated(env)]\n    fn two() {\n        scrub_env();\n    }\n    \
+    #[allow(dead_code)]\n    fn unused() {\n        set_var(\"C\", \"1\");\n    }\n}\n";
+
+/// Seen on `env_proxy`: a helper of the same file is reported on each test that calls it, at its
+/// call, with the helper's line as the cause, as helpers of other files are; a test that holds
+/// the fix has none. A helper no test calls keeps its own findings.
+#[test]
+fn a_helper_of_the_same_file_is_reported_on_each_test_that_calls_it() {
+    let (_dir, audit) = audit_tree(&[("src/lib.rs", SCRUB)]);
+    let cause = |line| Some(format!("src/lib.rs:{line}"));
+    let rows: Vec<_> = rows(&audit)
+        .into_iter()
+        .zip(&audit.findings)
+        .map(|(row, f)| (f.line, row.1, row.3, row.4))
+        .collect();
+    let scrub = vec!["scrub_env".to_owned()];
+    assert_eq!(
+        rows,
+        [
+            (10, "one".to_owned(), scrub.clone(), cause(5)),
+            (10, "one".to_owned(), scrub, cause(6)),
+            (11, "one".to_owned(), vec![], None),
+            (20, "unused".to_owned(), vec![], None),
+        ],
+        "{:#?}",
+        audit.findings
+    );
+}
+
+/// Seen on `env_proxy` (37 `set_var` lines): when one attribute on the module fixes every finding
+/// in it, the report says so once; each JSON line names the module and that attribute.
+#[test]
+fn findings_one_module_attribute_fixes_are_grouped() {
+    let (dir, audit) = audit_tree(&[("src/lib.rs", SCRUB)]);
+    assert!(
+        audit
+            .findings
+            .iter()
+            .all(|f| f.module_fix.as_deref() == Some("#[isolated(env)]")
+                && f.module.as_deref() == Some("tests")),
+        "{:#?}",
+        audit.findings
+    );
+    let text = human(dir.path(), &audit);
+    assert_eq!(
+        text.matches("one `#[isolated(env)]` on `mod tests` fixes all 4")
+            .count(),
+        1,
+        "{text}"
+    );
+    assert_eq!(text.matches("why:").count(), 1, "{text}");
+    let json = json_lines(&audit);
+    assert_eq!(
+        json.matches(r##""module":"tests","module_fix":"#[isolated(env)]""##)
+            .count(),
+        4,
+        "{json}"
+    );
+    // A port beside them: no one attribute fixes the module.
+    let mixed = SCRUB.replace(
+        "set_var(\"C\", \"1\");",
+        "std::net::TcpListener::bind(\"127.0.0.1:8080\").unwrap();",
+    );
+    let (_dir, audit) = audit_tree(&[("src/lib.rs", &mixed)]);
+    assert!(audit.findings.iter().all(|f| f.module_fix.is_none()));
+    // One finding is no group.
+    let one = "#[cfg(test)]\nmod tests {\n    #[test]\n    fn t() {\n        std::env::set_var(\"A\", \"1\");\n    }\n}\n";
+    let (_dir, audit) = audit_tree(&[("src/lib.rs", one)]);
+    assert_eq!(audit.findings.len(), 1);
+    assert_eq!(audit.findings[0].module_fix, None);
+}
+
+/// Seen on `env_proxy`: `lazy_static!`, `once_cell` and `LazyLock` statics are locks like plain
+/// statics; a lock whose tests change the environment or working directory is replaced by `env`
+/// or `cwd` (in-process, restored), not by a group held across processes for nothing.
+#[test]
+fn lazy_locks_are_locks_and_env_locks_take_env() {
+    for source in [
+        "lazy_static! { static ref LOCK: Mutex<()> = Mutex::new(()); } \
+         #[test] fn t() { let _l = LOCK.lock(); work(); }",
+        "lazy_static::lazy_static! { pub static ref A: u8 = 1; static ref LOCK: Mutex<()> = Mutex::new(()); } \
+         #[test] fn t() { let _l = LOCK.lock().unwrap(); work(); }",
+        "static LOCK: Lazy<Mutex<()>> = Lazy::new(|| Mutex::new(())); \
+         #[test] fn t() { let _l = LOCK.lock(); work(); }",
+        "static LOCK: LazyLock<Mutex<()>> = LazyLock::new(Mutex::default); \
+         #[test] fn t() { let _l = LOCK.lock(); work(); }",
+    ] {
+        let found = audit_source("tests/t.rs", source, true).unwrap();
+        assert_eq!(
+            found.iter().map(|f| f.kind).collect::<Vec<_>>(),
+            [Kind::ProcessLock],
+            "{source}"
+        );
+        assert!(found[0].fix.contains("serial = \"lock\""), "{source}");
+    }
+    for (source, want) in [
+        (
+            "lazy_static! { static ref LOCK: Mutex<()> = Mutex::new(()); } \
+             fn scrub() { std::env::remove_var(\"A\"); } \
+             #[test] fn t() { let _l = LOCK.lock(); scrub(); } \
+             #[test] fn u() { let _l = LOCK.lock(); std::env::var(\"A\").ok(); }",
+            "`#[isolated(env)]`",
+        ),
+        (
+            "static LOCK: Mutex<()> = Mutex::new(()); \
+             #[test] fn t() { let _l = LOCK.lock(); std::env::set_current_dir(\"a\").unwrap(); }",
+            "`#[isolated(cwd)]`",
+        ),
+    ] {
+        let found = audit_source("tests/t.rs", source, true).unwrap();
+        let locks: Vec<_> = found
+            .iter()
+            .filter(|f| f.kind == Kind::ProcessLock)
+            .collect();
+        assert!(!locks.is_empty(), "{source}");
+        for lock in locks {
+            assert!(
+                lock.fix.starts_with(want) && !lock.fix.contains("serial"),
+                "{source}: {}",
+                lock.fix
+            );
+        }
+    }
+    // A test that holds `env` needs the lock no more.
+    let migrated = "static LOCK: Mutex<()> = Mutex::new(()); \
+        #[test] #[isolated(env)] fn t() { let _l = LOCK.lock(); std::env::set_var(\"A\", \"1\"); }";
+    assert_eq!(kinds(migrated), []);
 }

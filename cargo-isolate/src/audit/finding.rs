@@ -35,6 +35,15 @@ pub struct Finding {
     /// JSON when every call was resolved by its path or its receiver's type.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub guess: Option<String>,
+    /// The inline module (`tests`, `a::b`) on which one attribute, `module_fix`, fixes every
+    /// finding of the module: the findings of one file and module are one group, which the
+    /// report shows once. Left out of the JSON (with `module_fix`) when no one attribute does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub module: Option<String>,
+    /// The attribute that, on `module`, fixes every finding of the module
+    /// (`#[isolated(env)]`); a test's own `#[isolated]` combines with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub module_fix: Option<String>,
 }
 
 /// A place in a file.

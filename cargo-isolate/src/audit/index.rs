@@ -28,7 +28,8 @@ pub(crate) struct FnInfo<'ast> {
     pub(crate) is_test: bool,
     /// Test code: a test, anything in a `#[cfg(test)]` module, or any fn of a file under `tests/`.
     pub(crate) in_scope: bool,
-    /// The top-level argument names of `#[isolated(...)]`, when the fn has it.
+    /// The top-level argument names of `#[isolated(...)]`, its own and its modules' (on
+    /// `mod tests` it holds for every test inside), when it or a module has one.
     pub(crate) isolated: Option<BTreeSet<String>>,
     /// The names of the fns it calls (last path segment).
     pub(crate) calls: BTreeSet<String>,
@@ -105,6 +106,7 @@ impl<'ast> Index<'ast> {
             module: Vec::new(),
             fn_depth: 0,
             owner: None,
+            mod_isolated: None,
         };
         builder.visit_file(file);
         let mut index = builder.index;
@@ -158,25 +160,8 @@ impl<'ast> Index<'ast> {
             })
     }
 
-    /// For each fn name, the tests (by place in `fns`) from which it is reached through the
-    /// file's calls (a test reaches itself). One walk per test: a file of thousands of tests
-    /// must not walk once per fn and test.
-    pub(crate) fn reaching_tests(&self) -> BTreeMap<&str, Vec<usize>> {
-        let mut reaching: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-        for (at, test) in self.fns.iter().enumerate().filter(|(_, f)| f.is_test) {
-            for name in self.reached(&test.name) {
-                reaching.entry(name).or_default().push(at);
-            }
-        }
-        reaching
-    }
-
-    fn reaches(&self, from: &FnInfo<'ast>, target: &str) -> bool {
-        self.reached(&from.name).contains(target)
-    }
-
     /// The names of the fns reached from the fns named `from`, and `from` itself.
-    fn reached<'s>(&'s self, from: &'s str) -> BTreeSet<&'s str> {
+    pub(crate) fn reached<'s>(&'s self, from: &'s str) -> BTreeSet<&'s str> {
         let mut seen = BTreeSet::new();
         let mut stack = vec![from];
         while let Some(name) = stack.pop() {
@@ -188,6 +173,10 @@ impl<'ast> Index<'ast> {
             }
         }
         seen
+    }
+
+    fn reaches(&self, from: &FnInfo<'ast>, target: &str) -> bool {
+        self.reached(&from.name).contains(target)
     }
 
     /// The fns named `name`, by place in `fns`.
@@ -205,6 +194,8 @@ struct Builder<'ast> {
     fn_depth: usize,
     /// The type of the impl being visited.
     owner: Option<String>,
+    /// The `#[isolated(...)]` arguments of the inline modules being visited, together.
+    mod_isolated: Option<BTreeSet<String>>,
 }
 
 impl<'ast> Builder<'ast> {
@@ -219,10 +210,7 @@ impl<'ast> Builder<'ast> {
     ) {
         let is_test = attrs.iter().any(is_test_attr);
         let cfg_test = attrs.iter().any(is_cfg_test);
-        let isolated = attrs
-            .iter()
-            .find(|a| last_segment(a.path()) == "isolated")
-            .map(isolated_args);
+        let isolated = join(self.mod_isolated.clone(), isolated_of(attrs));
         let mut mentions = Mentions::default();
         mentions.visit_block(block);
         let params = sig
@@ -306,6 +294,8 @@ impl<'ast> Visit<'ast> for Builder<'ast> {
             self.index.mods.push((item.ident.to_string(), &item.attrs));
         }
         let name = item.ident.to_string();
+        let outer_isolated = self.mod_isolated.clone();
+        self.mod_isolated = join(outer_isolated.clone(), isolated_of(&item.attrs));
         self.index.mod_decls.push(ModDecl {
             within: self.module.clone(),
             name: name.clone(),
@@ -317,6 +307,7 @@ impl<'ast> Visit<'ast> for Builder<'ast> {
         syn::visit::visit_item_mod(self, item);
         self.module.pop();
         self.in_test_mod = outer;
+        self.mod_isolated = outer_isolated;
     }
 
     fn visit_item_const(&mut self, item: &'ast syn::ItemConst) {
@@ -340,19 +331,79 @@ impl<'ast> Visit<'ast> for Builder<'ast> {
     }
 
     fn visit_item_static(&mut self, item: &'ast syn::ItemStatic) {
-        let ty = quote_type(&item.ty);
-        if ty.contains("Mutex") || ty.contains("RwLock") {
-            let guards_nothing = ty.contains("Mutex < () >") || ty.contains("RwLock < () >");
-            self.index
-                .lock_statics
-                .insert(item.ident.to_string(), guards_nothing);
+        self.add_static(item.ident.to_string(), &item.ty, &item.expr);
+    }
+
+    fn visit_item_macro(&mut self, item: &'ast syn::ItemMacro) {
+        // `lazy_static! { static ref LOCK: Mutex<()> = Mutex::new(()); }`: statics like others.
+        if last_segment(&item.mac.path) == "lazy_static" {
+            for (name, ty, expr) in lazy_statics(&item.mac) {
+                self.add_static(name, &ty, &expr);
+            }
         }
-        if ONCE_TYPES.iter().any(|once| ty.contains(once)) {
-            self.index.once_statics.insert(item.ident.to_string());
+    }
+}
+
+impl Builder<'_> {
+    /// Records a static holding a lock or set once per process, and the fns its value calls.
+    fn add_static(&mut self, name: String, ty: &syn::Type, expr: &syn::Expr) {
+        let ty = quote_type(ty);
+        let guards_nothing = ty.contains("Mutex < () >") || ty.contains("RwLock < () >");
+        if ty.contains("Mutex") || ty.contains("RwLock") {
+            self.index.lock_statics.insert(name.clone(), guards_nothing);
+        }
+        // A `Lazy<Mutex<()>>` is a lock: what it makes once is the lock, no server.
+        if ONCE_TYPES.iter().any(|once| ty.contains(once)) && !guards_nothing {
+            self.index.once_statics.insert(name);
         }
         let mut mentions = Mentions::default();
-        mentions.visit_expr(&item.expr);
+        mentions.visit_expr(expr);
         self.index.once_inits.extend(mentions.once_inits);
+    }
+}
+
+/// The `(name, type, value)` of each `static ref` of a `lazy_static!` body; none when it is no
+/// such body.
+fn lazy_statics(mac: &syn::Macro) -> Vec<(String, syn::Type, syn::Expr)> {
+    let parse = |input: syn::parse::ParseStream<'_>| {
+        let mut statics = Vec::new();
+        while !input.is_empty() {
+            input.call(syn::Attribute::parse_outer)?;
+            input.parse::<syn::Visibility>()?;
+            input.parse::<syn::Token![static]>()?;
+            input.parse::<syn::Token![ref]>()?;
+            let name: syn::Ident = input.parse()?;
+            input.parse::<syn::Token![:]>()?;
+            let ty: syn::Type = input.parse()?;
+            input.parse::<syn::Token![=]>()?;
+            let expr: syn::Expr = input.parse()?;
+            input.parse::<syn::Token![;]>()?;
+            statics.push((name.to_string(), ty, expr));
+        }
+        Ok(statics)
+    };
+    mac.parse_body_with(parse).unwrap_or_default()
+}
+
+/// The arguments of the `#[isolated(...)]` among `attrs`.
+fn isolated_of(attrs: &[syn::Attribute]) -> Option<BTreeSet<String>> {
+    attrs
+        .iter()
+        .find(|a| last_segment(a.path()) == "isolated")
+        .map(isolated_args)
+}
+
+/// A module's arguments and an item's own, which combine.
+fn join(
+    outer: Option<BTreeSet<String>>,
+    own: Option<BTreeSet<String>>,
+) -> Option<BTreeSet<String>> {
+    match (outer, own) {
+        (Some(mut outer), Some(own)) => {
+            outer.extend(own);
+            Some(outer)
+        }
+        (outer, own) => outer.or(own),
     }
 }
 

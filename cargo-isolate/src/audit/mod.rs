@@ -3,6 +3,7 @@
 
 mod detect;
 mod finding;
+mod group;
 mod index;
 mod kind;
 mod methods;
@@ -139,35 +140,36 @@ fn audit_parsed(parsed: &[Parsed]) -> Vec<Finding> {
         hits: BTreeMap::new(),
         found: vec![Vec::new(); parsed.len()],
     };
-    let reached_across = run.across_files();
-    run.own(&reached_across);
+    let reached = run.through_helpers();
+    run.own(&reached);
     run.found
         .into_iter()
         .flat_map(|mut findings| {
-            findings.sort_by(|a, b| order(a).cmp(&order(b)));
-            findings.dedup_by(|a, b| order(a) == order(b));
-            findings
+            findings.sort_by(|a, b| order(&a.0).cmp(&order(&b.0)));
+            findings.dedup_by(|a, b| order(&a.0) == order(&b.0));
+            group::by_module(findings)
         })
         .collect()
 }
 
 /// One audit's state: the files, their module tree, the hits of each fn walked so far and the
-/// findings of each file.
+/// findings of each file, each with the inline modules its fn is in.
 struct Run<'a, 'ast> {
     parsed: &'a [Parsed],
     tree: Tree<'a, 'ast>,
     detectors: Vec<Box<dyn detect::Detector>>,
     hits: BTreeMap<FnId, Vec<detect::Hit>>,
-    found: Vec<Vec<Finding>>,
+    found: Vec<Vec<(Finding, Vec<String>)>>,
 }
 
 impl Run<'_, '_> {
-    /// Each test's offences in the helpers of other files it calls, at its call. Returns the
-    /// helpers so reached.
-    fn across_files(&mut self) -> BTreeSet<FnId> {
+    /// Each test's offences in the helpers it calls (of its file or others), at its call.
+    /// Returns the helpers so reached. Tests are known by their place, not their name: two
+    /// tests of one name (`#[cfg(unix)]`, `#[cfg(windows)]`) are two.
+    fn through_helpers(&mut self) -> BTreeSet<FnId> {
         let indexes = self.tree.indexes;
         let mut calls = reach::Calls::default();
-        let mut reached_across = BTreeSet::new();
+        let mut reached_by_tests = BTreeSet::new();
         for (file, index) in indexes.iter().enumerate() {
             for (at, test) in index.fns.iter().enumerate() {
                 if !test.is_test || !test.in_scope {
@@ -175,10 +177,11 @@ impl Run<'_, '_> {
                 }
                 for reached in calls.reached_by(&self.tree, (file, at)) {
                     let (helper_file, helper) = reached.node;
-                    if helper_file == file {
+                    // A test called by another is reported on itself.
+                    if indexes[helper_file].fns[helper].is_test {
                         continue;
                     }
-                    reached_across.insert(reached.node);
+                    reached_by_tests.insert(reached.node);
                     let detectors = &self.detectors;
                     let hits = self.hits.entry(reached.node).or_insert_with(|| {
                         let index = &indexes[helper_file];
@@ -191,47 +194,36 @@ impl Run<'_, '_> {
                             guess: reached.guess.clone(),
                             ..finding(place(self.parsed, file, reached.at), hit, &test.name)
                         };
-                        self.found[file].push(finding);
+                        self.found[file].push((finding, test.module.clone()));
                     }
                 }
             }
         }
-        reached_across
+        reached_by_tests
     }
 
-    /// Each fn's own offences, unless every test that reaches it holds what fixes them, or
-    /// only tests of other files reach it (they were reported on those tests).
-    fn own(&mut self, reached_across: &BTreeSet<FnId>) {
+    /// Each test's own offences unless it holds what fixes them, and those of each fn no test
+    /// reaches (the others were reported on the tests that reach them).
+    fn own(&mut self, reached: &BTreeSet<FnId>) {
         for (file, index) in self.tree.indexes.iter().enumerate() {
-            let reaching_tests = index.reaching_tests();
             for (at, f) in index.fns.iter().enumerate() {
-                if !f.in_scope {
-                    continue;
-                }
-                let reaching: Vec<&index::FnInfo<'_>> = reaching_tests
-                    .get(f.name.as_str())
-                    .into_iter()
-                    .flatten()
-                    .map(|&t| &index.fns[t])
-                    .collect();
-                if reaching.is_empty() && reached_across.contains(&(file, at)) {
+                if !f.in_scope || (!f.is_test && reached.contains(&(file, at))) {
                     continue;
                 }
                 let own = self
                     .hits
                     .remove(&(file, at))
                     .unwrap_or_else(|| walk::fn_hits(index, f, &self.detectors));
-                for hit in own {
-                    if reaching.is_empty() || !reaching.iter().all(|t| fixed(t, &hit)) {
-                        let at = place(self.parsed, file, hit.span);
-                        self.found[file].push(finding(at, &hit, &f.name));
-                    }
+                for hit in own.iter().filter(|hit| !(f.is_test && fixed(f, hit))) {
+                    let at = place(self.parsed, file, hit.span);
+                    self.found[file].push((finding(at, hit, &f.name), f.module.clone()));
                 }
             }
             for (name, attrs) in &index.mods {
                 for hit in walk::attr_hits(attrs, &self.detectors) {
                     let at = place(self.parsed, file, hit.span);
-                    self.found[file].push(finding(at, &hit, name));
+                    // Its own attribute: no group of the module's tests.
+                    self.found[file].push((finding(at, &hit, name), Vec::new()));
                 }
             }
         }
@@ -259,6 +251,8 @@ fn finding(at: Place, hit: &detect::Hit, within: &str) -> Finding {
         via: Vec::new(),
         cause: None,
         guess: None,
+        module: None,
+        module_fix: None,
     }
 }
 

@@ -1,7 +1,7 @@
 //! The audit's two outputs: JSON Lines for machines, and findings grouped by file for people.
 
 use super::{Audit, Kind};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -36,7 +36,14 @@ pub fn human(root: &Path, audit: &Audit) -> String {
             findings.len(),
             plural(findings.len())
         );
+        let mut shown = BTreeSet::new();
         for f in findings {
+            let grouped = f.module.as_deref().zip(f.module_fix.as_deref());
+            if let Some((module, fix)) = grouped {
+                if shown.insert(module) {
+                    group_header(&mut out, findings, module, fix);
+                }
+            }
             let in_fn = f
                 .test
                 .as_deref()
@@ -53,6 +60,10 @@ pub fn human(root: &Path, audit: &Audit) -> String {
                 _ => String::new(),
             };
             let _ = writeln!(out, "  {}:{}: {}{in_fn}{via}", f.line, f.column, f.kind);
+            // A group's findings are one line each: its header said why and how to fix them.
+            if grouped.is_some() {
+                continue;
+            }
             if let Some(line) = texts.line(file, f.line) {
                 let _ = writeln!(out, "    | {}", line.trim_end());
                 let pad = line
@@ -88,6 +99,34 @@ pub fn human(root: &Path, audit: &Audit) -> String {
         }
     }
     out
+}
+
+/// Says once what one attribute on `module` fixes, with why for each kind in it: its
+/// findings follow with their places only.
+fn group_header(out: &mut String, findings: &[&super::Finding], module: &str, fix: &str) {
+    let members: Vec<&&super::Finding> = findings
+        .iter()
+        .filter(|f| f.module.as_deref() == Some(module))
+        .collect();
+    let mut kinds: BTreeMap<Kind, (usize, &str)> = BTreeMap::new();
+    for f in &members {
+        kinds.entry(f.kind).or_insert((0, &f.message)).0 += 1;
+    }
+    let counts: Vec<String> = kinds
+        .iter()
+        .map(|(kind, (n, _))| format!("{kind} {n}"))
+        .collect();
+    let name = module.rsplit("::").next().unwrap_or(module);
+    let _ = writeln!(
+        out,
+        "  mod {module}: one `{fix}` on `mod {name}` fixes all {} ({}); a test's own \
+         `#[isolated]` combines with it",
+        members.len(),
+        counts.join(", ")
+    );
+    for (_, message) in kinds.values() {
+        let _ = writeln!(out, "    why: {message}");
+    }
 }
 
 /// The files' texts, each read once, by path relative to `root`.

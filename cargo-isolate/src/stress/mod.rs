@@ -140,12 +140,7 @@ pub fn run(plan: &Plan, suites: &[Suite], observer: &mut dyn Observer) -> Tally 
                 let start = Instant::now();
                 let outcomes = match runner {
                     Runner::Test => run_libtest(plan, suite, &env),
-                    Runner::Concurrent => std::thread::scope(|scope| {
-                        let other = scope.spawn(|| run_libtest(plan, suite, &env));
-                        let mut outcomes = run_libtest(plan, suite, &env);
-                        outcomes.extend(other.join().unwrap_or_default());
-                        outcomes
-                    }),
+                    Runner::Concurrent => run_concurrent(plan, suite, &env),
                     Runner::Nextest => run_nextest(plan, suite, &env),
                 };
                 let wall = start.elapsed();
@@ -219,31 +214,70 @@ fn limited(plan: &Plan, program: &std::ffi::OsStr, env: &[(String, String)]) -> 
 
 /// The suite's binaries one after another, as `cargo test` runs them.
 fn run_libtest(plan: &Plan, suite: &Suite, env: &[(String, String)]) -> Vec<Outcome> {
-    let mut outcomes = Vec::new();
-    for binary in suite.binaries.iter().filter(|b| !b.tests.is_empty()) {
-        let mut command = limited(plan, binary.path.as_os_str(), env);
-        // Stable libtest shows each test's time only behind the unstable `--report-time`;
-        // `RUSTC_BOOTSTRAP` unlocks it in the built binary and changes nothing else.
-        command
-            .env("RUSTC_BOOTSTRAP", "1")
-            .args([
-                "--test-threads",
-                &plan.threads.to_string(),
-                "-Z",
-                "unstable-options",
-                "--report-time",
-            ])
-            .args(&plan.filters);
-        let ran = children::run(command, plan.deadline);
-        let reported = libtest::parse(&ran.stdout);
-        let unreported = ran.unreported();
-        let name = (suite.display)(&binary.target);
-        for test in &binary.tests {
+    libtest_binaries(suite)
+        .flat_map(|binary| run_binary(plan, suite, binary, env))
+        .collect()
+}
+
+/// Two `cargo test` runs at once, each binary started twice at the same moment. Two runs that
+/// go through the binaries on their own drift apart, and a short test rarely overlaps its twin
+/// (tiny-http's fixed socket path collided 1 round in 20). Tests of different binaries meet
+/// under nextest, which runs them all in one pool.
+fn run_concurrent(plan: &Plan, suite: &Suite, env: &[(String, String)]) -> Vec<Outcome> {
+    libtest_binaries(suite)
+        .flat_map(|binary| {
+            let together = std::sync::Barrier::new(2);
+            let one = || {
+                together.wait();
+                run_binary(plan, suite, binary, env)
+            };
+            std::thread::scope(|scope| {
+                let other = scope.spawn(one);
+                let mut outcomes = one();
+                outcomes.extend(other.join().unwrap_or_default());
+                outcomes
+            })
+        })
+        .collect()
+}
+
+/// The binaries that have tests to run.
+fn libtest_binaries(suite: &Suite) -> impl Iterator<Item = &Binary> {
+    suite.binaries.iter().filter(|b| !b.tests.is_empty())
+}
+
+/// One binary's tests, run by libtest.
+fn run_binary(
+    plan: &Plan,
+    suite: &Suite,
+    binary: &Binary,
+    env: &[(String, String)],
+) -> Vec<Outcome> {
+    let mut command = limited(plan, binary.path.as_os_str(), env);
+    // Stable libtest shows each test's time only behind the unstable `--report-time`;
+    // `RUSTC_BOOTSTRAP` unlocks it in the built binary and changes nothing else.
+    command
+        .env("RUSTC_BOOTSTRAP", "1")
+        .args([
+            "--test-threads",
+            &plan.threads.to_string(),
+            "-Z",
+            "unstable-options",
+            "--report-time",
+        ])
+        .args(&plan.filters);
+    let ran = children::run(command, plan.deadline);
+    let reported = libtest::parse(&ran.stdout);
+    let unreported = ran.unreported();
+    let name = (suite.display)(&binary.target);
+    binary
+        .tests
+        .iter()
+        .map(|test| {
             let found = reported.iter().find(|o| o.test == *test).cloned();
-            outcomes.push(named(&name, test, found, unreported));
-        }
-    }
-    outcomes
+            named(&name, test, found, unreported)
+        })
+        .collect()
 }
 
 /// The outcome of `binary::test`: as reported, or failed as `unreported` when it was not.

@@ -42,6 +42,14 @@ impl Detector for ProcessGlobal {
     }
 }
 
+/// The per-process state a call to `path` (resolved) changes, as the `#[isolated]` argument
+/// that makes it exclusive: `["env"]` of `std::env::set_var`, `["cwd"]` of `set_current_dir`.
+pub(crate) fn changed_state(path: &str) -> Option<&'static [&'static str]> {
+    classify(path)
+        .map(|(_, _, fixed_by)| fixed_by)
+        .filter(|by| *by == ["env"] || *by == ["cwd"])
+}
+
 type Found = (&'static str, &'static str, &'static [&'static str]);
 
 const LOGGER: Found = (

@@ -1,6 +1,6 @@
 //! `process-lock`: serialisation that holds inside one process only.
 
-use super::{path_of, peel, Cx, Detector, Hit};
+use super::{global, path_of, peel, Cx, Detector, Hit};
 use crate::audit::index::last_segment;
 use crate::audit::Kind;
 use proc_macro2::Span;
@@ -44,7 +44,7 @@ impl Detector for ProcessLock {
     fn expr(&self, cx: &Cx<'_, '_>, expr: &syn::Expr, hits: &mut Vec<Hit>) {
         // A lock that guards nothing (`Mutex<()>`) is only ever taken to keep tests apart.
         if let Some((name, true, at)) = locked_static(cx, expr) {
-            hits.push(hit(at, &name));
+            hits.push(hit(cx, at, &name));
         }
     }
 
@@ -60,7 +60,7 @@ impl Detector for ProcessLock {
                 continue;
             };
             if let Some((name, false, at)) = locked_static(cx, held(&init.expr)) {
-                hits.push(hit(at, &name));
+                hits.push(hit(cx, at, &name));
             }
         }
     }
@@ -127,7 +127,31 @@ fn held(mut expr: &syn::Expr) -> &syn::Expr {
     }
 }
 
-fn hit(span: Span, name: &str) -> Hit {
+fn hit(cx: &Cx<'_, '_>, span: Span, name: &str) -> Hit {
+    let guarded = guarded_state(cx, name);
+    if let Some(args) = guarded {
+        return Hit {
+            span,
+            kind: Kind::ProcessLock,
+            message: format!(
+                "the static `{name}` keeps apart the tests that change the process's {}: that \
+                 state is per process, so a lock across processes would serialise them for \
+                 nothing; but isolated tests that change it do not take this lock, and nothing \
+                 restores what was changed",
+                if args == ["cwd"] {
+                    "working directory"
+                } else {
+                    "environment"
+                }
+            ),
+            fix: format!(
+                "`#[isolated({})]` instead of the lock: exclusive among such tests of the \
+                 process, and what they changed is restored when each ends",
+                args.join(", ")
+            ),
+            fixed_by: args,
+        };
+    }
     Hit {
         span,
         kind: Kind::ProcessLock,
@@ -137,5 +161,32 @@ fn hit(span: Span, name: &str) -> Hit {
         ),
         fix: format!("`#[isolated(serial = \"{}\")]` instead of the lock: an OS file lock, held across processes", name.to_lowercase()),
         fixed_by: LOCK_ARGS,
+    }
+}
+
+/// The per-process state (`env`, `cwd`) that the fns taking the lock `name` change, themselves
+/// or through the file's fns they call: then the lock guards that state, and `env` / `cwd`
+/// replace it. `None` when they change neither.
+fn guarded_state(cx: &Cx<'_, '_>, name: &str) -> Option<&'static [&'static str]> {
+    let index = cx.index;
+    let (mut env, mut cwd) = (false, false);
+    for taker in index.fns.iter().filter(|f| f.names.contains(name)) {
+        for reached in index.reached(&taker.name) {
+            for &at in index.by_name(reached) {
+                for (path, _) in &index.fns[at].call_sites {
+                    match global::changed_state(&index.resolve(&path.join("::"))) {
+                        Some(["env"]) => env = true,
+                        Some(["cwd"]) => cwd = true,
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    match (env, cwd) {
+        (true, true) => Some(&["env", "cwd"]),
+        (true, false) => Some(&["env"]),
+        (false, true) => Some(&["cwd"]),
+        (false, false) => None,
     }
 }
