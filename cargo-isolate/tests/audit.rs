@@ -930,6 +930,23 @@ fn an_isolated_module_fixes_what_it_declares_for_every_test_inside() {
     assert_eq!(lines(port), [(6, "t".to_owned(), Kind::FixedPort)]);
 }
 
+/// `env(read)` declares a reader: a test that sets a variable under it still races with the
+/// other readers, and is reported; `cwd(read)` alike.
+#[test]
+fn a_reader_that_writes_is_reported() {
+    let source = "#[cfg(test)]\nmod tests {\n    #[test]\n    #[isolated(env(read))]\n    fn t() {\n        \
+        std::env::set_var(\"A\", \"1\");\n    }\n    #[test]\n    #[isolated(cwd(read), env)]\n    \
+        fn u() {\n        std::env::set_var(\"A\", \"1\");\n        \
+        std::env::set_current_dir(\"a\").unwrap();\n    }\n}\n";
+    assert_eq!(
+        lines(source),
+        [
+            (6, "t".to_owned(), Kind::ProcessGlobal),
+            (12, "u".to_owned(), Kind::ProcessGlobal)
+        ]
+    );
+}
+
 /// Seen on `which-rs`: `#[cfg(windows)] fn t` and `#[cfg(unix)] fn t` in one file are two tests;
 /// migrating one does not leave it reported because of the other.
 #[test]

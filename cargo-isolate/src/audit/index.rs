@@ -640,21 +640,32 @@ fn requires_test(meta: &syn::Meta) -> bool {
     }
 }
 
-/// `port, tmpdir(data), serial = "ws"` → `{port, tmpdir, serial}`: the identifiers at the top
-/// level of the attribute's list.
+/// `port, tmpdir(data), serial = "ws", env(read)` → `{port, tmpdir, serial, env(read)}`: the
+/// identifiers at the top level of the attribute's list; a reader of `env` or `cwd` is not a
+/// writer (a test that sets a variable under `env(read)` still races).
 fn isolated_args(attr: &syn::Attribute) -> BTreeSet<String> {
     let syn::Meta::List(list) = &attr.meta else {
         return BTreeSet::new();
     };
     let mut args = BTreeSet::new();
-    let mut expect_key = true;
+    let mut key: Option<String> = None;
     for token in list.tokens.clone() {
         match token {
-            proc_macro2::TokenTree::Ident(ident) if expect_key => {
-                args.insert(ident.to_string());
-                expect_key = false;
+            proc_macro2::TokenTree::Ident(ident) if key.is_none() => {
+                let name = ident.to_string();
+                args.insert(name.clone());
+                key = Some(name);
             }
-            proc_macro2::TokenTree::Punct(p) if p.as_char() == ',' => expect_key = true,
+            proc_macro2::TokenTree::Group(group)
+                if matches!(key.as_deref(), Some("env" | "cwd"))
+                    && group.stream().to_string().trim() == "read" =>
+            {
+                let name = key.take().unwrap_or_default();
+                args.remove(&name);
+                args.insert(format!("{name}(read)"));
+                key = Some(String::new());
+            }
+            proc_macro2::TokenTree::Punct(p) if p.as_char() == ',' => key = None,
             _ => {}
         }
     }
