@@ -161,6 +161,13 @@ fn where_named(tokens: TokenStream, name: &str) -> (bool, bool) {
             {
                 pending_fn = true;
             }
+            // An inline format argument, `format!("http://127.0.0.1:{port}")`, names it too.
+            TokenTree::Literal(literal) if names_in_format(&literal.to_string(), name) => {
+                if fns == 0 {
+                    return (true, in_fn);
+                }
+                in_fn = true;
+            }
             TokenTree::Group(group) => {
                 // A fn item's body is the first brace group after its name.
                 let body = pending_fn && group.delimiter() == Delimiter::Brace;
@@ -174,6 +181,17 @@ fn where_named(tokens: TokenStream, name: &str) -> (bool, bool) {
         }
     }
     (false, in_fn)
+}
+
+/// Whether a string literal's text holds `{name}` or `{name:...}`, as a format string's
+/// inline argument.
+fn names_in_format(literal: &str, name: &str) -> bool {
+    literal.ends_with('"')
+        && literal.match_indices('{').any(|(at, _)| {
+            literal[at + 1..]
+                .strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with('}') || rest.starts_with(':'))
+        })
 }
 
 /// Combines an enclosing module's arguments with a test's own: bindings and groups add up,
@@ -246,6 +264,24 @@ mod tests {
         let errors = messages(quote!(tmpdir), item);
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert!(errors[0].contains("above `#[rstest]`"), "{errors:?}");
+    }
+
+    /// `format!("{reserved_port}")` names the binding: a body that uses it only there (and in
+    /// a nested fn) is no error.
+    #[test]
+    fn a_binding_named_in_a_format_string_reaches() {
+        let item = quote!(
+            fn f() {
+                fn g() -> String {
+                    tmpdir.to_string()
+                }
+                println!("{tmpdir:?} {}", 1);
+            }
+        );
+        assert_eq!(messages(quote!(tmpdir), item), Vec::<String>::new());
+        assert!(super::names_in_format(r#""a{port}""#, "port"));
+        assert!(super::names_in_format(r#""{port:>5}""#, "port"));
+        assert!(!super::names_in_format(r#""{ports}""#, "port"));
     }
 
     #[test]
