@@ -226,6 +226,15 @@ pub(crate) fn binding_shadows_parameter(name: &str) -> String {
     )
 }
 
+pub(crate) fn binding_unreachable(name: &str) -> String {
+    format!(
+        "`{name}` is bound here but the test's body never names it where it can reach: below \
+         `#[rstest]` or `#[test_case]` (or `#[sqlx::test]`) this attribute is copied onto the \
+         generated cases, which only call your fn; put `#[isolated(..)]` above `#[rstest]` / \
+         `#[test_case]` (a test that holds `{name}` without using it: name it `_{name}`)"
+    )
+}
+
 pub(crate) fn expected_integer(key: &str) -> String {
     format!("expected an integer: `{key} = 64`")
 }

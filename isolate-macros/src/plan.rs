@@ -53,6 +53,7 @@ pub(crate) fn build(cx: &Errors, args: TokenStream, item: TokenStream, bridge: b
     match item::parse(cx, item.clone()) {
         Some(Item::Fn(mut func)) => {
             let args = with_later_attributes(cx, args, &mut func.attrs);
+            validate::check_bindings_reach_body(cx, &args, &func);
             Plan::Fn(test(cx, args, func, bridge))
         }
         Some(Item::Mod(mut module)) => {

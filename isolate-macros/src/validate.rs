@@ -4,6 +4,7 @@
 use crate::args::{Args, Group};
 use crate::errors::{self, Errors};
 use crate::item::TestFn;
+use proc_macro2::{Delimiter, TokenStream, TokenTree};
 
 /// Checks one attribute's arguments among themselves.
 pub(crate) fn check_args(cx: &Errors, args: &Args) {
@@ -94,6 +95,105 @@ fn check_bindings_against_parameters(cx: &Errors, args: &Args, func: &TestFn) {
     }
 }
 
+/// Below `#[rstest]` or `#[test_case]` (or `#[sqlx::test]`) the attribute is not on the fn as
+/// written: those macros move the body into a fn of its own, which the attribute never sees,
+/// and put the attribute on each generated case, which only calls it. The bindings cannot reach
+/// the body, and rustc says so on the body ("cannot find value", "can't capture dynamic
+/// environment"), not on the attribute that must move. So: no binding named where it reaches,
+/// and either one named inside a nested fn item or a body whose braces no one wrote (a macro's
+/// output). A written body that leaves a binding unused is left alone. Called for a fn's own
+/// attribute only: a module's bindings serve many tests, some of which may not use them. A
+/// name starting with `_` is held unused on purpose, as for any Rust local.
+pub(crate) fn check_bindings_reach_body(cx: &Errors, args: &Args, func: &TestFn) {
+    let names: Vec<String> = args
+        .bindings
+        .iter()
+        .map(|binding| binding.ident.to_string())
+        .filter(|name| !name.starts_with('_'))
+        .collect();
+    let (reached, nested) = names
+        .iter()
+        .fold((false, false), |(reached, nested), name| {
+            let (here, in_fn) = where_named(func.body.stream(), name);
+            (reached || here, nested || in_fn)
+        });
+    // Text other than `{`: the span of the macro call that wrote the braces. None (no source
+    // map, as outside a compiler): unknown, so no error.
+    let generated = func
+        .body
+        .span_open()
+        .source_text()
+        .is_some_and(|text| text != "{");
+    if names.is_empty() || reached || !(nested || generated) {
+        return;
+    }
+    for binding in &args.bindings {
+        let name = binding.ident.to_string();
+        if !name.starts_with('_') {
+            cx.at(binding.ident.span(), errors::binding_unreachable(&name));
+        }
+    }
+}
+
+/// Whether `tokens` name `name` where a local reaches, and whether inside a nested fn item,
+/// which cannot capture locals (a `fn(u8)` pointer type is no item: no name follows `fn`).
+/// A stack, not recursion: a body nested a thousand levels deep costs no recursion.
+fn where_named(tokens: TokenStream, name: &str) -> (bool, bool) {
+    let mut in_fn = false;
+    // Each level: its tokens, and the depth of nested fn bodies it is in.
+    let mut stack = vec![(tokens.into_iter().peekable(), 0usize)];
+    let mut pending_fn = false;
+    while let Some((tokens, fns)) = stack.last_mut() {
+        let fns = *fns;
+        let Some(token) = tokens.next() else {
+            stack.pop();
+            continue;
+        };
+        match token {
+            TokenTree::Ident(ident) if ident == name => {
+                if fns == 0 {
+                    return (true, in_fn);
+                }
+                in_fn = true;
+            }
+            TokenTree::Ident(ident)
+                if ident == "fn" && matches!(tokens.peek(), Some(TokenTree::Ident(_))) =>
+            {
+                pending_fn = true;
+            }
+            // An inline format argument, `format!("http://127.0.0.1:{port}")`, names it too.
+            TokenTree::Literal(literal) if names_in_format(&literal.to_string(), name) => {
+                if fns == 0 {
+                    return (true, in_fn);
+                }
+                in_fn = true;
+            }
+            TokenTree::Group(group) => {
+                // A fn item's body is the first brace group after its name.
+                let body = pending_fn && group.delimiter() == Delimiter::Brace;
+                pending_fn &= !body;
+                stack.push((
+                    group.stream().into_iter().peekable(),
+                    fns + usize::from(body),
+                ));
+            }
+            _ => {}
+        }
+    }
+    (false, in_fn)
+}
+
+/// Whether a string literal's text holds `{name}` or `{name:...}`, as a format string's
+/// inline argument.
+fn names_in_format(literal: &str, name: &str) -> bool {
+    literal.ends_with('"')
+        && literal.match_indices('{').any(|(at, _)| {
+            literal[at + 1..]
+                .strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with('}') || rest.starts_with(':'))
+        })
+}
+
 /// Combines an enclosing module's arguments with a test's own: bindings and groups add up,
 /// the test's own `max_sockets` and `timeout` win. Conflicts are reported on the test's tokens.
 pub(crate) fn merge(cx: &Errors, outer: &Args, own: &Args) -> Args {
@@ -132,5 +232,82 @@ fn add_groups(cx: &Errors, into: &mut Vec<Group>, own: &[Group], other_mode: &[G
         } else if !into.iter().any(|existing| existing.name == group.name) {
             into.push(group.clone());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    fn messages(args: proc_macro2::TokenStream, item: proc_macro2::TokenStream) -> Vec<String> {
+        let cx = crate::errors::Errors::new();
+        let _plan = crate::plan::build(&cx, args, item, false);
+        match cx.check() {
+            Ok(()) => Vec::new(),
+            Err(error) => error.messages().map(str::to_owned).collect(),
+        }
+    }
+
+    // A case rstest or test_case generated (`{ let n = 1; f(n).await }`, braces spanned on
+    // their attribute) needs a compiler's source map, and ui cases build without `--test`,
+    // where those cases vanish: checked by hand on rstest 0.26 and test-case 3 output.
+    #[test]
+    fn binding_named_only_in_a_nested_fn_is_an_error() {
+        let item = quote!(
+            fn f() {
+                fn f(n: u8) {
+                    let _ = (tmpdir, n);
+                }
+                f(1)
+            }
+        );
+        let errors = messages(quote!(tmpdir), item);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].contains("above `#[rstest]`"), "{errors:?}");
+    }
+
+    /// `format!("{reserved_port}")` names the binding: a body that uses it only there (and in
+    /// a nested fn) is no error.
+    #[test]
+    fn a_binding_named_in_a_format_string_reaches() {
+        let item = quote!(
+            fn f() {
+                fn g() -> String {
+                    tmpdir.to_string()
+                }
+                println!("{tmpdir:?} {}", 1);
+            }
+        );
+        assert_eq!(messages(quote!(tmpdir), item), Vec::<String>::new());
+        assert!(super::names_in_format(r#""a{port}""#, "port"));
+        assert!(super::names_in_format(r#""{port:>5}""#, "port"));
+        assert!(!super::names_in_format(r#""{ports}""#, "port"));
+    }
+
+    #[test]
+    fn named_bindings_underscores_and_modules_pass() {
+        assert!(messages(
+            quote!(port),
+            quote!(
+                fn t() {
+                    let _ = { [port] };
+                }
+            )
+        )
+        .is_empty());
+        assert!(messages(
+            quote!(port(_held)),
+            quote!(
+                fn t() {}
+            )
+        )
+        .is_empty());
+        let module = quote!(
+            mod m {
+                #[test]
+                fn t() {}
+            }
+        );
+        assert!(messages(quote!(tmpdir), module).is_empty());
     }
 }
