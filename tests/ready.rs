@@ -337,6 +337,16 @@ fn async_waits_leave_a_current_thread_runtime_free() {
             error.to_string().contains("the last failed with: never"),
             "{error}"
         );
+        // Named as the caller wrote it, in both places.
+        assert!(
+            error
+                .to_string()
+                .contains("the check of `eventually_async` at")
+                && error
+                    .to_string()
+                    .contains("the first argument of `eventually_async`"),
+            "{error}"
+        );
     });
 }
 

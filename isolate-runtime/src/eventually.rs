@@ -153,7 +153,7 @@ pub fn eventually<T, E: Display>(
     within: impl Within,
     mut check: impl FnMut() -> Result<T, E>,
 ) -> Result<T, Error> {
-    let mut tries = Tries::start(Location::caller(), &within)?;
+    let mut tries = Tries::start("eventually", Location::caller(), &within)?;
     loop {
         match check() {
             Ok(value) => return Ok(value),
@@ -195,7 +195,7 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, E>>,
 {
-    let tries = Tries::start(Location::caller(), &within);
+    let tries = Tries::start("eventually_async", Location::caller(), &within);
     async move {
         let mut tries = tries?;
         loop {
@@ -220,6 +220,8 @@ where
 
 /// The bookkeeping of one `eventually`: attempts, backoff and the timeout message.
 struct Tries {
+    /// `eventually` or `eventually_async`, as the caller wrote it.
+    function: &'static str,
     what: String,
     within: Duration,
     started: Instant,
@@ -229,11 +231,16 @@ struct Tries {
 }
 
 impl Tries {
-    fn start(caller: &Location<'_>, within: &impl Within) -> Result<Tries, Error> {
-        let what = format!("the check of `eventually` at {caller}");
+    fn start(
+        function: &'static str,
+        caller: &Location<'_>,
+        within: &impl Within,
+    ) -> Result<Tries, Error> {
+        let what = format!("the check of `{function}` at {caller}");
         let within = within.duration(&what)?;
         let started = Instant::now();
         Ok(Tries {
+            function,
             what,
             within,
             started,
@@ -254,7 +261,7 @@ impl Tries {
                 self.started,
                 self.attempts,
                 last,
-                "the first argument of `eventually`",
+                &format!("the first argument of `{}`", self.function),
             )));
         }
         Ok(self.backoff.next(self.deadline))
