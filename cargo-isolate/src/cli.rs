@@ -94,6 +94,10 @@ pub struct StressArgs {
     /// Space or comma separated list of features to build the tests with.
     #[arg(short = 'F', long, value_name = "FEATURES")]
     pub features: Vec<String>,
+    /// Only the integration test target NAME (`tests/NAME.rs`), as `cargo test --test NAME`;
+    /// repeat for more.
+    #[arg(long = "test", value_name = "NAME")]
+    pub tests: Vec<String>,
     /// Rounds of every runner.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     pub runs: u32,

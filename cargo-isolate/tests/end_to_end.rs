@@ -138,6 +138,12 @@ fn stress_reports_each_test_and_runner_and_gates_on_the_rate() {
         Some(1),
         "a rate above --max-rate 0 fails the run"
     );
+    // And says why, naming the knob.
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("error: `pair::") && stderr.contains("above `--max-rate 0`"),
+        "{stderr}"
+    );
 }
 
 /// Seen on tokio-tungstenite: nextest names a library's unit tests `PACKAGE::TARGET$test`
@@ -187,6 +193,42 @@ fn stress_counts_a_librarys_unit_tests_under_every_runner() {
             "{runner}: {stderr}"
         );
     }
+}
+
+/// `--test NAME` stresses only that integration test target, under every runner, as
+/// `cargo test --test NAME` would run it.
+#[test]
+fn stress_test_chooses_the_test_targets() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), "#[test]\nfn in_pair() {}\n");
+    std::fs::write(
+        dir.path().join("tests/other.rs"),
+        "#[test]\nfn in_other() {}\n",
+    )
+    .unwrap();
+    let runners = if nextest_installed() {
+        "test,nextest"
+    } else {
+        "test"
+    };
+    let output = cargo_isolate(
+        dir.path(),
+        &[
+            "stress", "--runs", "1", "--load", "0", "--runner", runners, "--format", "json",
+            "--test", "other",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let tests: std::collections::BTreeSet<String> = json_lines(&output.stdout)
+        .iter()
+        .filter_map(|line| line["test"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(
+        tests.into_iter().collect::<Vec<_>>(),
+        ["other::in_other"],
+        "{stderr}"
+    );
 }
 
 /// A filter that matches no test measured nothing: a CI gate must not read it as a pass.

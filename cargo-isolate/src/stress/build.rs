@@ -27,6 +27,8 @@ pub struct BuildSpec {
     pub packages: Vec<String>,
     /// `--features`.
     pub features: Vec<String>,
+    /// `--test` for each: only these integration test targets (all test targets when empty).
+    pub tests: Vec<String>,
 }
 
 impl BuildSpec {
@@ -41,6 +43,9 @@ impl BuildSpec {
         }
         if !self.features.is_empty() {
             args.extend(["--features".to_owned(), self.features.join(",")]);
+        }
+        for test in &self.tests {
+            args.extend(["--test".to_owned(), test.clone()]);
         }
         args
     }

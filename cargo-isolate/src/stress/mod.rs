@@ -373,6 +373,7 @@ pub fn run_cli(args: &StressArgs) -> Result<ExitCode, Error> {
         manifest_path: args.packages.manifest_path.clone(),
         packages: workspace.packages.clone(),
         features: args.features.clone(),
+        tests: args.tests.clone(),
     };
     let binaries = build(&spec, &args.filters)?;
     if binaries.iter().all(|b| b.tests.is_empty()) {
@@ -410,5 +411,19 @@ pub fn run_cli(args: &StressArgs) -> Result<ExitCode, Error> {
         // The shell's status for a run ended by SIGINT: what was cut short proves no rate.
         return Ok(ExitCode::from(130));
     }
-    Ok(ExitCode::from(u8::from(tally.worst_rate() > args.max_rate)))
+    if tally.worst_rate() <= args.max_rate {
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some((test, runner, stats)) = tally.worst() {
+        eprintln!(
+            "error: `{test}` failed {} of {} runs under {} ({:.2}%), above `--max-rate {}`; \
+             fix it (the table says how it failed), or raise `--max-rate` to accept a rate",
+            stats.failed,
+            stats.runs,
+            runner.name(),
+            stats.rate() * 100.0,
+            args.max_rate
+        );
+    }
+    Ok(ExitCode::from(1))
 }

@@ -79,6 +79,22 @@ impl Tally {
         self.tests.values().map(Stats::rate).fold(0.0, f64::max)
     }
 
+    /// The test and runner with the highest rate, and its stats (the first of equals).
+    #[must_use]
+    pub fn worst(&self) -> Option<(&str, Runner, &Stats)> {
+        self.tests
+            .iter()
+            .filter(|(_, stats)| stats.failed > 0)
+            .fold(
+                None,
+                |worst: Option<(&(String, Runner, usize), &Stats)>, entry| match worst {
+                    Some(w) if w.1.rate() >= entry.1.rate() => Some(w),
+                    _ => Some(entry),
+                },
+            )
+            .map(|((test, runner, _), stats)| (test.as_str(), *runner, stats))
+    }
+
     /// One JSON object per test, runner (and suite, when named), one per line.
     #[must_use]
     pub fn json_lines(&self) -> String {

@@ -134,6 +134,7 @@ fn main() -> ExitCode {
         manifest_path: None,
         packages: vec!["isolate-offenders".to_owned()],
         features: vec!["as-found".to_owned()],
+        tests: Vec::new(),
     };
     eprintln!("building the offender suite...");
     let binaries = match stress::build(&build, &[]) {
