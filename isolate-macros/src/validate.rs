@@ -111,19 +111,19 @@ pub(crate) fn check_bindings_reach_body(cx: &Errors, args: &Args, func: &TestFn)
         .map(|binding| binding.ident.to_string())
         .filter(|name| !name.starts_with('_'))
         .collect();
-    let (reached, nested) = names
-        .iter()
-        .fold((false, false), |(reached, nested), name| {
-            let (here, in_fn) = where_named(func.body.stream(), name);
-            (reached || here, nested || in_fn)
-        });
-    // Text other than `{`: the span of the macro call that wrote the braces. None (no source
-    // map, as outside a compiler): unknown, so no error.
-    let generated = func
-        .body
-        .span_open()
-        .source_text()
-        .is_some_and(|text| text != "{");
+    let (mut reached, mut nested, mut kept) = (false, false, false);
+    for name in &names {
+        let found = where_named(func.body.stream(), name);
+        reached |= found.reached;
+        nested |= found.in_fn;
+        kept |= found.written_block;
+    }
+    // Braces the user wrote, or that a macro re-spans to the whole block it keeps (tokio,
+    // test_log): `{`. Otherwise the macro wrote them, and the user's block is gone only if no
+    // block the user wrote is inside (serial_test keeps it in a closure, where a binding the
+    // block never names was left unused on purpose). No source map (outside a compiler):
+    // unknown, so no error.
+    let generated = !written(&func.body) && !kept;
     if names.is_empty() || reached || !(nested || generated) {
         return;
     }
@@ -135,43 +135,75 @@ pub(crate) fn check_bindings_reach_body(cx: &Errors, args: &Args, func: &TestFn)
     }
 }
 
+/// Whether a group's opening delimiter is one a user wrote: its text is the block's own.
+fn written(group: &proc_macro2::Group) -> bool {
+    group
+        .span_open()
+        .source_text()
+        .map_or(true, |text| text.starts_with('{'))
+}
+
+/// What [`where_named`] found.
+struct Found {
+    /// Named where a local reaches.
+    reached: bool,
+    /// Named inside a nested fn item.
+    in_fn: bool,
+    /// A brace group the user wrote is inside (only known when not `reached`).
+    written_block: bool,
+}
+
 /// Whether `tokens` name `name` where a local reaches, and whether inside a nested fn item,
 /// which cannot capture locals (a `fn(u8)` pointer type is no item: no name follows `fn`).
 /// A stack, not recursion: a body nested a thousand levels deep costs no recursion.
-fn where_named(tokens: TokenStream, name: &str) -> (bool, bool) {
-    let mut in_fn = false;
+fn where_named(tokens: TokenStream, name: &str) -> Found {
+    let mut found = Found {
+        reached: false,
+        in_fn: false,
+        written_block: false,
+    };
     // Each level: its tokens, and the depth of nested fn bodies it is in.
     let mut stack = vec![(tokens.into_iter().peekable(), 0usize)];
-    let mut pending_fn = false;
-    while let Some((tokens, fns)) = stack.last_mut() {
+    // The level a fn item's name was seen at: its body is the next brace group on that level,
+    // unless a `;` there ends a bodiless one first (`trait T { fn m(&self); }`).
+    let mut pending_fn: Option<usize> = None;
+    loop {
+        let level = stack.len();
+        let Some((tokens, fns)) = stack.last_mut() else {
+            break;
+        };
         let fns = *fns;
         let Some(token) = tokens.next() else {
             stack.pop();
             continue;
         };
+        let named = match &token {
+            TokenTree::Ident(ident) => ident == name,
+            // An inline format argument, `format!("http://127.0.0.1:{port}")`, names it too.
+            TokenTree::Literal(literal) => names_in_format(&literal.to_string(), name),
+            _ => false,
+        };
+        if named && fns == 0 {
+            found.reached = true;
+            return found;
+        }
+        found.in_fn |= named;
         match token {
-            TokenTree::Ident(ident) if ident == name => {
-                if fns == 0 {
-                    return (true, in_fn);
-                }
-                in_fn = true;
-            }
             TokenTree::Ident(ident)
                 if ident == "fn" && matches!(tokens.peek(), Some(TokenTree::Ident(_))) =>
             {
-                pending_fn = true;
+                pending_fn = Some(level);
             }
-            // An inline format argument, `format!("http://127.0.0.1:{port}")`, names it too.
-            TokenTree::Literal(literal) if names_in_format(&literal.to_string(), name) => {
-                if fns == 0 {
-                    return (true, in_fn);
-                }
-                in_fn = true;
+            TokenTree::Punct(punct) if punct.as_char() == ';' && pending_fn == Some(level) => {
+                pending_fn = None;
             }
             TokenTree::Group(group) => {
-                // A fn item's body is the first brace group after its name.
-                let body = pending_fn && group.delimiter() == Delimiter::Brace;
-                pending_fn &= !body;
+                let brace = group.delimiter() == Delimiter::Brace;
+                found.written_block |= brace && written(&group);
+                let body = brace && pending_fn == Some(level);
+                if body {
+                    pending_fn = None;
+                }
                 stack.push((
                     group.stream().into_iter().peekable(),
                     fns + usize::from(body),
@@ -180,13 +212,14 @@ fn where_named(tokens: TokenStream, name: &str) -> (bool, bool) {
             _ => {}
         }
     }
-    (false, in_fn)
+    found
 }
 
 /// Whether a string literal's text holds `{name}` or `{name:...}`, as a format string's
 /// inline argument.
 fn names_in_format(literal: &str, name: &str) -> bool {
-    literal.ends_with('"')
+    // A raw string, `r#"{"port": {port}}"#`, is a format string too.
+    literal.trim_end_matches('#').ends_with('"')
         && literal.match_indices('{').any(|(at, _)| {
             literal[at + 1..]
                 .strip_prefix(name)
@@ -282,6 +315,38 @@ mod tests {
         assert!(super::names_in_format(r#""a{port}""#, "port"));
         assert!(super::names_in_format(r#""{port:>5}""#, "port"));
         assert!(!super::names_in_format(r#""{ports}""#, "port"));
+    }
+
+    /// A bodiless fn (a trait's required method, `mockall::mock!` input) ends at its `;`: the
+    /// next brace group, a closure's, is no fn body, and a binding named there reaches.
+    #[test]
+    fn a_bodiless_fn_does_not_make_the_next_block_a_fn_body() {
+        let item = quote!(
+            fn f() {
+                trait Tr {
+                    fn m(&self);
+                }
+                let g = || {
+                    let _ = &tmpdir;
+                };
+                g();
+            }
+        );
+        assert_eq!(messages(quote!(tmpdir), item), Vec::<String>::new());
+    }
+
+    /// JSON in a raw format string: `format!(r#"{{"port": {port}}}"#)` names `port`.
+    #[test]
+    fn a_raw_format_string_names_the_binding() {
+        let item = quote!(
+            fn f() {
+                fn g() {
+                    let _ = &port;
+                }
+                let _ = format!(r#"{{"port": "{port:?}"}}"#);
+            }
+        );
+        assert_eq!(messages(quote!(port), item), Vec::<String>::new());
     }
 
     #[test]
