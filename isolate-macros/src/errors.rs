@@ -229,9 +229,10 @@ pub(crate) fn binding_shadows_parameter(name: &str) -> String {
 pub(crate) fn binding_unreachable(name: &str) -> String {
     format!(
         "`{name}` is bound here but the test's body never names it where it can reach: below \
-         `#[rstest]` or `#[test_case]` (or `#[sqlx::test]`) this attribute is copied onto the \
-         generated cases, which only call your fn; put `#[isolated(..)]` above `#[rstest]` / \
-         `#[test_case]` (a test that holds `{name}` without using it: name it `_{name}`)"
+         a macro that moves the body into a fn of its own (`#[rstest]`, `#[test_case]`, \
+         `#[googletest::test]`, `#[ntest::timeout]`), this attribute lands on the fn that only \
+         calls it; put `#[isolated(..)]` above that macro (a test that holds `{name}` without \
+         using it: name it `_{name}`)"
     )
 }
 

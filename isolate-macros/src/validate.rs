@@ -296,7 +296,10 @@ mod tests {
         );
         let errors = messages(quote!(tmpdir), item);
         assert_eq!(errors.len(), 1, "{errors:?}");
-        assert!(errors[0].contains("above `#[rstest]`"), "{errors:?}");
+        assert!(
+            errors[0].contains("put `#[isolated(..)]` above that macro"),
+            "{errors:?}"
+        );
     }
 
     /// `format!("{reserved_port}")` names the binding: a body that uses it only there (and in
