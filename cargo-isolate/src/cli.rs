@@ -113,8 +113,8 @@ pub struct StressArgs {
     /// Open-file limit of the test processes (`ulimit -n`).
     #[arg(long, value_name = "L", value_parser = clap::value_parser!(u64).range(16..))]
     pub nofile: Option<u64>,
-    /// Highest flake rate (0 to 1) any test may have; above it the exit status is 1 and each
-    /// such test is named (130 when interrupted by Ctrl-C).
+    /// Highest flake rate (0 to 1) any test may have: above it, each such test is named and the
+    /// exit status is 1. An interrupted run (Ctrl-C) exits 130.
     #[arg(long, default_value_t = 0.0, value_name = "R")]
     pub max_rate: f64,
     /// Output format.
