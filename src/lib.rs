@@ -155,7 +155,8 @@
 /// module inline, or put the attribute on the tests in its file), anything that is not a
 /// function or module, an unparsable `timeout`, a malformed `env`, `cwd` or `fresh_process`, a
 /// `fresh_process` test that returns something other than `()`, a `Result` or an `ExitCode`
-/// (on the type), and, on a module that asks for groups, a budget
+/// (on the type), a binding the body cannot reach because the attribute is below `#[rstest]` or
+/// `#[test_case]` (on the binding: move the attribute above them), and, on a module that asks for groups, a budget
 /// or a timeout, a test under a test attribute the attribute does not recognise (it would
 /// otherwise run without them).
 ///
@@ -175,7 +176,7 @@
 /// environment while another thread writes it is undefined behaviour on most platforms. Inside
 /// an `env` test, no other test that declares `env` or `env(read)` runs, which is the promise
 /// the `unsafe` block asks for; [`vars::set`] and [`vars::remove`] make that call for you (and
-/// refuse, with an error, outside an `env` test). What `env` cannot protect: code that declares
+/// return an error while no test of the process holds `env` as a writer). What `env` cannot protect: code that declares
 /// nothing (tests without the attribute, a library's background thread), and threads a test
 /// leaves running after it ends. Declare `env(read)` on every test that reads the variables
 /// others change.
@@ -186,25 +187,32 @@
 /// fails at once, with an error that says to declare `env` on the test: other readers may be
 /// running. Called from another thread that the test waits for, a helper cannot know it is the
 /// test's: it waits for the test, and fails at the timeout with a message that names the
-/// holder; declare the state on the test, not on helpers it runs on other threads.
+/// holder; declare the state on the test, not on helpers it runs on other threads. The same
+/// holds for `cwd`. Groups differ: a helper that joins group `g` on the thread of a test
+/// already in `g` fails at once when either of them is `serial`, as it would wait for itself;
+/// join a group once, in the outermost test or helper.
 ///
 /// # A fresh process: `fresh_process`
 ///
 /// For a test that needs a pristine process (a global logger or singleton initialised once,
 /// signal handlers, `process::exit`). Under `cargo test`, the test re-runs the test binary for
 /// just itself (`--exact <name>`) and waits: its output is shown as its own, a panic is
-/// re-raised with the same message (so `#[should_panic(expected = "..")]` works), an `Err` fails
-/// it. The child process acquires what the test asked for (groups, ports, temp dirs, `env`). The
-/// test must return `()`, a `Result` or an `ExitCode`. Each case `rstest` or `test_case`
-/// generates runs in a process of its own; a fn that is not itself a test (a helper a test
-/// calls) cannot be re-run, which it reports clearly. Under nextest, which starts a process for
-/// that one test (`--exact <name>`), it runs in place. In the
-/// child, stdin is empty (`/dev/null`), and the panic message is read by a panic hook: a test
-/// that installs a hook of its own without calling the one [`std::panic::take_hook`] returned
-/// still passes and fails as in place, but a `#[should_panic(expected = "..")]` one that panics
-/// with another message is reported without it. The child ends with its test process: killed (a
-/// runner's timeout, Ctrl-C), the test process takes it along (Linux), so nothing it holds
-/// outlives the run.
+/// re-raised with the same message (so `#[should_panic(expected = "..")]` works; a payload that
+/// is no text, as from `panic_any(42)`, is re-raised as no text), an `Err` fails it. Before
+/// starting the child, the test waits, within its `timeout`, for the `env` and `cwd` writers of
+/// its process, so the child starts from an environment and directory nobody is changing. The
+/// child process acquires what the test asked for (groups, ports, temp dirs, `env`). The test
+/// must return `()`, a `Result` or an `ExitCode`. Each case `rstest` or `test_case` generates
+/// runs in a process of its own. Under nextest, which starts a process for that one test
+/// (`--exact <name>`), it runs in place; a `cargo test` started from inside a nextest test,
+/// which inherits nextest's variables but runs many tests per process, still re-runs. Under
+/// either runner a fn that is not itself a test (a helper a test calls) cannot be re-run, and
+/// fails saying so: put `fresh_process` on the test. In the child, stdin is empty
+/// (`/dev/null`), and the panic message is read by a panic hook: a test that installs a hook of
+/// its own without calling the one [`std::panic::take_hook`] returned still passes and fails as
+/// in place, but a `#[should_panic(expected = "..")]` one that panics with another message is
+/// reported without it. The child ends with its test process: killed (a runner's timeout,
+/// Ctrl-C), the test process takes it along (Linux), so nothing it holds outlives the run.
 ///
 /// ```no_run
 /// # #![allow(unused_imports, dead_code)]

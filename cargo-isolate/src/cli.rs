@@ -17,7 +17,7 @@ pub struct Cli {
 pub enum Command {
     /// Read every test with syn and report each offender: fixed ports, released ports, fixed
     /// paths, process-only locks, sleeps that wait, process-wide state, servers started once per
-    /// process.
+    /// process; also in the helpers a test calls, in its file or another, reported on the test.
     Audit(AuditArgs),
     /// Build the tests once, run them N times under load with several runners, and report
     /// each test's flake rate and failure kinds.
@@ -113,8 +113,8 @@ pub struct StressArgs {
     /// Open-file limit of the test processes (`ulimit -n`).
     #[arg(long, value_name = "L", value_parser = clap::value_parser!(u64).range(16..))]
     pub nofile: Option<u64>,
-    /// Highest flake rate (0 to 1) any test may have before the exit status is 1 (130 when
-    /// interrupted by Ctrl-C).
+    /// Highest flake rate (0 to 1) any test may have: above it, each such test is named and the
+    /// exit status is 1. An interrupted run (Ctrl-C) exits 130.
     #[arg(long, default_value_t = 0.0, value_name = "R")]
     pub max_rate: f64,
     /// Output format.

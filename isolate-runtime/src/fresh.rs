@@ -9,8 +9,9 @@
 //! test's own), and ends the way the child's test ended: it returns on a pass, re-raises
 //! the child's panic message with `resume_unwind` (so `#[should_panic(expected = ..)]`
 //! compares the same message and nothing is printed twice), and fails when the child's
-//! test returned a failure. Under nextest, which runs every test in a process of its own,
-//! and in the child, it returns `None` and the test runs in place.
+//! test returned a failure. In a process nextest started for this one test (its variables
+//! and `--exact <name>`, see `has_own_process`), and in the child, it returns `None` and the
+//! test runs in place.
 //!
 //! The child acquires everything the test asked for (groups, permits, `env`, ports, temp dirs)
 //! through the same `enter` as any test: listeners and directories must live where the body
@@ -167,7 +168,7 @@ pub(crate) fn in_child() -> bool {
 }
 
 /// For generated code: runs the test in a fresh process and returns its passing value, or
-/// `None` when the test must run in place (in the child, under nextest, without
+/// `None` when the test must run in place (in the child, in nextest's process for it, without
 /// `fresh_process`).
 ///
 /// # Panics

@@ -60,14 +60,17 @@ struct Slot {
 /// Acquires everything `spec` asks for: groups in sorted order (so no two tests deadlock),
 /// then the environment and the working directory, then budget permits, then the bindings in
 /// [`Resource::ALL`]'s order (so a waiting test holds no descriptors). All the waits together
-/// end at the spec's timeout, counted from the call.
+/// end at the spec's timeout, counted from the call. The calling thread blocks while it waits:
+/// in an async test, a thread of the runtime that drives it.
 ///
 /// # Errors
 ///
 /// Fails when a wait for a group, `env`, `cwd`, permits or a reserved number times out (the
-/// message names the holders), when a test re-enters a group it already holds, when a group name is invalid,
-/// when the isolate directory is refused, when an `ISOLATE_*` variable is malformed, or when a
-/// port cannot be bound or a directory created.
+/// message names the holders), when a thread joins a group it is already in and either
+/// membership is `serial` (it would wait for itself), when a group name is invalid, when `env`
+/// or `cwd` is asked for as a writer on a thread that holds it as a reader, when the isolate
+/// directory is refused, when an `ISOLATE_*` variable is malformed, or when a port cannot be
+/// bound or a directory created.
 ///
 /// # Examples
 ///
