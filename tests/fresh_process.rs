@@ -378,9 +378,17 @@ fn calls_a_fresh_helper() {
 
 #[test]
 fn a_test_that_cannot_be_re_run_says_why() {
-    let (ok, text) = run("calls_a_fresh_helper", false);
-    assert!(!ok, "{text}");
-    assert!(text.contains("ran no test of that exact name"), "{text}");
+    // Under nextest too: a helper's name is not the test nextest started the process for.
+    for nextest in [false, true] {
+        let (ok, text) = run("calls_a_fresh_helper", nextest);
+        assert!(!ok, "{text}");
+        assert!(text.contains("ran no test of that exact name"), "{text}");
+        // Advice that helps: running under nextest would not.
+        assert!(
+            text.contains("put `fresh_process` on the test") && !text.contains("nextest"),
+            "{text}"
+        );
+    }
 }
 
 #[test]

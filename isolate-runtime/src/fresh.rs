@@ -248,7 +248,7 @@ pub fn fork<T: Passed>(spec: &'static Spec) -> Option<T> {
                 "isolate: `fresh_process` re-ran the test binary for `{test}`, but it ran no test \
                  of that exact name: the child runs the test the runner lists under that name, so \
                  a fn that is not itself a test (a helper a test calls) cannot be re-run this way; \
-                 put `fresh_process` on the test, or run under `cargo nextest run`"
+                 put `fresh_process` on the test"
             ),
         ),
         // Even with a success status (`process::exit(0)`): the test never got to its end.

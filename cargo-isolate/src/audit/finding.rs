@@ -21,7 +21,7 @@ pub struct Finding {
     pub message: String,
     /// The `#[isolated(...)]` argument (or change) that fixes it.
     pub fix: String,
-    /// For an offender in a helper of another file that the test calls (`tests/common/mod.rs`):
+    /// For an offender in a helper the test calls, in its own file or another (`tests/common`):
     /// the calls from the test to that helper, as written (`common::setup`, `write_env`).
     /// `file`, `line` and `column` are then the test's first call, and `cause` the offending
     /// token. Empty (and left out of the JSON) otherwise.
