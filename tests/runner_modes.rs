@@ -19,6 +19,13 @@ fn member_in_a_process_of_its_own() {
     );
 }
 
+/// [`member_in_a_process_of_its_own`] in a process of its own, with its isolate dir in `root`.
+fn run_member(root: &tempfile::TempDir, log: &support::Log) {
+    let mut member =
+        support::child_in("member_in_a_process_of_its_own", "member", root.path(), log);
+    support::run(&mut member, true);
+}
+
 /// Every group member publishes a record of itself in `holders/`. Under nextest each test is
 /// a process of its own, which ends with its (emptied) record still there: the records of a
 /// long-lived CI machine must not grow by one per test process, run after run.
@@ -29,15 +36,7 @@ fn a_process_per_test_leaves_no_holder_record_behind() {
         path: root.path().join("log"),
     };
     for _ in 0..6 {
-        support::run(
-            &mut support::child_in(
-                "member_in_a_process_of_its_own",
-                "member",
-                root.path(),
-                &log,
-            ),
-            true,
-        );
+        run_member(&root, &log);
     }
     let records: Vec<_> = fs::read_dir(root.path().join("holders"))
         .unwrap()
@@ -65,15 +64,7 @@ fn a_draft_left_by_a_killed_process_is_removed() {
     .unwrap();
     let draft = holders.join("new-h-4194304-0123456789abcdef0123456789abcdef-1");
     fs::write(&draft, "").unwrap();
-    support::run(
-        &mut support::child_in(
-            "member_in_a_process_of_its_own",
-            "member",
-            root.path(),
-            &log,
-        ),
-        true,
-    );
+    run_member(&root, &log);
     assert!(!draft.exists(), "the dead process's draft is still there");
 }
 

@@ -146,6 +146,16 @@ fn stress_reports_each_test_and_runner_and_gates_on_the_rate() {
     );
 }
 
+/// `test,nextest`, or `test` where cargo-nextest is missing (then said).
+fn test_and_nextest() -> &'static str {
+    if nextest_installed() {
+        "test,nextest"
+    } else {
+        eprintln!("cargo-nextest is missing: the nextest part of this test is skipped");
+        "test"
+    }
+}
+
 /// Seen on tokio-tungstenite: nextest names a library's unit tests `PACKAGE::TARGET$test`
 /// (`tokio-tungstenite::tokio_tungstenite$tests::...`) while its binary id is `PACKAGE`, and
 /// every unit test was counted as not reported, in every round.
@@ -158,12 +168,7 @@ fn stress_counts_a_librarys_unit_tests_under_every_runner() {
         "#[cfg(test)]\nmod tests {\n    #[test]\n    fn unit() {}\n}\n",
     )
     .unwrap();
-    let runners = if nextest_installed() {
-        "test,nextest"
-    } else {
-        eprintln!("cargo-nextest is missing: the nextest part of this test is skipped");
-        "test"
-    };
+    let runners = test_and_nextest();
     let output = cargo_isolate(
         dir.path(),
         &[
@@ -206,11 +211,7 @@ fn stress_test_chooses_the_test_targets() {
         "#[test]\nfn in_other() {}\n",
     )
     .unwrap();
-    let runners = if nextest_installed() {
-        "test,nextest"
-    } else {
-        "test"
-    };
+    let runners = test_and_nextest();
     let output = cargo_isolate(
         dir.path(),
         &[
