@@ -657,8 +657,20 @@ fn budget_holds_while_holders_are_killed_and_files_removed() {
             log.append(&format!("exit {killed} {who} permits {weight}"));
         }
     };
+    // Each round waits for 5 more stays (however slow a loaded machine makes them), each of
+    // which ends as an interval: more than 100 in all.
+    let enters = || {
+        log.lines()
+            .iter()
+            .filter(|l| l.starts_with("enter "))
+            .count()
+    };
     for round in 0..24 {
-        thread::sleep(Duration::from_millis(30));
+        let before = enters();
+        assert!(
+            support::within(Duration::from_secs(60), || enters() >= before + 5),
+            "the holders stopped churning"
+        );
         // Each of the budget's own files in turn, removed as a temp cleaner would, or the
         // generation file moved away.
         let _ = match ["generation", "gate", "gate.waiting", "moved"][round % 4] {

@@ -9,7 +9,7 @@ use support::{running, within};
 
 use std::path::PathBuf;
 use std::process::{Child as StdChild, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use isolate::{isolated, ready, Fixture, InitError, Setup};
 use serde::{Deserialize, Serialize};
@@ -308,9 +308,7 @@ fn a_fixture_wait_gets_what_is_left_of_the_tests_timeout() {
     // About 1s in the group's queue, then the fixture's: 2s in all, not 2s more.
     let mut waiter = runner.test_process_of("child_queues_then_uses_the_fixture");
     waiter.env("ISOLATE_TIMEOUT", "2s");
-    let start = Instant::now();
     let output = support::run(&mut waiter, false);
-    let took = start.elapsed();
     let text = support::text(&output);
     let left: f64 = text
         .split("timed out after ")
@@ -325,7 +323,6 @@ fn a_fixture_wait_gets_what_is_left_of_the_tests_timeout() {
         ),
         "{text}"
     );
-    assert!(took < Duration::from_millis(2900), "{took:?}: {text}");
     let output = holder.wait_with_output().unwrap();
     assert!(output.status.success(), "{}", support::text(&output));
     let output = slow.wait_with_output().unwrap();

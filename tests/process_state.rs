@@ -1,6 +1,10 @@
 //! `env` and `cwd`: a writer runs alone among the tests of its process that declare the same
 //! state and puts back what it changed on pass, failure and panic; readers overlap each other,
 //! never a writer; nothing poisons.
+//!
+//! The tests that wait for readers to meet, or read who holds and who queues, have the gate to
+//! themselves (`fresh_process`): under `cargo test` this file's other tests take `env` meanwhile,
+//! and a writer of theirs queued would hold a reader back, or show in the message read.
 
 mod support;
 
@@ -140,6 +144,7 @@ fn writer(log: &Log, who: &str) {
 }
 
 #[test]
+#[isolated(fresh_process)]
 fn readers_overlap_each_other_never_a_writer() {
     let dir = tempfile::tempdir().unwrap();
     let log = Log::new(dir.path());
@@ -460,6 +465,7 @@ fn queued_writer() {}
 /// A reader that waits behind a queued writer (its test holds `env(read)` and waits for a
 /// thread that asks for it again) is told so, by name, not only who reads.
 #[test]
+#[isolated(fresh_process)]
 fn a_reader_held_back_by_a_queued_writer_names_it() {
     let (holder, release) = support::holding(reads_env_until);
     let writer = std::thread::spawn(queued_writer);
@@ -492,6 +498,7 @@ fn reads_and_waits_for_a_writer_on_another_thread() -> String {
 /// before the test ends, and the test cannot end before it: the timeout says so, and what to
 /// do, instead of only suggesting a longer wait.
 #[test]
+#[isolated(fresh_process)]
 fn a_helper_waiting_for_its_own_test_is_told_what_to_do() {
     let message = std::thread::spawn(reads_and_waits_for_a_writer_on_another_thread)
         .join()
@@ -516,6 +523,7 @@ fn impatient_reader() {}
 /// A wait for `env` ends at the test's timeout, with a message that names the holder; a
 /// writer that gave up holds back no reader afterwards.
 #[test]
+#[isolated(fresh_process)]
 fn a_wait_for_env_is_bounded_and_names_the_holder() {
     let (holder, release) = support::holding(holds_env_until);
     for (kind, waiter) in [

@@ -66,7 +66,7 @@ fn http_timeout_names_the_url_attempts_and_the_last_answer() {
         "timed out after 0.3s waiting for HTTP GET `",
         &url,
         "` to answer 2xx: ",
-        " attempts over 0.",
+        " attempts over ",
         "the last answered 503 Whatever with the body `initialising: loading 3 of 7 routes`",
         "raise the wait with `.within(\"...\")` on the probe",
     ] {
@@ -254,7 +254,7 @@ fn eventually_returns_the_first_success_or_the_last_error() {
     assert!(error.is_timeout());
     for part in [
         "timed out after 0.0s waiting for the check of `eventually` at tests/ready.rs:",
-        " attempts over 0.0",
+        " attempts over ",
         "the last failed with: 3 rows left in the queue",
         "raise the wait with the first argument of `eventually`",
     ] {
@@ -361,7 +361,7 @@ fn async_eventually_bounds_an_attempt_that_never_ends() {
         }))
         .unwrap_err();
     assert!(error.is_timeout());
-    assert!(error.to_string().contains("1 attempt over 0.0"), "{error}");
+    assert!(error.to_string().contains("1 attempt over "), "{error}");
     assert!(
         error
             .to_string()

@@ -19,11 +19,18 @@ fn generate(dir: &Path, test_file: &str) {
 /// `cargo isolate ARGS` on the crate in `dir`, its build kept in `dir`. The outer runner's
 /// `NEXTEST*` settings are left out: they are ours, not the inner run's.
 fn command(dir: &Path, args: &[&str]) -> Command {
+    // Before a `--`: after it, `--manifest-path` would be a test filter, and the crate built
+    // the one of the current directory (this workspace, from scratch, in minutes).
+    let options = args
+        .iter()
+        .position(|arg| *arg == "--")
+        .unwrap_or(args.len());
     let mut command = Command::new(env!("CARGO_BIN_EXE_cargo-isolate"));
     command
-        .args(args)
+        .args(&args[..options])
         .arg("--manifest-path")
         .arg(dir.join("Cargo.toml"))
+        .args(&args[options..])
         .env("CARGO_TARGET_DIR", dir.join("target"));
     for (name, _) in std::env::vars_os() {
         if name.to_string_lossy().starts_with("NEXTEST") {
@@ -254,7 +261,7 @@ fn stress_fails_when_no_test_matches_the_filters() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains("error: no test matches `no_such_test`"),
+        stderr.contains("error: no test matches `no_such_test`\n"),
         "{stderr}"
     );
 }
