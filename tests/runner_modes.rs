@@ -109,8 +109,21 @@ fn a_fresh_process_test_reruns_its_binary_after_a_rebuild() {
         // As `cargo test` runs it: the fresh test forks a child of its own.
         .env_remove("NEXTEST")
         .env_remove("NEXTEST_EXECUTION_MODE");
-    let output = support::run(&mut command, true);
+    // A file just written cannot be run while a process forked meanwhile (another test's
+    // child, before its `exec`) still holds the descriptor it was written through: the kernel
+    // says ETXTBSY until that child has exec'd, which is a matter of moments.
+    let mut busy = 0;
+    let output = loop {
+        match command.output() {
+            Err(e) if e.raw_os_error() == Some(26) && busy < 500 => {
+                busy += 1;
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            output => break output.expect("run the copy of the test binary"),
+        }
+    };
     let text = support::text(&output);
+    assert!(output.status.success(), "{text}");
     let pid = |prefix: &str| {
         text.lines()
             .find_map(|line| line.strip_prefix(prefix))
