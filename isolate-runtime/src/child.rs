@@ -155,11 +155,14 @@ impl Child {
             Error::io(format!("cannot start `{shown}`{hint}"), error)
         })?;
         let pid = child.id();
-        let start = sys_process::start_time(pid).unwrap_or_default();
         // The record comes first: if it cannot be written, the child must not run unrecorded.
         let record = match follow {
             Some(_) => None,
-            None => match Record::create(pid, &start, &shown) {
+            None => match Record::create(
+                pid,
+                &sys_process::start_time(pid).unwrap_or_default(),
+                &shown,
+            ) {
                 Ok(record) => Some(record),
                 Err(error) => {
                     let _ = sys_process::signal_group(pid, Stop::Kill);
