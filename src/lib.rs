@@ -137,9 +137,10 @@
 /// ```
 ///
 /// When a test has temp dirs and returns something that can fail (`-> Result<..>`,
-/// `ExitCode`, `impl Termination`), the body becomes an inner fn of the same name whose value
-/// the guard sees (`guard.finish(reconnects(..))`), so that a failing value keeps the
-/// directories too. `return`, `?` and inner attributes mean what they meant.
+/// `ExitCode`, `impl Termination`), its statements run in a closure (an async block, for an
+/// async fn) whose value the guard sees (`guard.finish(outcome)`), so that a failing value
+/// keeps the directories too. `return`, `?`, inner attributes, `Self` and the fn's own name
+/// mean what they meant.
 ///
 /// # Compile-time errors
 ///

@@ -383,6 +383,14 @@ pub fn take<T: Binding>(guard: &mut TestGuard, resource: Resource, index: usize)
     }
 }
 
+/// Runs an observed test's body, which generated code moves into a closure so that the guard
+/// sees its outcome: `return` and `?` stay the body's. `FnOnce`, so the body may move out of
+/// what it took, or return a borrow through a `&mut` it took.
+#[doc(hidden)]
+pub fn run<R>(body: impl FnOnce() -> R) -> R {
+    body()
+}
+
 /// A test function's return value, as far as `#[isolated]` needs to know: did it fail?
 ///
 /// # Examples

@@ -1,11 +1,4 @@
 pub unsafe extern "C" fn copies(byte: *const u8) -> std::io::Result<()> {
-    unsafe fn copies(
-        #[allow(unused_variables)]
-        tmpdir: ::isolate::__private::TmpDir,
-        byte: *const u8,
-    ) -> std::io::Result<()> {
-        std::fs::write(tmpdir.join("byte"), [*byte])
-    }
     let mut __isolate_guard = {
         static SPEC: ::isolate::__private::Spec = ::isolate::__private::Spec::for_test(
                 ::core::module_path!(),
@@ -18,5 +11,14 @@ pub unsafe extern "C" fn copies(byte: *const u8) -> std::io::Result<()> {
     let tmpdir = ::isolate::__private::take::<
         ::isolate::__private::TmpDir,
     >(&mut __isolate_guard, ::isolate::__private::Resource::TmpDir, 0);
-    __isolate_guard.finish(unsafe { copies(tmpdir, byte) })
+    let __isolate_outcome = ::isolate::__private::run(move || {
+        if let ::core::option::Option::Some(__isolate_returned) = ::core::option::Option::None::<
+            std::io::Result<()>,
+        > {
+            return __isolate_returned;
+        }
+        let _ = &tmpdir;
+        std::fs::write(tmpdir.join("byte"), [*byte])
+    });
+    __isolate_guard.finish(__isolate_outcome)
 }

@@ -1,14 +1,6 @@
 #[test]
+#[allow(unused_mut)]
 fn exports() -> std::io::Result<()> {
-    fn exports(
-        #[allow(unused_variables)]
-        tmpdir: ::isolate::__private::TmpDir,
-    ) -> std::io::Result<()> {
-        #![allow(unused_mut)]
-        #[allow(unused_variables)]
-        let db = ::isolate::__private::fixture_value(&DB);
-        std::fs::write(tmpdir.join("url"), &db.url)
-    }
     ::isolate::__private::fixture_feature!();
     let mut __isolate_guard = {
         static SPEC: ::isolate::__private::Spec = ::isolate::__private::Spec::for_test(
@@ -22,6 +14,16 @@ fn exports() -> std::io::Result<()> {
     let tmpdir = ::isolate::__private::take::<
         ::isolate::__private::TmpDir,
     >(&mut __isolate_guard, ::isolate::__private::Resource::TmpDir, 0);
-    let _ = ::isolate::__private::fixture(&__isolate_guard, &DB);
-    __isolate_guard.finish(exports(tmpdir))
+    #[allow(unused_variables)]
+    let db = ::isolate::__private::fixture(&__isolate_guard, &DB);
+    let __isolate_outcome = ::isolate::__private::run(move || {
+        if let ::core::option::Option::Some(__isolate_returned) = ::core::option::Option::None::<
+            std::io::Result<()>,
+        > {
+            return __isolate_returned;
+        }
+        let _ = &tmpdir;
+        std::fs::write(tmpdir.join("url"), &db.url)
+    });
+    __isolate_guard.finish(__isolate_outcome)
 }

@@ -1,0 +1,170 @@
+//! Every fn shape that compiles without `#[isolated]` compiles with it, also where the guard
+//! observes the outcome (a temp dir and a `Result`): associated fns that name `Self` or the
+//! impl's generics, recursion, borrowed and boxed returns, `impl Trait`, async. Each body uses
+//! its temp dir, and a failing outcome still keeps it.
+#![allow(dead_code, clippy::unnecessary_wraps)]
+
+use std::fmt::Display;
+use std::fs;
+use std::path::PathBuf;
+
+use isolate::isolated;
+
+struct Store;
+
+impl Store {
+    fn file() -> &'static str {
+        "store"
+    }
+
+    /// `Self` in an observed body, and a recursive call that must reach this fn (two
+    /// arguments), not a fn the expansion made.
+    #[isolated(tmpdir)]
+    fn write(fail: bool, depth: u8) -> Result<PathBuf, PathBuf> {
+        if depth > 0 {
+            return Self::write(fail, depth - 1);
+        }
+        fs::write(tmpdir.join(Self::file()), "x").map_err(|_| tmpdir.path().to_owned())?;
+        if fail {
+            return Err(tmpdir.path().to_owned());
+        }
+        Ok(tmpdir.path().to_owned())
+    }
+
+    #[isolated(tmpdir)]
+    async fn write_async(fail: bool) -> Result<PathBuf, PathBuf> {
+        tokio::fs::write(tmpdir.join(Self::file()), "x")
+            .await
+            .map_err(|_| tmpdir.path().to_owned())?;
+        if fail {
+            return Err(tmpdir.path().to_owned());
+        }
+        Ok(tmpdir.path().to_owned())
+    }
+}
+
+#[test]
+fn an_associated_fn_names_self_and_keeps_its_dir_on_err() {
+    let removed = Store::write(false, 2).unwrap();
+    assert!(!removed.exists(), "{}", removed.display());
+    let kept = Store::write(true, 1).unwrap_err();
+    assert!(kept.join("store").is_file(), "{}", kept.display());
+    fs::remove_dir_all(kept).unwrap();
+}
+
+#[tokio::test]
+async fn an_async_associated_fn_names_self_and_keeps_its_dir_on_err() {
+    let removed = Store::write_async(false).await.unwrap();
+    assert!(!removed.exists(), "{}", removed.display());
+    let kept = Store::write_async(true).await.unwrap_err();
+    assert!(kept.join("store").is_file(), "{}", kept.display());
+    fs::remove_dir_all(kept).unwrap();
+}
+
+trait Named {
+    const NAME: &'static str;
+}
+
+struct Data;
+
+impl Named for Data {
+    const NAME: &'static str = "data";
+}
+
+struct Holder<T>(T);
+
+/// The impl's own generic parameter and its bound, in an associated fn's observed body.
+impl<T: Named + Default> Holder<T> {
+    #[isolated(tmpdir)]
+    fn create() -> std::io::Result<Self> {
+        fs::write(tmpdir.join(T::NAME), "x")?;
+        Ok(Self(T::default()))
+    }
+}
+
+impl Default for Data {
+    fn default() -> Self {
+        Data
+    }
+}
+
+#[test]
+fn an_associated_fn_reads_the_impls_generics() {
+    let Holder(Data) = Holder::<Data>::create().unwrap();
+}
+
+trait Shape {
+    fn sides(&self) -> u8;
+}
+
+struct Square;
+
+impl Shape for Square {
+    fn sides(&self) -> u8 {
+        4
+    }
+}
+
+/// `Box::new(Square)` becomes a `Box<dyn Shape>` only where the return type is known.
+#[isolated(tmpdir)]
+fn boxed(early: bool) -> std::io::Result<Box<dyn Shape>> {
+    fs::write(tmpdir.join("f"), "x")?;
+    if early {
+        return Ok(Box::new(Square));
+    }
+    Ok(Box::new(Square))
+}
+
+/// The closure's parameter type comes from the return type.
+#[isolated(tmpdir)]
+fn closure(step: u8) -> std::io::Result<Box<dyn Fn(u8) -> u8>> {
+    fs::write(tmpdir.join("f"), "x")?;
+    Ok(Box::new(move |x| x + step))
+}
+
+/// An elided lifetime in the return type, tied to the argument.
+#[isolated(tmpdir)]
+fn borrowed(text: &str) -> std::io::Result<&str> {
+    fs::write(tmpdir.join("f"), text)?;
+    Ok(text.trim())
+}
+
+/// `impl Trait` as an argument and inside the return type.
+#[isolated(tmpdir)]
+fn opaque(value: impl Display + 'static) -> Result<impl Display, String> {
+    fs::write(tmpdir.join("f"), value.to_string()).map_err(|error| error.to_string())?;
+    Ok(value)
+}
+
+#[isolated(tmpdir)]
+async fn boxed_async() -> std::io::Result<Box<dyn Shape>> {
+    tokio::fs::write(tmpdir.join("f"), "x").await?;
+    Ok(Box::new(Square))
+}
+
+#[tokio::test]
+async fn return_types_that_guide_the_body() {
+    assert_eq!(boxed(true).unwrap().sides(), 4);
+    assert_eq!(boxed(false).unwrap().sides(), 4);
+    assert_eq!(closure(2).unwrap()(1), 3);
+    assert_eq!(borrowed(" a ").unwrap(), "a");
+    assert_eq!(opaque(5).unwrap().to_string(), "5");
+    assert_eq!(boxed_async().await.unwrap().sides(), 4);
+}
+
+/// An inner attribute is the fn's, also where `serial_test` (the `serial_test` feature's
+/// bridge) moves the body into a closure of its own, where none is permitted.
+#[test]
+#[isolated(port, serial = "fn-shapes-inner")]
+fn inner_attribute_beside_a_serial_group() {
+    #![allow(unused_variables)]
+    let never_read = port.port();
+}
+
+#[test]
+#[isolated(tmpdir, serial = "fn-shapes-inner")]
+fn observed_inner_attribute_beside_a_serial_group() -> std::io::Result<()> {
+    #![allow(unused_variables)]
+    let never_read = 1;
+    fs::write(tmpdir.join("f"), "x")
+}
