@@ -168,3 +168,32 @@ fn observed_inner_attribute_beside_a_serial_group() -> std::io::Result<()> {
     let never_read = 1;
     fs::write(tmpdir.join("f"), "x")
 }
+
+/// A helper returning a value that is no outcome (neither a `Result` nor an `ExitCode`): only
+/// a panic fails it, as without a temp dir.
+#[isolated(tmpdir)]
+fn checksum(text: &str) -> u64 {
+    fs::write(tmpdir.join("f"), text).unwrap();
+    fs::read(tmpdir.join("f")).unwrap().len() as u64
+}
+
+#[isolated(tmpdir)]
+fn optional(text: &str) -> Option<PathBuf> {
+    fs::write(tmpdir.join("f"), text).ok()?;
+    Some(tmpdir.path().to_owned())
+}
+
+/// Whether `T` is an outcome is not known here: it is none.
+#[isolated(tmpdir)]
+fn made<T: Default>() -> T {
+    fs::write(tmpdir.join("f"), "x").unwrap();
+    T::default()
+}
+
+#[test]
+fn a_value_that_is_no_outcome() {
+    assert_eq!(checksum("abc"), 3);
+    let dir = optional("x").unwrap();
+    assert!(!dir.exists(), "{}", dir.display());
+    assert_eq!(made::<u8>(), 0);
+}

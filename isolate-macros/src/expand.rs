@@ -123,12 +123,25 @@ fn test_fn(plan: TestPlan) -> TokenStream {
     let (inner, stmts) = plan.func.split_body();
     let tail = match observed(&plan) {
         None => stmts,
-        Some(finish) => {
+        Some(observed) => {
             let outcome = Ident::new("__isolate_outcome", Span::mixed_site());
             let run = run_body(&plan, &stmts);
+            let finish = match observed {
+                Observed::Termination => quote!(#guard.finish_termination(#outcome)),
+                // Whatever the type: an `Outcome` is recorded, any other value (a helper's
+                // `u64`) is not, as autoref picks the first trait that applies.
+                Observed::Value => quote! {
+                    {
+                        #[allow(unused_imports)]
+                        use #private::{ObserveAny as _, ObserveOutcome as _};
+                        (&#private::Observe(&#outcome)).observe(#guard);
+                    }
+                    #outcome
+                },
+            };
             quote! {
                 let #outcome = #run;
-                #guard.#finish(#outcome)
+                #finish
             }
         }
     };
@@ -150,9 +163,17 @@ fn test_fn(plan: TestPlan) -> TokenStream {
     }
 }
 
+/// What the guard observes of a returned value.
+enum Observed {
+    /// Its outcome, if it is an `Outcome` (a `Result`, an `ExitCode`).
+    Value,
+    /// An opaque `impl Termination`, reported as the harness would.
+    Termination,
+}
+
 /// How the guard observes the outcome, when it must: only a test with temp dirs that
 /// returns something can fail without a panic, and a value `test_case` compares is no outcome.
-fn observed(plan: &TestPlan) -> Option<Ident> {
+fn observed(plan: &TestPlan) -> Option<Observed> {
     if !plan
         .args
         .bindings
@@ -162,19 +183,18 @@ fn observed(plan: &TestPlan) -> Option<Ident> {
     {
         return None;
     }
-    let finish = match plan.func.sig.return_type.as_slice() {
+    match plan.func.sig.return_type.as_slice() {
         // `()`, `!`
-        [] => return None,
+        [] => None,
         [TokenTree::Group(unit)]
             if unit.delimiter() == Delimiter::Parenthesis && unit.stream().is_empty() =>
         {
-            return None
+            None
         }
-        [TokenTree::Punct(never)] if never.as_char() == '!' => return None,
-        [first, ..] if crate::scan::is_ident(first, "impl") => "finish_termination",
-        _ => "finish",
-    };
-    Some(Ident::new(finish, Span::call_site()))
+        [TokenTree::Punct(never)] if never.as_char() == '!' => None,
+        [first, ..] if crate::scan::is_ident(first, "impl") => Some(Observed::Termination),
+        _ => Some(Observed::Value),
+    }
 }
 
 /// The body's statements in a closure run at once (an async block awaited, for an async fn),

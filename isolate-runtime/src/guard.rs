@@ -391,6 +391,36 @@ pub fn run<R>(body: impl FnOnce() -> R) -> R {
     body()
 }
 
+/// A returned value, for generated code to finish the guard with whatever its type:
+/// `(&Observe(&value)).observe(guard)` records the outcome of an [`Outcome`] ([`ObserveOutcome`],
+/// found first), and nothing for any other value ([`ObserveAny`]: a helper's `u64`, or a `T`
+/// not known to be one), which only a panic can fail.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Observe<'a, T>(pub &'a T);
+
+#[doc(hidden)]
+pub trait ObserveOutcome {
+    fn observe(&self, guard: TestGuard);
+}
+
+impl<T: Outcome> ObserveOutcome for Observe<'_, T> {
+    fn observe(&self, guard: TestGuard) {
+        guard.record_outcome(self.0.is_failure());
+    }
+}
+
+#[doc(hidden)]
+pub trait ObserveAny {
+    fn observe(&self, guard: TestGuard);
+}
+
+impl<T> ObserveAny for &Observe<'_, T> {
+    fn observe(&self, guard: TestGuard) {
+        drop(guard);
+    }
+}
+
 /// A test function's return value, as far as `#[isolated]` needs to know: did it fail?
 ///
 /// # Examples

@@ -85,7 +85,7 @@ pub mod __private {
     #[cfg(feature = "fixture")]
     pub use crate::fixture::{fixture, fixture_unavailable};
     pub use crate::fresh::{fork, Passed};
-    pub use crate::guard::{run, take};
+    pub use crate::guard::{run, take, Observe, ObserveAny, ObserveOutcome};
     pub use crate::{
         enter, Access, Outcome, Port, ReservedPort, Resource, Spec, TestGuard, TmpDir, UdpPort,
     };

@@ -29,5 +29,10 @@ async fn serves() -> Result<(), String> {
         Ok(())
     }
         .await;
-    __isolate_guard.finish(__isolate_outcome)
+    {
+        #[allow(unused_imports)]
+        use ::isolate::__private::{ObserveAny as _, ObserveOutcome as _};
+        (&::isolate::__private::Observe(&__isolate_outcome)).observe(__isolate_guard);
+    }
+    __isolate_outcome
 }

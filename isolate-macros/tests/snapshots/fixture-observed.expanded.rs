@@ -25,5 +25,10 @@ fn exports() -> std::io::Result<()> {
         let _ = &tmpdir;
         std::fs::write(tmpdir.join("url"), &db.url)
     });
-    __isolate_guard.finish(__isolate_outcome)
+    {
+        #[allow(unused_imports)]
+        use ::isolate::__private::{ObserveAny as _, ObserveOutcome as _};
+        (&::isolate::__private::Observe(&__isolate_outcome)).observe(__isolate_guard);
+    }
+    __isolate_outcome
 }

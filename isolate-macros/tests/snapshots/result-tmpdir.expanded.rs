@@ -28,5 +28,10 @@ fn writes() -> std::io::Result<()> {
         std::fs::write(data.join("x"), "y")?;
         Ok(())
     });
-    __isolate_guard.finish(__isolate_outcome)
+    {
+        #[allow(unused_imports)]
+        use ::isolate::__private::{ObserveAny as _, ObserveOutcome as _};
+        (&::isolate::__private::Observe(&__isolate_outcome)).observe(__isolate_guard);
+    }
+    __isolate_outcome
 }
