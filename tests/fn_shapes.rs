@@ -4,7 +4,7 @@
 //! its temp dir, and a failing outcome still keeps it.
 #![allow(dead_code, clippy::unnecessary_wraps)]
 
-use std::fmt::Display;
+use std::fmt::{Debug, Display};
 use std::fs;
 use std::path::PathBuf;
 
@@ -196,4 +196,166 @@ fn a_value_that_is_no_outcome() {
     let dir = optional("x").unwrap();
     assert!(!dir.exists(), "{}", dir.display());
     assert_eq!(made::<u8>(), 0);
+}
+
+/// A helper method, with each receiver, observed or not: the body uses `self` as written.
+struct Counter {
+    count: u8,
+}
+
+impl Counter {
+    #[isolated(port)]
+    fn read(&self) -> u8 {
+        assert_ne!(port.port(), 0);
+        self.count
+    }
+
+    #[isolated(tmpdir)]
+    fn bump(&mut self) -> std::io::Result<&mut u8> {
+        fs::write(tmpdir.join("f"), "x")?;
+        self.count += 1;
+        Ok(&mut self.count)
+    }
+
+    #[isolated(tmpdir)]
+    fn into_count(self) -> std::io::Result<u8> {
+        fs::write(tmpdir.join("f"), [self.count])?;
+        Ok(self.count)
+    }
+
+    #[isolated(tmpdir)]
+    async fn bump_async(&mut self) -> std::io::Result<u8> {
+        tokio::fs::write(tmpdir.join("f"), "x").await?;
+        self.count += 1;
+        Ok(self.count)
+    }
+
+    #[isolated(tmpdir)]
+    fn boxed(self: Box<Self>) -> std::io::Result<u8> {
+        fs::write(tmpdir.join("f"), "x")?;
+        Ok(self.count)
+    }
+}
+
+#[tokio::test]
+async fn methods_with_every_receiver() {
+    let mut counter = Counter { count: 0 };
+    *counter.bump().unwrap() += 1;
+    assert_eq!(counter.bump_async().await.unwrap(), 3);
+    assert_eq!(counter.read(), 3);
+    assert_eq!(Box::new(Counter { count: 4 }).boxed().unwrap(), 4);
+    assert_eq!(counter.into_count().unwrap(), 3);
+}
+
+/// Signatures a demanding suite writes, observed: where clauses, named lifetimes, every
+/// parameter pattern, `#[track_caller]`, tokio above and below, labels, `extern "C"`; and an
+/// async fn whose parameter is `Send` but not `Sync` stays `Send`.
+#[isolated(tmpdir)]
+fn generic_where<T, U>(t: T, u: &U) -> Result<String, std::io::Error>
+where
+    T: Debug + Clone,
+    U: Debug + ?Sized,
+{
+    fs::write(tmpdir.join("f"), format!("{t:?}{u:?}"))?;
+    Ok(format!("{:?}", t.clone()))
+}
+
+#[isolated(tmpdir)]
+fn lifetimes<'a, 'b: 'a>(x: &'a str, _y: &'b str) -> Result<&'a str, std::io::Error> {
+    fs::write(tmpdir.join("f"), x)?;
+    Ok(x)
+}
+
+#[isolated(port)]
+extern "C" fn extern_c_unobserved() -> u16 {
+    port.port()
+}
+
+#[isolated(tmpdir)]
+#[must_use]
+#[track_caller]
+fn attrs_helper() -> Result<u8, std::io::Error> {
+    fs::write(tmpdir.join("f"), "x")?;
+    Ok(1)
+}
+
+#[isolated(tmpdir)]
+#[tokio::test]
+async fn tokio_below() -> Result<(), std::io::Error> {
+    tokio::fs::write(tmpdir.join("f"), "x").await?;
+    Ok(())
+}
+
+#[tokio::test]
+#[isolated(tmpdir)]
+async fn tokio_above() -> Result<(), std::io::Error> {
+    tokio::fs::write(tmpdir.join("f"), "x").await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[isolated(tmpdir)]
+async fn tokio_above_multi() -> Result<(), std::io::Error> {
+    tokio::fs::write(tmpdir.join("f"), "x").await?;
+    Ok(())
+}
+
+struct P {
+    x: u8,
+    y: u8,
+}
+struct W(u8);
+
+#[allow(clippy::too_many_arguments)]
+#[isolated(tmpdir)]
+fn every_argument(
+    plain: u8,
+    mut changed: u8,
+    (a, b): (u8, u8),
+    P { x, .. }: P,
+    W(w): W,
+    [first, .., last]: [u8; 3],
+    &r: &u8,
+    by_ref: &str,
+    _: u8,
+    #[allow(unused_variables)] unused: u8,
+    f: impl Fn(u8) -> u8,
+) -> Result<u8, std::io::Error> {
+    changed += 1;
+    fs::write(tmpdir.join("f"), by_ref.as_bytes())?;
+    Ok(f(plain + changed + a + b + x + w + first + last + r))
+}
+
+#[isolated(tmpdir)]
+fn labelled() -> Result<u8, std::io::Error> {
+    let n = 'outer: loop {
+        for i in 0..3 {
+            if i == 2 {
+                break 'outer i;
+            }
+        }
+    };
+    fs::write(tmpdir.join("f"), "x")?;
+    Ok(n)
+}
+
+#[isolated(tmpdir)]
+async fn async_send_with_a_cell(cell: std::cell::Cell<u8>) -> Result<u8, std::io::Error> {
+    tokio::fs::write(tmpdir.join("f"), "x").await?;
+    Ok(cell.get())
+}
+
+fn assert_send<T: Send>(_: T) {}
+
+#[test]
+fn signatures_a_suite_writes() {
+    assert_eq!(generic_where(1u8, "s").unwrap(), "1");
+    assert_eq!(lifetimes("a", "b").unwrap(), "a");
+    assert_ne!(extern_c_unobserved(), 0);
+    assert_eq!(attrs_helper().unwrap(), 1);
+    let point = P { x: 1, y: 0 };
+    let sum = every_argument(1, 1, (1, 1), point, W(1), [1, 0, 1], &1, "", 0, 0, |v| v);
+    assert_eq!(sum.unwrap(), 10);
+    assert_eq!(labelled().unwrap(), 2);
+    assert_send(async_send_with_a_cell(std::cell::Cell::new(1)));
 }
