@@ -8,7 +8,7 @@
 //! moved, as written, into a closure run at once, so the guard sees the outcome and keeps the
 //! dirs of a failing one.
 
-use proc_macro2::{Delimiter, Ident, Literal, Span, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Group, Ident, Literal, Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned, ToTokens};
 
 use crate::bridge;
@@ -220,7 +220,10 @@ fn run_body(plan: &TestPlan, stmts: &TokenStream) -> TokenStream {
         let ident = &binding.ident;
         quote!(let _ = &#ident;)
     });
-    let block = quote!({ #typed #(#captures)* #stmts });
+    // The body's own braces: a body that yields the wrong type (a `;` after its last
+    // expression) is an error on the body, as in the fn, not on the attribute.
+    let mut block = Group::new(Delimiter::Brace, quote!(#typed #(#captures)* #stmts));
+    block.set_span(plan.func.body.span());
     if plan.func.sig.asyncness.is_some() {
         quote!(async move #block.await)
     } else {
