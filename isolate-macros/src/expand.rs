@@ -139,7 +139,10 @@ fn test_fn(plan: TestPlan) -> TokenStream {
                     #outcome
                 },
             };
+            // The body's braces are kept inside ours (see `run_body`): a one-line body with
+            // one expression in them is no `unused_braces` of the user's.
             quote! {
+                #[allow(unused_braces)]
                 let #outcome = #run;
                 #finish
             }
@@ -220,10 +223,13 @@ fn run_body(plan: &TestPlan, stmts: &TokenStream) -> TokenStream {
         let ident = &binding.ident;
         quote!(let _ = &#ident;)
     });
-    // The body's own braces: a body that yields the wrong type (a `;` after its last
-    // expression) is an error on the body, as in the fn, not on the attribute.
-    let mut block = Group::new(Delimiter::Brace, quote!(#typed #(#captures)* #stmts));
-    block.set_span(plan.func.body.span());
+    // The statements in the body's own braces, after ours: a body that yields the wrong type
+    // (a `;` after its last expression) is an error on the body, as in the fn, not on the
+    // attribute; and an item first in the body is first in its block (no pedantic
+    // `items_after_statements`).
+    let mut body = Group::new(Delimiter::Brace, stmts.clone());
+    body.set_span(plan.func.body.span());
+    let block = quote!({ #typed #(#captures)* #body });
     if plan.func.sig.asyncness.is_some() {
         quote!(async move #block.await)
     } else {

@@ -18,6 +18,7 @@ async fn serves() -> Result<(), String> {
     let tmpdir = ::isolate::__private::take::<
         ::isolate::__private::TmpDir,
     >(&mut __isolate_guard, ::isolate::__private::Resource::TmpDir, 0);
+    #[allow(unused_braces)]
     let __isolate_outcome = async move {
         if let ::core::option::Option::Some(__isolate_returned) = ::core::option::Option::None::<
             Result<(), String>,
@@ -26,7 +27,7 @@ async fn serves() -> Result<(), String> {
         }
         let _ = &port;
         let _ = &tmpdir;
-        Ok(())
+        { Ok(()) }
     }
         .await;
     {

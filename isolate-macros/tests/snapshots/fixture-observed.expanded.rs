@@ -16,6 +16,7 @@ fn exports() -> std::io::Result<()> {
     >(&mut __isolate_guard, ::isolate::__private::Resource::TmpDir, 0);
     #[allow(unused_variables)]
     let db = ::isolate::__private::fixture(&__isolate_guard, &DB);
+    #[allow(unused_braces)]
     let __isolate_outcome = ::isolate::__private::run(move || {
         if let ::core::option::Option::Some(__isolate_returned) = ::core::option::Option::None::<
             std::io::Result<()>,
@@ -23,7 +24,7 @@ fn exports() -> std::io::Result<()> {
             return __isolate_returned;
         }
         let _ = &tmpdir;
-        std::fs::write(tmpdir.join("url"), &db.url)
+        { std::fs::write(tmpdir.join("url"), &db.url) }
     });
     {
         #[allow(unused_imports)]

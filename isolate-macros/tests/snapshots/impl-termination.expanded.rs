@@ -12,9 +12,10 @@ fn terminates() -> impl std::process::Termination {
     let tmpdir = ::isolate::__private::take::<
         ::isolate::__private::TmpDir,
     >(&mut __isolate_guard, ::isolate::__private::Resource::TmpDir, 0);
+    #[allow(unused_braces)]
     let __isolate_outcome = ::isolate::__private::run(move || {
         let _ = &tmpdir;
-        std::process::ExitCode::SUCCESS
+        { std::process::ExitCode::SUCCESS }
     });
     __isolate_guard.finish_termination(__isolate_outcome)
 }

@@ -28,6 +28,7 @@ where
     let port = ::isolate::__private::take::<
         ::isolate::__private::Port,
     >(&mut __isolate_guard, ::isolate::__private::Resource::Port, 0);
+    #[allow(unused_braces)]
     let __isolate_outcome = ::isolate::__private::run(move || {
         if let ::core::option::Option::Some(__isolate_returned) = ::core::option::Option::None::<
             Result<(), String>,
@@ -36,8 +37,10 @@ where
         }
         let _ = &tmpdir;
         let _ = &port;
-        n += a + b;
-        Ok(())
+        {
+            n += a + b;
+            Ok(())
+        }
     });
     {
         #[allow(unused_imports)]

@@ -17,6 +17,7 @@ fn writes() -> std::io::Result<()> {
     let logs = ::isolate::__private::take::<
         ::isolate::__private::TmpDir,
     >(&mut __isolate_guard, ::isolate::__private::Resource::TmpDir, 1);
+    #[allow(unused_braces)]
     let __isolate_outcome = ::isolate::__private::run(move || {
         if let ::core::option::Option::Some(__isolate_returned) = ::core::option::Option::None::<
             std::io::Result<()>,
@@ -25,8 +26,10 @@ fn writes() -> std::io::Result<()> {
         }
         let _ = &data;
         let _ = &logs;
-        std::fs::write(data.join("x"), "y")?;
-        Ok(())
+        {
+            std::fs::write(data.join("x"), "y")?;
+            Ok(())
+        }
     });
     {
         #[allow(unused_imports)]

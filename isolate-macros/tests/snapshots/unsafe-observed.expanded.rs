@@ -11,6 +11,7 @@ pub unsafe extern "C" fn copies(byte: *const u8) -> std::io::Result<()> {
     let tmpdir = ::isolate::__private::take::<
         ::isolate::__private::TmpDir,
     >(&mut __isolate_guard, ::isolate::__private::Resource::TmpDir, 0);
+    #[allow(unused_braces)]
     let __isolate_outcome = ::isolate::__private::run(move || {
         if let ::core::option::Option::Some(__isolate_returned) = ::core::option::Option::None::<
             std::io::Result<()>,
@@ -18,7 +19,7 @@ pub unsafe extern "C" fn copies(byte: *const u8) -> std::io::Result<()> {
             return __isolate_returned;
         }
         let _ = &tmpdir;
-        std::fs::write(tmpdir.join("byte"), [*byte])
+        { std::fs::write(tmpdir.join("byte"), [*byte]) }
     });
     {
         #[allow(unused_imports)]
