@@ -198,19 +198,20 @@ fn a_value_that_is_no_outcome() {
     assert_eq!(made::<u8>(), 0);
 }
 
-/// A helper method, with each receiver, observed or not: the body uses `self` as written.
+/// A helper method, with each receiver, observed or not: the body uses `self` as written. With
+/// a serial group also under the `serial_test` feature, whose attribute cannot take `self`.
 struct Counter {
     count: u8,
 }
 
 impl Counter {
-    #[isolated(port)]
+    #[isolated(port, serial = "fn-shapes-method")]
     fn read(&self) -> u8 {
         assert_ne!(port.port(), 0);
         self.count
     }
 
-    #[isolated(tmpdir)]
+    #[isolated(tmpdir, serial = "fn-shapes-method")]
     fn bump(&mut self) -> std::io::Result<&mut u8> {
         fs::write(tmpdir.join("f"), "x")?;
         self.count += 1;
