@@ -360,3 +360,20 @@ fn signatures_a_suite_writes() {
     assert_eq!(labelled().unwrap(), 2);
     assert_send(async_send_with_a_cell(std::cell::Cell::new(1)));
 }
+
+/// An opaque return type that is no `impl Termination` (a helper's iterator): not observed,
+/// as nothing but a panic can fail it.
+#[isolated(tmpdir)]
+fn lines() -> impl Iterator<Item = String> {
+    fs::write(tmpdir.join("f"), "a\nb").unwrap();
+    let text = fs::read_to_string(tmpdir.join("f")).unwrap();
+    text.lines()
+        .map(str::to_owned)
+        .collect::<Vec<_>>()
+        .into_iter()
+}
+
+#[test]
+fn an_opaque_value_that_is_no_termination() {
+    assert_eq!(lines().collect::<Vec<_>>(), ["a", "b"]);
+}

@@ -197,9 +197,22 @@ fn observed(plan: &TestPlan) -> Option<Observed> {
             None
         }
         [TokenTree::Punct(never)] if never.as_char() == '!' => None,
-        [first, ..] if crate::scan::is_ident(first, "impl") => Some(Observed::Termination),
+        // Only `impl Termination` can be reported; any other opaque value (a helper's
+        // `impl Iterator`) fails only by panicking.
+        [first, bounds @ ..] if crate::scan::is_ident(first, "impl") => {
+            names_termination(bounds).then_some(Observed::Termination)
+        }
         _ => Some(Observed::Value),
     }
+}
+
+/// Whether the first bound of `impl ..` is `Termination` (`std::process::Termination`).
+fn names_termination(bounds: &[TokenTree]) -> bool {
+    let path = bounds.iter().take_while(|token| {
+        matches!(token, TokenTree::Ident(_)) || crate::scan::is_punct(token, ':')
+    });
+    path.last()
+        .is_some_and(|last| crate::scan::is_ident(last, "Termination"))
 }
 
 /// The body's statements in a closure run at once (an async block awaited, for an async fn),
