@@ -39,3 +39,41 @@ mod module {
         assert_ne!(reserved_port.port(), 0);
     }
 }
+
+/// The observed expansion (a closure typed by the return type, the outcome found by autoref)
+/// on helpers: `Self`, a method returning a borrow, a value that is no outcome, async.
+struct Counter(u8);
+
+impl Counter {
+    #[isolated(tmpdir)]
+    fn new() -> std::io::Result<Self> {
+        std::fs::write(tmpdir.join("x"), "y")?;
+        Ok(Self(0))
+    }
+
+    #[isolated(tmpdir)]
+    fn bump(&mut self) -> std::io::Result<&mut u8> {
+        std::fs::write(tmpdir.join("x"), "y")?;
+        Ok(&mut self.0)
+    }
+
+    #[isolated(tmpdir)]
+    async fn read(&self) -> Result<Box<dyn std::fmt::Display>, String> {
+        std::fs::write(tmpdir.join("x"), "y").map_err(|error| error.to_string())?;
+        Ok(Box::new(self.0))
+    }
+}
+
+#[isolated(tmpdir)]
+fn checksum() -> u64 {
+    std::fs::write(tmpdir.join("x"), "y").unwrap();
+    1
+}
+
+#[test]
+fn observed_helpers() {
+    let mut counter = Counter::new().unwrap();
+    *counter.bump().unwrap() += checksum() as u8;
+    let _ = counter.read();
+    assert_eq!(counter.0, 1);
+}
