@@ -377,3 +377,26 @@ fn lines() -> impl Iterator<Item = String> {
 fn an_opaque_value_that_is_no_termination() {
     assert_eq!(lines().collect::<Vec<_>>(), ["a", "b"]);
 }
+
+/// A return type from a `macro_rules!` `$ret:ty` arrives in an invisible group: an
+/// `impl Termination` in one is observed by its value, whatever its type.
+macro_rules! observed {
+    ($name:ident($dir:ident) -> $ret:ty $body:block) => {
+        #[test]
+        #[isolated(tmpdir($dir))]
+        fn $name() -> $ret $body
+    };
+}
+
+observed!(macro_written_impl_termination(dir) -> impl std::process::Termination {
+    fs::write(dir.join("f"), "x").map_err(|error| error.to_string())
+});
+
+observed!(macro_written_result(dir) -> Result<(), Box<dyn std::error::Error>> {
+    fs::write(dir.join("f"), "x")?;
+    Ok(())
+});
+
+observed!(macro_written_unit(dir) -> () {
+    fs::write(dir.join("f"), "x").unwrap();
+});
