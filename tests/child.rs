@@ -202,6 +202,38 @@ fn a_timeout_shows_the_running_childs_state_and_tail() {
     }
 }
 
+/// A program whose stdout is a pipe may hold what it prints in a buffer (Python without
+/// `-u`, C stdio): a line wait that runs out on a running child says so, rather than only
+/// "raise the wait"; a child that exited had its buffers flushed, and gets no such hint.
+#[test]
+fn a_line_timeout_on_a_running_child_names_output_buffering() {
+    let child = Child::spawn(&mut sh("printf 'no newline yet'; exec sleep 300")).unwrap();
+    let error = child
+        .wait_ready(ready::line("listening").within("100ms"))
+        .unwrap_err();
+    let message = error.to_string();
+    for part in [
+        "a line counts once it ends with a newline",
+        "Python: `-u` or `PYTHONUNBUFFERED=1`",
+        "`stdbuf -oL`",
+    ] {
+        assert!(message.contains(part), "`{part}` missing from: {message}");
+    }
+    let exited = Child::spawn(&mut sh("exit 3")).unwrap();
+    let message = exited
+        .wait_ready(ready::line("listening").within("20s"))
+        .unwrap_err()
+        .to_string();
+    assert!(!message.contains("stdbuf"), "{message}");
+    let tcp = Child::spawn(&mut sh("exec sleep 300")).unwrap();
+    let unused = isolate::ReservedPort::reserve().unwrap();
+    let message = tcp
+        .wait_ready(ready::tcp(("127.0.0.1", unused.port())).within("100ms"))
+        .unwrap_err()
+        .to_string();
+    assert!(!message.contains("stdbuf"), "only a line wait: {message}");
+}
+
 #[test]
 fn output_tail_keeps_the_last_200_lines() {
     let child = Child::spawn(&mut sh(

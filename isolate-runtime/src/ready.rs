@@ -77,6 +77,12 @@ pub trait Check: sealed::Sealed {
 
     #[doc(hidden)]
     fn attempt(&mut self, attempt: &Attempt<'_>) -> Answer;
+
+    /// What else may explain a wait on a running child that ran out, for its message.
+    #[doc(hidden)]
+    fn timeout_hint(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// What one attempt may use: the child's output, and how long it may take.
@@ -228,6 +234,9 @@ impl<K: Check> Probe<K> {
                 );
                 if let Some(child) = child {
                     message = format!("{message}; {}; {}", child.state(), child.tail_text());
+                    if let Some(hint) = self.check.timeout_hint() {
+                        message = format!("{message}\n{hint}");
+                    }
                 }
                 return Err(Error::timeout(message));
             }
@@ -492,6 +501,14 @@ impl Check for Line {
         } else {
             Answer::NotYet(format!("found it in none of {} lines", output.seen().total))
         }
+    }
+
+    fn timeout_hint(&self) -> Option<&'static str> {
+        Some(
+            "a line counts once it ends with a newline, and a program whose output is not a \
+             terminal may keep what it printed in a buffer until it fills or the program exits: \
+             unbuffer it (Python: `-u` or `PYTHONUNBUFFERED=1`; C stdio: `stdbuf -oL`)",
+        )
     }
 }
 
