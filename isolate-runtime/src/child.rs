@@ -321,9 +321,10 @@ impl Child {
     }
 
     /// Waits as [`wait_ready`](Child::wait_ready) does for a line of the child's output that
-    /// holds the probe's text, and returns that line: the first to hold it, as the child
-    /// printed it (without the `program[pid]: ` prefix of the copy in the test's output), even
-    /// when more lines than [`output_tail`](Child::output_tail) keeps came after it. For a
+    /// holds the probe's text, and returns that line: the first to hold it of those
+    /// [`ready::line`](crate::ready::line) looks at, as the child printed it (without the
+    /// `program[pid]: ` prefix of the copy in the test's output), kept even when more lines
+    /// than [`output_tail`](Child::output_tail) holds came after it. For a
     /// server that binds port 0 and prints the port it got, which no other process can take
     /// meanwhile, unlike a number chosen before the server starts.
     ///
