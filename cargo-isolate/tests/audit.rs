@@ -86,8 +86,8 @@ fn fixed_ports() {
     for source in [
         r#"#[test] fn t() { TcpListener::bind("127.0.0.1:3012").unwrap(); }"#,
         r#"#[test] fn t() { TcpStream::connect(("localhost", 8080)).unwrap(); }"#,
-        "const PORT: u16 = 9000; #[test] fn t() { SocketAddr::from(([127, 0, 0, 1], PORT)); }",
-        "#[test] fn t() { SocketAddr::new(ip, 9000); }",
+        "const PORT: u16 = 9000; #[test] fn t() { let a = SocketAddr::from(([127, 0, 0, 1], PORT)); TcpListener::bind(a); }",
+        "#[test] fn t() { TcpListener::bind(SocketAddr::new(ip, 9000)); }",
         r#"const API_PORT: u16 = 9000; #[test] fn t() { get(&format!("http://127.0.0.1:{API_PORT}/")); }"#,
         "fn start(port: u16) {} #[test] fn t() { start(18_090); }",
     ] {
@@ -887,7 +887,7 @@ fn a_port_only_connected_to_names_both_fixes() {
     );
     for source in [
         r#"#[test] fn t() { TcpListener::bind("127.0.0.1:5433").unwrap(); }"#,
-        "#[test] fn t() { SocketAddr::new(ip, 9000); }",
+        "#[test] fn t() { let a = SocketAddr::new(ip, 9000); start_server(a); }",
     ] {
         let (message, bind) = fix(source);
         assert!(
@@ -1087,4 +1087,27 @@ fn lazy_locks_are_locks_and_env_locks_take_env() {
     let migrated = "static LOCK: Mutex<()> = Mutex::new(()); \
         #[test] #[isolated(env)] fn t() { let _l = LOCK.lock(); std::env::set_var(\"A\", \"1\"); }";
     assert_eq!(kinds(migrated), []);
+}
+
+/// Seen on hyper-util: SOCKS message and `set_port` unit tests build `SocketAddr`s with fixed
+/// ports as values to encode or compare (7 findings, none a socket). A constructed address
+/// counts in a fn that binds, connects, serves or starts something, as a `/tmp` literal counts
+/// where files are used.
+#[test]
+fn a_constructed_address_counts_only_where_the_network_is_used() {
+    for source in [
+        "#[test] fn t() { let mut a = SocketAddr::from(([0, 0, 0, 0], 6881)); set_port(&mut a, 42, true); assert_eq!(a.port(), 42); }",
+        "#[test] fn t() { let a = Address::Socket(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 8080)); let n = Request(&a).write_to_buf(&mut buf).unwrap(); }",
+        "#[test] fn t() { assert_address_roundtrips(Address::Socket(SocketAddr::new(Ipv6Addr::LOCALHOST.into(), 8080))); }",
+    ] {
+        assert_eq!(kinds(source), [], "{source}");
+    }
+    for source in [
+        "#[test] fn t() { let a = SocketAddr::from(([127, 0, 0, 1], 3000)); let l = TcpListener::bind(a).unwrap(); }",
+        "#[test] fn t() { let a = SocketAddr::new(ip, 9000); tokio::spawn(run_server(a)); }",
+        "#[test] fn t() { let a = SocketAddr::from(([127, 0, 0, 1], 3000)); let s = TcpStream::connect(a).unwrap(); }",
+        "#[test] fn t() { let a = SocketAddr::from(([127, 0, 0, 1], 3000)); Server::bind(&a).serve(svc); }",
+    ] {
+        assert_eq!(kinds(source), [Kind::FixedPort], "{source}");
+    }
 }

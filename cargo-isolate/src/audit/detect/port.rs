@@ -36,12 +36,14 @@ impl Detector for FixedPort {
                     })
                     .map(|port| (port, span(expr)))
             }
-            syn::Expr::Tuple(tuple) if tuple.elems.len() == 2 && is_host(&tuple.elems[0]) => {
+            syn::Expr::Tuple(tuple)
+                if tuple.elems.len() == 2 && is_host(&tuple.elems[0]) && uses_network(cx) =>
+            {
                 fixed_port(cx, &tuple.elems[1]).map(|port| (port, span(&tuple.elems[1])))
             }
             syn::Expr::Call(_) => callee(expr).and_then(|(path, args)| {
                 let arg = if matches!(last(&path), "new") && path.contains("SocketAddr") {
-                    args.iter().nth(1)
+                    args.iter().nth(1).filter(|_| uses_network(cx))
                 } else {
                     port_param_arg(cx, last(&path), args)
                 }?;
@@ -127,6 +129,25 @@ fn is_network(name: &str) -> bool {
             | "listen"
             | "connect_async"
     )
+}
+
+/// Whether the fn being walked binds, connects, serves or starts something: a word of a
+/// called fn's or method's name (`bind`, `connect_async`, `run_server`, `tokio::spawn`). An
+/// address built in a fn that does none of these is a value under test (an encoder's input, a
+/// `set_port` check; seen on hyper-util), not a socket.
+fn uses_network(cx: &Cx<'_, '_>) -> bool {
+    const WORDS: &[&str] = &[
+        "bind", "connect", "listen", "serve", "server", "accept", "request", "spawn", "start",
+        "run", "http", "tcp", "udp", "client", "get", "post",
+    ];
+    let networky = |name: &str| name.split('_').any(|word| WORDS.contains(&word));
+    let paths = cx
+        .func
+        .call_sites
+        .iter()
+        .filter_map(|(path, _)| path.last());
+    let methods = cx.func.method_sites.iter().map(|site| &site.method);
+    paths.chain(methods).any(|name| networky(name))
 }
 
 /// An argument the file's own fn takes as a `port` parameter (`start(18_090)` of
