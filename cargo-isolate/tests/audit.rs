@@ -1111,3 +1111,33 @@ fn a_constructed_address_counts_only_where_the_network_is_used() {
         assert_eq!(kinds(source), [Kind::FixedPort], "{source}");
     }
 }
+
+/// Seen on reqwest's http3 tests: a port picked on `[::1]` was told to take `port`, an IPv4
+/// listener; an IPv6 address takes `port6`.
+#[test]
+fn an_ipv6_address_is_fixed_by_port6() {
+    let fixes = |source: &str| -> Vec<String> {
+        let found = audit_source("tests/t.rs", source, true).unwrap();
+        assert!(!found.is_empty(), "{source}");
+        found.into_iter().map(|f| f.fix).collect()
+    };
+    for source in [
+        r#"async fn free() -> SocketAddr { let l = TcpListener::bind("[::1]:0").await.unwrap(); l.local_addr().unwrap() }"#,
+        r#"fn pick() -> u16 { TcpListener::bind("[::1]:0").unwrap().local_addr().unwrap().port() }"#,
+        r#"#[test] fn t() { TcpListener::bind("[::1]:8080").unwrap(); }"#,
+        "#[test] fn t() { TcpListener::bind((Ipv6Addr::LOCALHOST, 8080)).unwrap(); }",
+        "#[test] fn t() { TcpListener::bind(SocketAddr::new(Ipv6Addr::LOCALHOST.into(), 8080)).unwrap(); }",
+    ] {
+        for fix in fixes(source) {
+            assert!(fix.contains("`#[isolated(port6)]`"), "{source}: {fix}");
+        }
+    }
+    for source in [
+        r#"fn pick() -> u16 { TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port() }"#,
+        r#"#[test] fn t() { TcpListener::bind("127.0.0.1:8080").unwrap(); }"#,
+    ] {
+        for fix in fixes(source) {
+            assert!(fix.contains("`#[isolated(port)]`"), "{source}: {fix}");
+        }
+    }
+}
