@@ -1141,3 +1141,29 @@ fn an_ipv6_address_is_fixed_by_port6() {
         }
     }
 }
+
+/// Seen on attohttpc: its env tests share a helper whose `lazy_static!` lock is declared in
+/// the helper's body; the lock was not seen, only the variables it removes.
+#[test]
+fn a_lock_declared_in_a_fn_body_is_a_lock() {
+    for source in [
+        "fn with_reset<T: FnOnce()>(test: T) { \
+           lazy_static::lazy_static! { static ref LOCK: Mutex<()> = Mutex::new(()); } \
+           let _guard = LOCK.lock().unwrap(); std::env::remove_var(\"A\"); test(); } \
+         #[test] fn t() { with_reset(|| std::env::set_var(\"A\", \"1\")); }",
+        "fn with_reset<T: FnOnce()>(test: T) { \
+           static LOCK: Mutex<()> = Mutex::new(()); \
+           let _guard = LOCK.lock().unwrap(); std::env::remove_var(\"A\"); test(); } \
+         #[test] fn t() { with_reset(|| std::env::set_var(\"A\", \"1\")); }",
+    ] {
+        let found = audit_source("tests/t.rs", source, true).unwrap();
+        let locks: Vec<_> = found
+            .iter()
+            .filter(|f| f.kind == Kind::ProcessLock)
+            .collect();
+        assert!(!locks.is_empty(), "{source}: {found:#?}");
+        for lock in locks {
+            assert!(lock.fix.starts_with("`#[isolated(env)]`"), "{}", lock.fix);
+        }
+    }
+}
