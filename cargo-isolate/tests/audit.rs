@@ -1167,3 +1167,30 @@ fn a_lock_declared_in_a_fn_body_is_a_lock() {
         }
     }
 }
+
+/// Seen on dotenvy: `temp_env::with_var` changes the environment under a lock of `temp_env`'s
+/// own, which tests that set variables otherwise (or under `#[isolated(env)]`) do not take.
+#[test]
+fn temp_env_changes_the_environment() {
+    for source in [
+        r#"#[test] fn t() { temp_env::with_var("SRC", Some("env"), || { load(); }); }"#,
+        r#"#[test] fn t() { temp_env::with_vars([("A", Some("1"))], || load()); }"#,
+        r#"use temp_env::with_var_unset; #[test] fn t() { with_var_unset("A", || load()); }"#,
+        r#"#[tokio::test] async fn t() { temp_env::async_with_vars([("A", Some("1"))], load()).await; }"#,
+    ] {
+        let found = audit_source("tests/t.rs", source, true).unwrap();
+        assert_eq!(
+            found.iter().map(|f| f.kind).collect::<Vec<_>>(),
+            [Kind::ProcessGlobal],
+            "{source}"
+        );
+        assert!(
+            found[0].fix.starts_with("`#[isolated(env)]`"),
+            "{}",
+            found[0].fix
+        );
+    }
+    let migrated =
+        r#"#[test] #[isolated(env)] fn t() { temp_env::with_var("A", Some("1"), || load()); }"#;
+    assert_eq!(kinds(migrated), []);
+}
