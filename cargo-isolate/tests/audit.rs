@@ -1194,3 +1194,37 @@ fn temp_env_changes_the_environment() {
         r#"#[test] #[isolated(env)] fn t() { temp_env::with_var("A", Some("1"), || load()); }"#;
     assert_eq!(kinds(migrated), []);
 }
+
+/// Seen on attohttpc: five tests call one helper that removes four variables; each test's call
+/// was shown four times over, with the same snippet, why and fix (27 entries for 5 tests). The
+/// report shows a test's call once with every cause under it; the JSON keeps a line per cause.
+#[test]
+fn a_helpers_causes_are_shown_once_per_call() {
+    let source = "fn reset() {\n    std::env::remove_var(\"A\");\n    std::env::remove_var(\"B\");\n    std::env::remove_var(\"C\");\n}\n\n#[test]\nfn one() {\n    reset();\n}\n\n#[test]\nfn two() {\n    reset();\n}\n";
+    let (dir, audit) = audit_tree(&[("tests/t.rs", source)]);
+    assert_eq!(audit.findings.len(), 6, "{:#?}", audit.findings);
+    assert_eq!(json_lines(&audit).lines().count(), 6);
+    let text = human(dir.path(), &audit);
+    assert!(text.contains("tests/t.rs: 6 findings"), "{text}");
+    for test in ["one", "two"] {
+        assert_eq!(
+            text.matches(&format!("process-global in `{test}` via `reset`"))
+                .count(),
+            1,
+            "{text}"
+        );
+    }
+    assert_eq!(text.matches("why:").count(), 2, "{text}");
+    assert_eq!(text.matches("fix:").count(), 2, "{text}");
+    for var in ["A", "B", "C"] {
+        assert_eq!(
+            text.matches(&format!(
+                "(tests/t.rs:{}:5) std::env::remove_var(\"{var}\");",
+                1 + var.as_bytes()[0] as usize - 64
+            ))
+            .count(),
+            2,
+            "{text}"
+        );
+    }
+}
