@@ -1208,8 +1208,10 @@ fn a_helpers_causes_are_shown_once_per_call() {
     assert!(text.contains("tests/t.rs: 6 findings"), "{text}");
     for test in ["one", "two"] {
         assert_eq!(
-            text.matches(&format!("process-global in `{test}` via `reset`"))
-                .count(),
+            text.matches(&format!(
+                "process-global in `{test}` via `reset` (3 places)"
+            ))
+            .count(),
             1,
             "{text}"
         );

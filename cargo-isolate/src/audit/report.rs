@@ -55,15 +55,20 @@ pub fn human(root: &Path, audit: &Audit) -> String {
             let via = if f.via.is_empty() || causes.is_empty() {
                 String::new()
             } else {
-                let places: Vec<String> = causes
-                    .iter()
-                    .map(|c| format!("{}:{}:{}", c.file, c.line, c.column))
-                    .collect();
+                // Several places are listed with their lines below, but in a group's line.
+                let places = if causes.len() > 1 && grouped.is_none() {
+                    format!("{} places", causes.len())
+                } else {
+                    let places: Vec<String> = causes
+                        .iter()
+                        .map(|c| format!("{}:{}:{}", c.file, c.line, c.column))
+                        .collect();
+                    places.join(", ")
+                };
                 format!(
-                    " via `{}`{} ({})",
+                    " via `{}`{} ({places})",
                     f.via.join("` → `"),
                     if f.guess.is_some() { " (guessed)" } else { "" },
-                    places.join(", ")
                 )
             };
             let _ = writeln!(out, "  {}:{}: {}{in_fn}{via}", f.line, f.column, f.kind);
