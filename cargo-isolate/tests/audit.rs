@@ -1230,3 +1230,15 @@ fn a_helpers_causes_are_shown_once_per_call() {
         );
     }
 }
+
+/// Seen on actix-web: `actix_test::unused_addr()` binds port 0 through socket2, reads the
+/// address and drops the socket; awc's and actix-web's server tests then bind it.
+#[test]
+fn actix_tests_unused_addr_is_a_released_port() {
+    for source in [
+        "#[actix_rt::test] async fn t() { let addr = actix_test::unused_addr(); let l = TcpListener::bind(addr).unwrap(); }",
+        "use actix_http_test::unused_addr; #[test] fn t() { let addr = unused_addr(); HttpServer::new(app).bind(addr); }",
+    ] {
+        assert_eq!(kinds(source), [Kind::ReleasedPort], "{source}");
+    }
+}

@@ -219,6 +219,8 @@ const PICKER_FNS: &[&str] = &[
     "is_port_available",
     "random_free_port",
     "find_free_port",
+    // actix-test's and actix-http-test's.
+    "unused_addr",
 ];
 
 /// `released-port`: a port picked and released before use.
