@@ -1242,3 +1242,28 @@ fn actix_tests_unused_addr_is_a_released_port() {
         assert_eq!(kinds(source), [Kind::ReleasedPort], "{source}");
     }
 }
+
+/// Seen on hyper-util: `client_keep_alive_0` sleeps 50 ms "to let the threadpool put
+/// connection in ready state and back into client pool", then `client.request(req)` and
+/// asserts one connect only: under load the connection is not back yet. A sleep before a
+/// client's `request` method waits as one before `connect` does.
+#[test]
+fn a_sleep_before_a_request_method_waits() {
+    let found = audit_source(
+        "tests/t.rs",
+        "#[test] fn t() { client.request(a); thread::sleep(Duration::from_millis(50)); \
+         let res = client.request(req); assert_eq!(connects.load(SeqCst), 1); }",
+        true,
+    )
+    .unwrap();
+    assert_eq!(
+        found.iter().map(|f| f.kind).collect::<Vec<_>>(),
+        [Kind::SleepWait],
+        "{found:#?}"
+    );
+    assert!(
+        found[0].fix.contains("isolate::eventually"),
+        "{}",
+        found[0].fix
+    );
+}
