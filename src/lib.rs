@@ -189,7 +189,8 @@
 /// puts back what it changed when it returns. One with `env` called from an `env(read)` test
 /// fails at once, with an error that says to declare `env` on the test: other readers may be
 /// running. Called from another thread that the test waits for, a helper cannot know it is the
-/// test's: it waits for the test, and fails at the timeout with a message that names the
+/// test's: it waits for the test, and fails at its own timeout (`ISOLATE_TIMEOUT`, else the
+/// helper's `timeout`, else 5 minutes; never the test's) with a message that names the
 /// holder; declare the state on the test, not on helpers it runs on other threads. The same
 /// holds for `cwd`. Groups differ: a helper that joins group `g` on the thread of a test
 /// already in `g` fails at once when either of them is `serial`, as it would wait for itself;

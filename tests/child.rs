@@ -45,10 +45,11 @@ fn sh(script: &str) -> Command {
 
 /// The pid a child printed after `prefix`.
 fn printed_pid(child: &Child, prefix: &str) -> u32 {
-    child.wait_ready(ready::line(prefix).within("10s")).unwrap();
-    let tail = child.output_tail();
-    let line = tail.lines().find(|l| l.starts_with(prefix)).unwrap();
-    line[prefix.len()..].trim().parse().unwrap()
+    let line = child.wait_line(ready::line(prefix).within("10s")).unwrap();
+    line[line.find(prefix).unwrap() + prefix.len()..]
+        .trim()
+        .parse()
+        .unwrap()
 }
 
 #[test]
@@ -199,6 +200,38 @@ fn a_timeout_shows_the_running_childs_state_and_tail() {
     ] {
         assert!(message.contains(part), "`{part}` missing from: {message}");
     }
+}
+
+/// A program whose stdout is a pipe may hold what it prints in a buffer (Python without
+/// `-u`, C stdio): a line wait that runs out on a running child says so, rather than only
+/// "raise the wait"; a child that exited had its buffers flushed, and gets no such hint.
+#[test]
+fn a_line_timeout_on_a_running_child_names_output_buffering() {
+    let child = Child::spawn(&mut sh("printf 'no newline yet'; exec sleep 300")).unwrap();
+    let error = child
+        .wait_ready(ready::line("listening").within("100ms"))
+        .unwrap_err();
+    let message = error.to_string();
+    for part in [
+        "a line counts once it ends with a newline",
+        "Python: `-u` or `PYTHONUNBUFFERED=1`",
+        "`stdbuf -oL`",
+    ] {
+        assert!(message.contains(part), "`{part}` missing from: {message}");
+    }
+    let exited = Child::spawn(&mut sh("exit 3")).unwrap();
+    let message = exited
+        .wait_ready(ready::line("listening").within("20s"))
+        .unwrap_err()
+        .to_string();
+    assert!(!message.contains("stdbuf"), "{message}");
+    let tcp = Child::spawn(&mut sh("exec sleep 300")).unwrap();
+    let unused = isolate::ReservedPort::reserve().unwrap();
+    let message = tcp
+        .wait_ready(ready::tcp(("127.0.0.1", unused.port())).within("100ms"))
+        .unwrap_err()
+        .to_string();
+    assert!(!message.contains("stdbuf"), "only a line wait: {message}");
 }
 
 #[test]
@@ -612,4 +645,49 @@ fn a_ready_line_followed_by_a_burst_is_seen() {
             .wait_ready(ready::line("listening on").within("20s"))
             .unwrap();
     }
+}
+
+/// A server that binds port 0 prints the number it got: the test gets that line back whole,
+/// as the child printed it, where `output_tail` has lost it once a burst (a route table)
+/// followed. (The line is kept however many lines follow while the wait runs: the unit test
+/// `a_line_printed_during_the_wait_is_seen_after_it_scrolled_out` pushes them mid-wait.)
+#[test]
+#[isolate::isolated(tmpdir)]
+fn wait_line_returns_the_line_a_port_zero_server_printed() {
+    let gate = tmpdir.join("gate");
+    let child = Child::spawn(&mut sh(&format!(
+        "echo listening on port: 41234; while [ ! -e '{}' ]; do sleep 0.01; done; seq 1000; exec sleep 300",
+        gate.display()
+    )))
+    .unwrap()
+    .grace(Duration::from_millis(100));
+    let line = child
+        .wait_line(ready::line("listening on port: ").within("20s"))
+        .unwrap();
+    assert_eq!(line, "listening on port: 41234");
+    std::fs::write(&gate, "").unwrap();
+    child.wait_ready(ready::line("1000").within("20s")).unwrap();
+    assert!(!child.output_tail().contains("listening on port"));
+}
+
+#[test]
+fn wait_line_async_returns_the_line_and_fails_as_wait_ready_does() {
+    let child = Child::spawn(&mut sh("echo ready at 7; exec sleep 300"))
+        .unwrap()
+        .grace(Duration::from_millis(100));
+    let line = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(child.wait_line_async(ready::line("ready at").within("20s")))
+        .unwrap();
+    assert_eq!(line, "ready at 7");
+    let crashed = Child::spawn(&mut sh("echo bad config >&2; exit 3")).unwrap();
+    let error = crashed
+        .wait_line(ready::line("listening").within("20s"))
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("exited with exit status: 3"),
+        "{error}"
+    );
 }

@@ -86,8 +86,8 @@ fn fixed_ports() {
     for source in [
         r#"#[test] fn t() { TcpListener::bind("127.0.0.1:3012").unwrap(); }"#,
         r#"#[test] fn t() { TcpStream::connect(("localhost", 8080)).unwrap(); }"#,
-        "const PORT: u16 = 9000; #[test] fn t() { SocketAddr::from(([127, 0, 0, 1], PORT)); }",
-        "#[test] fn t() { SocketAddr::new(ip, 9000); }",
+        "const PORT: u16 = 9000; #[test] fn t() { let a = SocketAddr::from(([127, 0, 0, 1], PORT)); TcpListener::bind(a); }",
+        "#[test] fn t() { TcpListener::bind(SocketAddr::new(ip, 9000)); }",
         r#"const API_PORT: u16 = 9000; #[test] fn t() { get(&format!("http://127.0.0.1:{API_PORT}/")); }"#,
         "fn start(port: u16) {} #[test] fn t() { start(18_090); }",
     ] {
@@ -887,7 +887,7 @@ fn a_port_only_connected_to_names_both_fixes() {
     );
     for source in [
         r#"#[test] fn t() { TcpListener::bind("127.0.0.1:5433").unwrap(); }"#,
-        "#[test] fn t() { SocketAddr::new(ip, 9000); }",
+        "#[test] fn t() { let a = SocketAddr::new(ip, 9000); start_server(a); }",
     ] {
         let (message, bind) = fix(source);
         assert!(
@@ -1087,4 +1087,183 @@ fn lazy_locks_are_locks_and_env_locks_take_env() {
     let migrated = "static LOCK: Mutex<()> = Mutex::new(()); \
         #[test] #[isolated(env)] fn t() { let _l = LOCK.lock(); std::env::set_var(\"A\", \"1\"); }";
     assert_eq!(kinds(migrated), []);
+}
+
+/// Seen on hyper-util: SOCKS message and `set_port` unit tests build `SocketAddr`s with fixed
+/// ports as values to encode or compare (7 findings, none a socket). A constructed address
+/// counts in a fn that binds, connects, serves or starts something, as a `/tmp` literal counts
+/// where files are used.
+#[test]
+fn a_constructed_address_counts_only_where_the_network_is_used() {
+    for source in [
+        "#[test] fn t() { let mut a = SocketAddr::from(([0, 0, 0, 0], 6881)); set_port(&mut a, 42, true); assert_eq!(a.port(), 42); }",
+        "#[test] fn t() { let a = Address::Socket(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 8080)); let n = Request(&a).write_to_buf(&mut buf).unwrap(); }",
+        "#[test] fn t() { assert_address_roundtrips(Address::Socket(SocketAddr::new(Ipv6Addr::LOCALHOST.into(), 8080))); }",
+    ] {
+        assert_eq!(kinds(source), [], "{source}");
+    }
+    for source in [
+        "#[test] fn t() { let a = SocketAddr::from(([127, 0, 0, 1], 3000)); let l = TcpListener::bind(a).unwrap(); }",
+        "#[test] fn t() { let a = SocketAddr::new(ip, 9000); tokio::spawn(run_server(a)); }",
+        "#[test] fn t() { let a = SocketAddr::from(([127, 0, 0, 1], 3000)); let s = TcpStream::connect(a).unwrap(); }",
+        "#[test] fn t() { let a = SocketAddr::from(([127, 0, 0, 1], 3000)); Server::bind(&a).serve(svc); }",
+    ] {
+        assert_eq!(kinds(source), [Kind::FixedPort], "{source}");
+    }
+}
+
+/// Seen on reqwest's http3 tests: a port picked on `[::1]` was told to take `port`, an IPv4
+/// listener; an IPv6 address takes `port6`.
+#[test]
+fn an_ipv6_address_is_fixed_by_port6() {
+    let fixes = |source: &str| -> Vec<String> {
+        let found = audit_source("tests/t.rs", source, true).unwrap();
+        assert!(!found.is_empty(), "{source}");
+        found.into_iter().map(|f| f.fix).collect()
+    };
+    for source in [
+        r#"async fn free() -> SocketAddr { let l = TcpListener::bind("[::1]:0").await.unwrap(); l.local_addr().unwrap() }"#,
+        r#"fn pick() -> u16 { TcpListener::bind("[::1]:0").unwrap().local_addr().unwrap().port() }"#,
+        r#"#[test] fn t() { TcpListener::bind("[::1]:8080").unwrap(); }"#,
+        "#[test] fn t() { TcpListener::bind((Ipv6Addr::LOCALHOST, 8080)).unwrap(); }",
+        "#[test] fn t() { TcpListener::bind(SocketAddr::new(Ipv6Addr::LOCALHOST.into(), 8080)).unwrap(); }",
+    ] {
+        for fix in fixes(source) {
+            assert!(fix.contains("`#[isolated(port6)]`"), "{source}: {fix}");
+        }
+    }
+    for source in [
+        r#"fn pick() -> u16 { TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port() }"#,
+        r#"#[test] fn t() { TcpListener::bind("127.0.0.1:8080").unwrap(); }"#,
+    ] {
+        for fix in fixes(source) {
+            assert!(fix.contains("`#[isolated(port)]`"), "{source}: {fix}");
+        }
+    }
+}
+
+/// Seen on attohttpc: its env tests share a helper whose `lazy_static!` lock is declared in
+/// the helper's body; the lock was not seen, only the variables it removes.
+#[test]
+fn a_lock_declared_in_a_fn_body_is_a_lock() {
+    for source in [
+        "fn with_reset<T: FnOnce()>(test: T) { \
+           lazy_static::lazy_static! { static ref LOCK: Mutex<()> = Mutex::new(()); } \
+           let _guard = LOCK.lock().unwrap(); std::env::remove_var(\"A\"); test(); } \
+         #[test] fn t() { with_reset(|| std::env::set_var(\"A\", \"1\")); }",
+        "fn with_reset<T: FnOnce()>(test: T) { \
+           static LOCK: Mutex<()> = Mutex::new(()); \
+           let _guard = LOCK.lock().unwrap(); std::env::remove_var(\"A\"); test(); } \
+         #[test] fn t() { with_reset(|| std::env::set_var(\"A\", \"1\")); }",
+    ] {
+        let found = audit_source("tests/t.rs", source, true).unwrap();
+        let locks: Vec<_> = found
+            .iter()
+            .filter(|f| f.kind == Kind::ProcessLock)
+            .collect();
+        assert!(!locks.is_empty(), "{source}: {found:#?}");
+        for lock in locks {
+            assert!(lock.fix.starts_with("`#[isolated(env)]`"), "{}", lock.fix);
+        }
+    }
+}
+
+/// Seen on dotenvy: `temp_env::with_var` changes the environment under a lock of `temp_env`'s
+/// own, which tests that set variables otherwise (or under `#[isolated(env)]`) do not take.
+#[test]
+fn temp_env_changes_the_environment() {
+    for source in [
+        r#"#[test] fn t() { temp_env::with_var("SRC", Some("env"), || { load(); }); }"#,
+        r#"#[test] fn t() { temp_env::with_vars([("A", Some("1"))], || load()); }"#,
+        r#"use temp_env::with_var_unset; #[test] fn t() { with_var_unset("A", || load()); }"#,
+        r#"#[tokio::test] async fn t() { temp_env::async_with_vars([("A", Some("1"))], load()).await; }"#,
+    ] {
+        let found = audit_source("tests/t.rs", source, true).unwrap();
+        assert_eq!(
+            found.iter().map(|f| f.kind).collect::<Vec<_>>(),
+            [Kind::ProcessGlobal],
+            "{source}"
+        );
+        assert!(
+            found[0].fix.starts_with("`#[isolated(env)]`"),
+            "{}",
+            found[0].fix
+        );
+    }
+    let migrated =
+        r#"#[test] #[isolated(env)] fn t() { temp_env::with_var("A", Some("1"), || load()); }"#;
+    assert_eq!(kinds(migrated), []);
+}
+
+/// Seen on attohttpc: five tests call one helper that removes four variables; each test's call
+/// was shown four times over, with the same snippet, why and fix (27 entries for 5 tests). The
+/// report shows a test's call once with every cause under it; the JSON keeps a line per cause.
+#[test]
+fn a_helpers_causes_are_shown_once_per_call() {
+    let source = "fn reset() {\n    std::env::remove_var(\"A\");\n    std::env::remove_var(\"B\");\n    std::env::remove_var(\"C\");\n}\n\n#[test]\nfn one() {\n    reset();\n}\n\n#[test]\nfn two() {\n    reset();\n}\n";
+    let (dir, audit) = audit_tree(&[("tests/t.rs", source)]);
+    assert_eq!(audit.findings.len(), 6, "{:#?}", audit.findings);
+    assert_eq!(json_lines(&audit).lines().count(), 6);
+    let text = human(dir.path(), &audit);
+    assert!(text.contains("tests/t.rs: 6 findings"), "{text}");
+    for test in ["one", "two"] {
+        assert_eq!(
+            text.matches(&format!(
+                "process-global in `{test}` via `reset` (3 places)"
+            ))
+            .count(),
+            1,
+            "{text}"
+        );
+    }
+    assert_eq!(text.matches("why:").count(), 2, "{text}");
+    assert_eq!(text.matches("fix:").count(), 2, "{text}");
+    for var in ["A", "B", "C"] {
+        assert_eq!(
+            text.matches(&format!(
+                "(tests/t.rs:{}:5) std::env::remove_var(\"{var}\");",
+                1 + var.as_bytes()[0] as usize - 64
+            ))
+            .count(),
+            2,
+            "{text}"
+        );
+    }
+}
+
+/// Seen on actix-web: `actix_test::unused_addr()` binds port 0 through socket2, reads the
+/// address and drops the socket; awc's and actix-web's server tests then bind it.
+#[test]
+fn actix_tests_unused_addr_is_a_released_port() {
+    for source in [
+        "#[actix_rt::test] async fn t() { let addr = actix_test::unused_addr(); let l = TcpListener::bind(addr).unwrap(); }",
+        "use actix_http_test::unused_addr; #[test] fn t() { let addr = unused_addr(); HttpServer::new(app).bind(addr); }",
+    ] {
+        assert_eq!(kinds(source), [Kind::ReleasedPort], "{source}");
+    }
+}
+
+/// Seen on hyper-util: `client_keep_alive_0` sleeps 50 ms "to let the threadpool put
+/// connection in ready state and back into client pool", then `client.request(req)` and
+/// asserts one connect only: under load the connection is not back yet. A sleep before a
+/// client's `request` method waits as one before `connect` does.
+#[test]
+fn a_sleep_before_a_request_method_waits() {
+    let found = audit_source(
+        "tests/t.rs",
+        "#[test] fn t() { client.request(a); thread::sleep(Duration::from_millis(50)); \
+         let res = client.request(req); assert_eq!(connects.load(SeqCst), 1); }",
+        true,
+    )
+    .unwrap();
+    assert_eq!(
+        found.iter().map(|f| f.kind).collect::<Vec<_>>(),
+        [Kind::SleepWait],
+        "{found:#?}"
+    );
+    assert!(
+        found[0].fix.contains("isolate::eventually"),
+        "{}",
+        found[0].fix
+    );
 }

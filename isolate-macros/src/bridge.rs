@@ -78,4 +78,29 @@ mod tests {
         assert_eq!(key("fn"), "fn_");
         assert_eq!(key("_"), "__");
     }
+
+    /// `serial_test`'s attribute drops a fn's parameters and generics: only a fn without them,
+    /// or one a test attribute below turns into such fns, gets it.
+    #[test]
+    fn only_on_fns_serial_test_can_wrap() {
+        let bridged = |item: TokenStream| {
+            crate::pipeline(quote!(serial = "g"), item, true)
+                .to_string()
+                .contains("serial_test")
+        };
+        assert!(bridged(quote!(
+            fn helper() {}
+        )));
+        assert!(bridged(quote!(
+            #[rstest::rstest]
+            #[case(1)]
+            fn cases(#[case] x: u8) {}
+        )));
+        assert!(!bridged(quote!(
+            fn helper(x: u8) {}
+        )));
+        assert!(!bridged(quote!(
+            fn helper<T>() {}
+        )));
+    }
 }

@@ -78,6 +78,11 @@ fn with_later_attributes(cx: &Errors, args: Args, attrs: &mut Vec<Attr>) -> Args
 
 fn test(cx: &Errors, args: Args, func: TestFn, bridge: bool) -> TestPlan {
     validate::check_fn(cx, &args, &func);
+    // `serial_test`'s attribute rewrites the fn without its parameters and generics: on a
+    // helper that has some it would not compile. A test attribute below it (`rstest`,
+    // `test_case`) makes fns without them first.
+    let wrappable = func.sig.inputs.is_empty() && func.sig.generics.is_empty();
+    let bridge = bridge && (wrappable || matches!(test_attr::mark(&func.attrs), Mark::Test));
     TestPlan { args, func, bridge }
 }
 

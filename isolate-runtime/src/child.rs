@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use crate::orphans::{self, Record};
 use crate::output::{self, Output, Stream};
-use crate::ready::{Check, Probe, Watch};
+use crate::ready::{Check, Line, Probe, Watch};
 use crate::sys::process::{self as sys_process, Stop};
 use crate::Error;
 
@@ -43,7 +43,9 @@ const TAIL_IN_ERRORS: usize = 20;
 /// Unixes, and should the watchdog itself be killed, the next use of isolate on the machine
 /// stops whatever is left of the group.
 ///
-/// To hand a port number to a child that binds it itself, use a [`ReservedPort`](crate::ReservedPort).
+/// To hand a port number to a child that binds it itself, use a [`ReservedPort`](crate::ReservedPort);
+/// a child that can bind port 0 and print the number it got is safer still: read it with
+/// [`wait_line`](Child::wait_line).
 ///
 /// # Examples
 ///
@@ -317,6 +319,53 @@ impl Child {
         let inner = Arc::clone(&self.inner);
         crate::background::run(move || probe.run(Some(&inner)))
     }
+
+    /// Waits as [`wait_ready`](Child::wait_ready) does for a line of the child's output that
+    /// holds the probe's text, and returns that line: the first to hold it of those
+    /// [`ready::line`](crate::ready::line) looks at, as the child printed it (without the
+    /// `program[pid]: ` prefix of the copy in the test's output), kept even when more lines
+    /// than [`output_tail`](Child::output_tail) holds came after it. For a
+    /// server that binds port 0 and prints the port it got, which no other process can take
+    /// meanwhile, unlike a number chosen before the server starts.
+    ///
+    /// # Errors
+    ///
+    /// As [`wait_ready`](Child::wait_ready).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use isolate_runtime::{ready, Child};
+    /// use std::process::Command;
+    ///
+    /// let server = Child::spawn(Command::new("sh").args(["-c", "echo listening on port: 41234; sleep 30"]))?;
+    /// let line = server.wait_line(ready::line("listening on port: ").within("10s"))?;
+    /// let port: u16 = line["listening on port: ".len()..].parse().unwrap();
+    /// assert_eq!(port, 41234);
+    /// # Ok::<(), isolate_runtime::Error>(())
+    /// ```
+    pub fn wait_line(&self, probe: Probe<Line>) -> Result<String, Error> {
+        found_line(probe.run_for(Some(&self.inner)))
+    }
+
+    /// [`wait_line`](Child::wait_line) for async tests, as
+    /// [`wait_ready_async`](Child::wait_ready_async) is for `wait_ready`.
+    ///
+    /// # Errors
+    ///
+    /// As [`wait_ready`](Child::wait_ready).
+    pub fn wait_line_async(
+        &self,
+        probe: Probe<Line>,
+    ) -> impl std::future::Future<Output = Result<String, Error>> + Send + 'static {
+        let inner = Arc::clone(&self.inner);
+        crate::background::run(move || found_line(probe.run_for(Some(&inner))))
+    }
+}
+
+/// The line a line probe that succeeded found: it is ready only once it has one.
+fn found_line(check: Result<Line, Error>) -> Result<String, Error> {
+    Ok(check?.into_found().unwrap_or_default())
 }
 
 impl Inner {

@@ -190,6 +190,11 @@ pub fn fork<T: Passed>(spec: &'static Spec) -> Option<T> {
         }
         // Before `enter`, so that its failure is reported too.
         begin_report(child.joined);
+        // `enter` finds the lock directory at a process's first sweep, which the child skips:
+        // found later, it would be found under a `TMPDIR` (or `ISOLATE_DIR`) the body set, and
+        // this process's groups would exclude nobody else's. An error is the test's to report,
+        // at its first use.
+        let _ = crate::lockdir::root();
         return None;
     }
     if has_own_process(&test) {

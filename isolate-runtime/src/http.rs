@@ -196,12 +196,17 @@ fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
     })
 }
 
-/// Whether the whole answer is in: its `Content-Length` read, or the last chunk seen.
+/// Whether the whole answer is in: its `Content-Length` read, the last chunk seen, or the
+/// head of a 204 or 304, which have no body (a server that ignores `Connection: close` would
+/// otherwise hold each such attempt for its whole time).
 fn complete(bytes: &[u8]) -> bool {
     let Some(end) = head_end(bytes) else {
         return false;
     };
     let head = String::from_utf8_lossy(&bytes[..end]);
+    if matches!(head.split(' ').nth(1), Some("204" | "304")) {
+        return true;
+    }
     if let Some(length) = header(&head, "content-length").and_then(|v| v.parse::<usize>().ok()) {
         return bytes.len() - end >= length;
     }
@@ -300,6 +305,13 @@ mod tests {
         assert_eq!(cut.body, "abcde", "a chunked body read in part");
         assert!(complete(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
         assert!(!complete(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok"));
+        // No body follows these, whatever the headers: the answer ends with its head, also
+        // from a server that keeps the connection open though asked to close it.
+        assert!(complete(b"HTTP/1.1 204 No Content\r\n\r\n"));
+        assert!(complete(
+            b"HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n"
+        ));
+        assert!(!complete(b"HTTP/1.1 204 No Content\r\n"));
         assert!(answer(b"SSH-2.0-OpenSSH\r\n")
             .unwrap_err()
             .to_string()

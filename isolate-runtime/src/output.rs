@@ -26,8 +26,8 @@ pub(crate) struct Seen {
     pub(crate) total: u64,
     /// Streams that reached their end (0, 1 or 2).
     pub(crate) closed: u8,
-    /// What [`Output::watch_for`] looks for, and whether a line held it.
-    needles: Vec<(String, bool)>,
+    /// What [`Output::watch_for`] looks for, and the first line that held it.
+    needles: Vec<(String, Option<String>)>,
 }
 
 /// Shared by the readers and the waits: waits sleep on `changed` so that a new line or a
@@ -85,23 +85,25 @@ impl Output {
     /// Returns the needle's number for [`found`](Output::found).
     pub(crate) fn watch_for(&self, text: &str) -> usize {
         let mut seen = self.seen();
-        let found = seen.lines.iter().any(|line| line.contains(text));
+        let found = seen.lines.iter().find(|line| line.contains(text)).cloned();
         seen.needles.push((text.to_owned(), found));
         seen.needles.len() - 1
     }
 
-    /// Whether a line held the needle `watch_for` numbered `needle`.
-    pub(crate) fn found(&self, needle: usize) -> bool {
+    /// The first line that held the needle `watch_for` numbered `needle`, if one did.
+    pub(crate) fn found(&self, needle: usize) -> Option<String> {
         self.seen()
             .needles
             .get(needle)
-            .is_some_and(|(_, found)| *found)
+            .and_then(|(_, found)| found.clone())
     }
 
     pub(crate) fn push(&self, line: String) {
         let mut seen = self.seen();
         for (text, found) in &mut seen.needles {
-            *found = *found || line.contains(text.as_str());
+            if found.is_none() && line.contains(text.as_str()) {
+                *found = Some(line.clone());
+            }
         }
         if seen.lines.len() == KEPT_LINES {
             seen.lines.pop_front();

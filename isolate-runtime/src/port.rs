@@ -39,6 +39,37 @@ use crate::Error;
 /// For an async server, hand over a non-blocking listener: with tokio,
 /// `tokio::net::TcpListener::from_std(port.into_nonblocking_listener()?)`.
 ///
+/// A server that every test of a process shares (one `setup()` in a `Once`, with a fixed port
+/// today) takes a `Port` of its own in a `static`, with no attribute: under `cargo test` the
+/// tests of a binary share one server, under nextest each test process starts its own, and
+/// no two processes ever collide on a number. Build the URLs (and any the server itself hands
+/// out, as redirects) from the address it got:
+///
+/// ```
+/// use std::net::{SocketAddr, TcpStream};
+/// use std::sync::OnceLock;
+///
+/// fn server() -> SocketAddr {
+///     static ADDR: OnceLock<SocketAddr> = OnceLock::new();
+///     *ADDR.get_or_init(|| {
+///         let port = isolate_runtime::Port::bind().expect("loopback port");
+///         let addr = port.addr();
+///         let listener = port.into_listener();
+///         std::thread::spawn(move || {
+///             for stream in listener.incoming() {
+///                 drop(stream); // serve it
+///             }
+///         });
+///         addr
+///     })
+/// }
+///
+/// TcpStream::connect(server()).unwrap();
+/// assert_eq!(server(), server());
+/// ```
+///
+/// A server that outlives one test process, for a whole run, is a `Fixture` instead.
+///
 /// ```
 /// let port = isolate_runtime::Port::bind()?;
 /// let url = format!("http://{port}/health");

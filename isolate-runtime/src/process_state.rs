@@ -476,8 +476,11 @@ fn undo(
             None => put(name, None),
         }
     }
-    for (name, (was, seen)) in old {
-        if !seen {
+    // Removed ones come back in the order they had, not the map's, which differs from run to
+    // run: a later test that shows the environment would see it shuffled.
+    for (name, _) in changed {
+        if let Some((was, seen @ false)) = old.get_mut(name.as_os_str()) {
+            *seen = true;
             put(name, Some(was));
         }
     }
@@ -702,6 +705,36 @@ mod tests {
         drop(writer);
         let _reader = take(State::Env, Access::Read, "r", until, timeout).unwrap();
         assert_eq!(sorted_env(), entry);
+    }
+
+    /// A test that clears variables (figment's `Jail::clear_env`) gets them back in their
+    /// order, not a hash map's: a later test that shows the environment (a child's `env`, a
+    /// snapshot of `vars()`) must not see it shuffled differently on every run.
+    #[test]
+    fn removed_variables_come_back_in_their_order() {
+        let _outside = OUTSIDE.lock().unwrap_or_else(PoisonError::into_inner);
+        let (until, timeout) = deadline(60_000);
+        let names: Vec<String> = (0..16).map(|i| format!("ISOLATE_UNIT_ORDER_{i}")).collect();
+        // Set last, so that they end the environment, where setting them again puts them.
+        for name in &names {
+            std::env::set_var(name, "x");
+        }
+        let writer = take(State::Env, Access::Write, "w", until, timeout).unwrap();
+        let entry: Vec<_> = std::env::vars_os().collect();
+        for name in &names {
+            std::env::remove_var(name);
+        }
+        drop(writer);
+        let writer = take(State::Env, Access::Write, "w", until, timeout).unwrap();
+        let restored: Vec<_> = std::env::vars_os().collect();
+        for name in &names {
+            std::env::remove_var(name);
+        }
+        drop(writer);
+        for name in &names {
+            std::env::remove_var(name);
+        }
+        assert_eq!(restored, entry);
     }
 
     /// A differential test of the restore: random sets, removals and re-sets of new and

@@ -77,6 +77,12 @@ pub trait Check: sealed::Sealed {
 
     #[doc(hidden)]
     fn attempt(&mut self, attempt: &Attempt<'_>) -> Answer;
+
+    /// What else may explain a wait on a running child that ran out, for its message.
+    #[doc(hidden)]
+    fn timeout_hint(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// What one attempt may use: the child's output, and how long it may take.
@@ -154,7 +160,12 @@ impl<K: Check> Probe<K> {
         crate::background::run(move || self.run(None))
     }
 
-    pub(crate) fn run(mut self, child: Option<&Inner>) -> Result<(), Error> {
+    pub(crate) fn run(self, child: Option<&Inner>) -> Result<(), Error> {
+        self.run_for(child).map(drop)
+    }
+
+    /// Runs the probe and hands back its check, which may hold what made it ready.
+    pub(crate) fn run_for(mut self, child: Option<&Inner>) -> Result<K, Error> {
         let within = std::mem::replace(&mut self.within, Ok(Duration::ZERO))?;
         if self.times == 0 {
             return Err(Error::config(format!(
@@ -183,7 +194,7 @@ impl<K: Check> Probe<K> {
                 Answer::Ready => {
                     in_a_row += 1;
                     if in_a_row >= self.times {
-                        return Ok(());
+                        return Ok(self.check);
                     }
                     format!("succeeded {in_a_row} of {} times in a row", self.times)
                 }
@@ -223,6 +234,9 @@ impl<K: Check> Probe<K> {
                 );
                 if let Some(child) = child {
                     message = format!("{message}; {}; {}", child.state(), child.tail_text());
+                    if let Some(hint) = self.check.timeout_hint() {
+                        message = format!("{message}\n{hint}");
+                    }
                 }
                 return Err(Error::timeout(message));
             }
@@ -270,6 +284,12 @@ pub struct Tcp {
 
 /// Ready when a TCP connection to `addr` succeeds (it is closed at once). `addr` is anything
 /// [`ToSocketAddrs`] takes: a `SocketAddr`, `("127.0.0.1", port)`, `"127.0.0.1:8080"`.
+///
+/// The server accepts the probe's connection like any other: one that serves a single
+/// connection (a test's `listener.accept()` once, then a handshake) takes the probe's and
+/// fails on it, and a server that counts its clients counts it. A server handed a held
+/// [`Port`](crate::Port) needs no probe at all (clients wait in its backlog); for a child that
+/// serves one connection, wait for what it prints with [`line`](fn@line).
 ///
 /// # Examples
 ///
@@ -423,12 +443,22 @@ pub struct Line {
     text: String,
     /// The needle's number in the child's output, once the first attempt registered it.
     watch: Option<usize>,
+    /// The first line that held `text`, once one did.
+    found: Option<String>,
+}
+
+impl Line {
+    /// The line that made the probe ready.
+    pub(crate) fn into_found(self) -> Option<String> {
+        self.found
+    }
 }
 
 /// Ready when a line of the child's stdout or stderr contains `text`: any line printed while
 /// the wait runs, however many follow it, and of those printed before it began, the last 200
-/// (the ones kept). Only for
-/// [`Child::wait_ready`](crate::Child::wait_ready): a child's output is what it watches.
+/// (the ones kept). Only for [`Child::wait_ready`](crate::Child::wait_ready) and
+/// [`Child::wait_line`](crate::Child::wait_line), which also returns the line (a port the
+/// child printed): a child's output is what it watches.
 ///
 /// # Examples
 ///
@@ -442,6 +472,7 @@ pub fn line(text: impl Into<String>) -> Probe<Line> {
     probe_of(Line {
         text: text.into(),
         watch: None,
+        found: None,
     })
 }
 
@@ -464,11 +495,20 @@ impl Check for Line {
         let needle = *self
             .watch
             .get_or_insert_with(|| output.watch_for(&self.text));
-        if output.found(needle) {
+        self.found = output.found(needle);
+        if self.found.is_some() {
             Answer::Ready
         } else {
             Answer::NotYet(format!("found it in none of {} lines", output.seen().total))
         }
+    }
+
+    fn timeout_hint(&self) -> Option<&'static str> {
+        Some(
+            "a line counts once it ends with a newline, and a program whose output is not a \
+             terminal may keep what it printed in a buffer until it fills or the program exits: \
+             unbuffer it (Python: `-u` or `PYTHONUNBUFFERED=1`; C stdio: `stdbuf -oL`)",
+        )
     }
 }
 
@@ -574,6 +614,7 @@ mod tests {
         let mut check = Line {
             text: "listening".into(),
             watch: None,
+            found: None,
         };
         assert!(matches!(check.attempt(&attempt), Answer::NotYet(_)));
         output.push("listening on 7".into());
@@ -581,5 +622,6 @@ mod tests {
             output.push(n.to_string());
         }
         assert!(matches!(check.attempt(&attempt), Answer::Ready));
+        assert_eq!(check.into_found().as_deref(), Some("listening on 7"));
     }
 }

@@ -335,16 +335,25 @@ impl<'ast> Visit<'ast> for Builder<'ast> {
     }
 
     fn visit_item_macro(&mut self, item: &'ast syn::ItemMacro) {
-        // `lazy_static! { static ref LOCK: Mutex<()> = Mutex::new(()); }`: statics like others.
-        if last_segment(&item.mac.path) == "lazy_static" {
-            for (name, ty, expr) in lazy_statics(&item.mac) {
-                self.add_static(name, &ty, &expr);
-            }
-        }
+        self.add_lazy_statics(&item.mac);
+    }
+
+    fn visit_stmt_macro(&mut self, stmt: &'ast syn::StmtMacro) {
+        // In a fn body (a helper's own lock; seen on attohttpc) as at the top of a file.
+        self.add_lazy_statics(&stmt.mac);
     }
 }
 
 impl Builder<'_> {
+    /// `lazy_static! { static ref LOCK: Mutex<()> = Mutex::new(()); }`: statics like others.
+    fn add_lazy_statics(&mut self, mac: &syn::Macro) {
+        if last_segment(&mac.path) == "lazy_static" {
+            for (name, ty, expr) in lazy_statics(mac) {
+                self.add_static(name, &ty, &expr);
+            }
+        }
+    }
+
     /// Records a static holding a lock or set once per process, and the fns its value calls.
     fn add_static(&mut self, name: String, ty: &syn::Type, expr: &syn::Expr) {
         let ty = quote_type(ty);

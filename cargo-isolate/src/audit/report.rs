@@ -37,7 +37,10 @@ pub fn human(root: &Path, audit: &Audit) -> String {
             plural(findings.len())
         );
         let mut shown = BTreeSet::new();
-        for f in findings {
+        // A test's call of a helper that offends on several lines is one entry with each
+        // cause under it: the snippet, why and fix are the same.
+        for same in findings.chunk_by(|a, b| one_entry(a, b)) {
+            let f = same[0];
             let grouped = f.module.as_deref().zip(f.module_fix.as_deref());
             if let Some((module, fix)) = grouped {
                 if shown.insert(module) {
@@ -48,16 +51,25 @@ pub fn human(root: &Path, audit: &Audit) -> String {
                 .test
                 .as_deref()
                 .map_or(String::new(), |t| format!(" in `{t}`"));
-            let via = match &f.cause {
-                Some(cause) if !f.via.is_empty() => format!(
-                    " via `{}`{} ({}:{}:{})",
+            let causes: Vec<&super::Place> = same.iter().filter_map(|f| f.cause.as_ref()).collect();
+            let via = if f.via.is_empty() || causes.is_empty() {
+                String::new()
+            } else {
+                // Several places are listed with their lines below, but in a group's line.
+                let places = if causes.len() > 1 && grouped.is_none() {
+                    format!("{} places", causes.len())
+                } else {
+                    let places: Vec<String> = causes
+                        .iter()
+                        .map(|c| format!("{}:{}:{}", c.file, c.line, c.column))
+                        .collect();
+                    places.join(", ")
+                };
+                format!(
+                    " via `{}`{} ({places})",
                     f.via.join("` → `"),
                     if f.guess.is_some() { " (guessed)" } else { "" },
-                    cause.file,
-                    cause.line,
-                    cause.column
-                ),
-                _ => String::new(),
+                )
             };
             let _ = writeln!(out, "  {}:{}: {}{in_fn}{via}", f.line, f.column, f.kind);
             // A group's findings are one line each: its header said why and how to fix them.
@@ -73,8 +85,15 @@ pub fn human(root: &Path, audit: &Audit) -> String {
                     .collect::<String>();
                 let _ = writeln!(out, "    | {pad}^");
             }
-            if let Some(line) = f.cause.as_ref().and_then(|c| texts.line(&c.file, c.line)) {
-                let _ = writeln!(out, "    cause: {}", line.trim());
+            for cause in &causes {
+                if let Some(line) = texts.line(&cause.file, cause.line) {
+                    let place = if causes.len() > 1 {
+                        format!("({}:{}:{}) ", cause.file, cause.line, cause.column)
+                    } else {
+                        String::new()
+                    };
+                    let _ = writeln!(out, "    cause: {place}{}", line.trim());
+                }
             }
             if let Some(guess) = &f.guess {
                 let _ = writeln!(out, "    guessed: {guess}");
@@ -99,6 +118,17 @@ pub fn human(root: &Path, audit: &Audit) -> String {
         }
     }
     out
+}
+
+/// Whether `b` is shown in `a`'s entry: the same call of the same test through the same
+/// helpers, for the same reason and fix, only the offending line differs.
+fn one_entry(a: &super::Finding, b: &super::Finding) -> bool {
+    !a.via.is_empty()
+        && a.cause.is_some()
+        && b.cause.is_some()
+        && (&a.file, a.line, a.column, a.kind, &a.test, &a.via)
+            == (&b.file, b.line, b.column, b.kind, &b.test, &b.via)
+        && (&a.message, &a.fix, &a.guess, &a.module) == (&b.message, &b.fix, &b.guess, &b.module)
 }
 
 /// Says once what one attribute on `module` fixes, with why for each kind in it: its

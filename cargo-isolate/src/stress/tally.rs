@@ -73,26 +73,19 @@ impl Tally {
         }
     }
 
-    /// The highest rate of any test.
+    /// Each test and runner whose rate is above `max_rate`, and its stats: the highest rate
+    /// first, then by name.
     #[must_use]
-    pub fn worst_rate(&self) -> f64 {
-        self.tests.values().map(Stats::rate).fold(0.0, f64::max)
-    }
-
-    /// The test and runner with the highest rate, and its stats (the first of equals).
-    #[must_use]
-    pub fn worst(&self) -> Option<(&str, Runner, &Stats)> {
-        self.tests
+    pub fn above(&self, max_rate: f64) -> Vec<(&str, Runner, &Stats)> {
+        let mut above: Vec<_> = self
+            .tests
             .iter()
-            .filter(|(_, stats)| stats.failed > 0)
-            .fold(
-                None,
-                |worst: Option<(&(String, Runner, usize), &Stats)>, entry| match worst {
-                    Some(w) if w.1.rate() >= entry.1.rate() => Some(w),
-                    _ => Some(entry),
-                },
-            )
+            .filter(|(_, stats)| stats.failed > 0 && stats.rate() > max_rate)
             .map(|((test, runner, _), stats)| (test.as_str(), *runner, stats))
+            .collect();
+        // Stable: equal rates keep the map's order (by name, then runner).
+        above.sort_by(|a, b| b.2.rate().total_cmp(&a.2.rate()));
+        above
     }
 
     /// One JSON object per test, runner (and suite, when named), one per line.
@@ -231,4 +224,55 @@ pub fn median(times: &[Duration]) -> Option<Duration> {
     let mut sorted = times.to_vec();
     sorted.sort();
     sorted.get(sorted.len() / 2).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stress::FailureKind;
+
+    fn outcome(test: &str, failed: bool) -> Outcome {
+        Outcome {
+            test: test.to_owned(),
+            failure: failed.then_some(FailureKind::WrongData),
+            time: None,
+        }
+    }
+
+    /// Seen on dotenvy: seven parser tests failed, and only the first was named.
+    #[test]
+    fn every_test_above_the_rate_is_named_worst_first() {
+        let mut tally = Tally::default();
+        let round = |a: bool, b: bool| vec![outcome("a", a), outcome("b", b), outcome("c", false)];
+        for (a, b) in [(true, true), (false, true), (false, false), (false, false)] {
+            tally.add(0, Runner::Test, round(a, b), Duration::ZERO, Vec::new());
+        }
+        tally.add(
+            0,
+            Runner::Nextest,
+            round(true, false),
+            Duration::ZERO,
+            Vec::new(),
+        );
+        let named = |max| {
+            tally
+                .above(max)
+                .into_iter()
+                .map(|(test, runner, stats)| (test, runner, stats.failed))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            named(0.0),
+            [
+                ("a", Runner::Nextest, 1),
+                ("b", Runner::Test, 2),
+                ("a", Runner::Test, 1)
+            ]
+        );
+        assert_eq!(
+            named(0.25),
+            [("a", Runner::Nextest, 1), ("b", Runner::Test, 2)]
+        );
+        assert_eq!(named(1.0), []);
+    }
 }

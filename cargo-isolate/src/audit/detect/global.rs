@@ -58,14 +58,27 @@ const LOGGER: Found = (
     &["fresh_process"],
 );
 
+const ENV_FIX: &str = "`#[isolated(env)]`: the test runs alone among `env` tests of its process and every variable it changed is restored when it ends; tests that only read take `env(read)`";
+
 fn classify(path: &str) -> Option<Found> {
     let first = path.split("::").next().unwrap_or_default();
     match last(path) {
         "set_var" | "remove_var" if path.contains("env") || path == "set_var" || path == "remove_var" => Some((
             "the environment of the whole process changes",
-            "`#[isolated(env)]`: the test runs alone among `env` tests of its process and every variable it changed is restored when it ends; tests that only read take `env(read)`",
+            ENV_FIX,
             &["env"],
         )),
+        "with_var" | "with_vars" | "with_var_unset" | "with_vars_unset" | "async_with_vars"
+            if first == "temp_env" =>
+        {
+            Some((
+                "`temp_env` changes the environment of the whole process while its closure runs, \
+                 under a lock of its own that tests changing it otherwise (or under \
+                 `#[isolated(env)]`) and tests reading it do not take",
+                ENV_FIX,
+                &["env"],
+            ))
+        }
         "set_current_dir" => Some((
             "the working directory of the whole process changes",
             "`#[isolated(cwd)]`: the test runs alone among `cwd` tests of its process and the directory is restored when it ends; tests that only read it take `cwd(read)`",

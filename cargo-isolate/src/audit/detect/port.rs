@@ -15,6 +15,7 @@ pub(crate) struct FixedPort;
 
 impl Detector for FixedPort {
     fn expr(&self, cx: &Cx<'_, '_>, expr: &syn::Expr, hits: &mut Vec<Hit>) {
+        // The port's name, where it is, and whether its address is IPv6.
         let found = match expr {
             // An address string counts where it is bound, connected or requested, not where a
             // parser is tested on it.
@@ -34,18 +35,23 @@ impl Detector for FixedPort {
                             .find(|c| text.contains(&format!(":{{{c}}}")))
                             .map(|c| format!("`{c}`"))
                     })
-                    .map(|port| (port, span(expr)))
+                    .map(|port| (port, span(expr), is_v6(expr)))
             }
-            syn::Expr::Tuple(tuple) if tuple.elems.len() == 2 && is_host(&tuple.elems[0]) => {
-                fixed_port(cx, &tuple.elems[1]).map(|port| (port, span(&tuple.elems[1])))
+            syn::Expr::Tuple(tuple)
+                if tuple.elems.len() == 2 && is_host(&tuple.elems[0]) && uses_network(cx) =>
+            {
+                fixed_port(cx, &tuple.elems[1])
+                    .map(|port| (port, span(&tuple.elems[1]), is_v6(&tuple.elems[0])))
             }
             syn::Expr::Call(_) => callee(expr).and_then(|(path, args)| {
-                let arg = if matches!(last(&path), "new") && path.contains("SocketAddr") {
-                    args.iter().nth(1)
+                let (arg, v6) = if matches!(last(&path), "new") && path.contains("SocketAddr") {
+                    let v6 = path.contains("V6") || args.first().is_some_and(is_v6);
+                    (args.iter().nth(1).filter(|_| uses_network(cx)), v6)
                 } else {
-                    port_param_arg(cx, last(&path), args)
-                }?;
-                fixed_port(cx, arg).map(|port| (port, span(arg)))
+                    (port_param_arg(cx, last(&path), args), false)
+                };
+                let arg = arg?;
+                fixed_port(cx, arg).map(|port| (port, span(arg), v6))
             }),
             _ => None,
         };
@@ -53,11 +59,11 @@ impl Detector for FixedPort {
         // on; and a value expected to fail (`.unwrap_err()`) is bad input under test.
         let privileged = found
             .as_ref()
-            .is_some_and(|(port, _)| port.parse::<u16>().is_ok_and(|p| p < 1024));
+            .is_some_and(|(port, _, _)| port.parse::<u16>().is_ok_and(|p| p < 1024));
         if privileged || inside_call(cx, |m| matches!(m, "unwrap_err" | "expect_err" | "is_err")) {
             return;
         }
-        if let Some((port, at)) = found {
+        if let Some((port, at, v6)) = found {
             let udp = inside_call(cx, |p| p.contains("Udp"));
             let serves = inside_call(cx, |p| matches!(last(p), "bind" | "listen" | "serve"));
             let connects = inside_call(cx, |p| {
@@ -66,15 +72,16 @@ impl Detector for FixedPort {
                     "connect" | "connect_timeout" | "connect_async" | "get" | "post" | "request"
                 )
             });
+            let six = if v6 { "6" } else { "" };
             let (message, fix) = if udp {
                 (
                     format!("port {port} is fixed: {COLLIDE}"),
-                    "`#[isolated(udp)]`: bind `udp.into_socket()` instead".to_owned(),
+                    format!("`#[isolated(udp{six})]`: bind `udp{six}.into_socket()` instead"),
                 )
             } else if serves || !connects {
                 (
                     format!("port {port} is fixed: {COLLIDE}"),
-                    "`#[isolated(port)]`: serve on `port.into_listener()`, connect to `port.addr()`".to_owned(),
+                    format!("`#[isolated(port{six})]`: serve on `port{six}.into_listener()`, connect to `port{six}.addr()`"),
                 )
             } else {
                 // Only connected to here: a server the tests start, or one they do not (a
@@ -86,8 +93,8 @@ impl Detector for FixedPort {
                          every test shares its state"
                     ),
                     format!(
-                        "a server the tests start: `#[isolated(port)]`, serve on \
-                         `port.into_listener()` and connect to `port.addr()`; a service they do \
+                        "a server the tests start: `#[isolated(port{six})]`, serve on \
+                         `port{six}.into_listener()` and connect to `port{six}.addr()`; a service they do \
                          not: `#[isolated(serial = \"{port}\")]` on the tests that change its state"
                     ),
                 )
@@ -101,6 +108,16 @@ impl Detector for FixedPort {
             });
         }
     }
+}
+
+/// Whether an address or its host is IPv6 (`"[::1]:8080"`, `"::1"`, `Ipv6Addr::LOCALHOST`,
+/// `IpAddr::V6(..)`): then `port6` (or `udp6`) gives the test its port, not `port`.
+fn is_v6(expr: &syn::Expr) -> bool {
+    if let Some(text) = string(expr) {
+        return text.contains('[') || !text.contains("://") && text.matches(':').count() > 1;
+    }
+    let tokens = quote::ToTokens::to_token_stream(expr).to_string();
+    tokens.contains("Ipv6") || tokens.contains("V6")
 }
 
 /// Why a fixed port breaks when tests serve on it.
@@ -127,6 +144,25 @@ fn is_network(name: &str) -> bool {
             | "listen"
             | "connect_async"
     )
+}
+
+/// Whether the fn being walked binds, connects, serves or starts something: a word of a
+/// called fn's or method's name (`bind`, `connect_async`, `run_server`, `tokio::spawn`). An
+/// address built in a fn that does none of these is a value under test (an encoder's input, a
+/// `set_port` check; seen on hyper-util), not a socket.
+fn uses_network(cx: &Cx<'_, '_>) -> bool {
+    const WORDS: &[&str] = &[
+        "bind", "connect", "listen", "serve", "server", "accept", "request", "spawn", "start",
+        "run", "http", "tcp", "udp", "client", "get", "post",
+    ];
+    let networky = |name: &str| name.split('_').any(|word| WORDS.contains(&word));
+    let paths = cx
+        .func
+        .call_sites
+        .iter()
+        .filter_map(|(path, _)| path.last());
+    let methods = cx.func.method_sites.iter().map(|site| &site.method);
+    paths.chain(methods).any(|name| networky(name))
 }
 
 /// An argument the file's own fn takes as a `port` parameter (`start(18_090)` of
@@ -183,13 +219,16 @@ const PICKER_FNS: &[&str] = &[
     "is_port_available",
     "random_free_port",
     "find_free_port",
+    // actix-test's and actix-http-test's.
+    "unused_addr",
 ];
 
 /// `released-port`: a port picked and released before use.
 pub(crate) struct ReleasedPort;
 
 impl ReleasedPort {
-    fn hit(at: proc_macro2::Span, how: &str) -> Hit {
+    fn hit(at: proc_macro2::Span, how: &str, v6: bool) -> Hit {
+        let port = if v6 { "port6" } else { "port" };
         Hit {
             span: at,
             kind: Kind::ReleasedPort,
@@ -197,7 +236,7 @@ impl ReleasedPort {
                 "{how}: the port is free again before the test binds it, and another test or process \
                  (under any runner) can take it in between: address in use"
             ),
-            fix: "`#[isolated(port)]`: the test holds its listener from the start (`port.into_listener()`)".to_owned(),
+            fix: format!("`#[isolated({port})]`: the test holds its listener from the start (`{port}.into_listener()`)"),
             fixed_by: HELD_ARGS,
         }
     }
@@ -211,6 +250,7 @@ impl Detector for ReleasedPort {
                 hits.push(Self::hit(
                     span(expr),
                     &format!("`{path}` picks a free port and releases it"),
+                    last(&path).contains("ipv6"),
                 ));
             }
         }
@@ -221,10 +261,12 @@ impl Detector for ReleasedPort {
         let receiver = peel(&call.receiver);
         if method == "port" {
             if let syn::Expr::MethodCall(addr) = receiver {
-                if addr.method == "local_addr" && is_port_zero_bind(peel(&addr.receiver)) {
+                let bind = peel(&addr.receiver);
+                if addr.method == "local_addr" && is_port_zero_bind(bind) {
                     hits.push(Self::hit(
                         span(receiver),
                         "the listener bound to port 0 is dropped once its port is read",
+                        binds_v6(bind),
                     ));
                 }
             }
@@ -235,6 +277,7 @@ impl Detector for ReleasedPort {
             hits.push(Self::hit(
                 span(receiver),
                 "this bind only checks that the port is free and releases it",
+                binds_v6(receiver),
             ));
         }
     }
@@ -279,10 +322,21 @@ impl Detector for ReleasedPort {
                 hits.push(Self::hit(
                     span(&init.expr),
                     "the listener bound to port 0 is only asked for its port, then dropped",
+                    binds_v6(peel(&init.expr)),
                 ));
             }
         }
     }
+}
+
+/// Whether a `bind(..)` call's address is IPv6.
+fn binds_v6(bind: &syn::Expr) -> bool {
+    callee(bind)
+        .and_then(|(_, args)| args.first())
+        .is_some_and(|addr| match peel(addr) {
+            syn::Expr::Tuple(t) => t.elems.first().is_some_and(is_v6),
+            addr => is_v6(addr),
+        })
 }
 
 /// `bind("127.0.0.1:0")`, `bind(("127.0.0.1", 0))` or `bind(SocketAddr::new(ip, 0))`.

@@ -1,4 +1,4 @@
-//! `sleep-wait`: a sleep that waits for something to start before a connect or request.
+//! `sleep-wait`: a sleep that waits for something to happen before a connect or request.
 
 use super::{callee, last, peel, span, Cx, Detector, Hit};
 use crate::audit::Kind;
@@ -24,13 +24,15 @@ impl Detector for SleepWait {
                 hits.push(Hit {
                     span: span(expr),
                     kind: Kind::SleepWait,
-                    message: "a sleep waits for a server to start before the test connects: under \
-                              load (any runner, most with many tests at once) it is not up yet: \
-                              connection refused, or the wrong answer"
+                    message: "a sleep waits for something to happen (a server to start, a \
+                              connection to go back to its pool) before the test connects or \
+                              requests: under load (any runner, most with many tests at once) \
+                              it has not happened yet: connection refused, or the wrong answer"
                         .to_owned(),
-                    fix: "wait for readiness instead: bind before starting the server \
-                          (`#[isolated(port)]`, `port.into_listener()`), or \
-                          `isolate::Child::wait_ready(isolate::ready::http(..))`"
+                    fix: "wait for it instead: bind before starting the server \
+                          (`#[isolated(port)]`, `port.into_listener()`), \
+                          `isolate::Child::wait_ready(isolate::ready::http(..))`, or \
+                          `isolate::eventually(..)` until the state the test needs is there"
                         .to_owned(),
                     fixed_by: &[],
                 });
@@ -53,7 +55,10 @@ impl<'v> Visit<'v> for Reaches {
         match expr {
             syn::Expr::Call(_) => self.0 |= callee(expr).is_some_and(|(p, _)| network(last(&p))),
             syn::Expr::MethodCall(m) => {
-                self.0 |= matches!(m.method.to_string().as_str(), "connect" | "send_request");
+                self.0 |= matches!(
+                    m.method.to_string().as_str(),
+                    "connect" | "send_request" | "request"
+                );
             }
             _ => {}
         }
