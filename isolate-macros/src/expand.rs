@@ -64,9 +64,7 @@ fn test_fn(plan: TestPlan) -> TokenStream {
     let guard = guard();
     let spec = spec(&plan);
     let args = &plan.args;
-    // serial_test's attribute cannot take a method (it moves the body into a fn without
-    // `self`); a method is a helper, never a test that unmigrated ones must exclude.
-    let bridge = if plan.bridge && !plan.func.sig.has_receiver() {
+    let bridge = if plan.bridge {
         bridge::attributes(args)
     } else {
         TokenStream::new()

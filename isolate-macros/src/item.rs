@@ -254,11 +254,6 @@ impl Signature {
         })
     }
 
-    /// Whether the fn is a method: `&self` in `fn method(&self)`.
-    pub(crate) fn has_receiver(&self) -> bool {
-        self.inputs.first().is_some_and(|param| param.receiver)
-    }
-
     /// The return type for an expression's turbofish (`None::<R>`), each `impl Trait` in it
     /// left to inference (`_`); `None` for an opaque return type, of which nothing is known.
     pub(crate) fn return_type_inferred(&self) -> Option<TokenStream> {
@@ -977,7 +972,7 @@ mod tests {
             quote!(self: Box<Self>),
         ] {
             let func = parse_fn(quote!(fn m(#receiver, x: u8) {}));
-            assert!(func.sig.has_receiver(), "{receiver}");
+            assert!(func.sig.inputs[0].receiver, "{receiver}");
             assert_eq!(func.parameter_names()[0], "x");
         }
         for not_a_fn in [
