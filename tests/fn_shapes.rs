@@ -198,56 +198,6 @@ fn a_value_that_is_no_outcome() {
     assert_eq!(made::<u8>(), 0);
 }
 
-/// A helper method, with each receiver, observed or not: the body uses `self` as written. With
-/// a serial group also under the `serial_test` feature, whose attribute cannot take `self`.
-struct Counter {
-    count: u8,
-}
-
-impl Counter {
-    #[isolated(port, serial = "fn-shapes-method")]
-    fn read(&self) -> u8 {
-        assert_ne!(port.port(), 0);
-        self.count
-    }
-
-    #[isolated(tmpdir, serial = "fn-shapes-method")]
-    fn bump(&mut self) -> std::io::Result<&mut u8> {
-        fs::write(tmpdir.join("f"), "x")?;
-        self.count += 1;
-        Ok(&mut self.count)
-    }
-
-    #[isolated(tmpdir)]
-    fn into_count(self) -> std::io::Result<u8> {
-        fs::write(tmpdir.join("f"), [self.count])?;
-        Ok(self.count)
-    }
-
-    #[isolated(tmpdir)]
-    async fn bump_async(&mut self) -> std::io::Result<u8> {
-        tokio::fs::write(tmpdir.join("f"), "x").await?;
-        self.count += 1;
-        Ok(self.count)
-    }
-
-    #[isolated(tmpdir)]
-    fn boxed(self: Box<Self>) -> std::io::Result<u8> {
-        fs::write(tmpdir.join("f"), "x")?;
-        Ok(self.count)
-    }
-}
-
-#[tokio::test]
-async fn methods_with_every_receiver() {
-    let mut counter = Counter { count: 0 };
-    *counter.bump().unwrap() += 1;
-    assert_eq!(counter.bump_async().await.unwrap(), 3);
-    assert_eq!(counter.read(), 3);
-    assert_eq!(Box::new(Counter { count: 4 }).boxed().unwrap(), 4);
-    assert_eq!(counter.into_count().unwrap(), 3);
-}
-
 /// Signatures a demanding suite writes, observed: where clauses, named lifetimes, every
 /// parameter pattern, `#[track_caller]`, tokio above and below, labels, `extern "C"`; and an
 /// async fn whose parameter is `Send` but not `Sync` stays `Send`.

@@ -276,6 +276,9 @@ pub(crate) const FN_WITHOUT_BODY: &str =
 
 pub(crate) const CONST_FN: &str = "`#[isolated]` cannot be used on a `const fn`";
 
+pub(crate) const METHOD: &str =
+    "`#[isolated]` cannot be used on a method: tests are free functions without `self`";
+
 pub(crate) const SHOULD_PANIC_NOT_A_LITERAL: &str =
     "`should_panic` takes a string literal: libtest reads no message from a macro, and whether \
      the test must panic at all depends on the rustc version; write the message itself: \

@@ -47,6 +47,8 @@ pub(crate) struct Signature {
 pub(crate) struct Param {
     pub(crate) pat: TokenStream,
     pub(crate) receiver: bool,
+    /// The whole parameter, to point at.
+    pub(crate) tokens: TokenStream,
 }
 
 /// Names that are keywords in a pattern, never bindings.
@@ -264,6 +266,11 @@ impl Signature {
             _ => None,
         }
     }
+
+    /// The receiver, if the fn has one: `&self` in `fn method(&self)`.
+    pub(crate) fn receiver(&self) -> Option<&Param> {
+        self.inputs.first().filter(|param| param.receiver)
+    }
 }
 
 /// Braces, or a `$body:block` fragment: braces in an invisible group.
@@ -352,7 +359,8 @@ fn split_at_commas(stream: TokenStream) -> Vec<Vec<TokenTree>> {
 
 impl Param {
     fn parse(tokens: &[TokenTree]) -> Option<Param> {
-        let mut cursor = Cursor::new(tokens.iter().cloned().collect());
+        let whole: TokenStream = tokens.iter().cloned().collect();
+        let mut cursor = Cursor::new(whole.clone());
         cursor.attrs(false);
         let rest = cursor.rest();
         let (mut depth, mut colon) = (0usize, None);
@@ -374,6 +382,7 @@ impl Param {
         Some(Param {
             pat: pat.iter().cloned().collect(),
             receiver,
+            tokens: whole,
         })
     }
 }
@@ -958,7 +967,10 @@ mod tests {
             quote!(<F: Fn(u8) -> u8, const N: usize>).to_string()
         );
         assert_eq!(sig.inputs.len(), 2);
-        assert_eq!(sig.inputs[1].pat.to_string(), quote!(f).to_string());
+        assert_eq!(
+            sig.inputs[0].tokens.to_string(),
+            quote!(map: HashMap<u8, Vec<u8>>).to_string()
+        );
         assert_eq!(sig.output.to_string(), quote!(-> Array<{ N }>).to_string());
         assert_eq!(
             sig.where_clause.to_string(),
@@ -972,7 +984,7 @@ mod tests {
             quote!(self: Box<Self>),
         ] {
             let func = parse_fn(quote!(fn m(#receiver, x: u8) {}));
-            assert!(func.sig.inputs[0].receiver, "{receiver}");
+            assert!(func.sig.receiver().is_some(), "{receiver}");
             assert_eq!(func.parameter_names()[0], "x");
         }
         for not_a_fn in [

@@ -15,6 +15,7 @@ pub(crate) fn check_args(cx: &Errors, args: &Args) {
 /// Checks the (possibly merged) arguments against the function they expand on.
 pub(crate) fn check_fn(cx: &Errors, args: &Args, func: &TestFn) {
     check_not_const(cx, func);
+    check_not_method(cx, func);
     check_should_panic_value(cx, func);
     check_bindings_against_parameters(cx, args, func);
     check_fresh_process_return(cx, args, func);
@@ -62,6 +63,13 @@ fn check_serial_and_shared(cx: &Errors, args: &Args) {
 fn check_not_const(cx: &Errors, func: &TestFn) {
     if let Some(constness) = &func.sig.constness {
         cx.at(constness.span(), errors::CONST_FN);
+    }
+}
+
+/// Test harnesses call free functions; a receiver means this is not a test.
+fn check_not_method(cx: &Errors, func: &TestFn) {
+    if let Some(receiver) = func.sig.receiver() {
+        cx.spanned(&receiver.tokens, errors::METHOD);
     }
 }
 

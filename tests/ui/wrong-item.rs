@@ -6,6 +6,13 @@ struct NotAFunction;
 #[isolated(port)]
 const fn constant() {}
 
+struct Server;
+
+impl Server {
+    #[isolated(port)]
+    fn method(&self) {}
+}
+
 #[isolated(port)]
 fn clashes(port: u16) {
     let _ = port;

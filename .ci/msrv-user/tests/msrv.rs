@@ -41,7 +41,7 @@ mod module {
 }
 
 /// The observed expansion (a closure typed by the return type, the outcome found by autoref)
-/// on helpers: `Self`, a method returning a borrow, a value that is no outcome, async.
+/// on helpers: `Self`, a borrow returned, a value that is no outcome, async.
 struct Counter(u8);
 
 impl Counter {
@@ -52,15 +52,15 @@ impl Counter {
     }
 
     #[isolated(tmpdir)]
-    fn bump(&mut self) -> std::io::Result<&mut u8> {
+    fn bump(counter: &mut Self) -> std::io::Result<&mut u8> {
         std::fs::write(tmpdir.join("x"), "y")?;
-        Ok(&mut self.0)
+        Ok(&mut counter.0)
     }
 
     #[isolated(tmpdir)]
-    async fn read(&self) -> Result<Box<dyn std::fmt::Display>, String> {
+    async fn read(counter: &Self) -> Result<Box<dyn std::fmt::Display>, String> {
         std::fs::write(tmpdir.join("x"), "y").map_err(|error| error.to_string())?;
-        Ok(Box::new(self.0))
+        Ok(Box::new(counter.0))
     }
 }
 
@@ -73,7 +73,7 @@ fn checksum() -> u64 {
 #[test]
 fn observed_helpers() {
     let mut counter = Counter::new().unwrap();
-    *counter.bump().unwrap() += checksum() as u8;
-    let _ = counter.read();
+    *Counter::bump(&mut counter).unwrap() += checksum() as u8;
+    let _ = Counter::read(&counter);
     assert_eq!(counter.0, 1);
 }
