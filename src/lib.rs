@@ -136,10 +136,13 @@
 /// # fn main() { reconnects() }
 /// ```
 ///
-/// When a test has temp dirs and returns something that can fail (`-> Result<..>`,
-/// `ExitCode`, `impl Termination`), the body becomes an inner fn of the same name whose value
-/// the guard sees (`guard.finish(reconnects(..))`), so that a failing value keeps the
-/// directories too. `return`, `?` and inner attributes mean what they meant.
+/// When a fn has temp dirs and returns something that can fail (`-> Result<..>`,
+/// `ExitCode`, `impl Termination`), its statements run in a closure (an async block, for an
+/// async fn) whose value the guard sees, so that a failing value keeps the directories too.
+/// `return`, `?`, inner attributes, `Self`, the impl's generics and the fn's own name
+/// mean what they meant; a value of any other type (a helper's `u64`) fails only by
+/// panicking. One difference: `#[track_caller]` does not reach into that closure, so a panic
+/// in such a body reports its own line, not the caller's.
 ///
 /// # Compile-time errors
 ///

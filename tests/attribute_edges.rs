@@ -170,8 +170,8 @@ impl Named for Data {
     }
 }
 
-/// A generic fn whose type parameter no argument names: its body moves into an inner fn with
-/// temp dirs and a `Result`, and is called with the parameters spelled out.
+/// A generic fn whose type parameter no argument names, observed (temp dirs and a `Result`):
+/// its body still names the parameter.
 #[isolated(tmpdir)]
 fn generic_helper<'a, T: Named, const N: usize>(prefix: &'a str) -> std::io::Result<usize> {
     std::fs::write(tmpdir.join(format!("{prefix}{}", T::name())), [0; N])?;
@@ -183,8 +183,8 @@ fn a_type_parameter_no_argument_names() {
     assert_eq!(generic_helper::<Data, 3>("a-").unwrap(), 3);
 }
 
-/// An observed `unsafe fn` (temp dirs and a `Result`): its body moves into an inner fn, which
-/// stays `unsafe`, so the body's unsafe operations still need no block (edition 2021).
+/// An observed `unsafe fn` (temp dirs and a `Result`): its body moves into a closure, which is
+/// in the fn's unsafe context, so the body's unsafe operations still need no block (edition 2021).
 #[allow(unsafe_code)]
 #[deny(unused_unsafe)]
 #[isolated(tmpdir)]
@@ -193,8 +193,8 @@ unsafe fn unsafe_helper(byte: *const u8) -> std::io::Result<u8> {
     Ok(std::fs::read(tmpdir.join("byte"))?[0])
 }
 
-/// The edition 2024 way: unsafe operations in blocks even inside an `unsafe fn`; the call of
-/// the inner fn needs one too, and no block is reported unused.
+/// The edition 2024 way: unsafe operations in blocks even inside an `unsafe fn`; the expansion
+/// adds none, and no block is reported unused.
 #[allow(unsafe_code, clippy::unused_async)]
 #[deny(unsafe_op_in_unsafe_fn, unused_unsafe)]
 #[isolated(tmpdir)]
@@ -203,7 +203,7 @@ async unsafe fn unsafe_async_helper(byte: *const u8) -> std::io::Result<u8> {
     Ok(std::fs::read(tmpdir.join("byte"))?[0])
 }
 
-/// `extern "C"` stays on the outer fn only: the inner one is called from Rust.
+/// `extern "C"`, observed.
 #[allow(unsafe_code, improper_ctypes_definitions)]
 #[isolated(tmpdir)]
 unsafe extern "C" fn unsafe_extern_helper(byte: *const u8) -> Result<u8, String> {

@@ -386,7 +386,7 @@ fn bad_input_is_a_clear_error() {
     );
 }
 
-/// The attribute with a temp dir and a `Result`: the body moves into an inner fn, which reads
+/// The attribute with a temp dir and a `Result`: the body moves into a closure, which takes
 /// the fixture too.
 #[test]
 #[isolated(fixture(db = DB, number = NUMBER), tmpdir)]

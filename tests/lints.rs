@@ -53,3 +53,12 @@ mod single_expression_module {
     #[rustfmt::skip]
     fn inherits() { drop(port) }
 }
+
+/// An item first in a body the guard observes is first in its block: no pedantic
+/// `items_after_statements` for the statements the expansion adds before it.
+#[test]
+#[isolated(tmpdir)]
+fn observed_body_starting_with_an_item() -> Result<(), std::io::Error> {
+    const NAME: &str = "x";
+    std::fs::write(tmpdir.join(NAME), "y")
+}

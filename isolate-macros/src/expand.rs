@@ -2,13 +2,13 @@
 //! because everything that could fail was reported while planning.
 //!
 //! A test's expansion is: the guard, the bindings, then the body. The body stays the fn's own
-//! body (its tokens spliced in after the bindings, its inner attributes hoisted to the top), so
+//! body (its tokens spliced in after the bindings, its inner attributes made the fn's), so
 //! `return`, `?`, labels and error spans mean what they meant. Only a test with temp dirs that
-//! returns something (a `Result`, an `ExitCode`, an `impl Termination`) has its body moved, as
-//! written, into an inner fn of the same name, so the guard sees the outcome and keeps the dirs
-//! of a failing one.
+//! returns something (a `Result`, an `ExitCode`, an `impl Termination`) has its statements
+//! moved, as written, into a closure run at once, so the guard sees the outcome and keeps the
+//! dirs of a failing one.
 
-use proc_macro2::{Delimiter, Ident, Literal, Span, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Group, Ident, Literal, Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned, ToTokens};
 
 use crate::bridge;
@@ -16,6 +16,7 @@ use crate::item::TestFn;
 use crate::paths::{private, private_at};
 use crate::plan::{ModPlan, Plan, Planned, TestPlan};
 use crate::resource::{Kind, KINDS, TMPDIR};
+use crate::scan::Attr;
 
 /// Emits a plan that passed every check.
 pub(crate) fn emit(plan: Plan) -> TokenStream {
@@ -119,59 +120,63 @@ fn test_fn(plan: TestPlan) -> TokenStream {
         let private = private_at(fixture.ident.span());
         quote_spanned!(fixture.ident.span() => #private::fixture_feature!();)
     });
-    match observed(&plan) {
-        None => {
-            let (inner, body) = plan.func.split_body();
-            let TestFn {
-                attrs, vis, sig, ..
-            } = &plan.func;
+    let (inner, stmts) = plan.func.split_body();
+    let tail = match observed(&plan) {
+        None => stmts,
+        Some(observed) => {
+            let outcome = Ident::new("__isolate_outcome", Span::mixed_site());
+            let run = run_body(&plan, &stmts);
+            let finish = match observed {
+                Observed::Termination => quote!(#guard.finish_termination(#outcome)),
+                // Whatever the type: an `Outcome` is recorded, any other value (a helper's
+                // `u64`) is not, as autoref picks the first trait that applies.
+                Observed::Value => quote! {
+                    {
+                        #[allow(unused_imports)]
+                        use #private::{ObserveAny as _, ObserveOutcome as _};
+                        (&#private::Observe(&#outcome)).observe(#guard);
+                    }
+                    #outcome
+                },
+            };
+            // The body's braces are kept inside ours (see `run_body`): a one-line body with
+            // one expression in them is no `unused_braces` of the user's.
             quote! {
-                #(#attrs)* #bridge
-                #vis #sig {
-                    #(#inner)*
-                    #feature
-                    #enter
-                    #(#lets)*
-                    #(#fixtures)*
-                    #body
-                }
+                #[allow(unused_braces)]
+                let #outcome = #run;
+                #finish
             }
         }
-        Some(finish) => {
-            let asyncness = plan.func.sig.asyncness.is_some();
-            let (outer_sig, inner_fn, call) = split_into_inner_fn(&plan);
-            let TestFn { attrs, vis, .. } = &plan.func;
-            // Resolved (or failed) before the body; the inner fn reads the resolved values.
-            let fixtures = args.fixtures.iter().map(|fixture| {
-                let path = &fixture.path;
-                quote!(let _ = #private::fixture(&#guard, &#path);)
-            });
-            // The inner fn of an `unsafe fn` is `unsafe` too; the caller's contract is the
-            // outer fn's. Never an `unused_unsafe`: a block in an `unsafe fn` is not reported.
-            let call = if plan.func.sig.unsafety.is_some() {
-                quote!(unsafe { #call })
-            } else {
-                call
-            };
-            let call = if asyncness { quote!(#call.await) } else { call };
-            quote! {
-                #(#attrs)* #bridge
-                #vis #outer_sig {
-                    #inner_fn
-                    #feature
-                    #enter
-                    #(#lets)*
-                    #(#fixtures)*
-                    #guard.#finish(#call)
-                }
-            }
+    };
+    let TestFn {
+        attrs, vis, sig, ..
+    } = &plan.func;
+    // Outside the body: a macro below (serial_test's, with the bridge) may move the body where
+    // no inner attribute is permitted.
+    let inner = inner.iter().map(Attr::outer);
+    quote! {
+        #(#attrs)* #(#inner)* #bridge
+        #vis #sig {
+            #feature
+            #enter
+            #(#lets)*
+            #(#fixtures)*
+            #tail
         }
     }
 }
 
+/// What the guard observes of a returned value.
+enum Observed {
+    /// Its outcome, if it is an `Outcome` (a `Result`, an `ExitCode`).
+    Value,
+    /// An opaque `impl Termination`, reported as the harness would.
+    Termination,
+}
+
 /// How the guard observes the outcome, when it must: only a test with temp dirs that
 /// returns something can fail without a panic, and a value `test_case` compares is no outcome.
-fn observed(plan: &TestPlan) -> Option<Ident> {
+fn observed(plan: &TestPlan) -> Option<Observed> {
     if !plan
         .args
         .bindings
@@ -181,81 +186,68 @@ fn observed(plan: &TestPlan) -> Option<Ident> {
     {
         return None;
     }
-    let finish = match plan.func.sig.return_type.as_slice() {
+    match plan.func.sig.return_type.as_slice() {
         // `()`, `!`
-        [] => return None,
+        [] => None,
         [TokenTree::Group(unit)]
             if unit.delimiter() == Delimiter::Parenthesis && unit.stream().is_empty() =>
         {
-            return None
+            None
         }
-        [TokenTree::Punct(never)] if never.as_char() == '!' => return None,
-        [first, ..] if crate::scan::is_ident(first, "impl") => "finish_termination",
-        _ => "finish",
-    };
-    Some(Ident::new(finish, Span::call_site()))
+        [TokenTree::Punct(never)] if never.as_char() == '!' => None,
+        // Only `impl Termination` can be reported; any other opaque value (a helper's
+        // `impl Iterator`) fails only by panicking.
+        [first, bounds @ ..] if crate::scan::is_ident(first, "impl") => {
+            names_termination(bounds).then_some(Observed::Termination)
+        }
+        _ => Some(Observed::Value),
+    }
 }
 
-/// The outer signature (parameters kept, each passed on), the inner fn holding the body as
-/// written, and the call of it.
-fn split_into_inner_fn(plan: &TestPlan) -> (TokenStream, TokenStream, TokenStream) {
+/// Whether the first bound of `impl ..` is `Termination` (`std::process::Termination`).
+fn names_termination(bounds: &[TokenTree]) -> bool {
+    let path = bounds.iter().take_while(|token| {
+        matches!(token, TokenTree::Ident(_)) || crate::scan::is_punct(token, ':')
+    });
+    path.last()
+        .is_some_and(|last| crate::scan::is_ident(last, "Termination"))
+}
+
+/// The body's statements in a closure run at once (an async block awaited, for an async fn),
+/// whose value the guard then sees. A closure, not an inner fn: the body still names `Self`,
+/// the impl's generics, `self` and the fn itself (to recurse), and `return` and `?` stay the
+/// body's. `move`, so each binding (also one the body never names) and each parameter is
+/// dropped when the body ends, before the guard, as in the fn. Its `return`s are typed as the
+/// fn's return type before the body is checked, so `Ok(Box::new(x))` is a `Box<dyn Trait>`
+/// and a closure in the value gets its parameter types, as in the fn (an `impl Trait` in it is
+/// left to inference). Unsafe operations need what they needed: a closure in an `unsafe fn`
+/// is in its unsafe context.
+fn run_body(plan: &TestPlan, stmts: &TokenStream) -> TokenStream {
     let private = private();
-    let func = &plan.func;
-    let mut outer_params: Vec<TokenStream> = Vec::new();
-    let mut inner_params: Vec<TokenStream> = plan
-        .args
-        .bindings
-        .iter()
-        .map(|binding| {
-            let ident = &binding.ident;
-            let ty = type_ident(binding.kind);
-            quote!(#[allow(unused_variables)] #ident: #private::#ty)
-        })
-        .collect();
-    // Fixtures are not passed: the inner fn reads them itself (their type is not ours to name).
-    let mut passed: Vec<TokenStream> = plan
-        .args
-        .bindings
-        .iter()
-        .map(|binding| binding.ident.to_token_stream())
-        .collect();
-    for (i, param) in func.sig.inputs.iter().enumerate() {
-        if param.receiver {
-            continue;
+    let returned = Ident::new("__isolate_returned", Span::mixed_site());
+    let typed = plan.func.sig.return_type_inferred().map(|ty| {
+        quote! {
+            if let ::core::option::Option::Some(#returned) = ::core::option::Option::None::<#ty> {
+                return #returned;
+            }
         }
-        let (attrs, ty) = (&param.attrs, &param.ty);
-        // A plain name is kept (rstest finds fixtures by it); `mut` moves to the inner fn.
-        if let Some((mutability, ident)) = param.plain_name() {
-            outer_params.push(quote!(#(#attrs)* #ident: #ty));
-            inner_params.push(quote!(#mutability #ident: #ty));
-            passed.push(ident.to_token_stream());
-        } else {
-            // A pattern is matched by the inner fn; the outer one passes the value on.
-            let pat = &param.pat;
-            let value = Ident::new(&format!("__isolate_arg{i}"), Span::mixed_site());
-            outer_params.push(quote!(#(#attrs)* #value: #ty));
-            inner_params.push(quote!(#pat: #ty));
-            passed.push(value.to_token_stream());
-        }
-    }
-    let outer = func.sig.with_params(&quote!(#(#outer_params),*), true);
-    let body = if plan.args.fixtures.is_empty() {
-        func.body.to_token_stream()
+    });
+    let captures = plan.args.bindings.iter().map(|binding| {
+        let ident = &binding.ident;
+        quote!(let _ = &#ident;)
+    });
+    // The statements in the body's own braces, after ours: a body that yields the wrong type
+    // (a `;` after its last expression) is an error on the body, as in the fn, not on the
+    // attribute; and an item first in the body is first in its block (no pedantic
+    // `items_after_statements`).
+    let mut body = Group::new(Delimiter::Brace, stmts.clone());
+    body.set_span(plan.func.body.span());
+    let block = quote!({ #typed #(#captures)* #body });
+    if plan.func.sig.asyncness.is_some() {
+        quote!(async move #block.await)
     } else {
-        let (inner_attrs, stmts) = func.split_body();
-        let lets = plan.args.fixtures.iter().map(|fixture| {
-            let (ident, path) = (&fixture.ident, &fixture.path);
-            quote!(#[allow(unused_variables)] let #ident = #private::fixture_value(&#path);)
-        });
-        quote!({ #(#inner_attrs)* #(#lets)* #stmts })
-    };
-    let mut inner = func.sig.with_params(&quote!(#(#inner_params),*), false);
-    inner.extend(body);
-    let ident = &func.sig.ident;
-    // Spelled out: a parameter that no argument names (`T::name()` in the body) cannot be
-    // inferred.
-    let generic_args = func.sig.generic_args();
-    (outer, inner, quote!(#ident #generic_args (#(#passed),*)))
+        quote!(#private::run(move || #block))
+    }
 }
 
 /// The binding's type in `__private`, from the resource table.

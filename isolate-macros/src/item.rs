@@ -45,10 +45,7 @@ pub(crate) struct Signature {
 
 /// One parameter: `#[case] (a, b): (u8, u8)`, or a receiver (`&self`).
 pub(crate) struct Param {
-    pub(crate) attrs: Vec<Attr>,
     pub(crate) pat: TokenStream,
-    /// Empty for a receiver written without a type.
-    pub(crate) ty: TokenStream,
     pub(crate) receiver: bool,
     /// The whole parameter, to point at.
     pub(crate) tokens: TokenStream,
@@ -259,51 +256,15 @@ impl Signature {
         })
     }
 
-    /// This signature with `params` for its parameters. The outer fn's keeps every qualifier;
-    /// an inner fn's keeps `async` and `unsafe` (its body is the fn's body: in edition 2021 an
-    /// `unsafe fn`'s body may use unsafe operations without a block) but not the ABI, being
-    /// called from Rust. `const` is refused before this.
-    pub(crate) fn with_params(&self, params: &TokenStream, outer: bool) -> TokenStream {
-        let (asyncness, ident, generics) = (&self.asyncness, &self.ident, &self.generics);
-        let (output, where_clause) = (&self.output, &self.where_clause);
-        if outer {
-            let (constness, unsafety) = (&self.constness, &self.unsafety);
-            let (abi, fn_token) = (&self.abi, &self.fn_token);
-            quote::quote!(#constness #asyncness #unsafety #abi #fn_token #ident #generics (#params) #output #where_clause)
-        } else {
-            // Ours like `fn`: a generated fn that starts at a user's token is linted as the
-            // user's (clippy's `needless_pass_by_value` on the bindings).
-            let unsafety = self
-                .unsafety
-                .as_ref()
-                .map(|_| Ident::new("unsafe", Span::call_site()));
-            quote::quote!(#asyncness #unsafety fn #ident #generics (#params) #output #where_clause)
+    /// The return type for an expression's turbofish (`None::<R>`), each `impl Trait` in it
+    /// left to inference (`_`); `None` for an opaque return type, of which nothing is known.
+    pub(crate) fn return_type_inferred(&self) -> Option<TokenStream> {
+        match self.return_type.first() {
+            Some(first) if !scan::is_ident(first, "impl") => {
+                Some(impl_inferred(self.return_type.iter().cloned()))
+            }
+            _ => None,
         }
-    }
-
-    /// `::<T, N>` naming the type and const parameters of `<'a, T: Copy, const N: usize>`
-    /// (lifetimes are left out: a late-bound one may not be given), or nothing.
-    pub(crate) fn generic_args(&self) -> TokenStream {
-        let tokens: Vec<TokenTree> = self.generics.clone().into_iter().collect();
-        let [_open, inside @ .., _close] = tokens.as_slice() else {
-            return TokenStream::new();
-        };
-        let names: Vec<Ident> = split_at_commas(inside.iter().cloned().collect())
-            .into_iter()
-            .filter_map(|param| {
-                let mut cursor = Cursor::new(param.into_iter().collect());
-                cursor.attrs(false);
-                cursor.next_ident("const");
-                match cursor.next()? {
-                    TokenTree::Ident(name) => Some(name),
-                    _ => None, // a lifetime
-                }
-            })
-            .collect();
-        if names.is_empty() {
-            return TokenStream::new();
-        }
-        quote::quote!(::<#(#names),*>)
     }
 
     /// The receiver, if the fn has one: `&self` in `fn method(&self)`.
@@ -327,6 +288,39 @@ fn is_body(token: &TokenTree) -> bool {
 
 fn is_brace(token: &TokenTree) -> bool {
     matches!(token, TokenTree::Group(group) if group.delimiter() == Delimiter::Brace)
+}
+
+/// `tokens` with each `impl Trait` (up to the `,` or `>` that ends it) as `_`, also inside
+/// groups: `Result<impl Display + '_, E>` is `Result<_, E>`.
+fn impl_inferred(tokens: impl IntoIterator<Item = TokenTree>) -> TokenStream {
+    let mut out = TokenStream::new();
+    let mut tokens = tokens.into_iter().peekable();
+    while let Some(token) = tokens.next() {
+        match token {
+            TokenTree::Ident(ident) if ident == "impl" => {
+                out.append(Ident::new("_", ident.span()));
+                let (mut depth, mut previous) = (0usize, None);
+                while let Some(next) = tokens.peek() {
+                    let closes = scan::is_punct(next, '>')
+                        && !previous
+                            .as_ref()
+                            .is_some_and(|p: &TokenTree| scan::is_punct(p, '-'));
+                    if depth == 0 && (scan::is_punct(next, ',') || closes) {
+                        break;
+                    }
+                    depth = angle_depth(depth, next, previous.as_ref());
+                    previous = tokens.next();
+                }
+            }
+            TokenTree::Group(group) => {
+                let mut inferred = Group::new(group.delimiter(), impl_inferred(group.stream()));
+                inferred.set_span(group.span());
+                out.append(inferred);
+            }
+            other => out.append(other),
+        }
+    }
+    out
 }
 
 /// The nesting of `<..>` after `token`, `->` not closing one.
@@ -367,7 +361,7 @@ impl Param {
     fn parse(tokens: &[TokenTree]) -> Option<Param> {
         let whole: TokenStream = tokens.iter().cloned().collect();
         let mut cursor = Cursor::new(whole.clone());
-        let attrs = cursor.attrs(false);
+        cursor.attrs(false);
         let rest = cursor.rest();
         let (mut depth, mut colon) = (0usize, None);
         for i in 0..rest.len() {
@@ -386,27 +380,10 @@ impl Param {
             return None;
         }
         Some(Param {
-            attrs,
             pat: pat.iter().cloned().collect(),
-            ty: ty.iter().cloned().collect(),
             receiver,
             tokens: whole,
         })
-    }
-
-    /// `x` or `mut x`: a name rstest can find fixtures by. Its name, and `mut` if written.
-    pub(crate) fn plain_name(&self) -> Option<(Option<Ident>, Ident)> {
-        match scan::flatten(self.pat.clone()).as_slice() {
-            [TokenTree::Ident(ident)] if !PATTERN_KEYWORDS.contains(&&*ident.to_string()) => {
-                Some((None, ident.clone()))
-            }
-            [TokenTree::Ident(mutability), TokenTree::Ident(ident)]
-                if mutability == "mut" && !PATTERN_KEYWORDS.contains(&&*ident.to_string()) =>
-            {
-                Some((Some(mutability.clone()), ident.clone()))
-            }
-            _ => None,
-        }
     }
 }
 
@@ -967,13 +944,6 @@ mod tests {
                 "m", "whole", "part", "w"
             ]
         );
-        let plain: Vec<bool> = func
-            .sig
-            .inputs
-            .iter()
-            .map(|param| param.plain_name().is_some())
-            .collect();
-        assert_eq!(plain[..3], [true, true, false]);
     }
 
     /// Commas and `->` inside `<..>`, braces inside a return type, a where clause.
@@ -998,8 +968,8 @@ mod tests {
         );
         assert_eq!(sig.inputs.len(), 2);
         assert_eq!(
-            sig.inputs[0].ty.to_string(),
-            quote!(HashMap<u8, Vec<u8>>).to_string()
+            sig.inputs[0].tokens.to_string(),
+            quote!(map: HashMap<u8, Vec<u8>>).to_string()
         );
         assert_eq!(sig.output.to_string(), quote!(-> Array<{ N }>).to_string());
         assert_eq!(
@@ -1007,18 +977,6 @@ mod tests {
             quote!(where F: Copy,).to_string()
         );
         assert!(func.body.stream().is_empty());
-        assert_eq!(sig.generic_args().to_string(), quote!(::<F, N>).to_string());
-        let lifetimes_only = parse_fn(quote!(
-            fn g<'a, #[cfg(all())] 'b: 'a>() {}
-        ));
-        assert!(lifetimes_only.sig.generic_args().is_empty());
-        let attributed = parse_fn(quote!(
-            fn h<#[cfg(all())] T, 'a>() {}
-        ));
-        assert_eq!(
-            attributed.sig.generic_args().to_string(),
-            quote!(::<T>).to_string()
-        );
         for receiver in [
             quote!(&self),
             quote!(&'a mut self),
@@ -1042,6 +1000,40 @@ mod tests {
                 "{not_a_fn}"
             );
         }
+    }
+
+    /// The return type a closure's `return`s are typed with: each `impl Trait` inferred,
+    /// wherever it ends; an opaque return type is not named at all.
+    #[test]
+    fn return_type_for_inference() {
+        let inferred = |output: TokenStream| {
+            parse_fn(quote!(fn f() #output {}))
+                .sig
+                .return_type_inferred()
+                .map(|ty| ty.to_string())
+        };
+        for (output, expected) in [
+            (quote!(-> Result<Self, E>), quote!(Result<Self, E>)),
+            (quote!(-> Result<&str, E>), quote!(Result<&str, E>)),
+            (
+                quote!(-> Result<impl Display + '_, E>),
+                quote!(Result<_, E>),
+            ),
+            (
+                quote!(-> Result<impl Iterator<Item = impl Fn(u8) -> u8>, Box<dyn Error>>),
+                quote!(Result<_, Box<dyn Error>>),
+            ),
+            (
+                quote!(-> Result<(impl A, impl B), E>),
+                quote!(Result<(_, _), E>),
+            ),
+            (quote!(-> Result<Vec<impl A>, E>), quote!(Result<Vec<_>, E>)),
+            (quote!(-> Array<{ N }>), quote!(Array<{ N }>)),
+        ] {
+            assert_eq!(inferred(output).as_deref(), Some(&*expected.to_string()));
+        }
+        assert_eq!(inferred(quote!(-> impl Termination)), None);
+        assert_eq!(inferred(quote!()), None);
     }
 
     /// An item that is neither a fn with a body nor an inline module is an error, never an

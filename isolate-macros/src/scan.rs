@@ -162,6 +162,16 @@ impl Attr {
     pub(crate) fn path_is(&self, name: &str) -> bool {
         self.path().is_some_and(|path| path.is_ident(name))
     }
+
+    /// The attribute written on the item: `#![allow(x)]` in a fn's body is `#[allow(x)]` on
+    /// the fn.
+    pub(crate) fn outer(&self) -> Attr {
+        Attr {
+            pound: self.pound.clone(),
+            bang: None,
+            group: self.group.clone(),
+        }
+    }
 }
 
 impl ToTokens for Attr {

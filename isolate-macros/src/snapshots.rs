@@ -55,9 +55,10 @@ fn single_expression_body() {
     );
 }
 
-/// Issue 14: inner attributes are hoisted to the top of the fn body.
+/// Issue 14: inner attributes are the fn's: written on it, where a macro below that moves the
+/// body (`serial_test`'s, with the bridge) cannot make them misplaced.
 #[test]
-fn inner_attributes_are_hoisted() {
+fn inner_attributes_are_the_fns() {
     snapshot(
         "inner-attributes",
         quote!(tmpdir, serial = "ws"),
@@ -71,7 +72,8 @@ fn inner_attributes_are_hoisted() {
     );
 }
 
-/// Issue 14: `-> Result` with temp dirs: the body, verbatim, in an inner fn of the same name.
+/// Issue 14: `-> Result` with temp dirs: the statements, verbatim, in a closure run at once,
+/// its `return`s typed as the fn's.
 #[test]
 fn result_with_tmpdir_is_observed() {
     snapshot(
@@ -103,7 +105,7 @@ fn impl_termination_with_tmpdir() {
     );
 }
 
-/// Parameters (`rstest`, `test_case`) are passed on to the inner fn; a pattern is matched there.
+/// Parameters (`rstest`, `test_case`) stay as written, patterns too; the closure takes them.
 #[test]
 fn parameters_pass_through() {
     snapshot(
@@ -226,8 +228,8 @@ fn serial_test_bridge() {
     );
 }
 
-/// Issue 17: fixtures bound by path, beside a resource; and with the body moved into an inner
-/// fn (temp dir + `Result`), where the inner fn reads the resolved fixture itself.
+/// Issue 17: fixtures bound by path, beside a resource; and with the body moved into a closure
+/// (temp dir + `Result`), which takes the resolved fixture.
 #[test]
 fn fixtures() {
     snapshot(
@@ -241,7 +243,7 @@ fn fixtures() {
         ),
     );
     snapshot(
-        "fixture-inner-fn",
+        "fixture-observed",
         quote!(fixture(db = DB), tmpdir),
         quote!(
             #[test]
@@ -270,12 +272,12 @@ fn process_wide_state() {
     );
 }
 
-/// An `unsafe fn` (a helper: libtest runs no unsafe fn) observed for its `Result`: the inner
-/// fn keeps `unsafe`, drops the ABI, and is called in an `unsafe` block.
+/// An `unsafe fn` (a helper: libtest runs no unsafe fn) observed for its `Result`: the closure
+/// is in the fn's unsafe context, and no `unsafe` block is added.
 #[test]
-fn unsafe_fn_keeps_unsafe_in_its_inner_fn() {
+fn unsafe_fn_observed() {
     snapshot(
-        "unsafe-inner-fn",
+        "unsafe-observed",
         quote!(tmpdir),
         quote!(
             pub unsafe extern "C" fn copies(byte: *const u8) -> std::io::Result<()> {

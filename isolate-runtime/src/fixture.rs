@@ -501,19 +501,6 @@ pub fn fixture<T: Serialize + DeserializeOwned + Send + Sync + 'static>(
     }
 }
 
-/// The value for a test whose body was moved into an inner fn, after [`fixture`] resolved it.
-#[doc(hidden)]
-#[track_caller]
-#[must_use]
-pub fn fixture_value<T: Serialize + DeserializeOwned + Send + Sync + 'static>(
-    fixture: &'static Fixture<T>,
-) -> &'static T {
-    match fixture.get() {
-        Ok(value) => value,
-        Err(error) => panic!("isolate: {error}"),
-    }
-}
-
 /// A fixture binding's placeholder beside a compile error: typed by the static, never run.
 #[doc(hidden)]
 #[must_use]

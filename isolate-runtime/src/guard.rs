@@ -383,6 +383,44 @@ pub fn take<T: Binding>(guard: &mut TestGuard, resource: Resource, index: usize)
     }
 }
 
+/// Runs an observed test's body, which generated code moves into a closure so that the guard
+/// sees its outcome: `return` and `?` stay the body's. `FnOnce`, so the body may move out of
+/// what it took, or return a borrow through a `&mut` it took.
+#[doc(hidden)]
+pub fn run<R>(body: impl FnOnce() -> R) -> R {
+    body()
+}
+
+/// A returned value, for generated code to finish the guard with whatever its type:
+/// `(&Observe(&value)).observe(guard)` records the outcome of an [`Outcome`] ([`ObserveOutcome`],
+/// found first), and nothing for any other value ([`ObserveAny`]: a helper's `u64`, or a `T`
+/// not known to be one), which only a panic can fail.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Observe<'a, T>(pub &'a T);
+
+#[doc(hidden)]
+pub trait ObserveOutcome {
+    fn observe(&self, guard: TestGuard);
+}
+
+impl<T: Outcome> ObserveOutcome for Observe<'_, T> {
+    fn observe(&self, guard: TestGuard) {
+        guard.record_outcome(self.0.is_failure());
+    }
+}
+
+#[doc(hidden)]
+pub trait ObserveAny {
+    fn observe(&self, guard: TestGuard);
+}
+
+impl<T> ObserveAny for &Observe<'_, T> {
+    fn observe(&self, guard: TestGuard) {
+        drop(guard);
+    }
+}
+
 /// A test function's return value, as far as `#[isolated]` needs to know: did it fail?
 ///
 /// # Examples

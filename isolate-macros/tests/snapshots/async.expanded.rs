@@ -1,13 +1,5 @@
 #[tokio::test]
 async fn serves() -> Result<(), String> {
-    async fn serves(
-        #[allow(unused_variables)]
-        port: ::isolate::__private::Port,
-        #[allow(unused_variables)]
-        tmpdir: ::isolate::__private::TmpDir,
-    ) -> Result<(), String> {
-        Ok(())
-    }
     let mut __isolate_guard = {
         static SPEC: ::isolate::__private::Spec = ::isolate::__private::Spec::for_test(
                 ::core::module_path!(),
@@ -26,5 +18,22 @@ async fn serves() -> Result<(), String> {
     let tmpdir = ::isolate::__private::take::<
         ::isolate::__private::TmpDir,
     >(&mut __isolate_guard, ::isolate::__private::Resource::TmpDir, 0);
-    __isolate_guard.finish(serves(port, tmpdir).await)
+    #[allow(unused_braces)]
+    let __isolate_outcome = async move {
+        if let ::core::option::Option::Some(__isolate_returned) = ::core::option::Option::None::<
+            Result<(), String>,
+        > {
+            return __isolate_returned;
+        }
+        let _ = &port;
+        let _ = &tmpdir;
+        { Ok(()) }
+    }
+        .await;
+    {
+        #[allow(unused_imports)]
+        use ::isolate::__private::{ObserveAny as _, ObserveOutcome as _};
+        (&::isolate::__private::Observe(&__isolate_outcome)).observe(__isolate_guard);
+    }
+    __isolate_outcome
 }

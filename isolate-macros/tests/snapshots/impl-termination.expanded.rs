@@ -1,11 +1,5 @@
 #[test]
 fn terminates() -> impl std::process::Termination {
-    fn terminates(
-        #[allow(unused_variables)]
-        tmpdir: ::isolate::__private::TmpDir,
-    ) -> impl std::process::Termination {
-        std::process::ExitCode::SUCCESS
-    }
     let mut __isolate_guard = {
         static SPEC: ::isolate::__private::Spec = ::isolate::__private::Spec::for_test(
                 ::core::module_path!(),
@@ -18,5 +12,10 @@ fn terminates() -> impl std::process::Termination {
     let tmpdir = ::isolate::__private::take::<
         ::isolate::__private::TmpDir,
     >(&mut __isolate_guard, ::isolate::__private::Resource::TmpDir, 0);
-    __isolate_guard.finish_termination(terminates(tmpdir))
+    #[allow(unused_braces)]
+    let __isolate_outcome = ::isolate::__private::run(move || {
+        let _ = &tmpdir;
+        { std::process::ExitCode::SUCCESS }
+    });
+    __isolate_guard.finish_termination(__isolate_outcome)
 }

@@ -1,6 +1,6 @@
 #[test]
+#[allow(unused_variables)]
 fn quiet() {
-    #![allow(unused_variables)]
     let mut __isolate_guard = {
         static SPEC: ::isolate::__private::Spec = ::isolate::__private::Spec::for_test(
                 ::core::module_path!(),

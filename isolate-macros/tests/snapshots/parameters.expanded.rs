@@ -2,30 +2,15 @@
 #[case(1, (2, 3))]
 fn cases<T: Copy>(
     #[case]
-    n: u8,
+    mut n: u8,
     #[case]
-    __isolate_arg1: (u8, u8),
+    (a, b): (u8, u8),
     #[values(1)]
     t: T,
 ) -> Result<(), String>
 where
     T: Default,
 {
-    fn cases<T: Copy>(
-        #[allow(unused_variables)]
-        tmpdir: ::isolate::__private::TmpDir,
-        #[allow(unused_variables)]
-        port: ::isolate::__private::Port,
-        mut n: u8,
-        (a, b): (u8, u8),
-        t: T,
-    ) -> Result<(), String>
-    where
-        T: Default,
-    {
-        n += a + b;
-        Ok(())
-    }
     let mut __isolate_guard = {
         static SPEC: ::isolate::__private::Spec = ::isolate::__private::Spec::for_test(
                 ::core::module_path!(),
@@ -43,5 +28,24 @@ where
     let port = ::isolate::__private::take::<
         ::isolate::__private::Port,
     >(&mut __isolate_guard, ::isolate::__private::Resource::Port, 0);
-    __isolate_guard.finish(cases::<T>(tmpdir, port, n, __isolate_arg1, t))
+    #[allow(unused_braces)]
+    let __isolate_outcome = ::isolate::__private::run(move || {
+        if let ::core::option::Option::Some(__isolate_returned) = ::core::option::Option::None::<
+            Result<(), String>,
+        > {
+            return __isolate_returned;
+        }
+        let _ = &tmpdir;
+        let _ = &port;
+        {
+            n += a + b;
+            Ok(())
+        }
+    });
+    {
+        #[allow(unused_imports)]
+        use ::isolate::__private::{ObserveAny as _, ObserveOutcome as _};
+        (&::isolate::__private::Observe(&__isolate_outcome)).observe(__isolate_guard);
+    }
+    __isolate_outcome
 }

@@ -1,15 +1,6 @@
 #[test]
+#[allow(unused_variables)]
 fn writes() -> std::io::Result<()> {
-    fn writes(
-        #[allow(unused_variables)]
-        data: ::isolate::__private::TmpDir,
-        #[allow(unused_variables)]
-        logs: ::isolate::__private::TmpDir,
-    ) -> std::io::Result<()> {
-        #![allow(unused_variables)]
-        std::fs::write(data.join("x"), "y")?;
-        Ok(())
-    }
     let mut __isolate_guard = {
         static SPEC: ::isolate::__private::Spec = ::isolate::__private::Spec::for_test(
                 ::core::module_path!(),
@@ -26,5 +17,24 @@ fn writes() -> std::io::Result<()> {
     let logs = ::isolate::__private::take::<
         ::isolate::__private::TmpDir,
     >(&mut __isolate_guard, ::isolate::__private::Resource::TmpDir, 1);
-    __isolate_guard.finish(writes(data, logs))
+    #[allow(unused_braces)]
+    let __isolate_outcome = ::isolate::__private::run(move || {
+        if let ::core::option::Option::Some(__isolate_returned) = ::core::option::Option::None::<
+            std::io::Result<()>,
+        > {
+            return __isolate_returned;
+        }
+        let _ = &data;
+        let _ = &logs;
+        {
+            std::fs::write(data.join("x"), "y")?;
+            Ok(())
+        }
+    });
+    {
+        #[allow(unused_imports)]
+        use ::isolate::__private::{ObserveAny as _, ObserveOutcome as _};
+        (&::isolate::__private::Observe(&__isolate_outcome)).observe(__isolate_guard);
+    }
+    __isolate_outcome
 }
