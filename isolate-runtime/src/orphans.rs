@@ -49,22 +49,11 @@ impl Record {
         let path = dir.join(format!("{pid}.{unique}{SUFFIX}"));
         let draft = dir.join(format!("{pid}.{unique}.draft"));
         let lock = lockdir::lock_file(&draft)?;
-        // Nobody else knows the draft's unique name, so the lock is free.
-        match wait::try_lock(&lock, Mode::Exclusive) {
-            Ok(true) => {}
-            Ok(false) => {
-                return Err(Error::refused(format!(
-                    "cannot lock the fresh child record `{}`",
-                    draft.display()
-                )))
-            }
-            Err(e) => return Err(Error::io(format!("cannot lock `{}`", draft.display()), e)),
+        if let Err(e) = fill(&lock, &draft, &path, &format!("{pid} {start}\n{command}\n")) {
+            // A full disk, say: the draft, which only we know the name of, goes with us.
+            let _ = fs::remove_file(&draft);
+            return Err(e);
         }
-        let mut writer = &lock;
-        writer
-            .write_all(format!("{pid} {start}\n{command}\n").as_bytes())
-            .and_then(|()| fs::rename(&draft, &path))
-            .context(|| format!("cannot write the child record `{}`", path.display()))?;
         watchdog::watch(pid, start);
         Ok(Record {
             pid,
@@ -73,6 +62,26 @@ impl Record {
             _lock: lock,
         })
     }
+}
+
+/// Locks the fresh `draft`, writes `text` into it and renames it to `path`, its record's name.
+fn fill(lock: &File, draft: &Path, path: &Path, text: &str) -> Result<(), Error> {
+    // Nobody else knows the draft's unique name, so the lock is free.
+    match wait::try_lock(lock, Mode::Exclusive) {
+        Ok(true) => {}
+        Ok(false) => {
+            return Err(Error::refused(format!(
+                "cannot lock the fresh child record `{}`",
+                draft.display()
+            )))
+        }
+        Err(e) => return Err(Error::io(format!("cannot lock `{}`", draft.display()), e)),
+    }
+    let mut writer = lock;
+    writer
+        .write_all(text.as_bytes())
+        .and_then(|()| fs::rename(draft, path))
+        .context(|| format!("cannot write the child record `{}`", path.display()))
 }
 
 impl Drop for Record {

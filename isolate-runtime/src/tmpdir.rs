@@ -117,12 +117,11 @@ impl TmpDir {
             created => created,
         };
         created.context(|| format!("cannot create the temp dir `{}`", path.display()))?;
-        let what = || format!("cannot lock the temp dir `{}`", path.display());
-        let lock = sys::open_dir(&path).context(what)?;
-        // Only a prune that found this brand-new directory old could hold it: never, in practice.
-        if !wait::try_lock(&lock, Mode::Shared).context(what)? {
-            return Err(Error::refused(format!("{}: a prune holds it", what())));
-        }
+        let lock = lock_fresh(&path).map_err(|e| {
+            // Nobody else knows its name: left, it would stay until pruned, days later.
+            let _ = fs::remove_dir(&path);
+            e
+        })?;
         Ok(TmpDir {
             inner: Arc::new(Inner {
                 path,
@@ -249,6 +248,17 @@ impl Drop for Inner {
             );
         }
     }
+}
+
+/// Share-locks the brand-new directory `path`, for as long as its test lives.
+fn lock_fresh(path: &Path) -> Result<File, Error> {
+    let what = || format!("cannot lock the temp dir `{}`", path.display());
+    let lock = sys::open_dir(path).context(what)?;
+    // Only a prune that found this brand-new directory old could hold it: never, in practice.
+    if !wait::try_lock(&lock, Mode::Shared).context(what)? {
+        return Err(Error::refused(format!("{}: a prune holds it", what())));
+    }
+    Ok(lock)
 }
 
 /// Removes `path` and everything in it, as [`fs::remove_dir_all`] does (which never follows a

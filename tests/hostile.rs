@@ -1,0 +1,104 @@
+//! Hostile machines CI users really have: a process out of file descriptors, a temp directory
+//! that cannot be used. What fails says what, where and what to do, and leaves nothing behind.
+
+mod support;
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+/// [`support::child`] in the isolate directory `root`, under `sh` after `limits` (`ulimit`s):
+/// a child that opens files until it runs out does so in a few hundred opens whatever the
+/// machine's limit, and one with a file size limit of 0 sees a full disk.
+fn child_under(test: &str, role: &str, root: &Path, limits: &str) -> Command {
+    let inner = support::child(test, role);
+    let mut command = Command::new("sh");
+    command
+        .args(["-c", &format!("{limits} && exec \"$0\" \"$@\"")])
+        .arg(inner.get_program())
+        .args(inner.get_args())
+        .env(support::ROLE, role)
+        .env(isolate::env::DIR, root);
+    command
+}
+
+/// What is in the root's `tmp/` but the prune marker: the temp dirs left there.
+fn temp_dirs_left(root: &Path) -> Vec<String> {
+    fs::read_dir(root.join("tmp"))
+        .expect("list the temp dirs")
+        .map(|entry| {
+            entry
+                .expect("an entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|name| name != ".pruned")
+        .collect()
+}
+
+/// A temp dir is made, then opened to be locked: a process out of file descriptors makes it
+/// and cannot lock it. The test fails with the reason, and the directory, which nobody else
+/// knows the name of, goes with it instead of staying for days until a prune.
+#[test]
+fn a_temp_dir_that_cannot_be_locked_is_removed() {
+    if support::role().as_deref() == Some("out-of-files") {
+        // The first call validates the root and prunes, both needing descriptors; the second's
+        // `mkdir` needs none, and its lock is the first open to fail.
+        drop(isolate::TmpDir::new().expect("a temp dir while descriptors are left"));
+        let mut held = Vec::new();
+        while let Ok(file) = fs::File::open("/dev/null") {
+            held.push(file);
+        }
+        let error = isolate::TmpDir::new().expect_err("no descriptor is left to lock it");
+        drop(held);
+        assert!(
+            error.to_string().contains("cannot lock the temp dir"),
+            "{error}"
+        );
+        return;
+    }
+    let root = support::private_root();
+    support::run(
+        &mut child_under(
+            "a_temp_dir_that_cannot_be_locked_is_removed",
+            "out-of-files",
+            root.path(),
+            "ulimit -n 256",
+        ),
+        true,
+    );
+    assert_eq!(temp_dirs_left(root.path()), Vec::<String>::new());
+}
+
+/// A child's record is written under a draft name, then renamed: on a full disk the write
+/// fails, the child is stopped and `spawn` says why, and the draft goes too (nothing would
+/// ever remove it: sweepers read only records).
+#[test]
+fn a_child_record_that_cannot_be_written_leaves_no_draft() {
+    if support::role().as_deref() == Some("full-disk") {
+        let error = isolate::Child::spawn(Command::new("sleep").arg("60"))
+            .expect_err("the record cannot be written");
+        assert!(
+            error.to_string().contains("cannot write the child record"),
+            "{error}"
+        );
+        return;
+    }
+    let root = support::private_root();
+    // Ignored, `SIGXFSZ` leaves a write past the size limit failing (`EFBIG`), as on a full disk.
+    support::run(
+        &mut child_under(
+            "a_child_record_that_cannot_be_written_leaves_no_draft",
+            "full-disk",
+            root.path(),
+            "trap '' XFSZ && ulimit -f 0",
+        ),
+        true,
+    );
+    let left: Vec<_> = fs::read_dir(root.path().join("children"))
+        .expect("list the child records")
+        .map(|entry| entry.expect("an entry").file_name())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
