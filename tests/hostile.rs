@@ -102,3 +102,53 @@ fn a_child_record_that_cannot_be_written_leaves_no_draft() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// The temp dir a child in `cwd` with `TMPDIR=tmpdir` gets, or why it gets none.
+fn temp_dir_with_tmpdir(tmpdir: &str, cwd: &Path) -> String {
+    let output = support::run(
+        support::child("temp_dir_where_tmpdir_says", "tmpdir")
+            .env("TMPDIR", tmpdir)
+            .env_remove(isolate::env::DIR)
+            .current_dir(cwd),
+        true,
+    );
+    support::text(&output)
+}
+
+#[test]
+fn temp_dir_where_tmpdir_says() {
+    if support::role().as_deref() == Some("tmpdir") {
+        match isolate::TmpDir::new() {
+            Ok(dir) => println!("made {}", dir.path().display()),
+            Err(error) => println!("config {}: {error}", error.is_config()),
+        }
+    }
+}
+
+/// `TMPDIR=""` (a CI variable set to nothing) means `/tmp`, as for `mktemp`: not the working
+/// directory, which would put an isolate directory in the source tree of every crate of a
+/// workspace, each crate's tests with their own locks.
+#[test]
+fn an_empty_tmpdir_means_tmp() {
+    let cwd = tempfile::tempdir().expect("a working directory");
+    let made = temp_dir_with_tmpdir("", cwd.path());
+    assert!(made.contains("made /tmp/isolate-"), "{made}");
+    let left: Vec<_> = fs::read_dir(cwd.path()).expect("list").collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+/// A relative `TMPDIR` would give processes in different working directories different
+/// isolate directories, whose groups do not exclude each other: refused, naming the variable
+/// and the fix, and nothing is made in the working directory.
+#[test]
+fn a_relative_tmpdir_is_refused() {
+    let cwd = tempfile::tempdir().expect("a working directory");
+    let refused = temp_dir_with_tmpdir("ci-tmp", cwd.path());
+    assert!(
+        refused.contains("config true") && refused.contains("`TMPDIR=\"ci-tmp\"`"),
+        "{refused}"
+    );
+    assert!(refused.contains("ISOLATE_DIR"), "{refused}");
+    let left: Vec<_> = fs::read_dir(cwd.path()).expect("list").collect();
+    assert!(left.is_empty(), "{left:?}");
+}

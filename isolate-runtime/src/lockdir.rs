@@ -4,6 +4,7 @@
 //! or open to others: anyone who could write into it could plant a symlink or hold our locks.
 
 use std::collections::hash_map::RandomState;
+use std::ffi::OsStr;
 use std::fs;
 use std::hash::BuildHasher;
 use std::path::{Path, PathBuf};
@@ -22,9 +23,12 @@ static ROOT: OnceLock<Result<PathBuf, (bool, String)>> = OnceLock::new();
 pub(crate) fn root() -> Result<&'static Path, Error> {
     let remember = |e: Error| (e.is_config(), e.to_string());
     ROOT.get_or_init(|| {
-        let path = env::dir()
-            .map_err(remember)?
-            .unwrap_or_else(|| std::env::temp_dir().join(format!("isolate-{}", sys::uid())));
+        let path = match env::dir().map_err(remember)? {
+            Some(path) => path,
+            None => {
+                default_root(std::env::var_os("TMPDIR").as_deref(), sys::uid()).map_err(remember)?
+            }
+        };
         open_private_dir(&path).map(|()| path).map_err(remember)
     })
     .as_deref()
@@ -35,6 +39,29 @@ pub(crate) fn root() -> Result<&'static Path, Error> {
             Error::refused(message.clone())
         }
     })
+}
+
+/// `<temp dir>/isolate-<uid>`, the temp dir being `tmpdir` (`$TMPDIR`), or `/tmp` where that
+/// is unset or empty, as `mktemp` has it (std's `temp_dir` takes an empty one for the working
+/// directory). A relative one is refused, as a relative `ISOLATE_DIR` is: processes in
+/// different working directories (a workspace's crates under nextest) would each have their
+/// own root, and their groups would not exclude each other.
+fn default_root(tmpdir: Option<&OsStr>, uid: u32) -> Result<PathBuf, Error> {
+    let name = format!("isolate-{uid}");
+    let Some(tmpdir) = tmpdir.filter(|dir| !dir.is_empty()) else {
+        return Ok(Path::new("/tmp").join(name));
+    };
+    let tmpdir = Path::new(tmpdir);
+    if tmpdir.is_relative() {
+        return Err(Error::config(format!(
+            "cannot put the isolate directory in `TMPDIR={:?}`: it is relative, so processes \
+             with different working directories would not share it; set `TMPDIR` to an \
+             absolute path, or `{}` to one",
+            tmpdir.display().to_string(),
+            env::DIR
+        )));
+    }
+    Ok(tmpdir.join(name))
 }
 
 /// 32 lowercase hex digits, different for every call in every process: the random part of
@@ -261,6 +288,33 @@ mod tests {
         assert!(age(&path) > Duration::from_secs(crate::sys::FRESH_FOR));
         let _again = super::lock_file(&path).unwrap();
         assert!(age(&path) < Duration::from_secs(600), "{:?}", age(&path));
+    }
+
+    /// An empty `TMPDIR` is unset, as for `mktemp`: std's `temp_dir` would make it the
+    /// working directory, and every crate of a workspace would get its own root there.
+    #[test]
+    fn an_empty_or_unset_tmpdir_is_tmp_and_a_relative_one_is_refused() {
+        use std::ffi::OsStr;
+        use std::path::Path;
+        for unset in [None, Some(OsStr::new(""))] {
+            assert_eq!(
+                super::default_root(unset, 7).unwrap(),
+                Path::new("/tmp/isolate-7")
+            );
+        }
+        assert_eq!(
+            super::default_root(Some(OsStr::new("/var/tmp dir")), 7).unwrap(),
+            Path::new("/var/tmp dir/isolate-7")
+        );
+        for relative in [".tmp", "tmp/ci", "./x"] {
+            let error = super::default_root(Some(OsStr::new(relative)), 7).unwrap_err();
+            assert!(error.is_config(), "{error}");
+            assert!(
+                error.to_string().contains("it is relative")
+                    && error.to_string().contains("ISOLATE_DIR"),
+                "{error}"
+            );
+        }
     }
 
     #[test]
