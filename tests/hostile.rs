@@ -152,3 +152,43 @@ fn a_relative_tmpdir_is_refused() {
     let left: Vec<_> = fs::read_dir(cwd.path()).expect("list").collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// `rm -rf` of the isolate directory's `tmp/` while tests make their temp dirs (a temp cleaner,
+/// a CI step cleaning up beside a running job): each is made again, and the parent with it,
+/// as lock files are, instead of failing its test with "No such file or directory".
+#[test]
+fn temp_dirs_are_made_while_their_parent_is_removed_again_and_again() {
+    if support::role().as_deref() == Some("remover") {
+        let parent = Path::new(&std::env::var_os(isolate::env::DIR).expect("a root")).join("tmp");
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let remover = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let _ = fs::remove_dir_all(&parent);
+                }
+            })
+        };
+        let failed: Vec<String> = (0..2000)
+            .filter_map(|_| isolate::TmpDir::new().err().map(|e| e.to_string()))
+            .collect();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        remover.join().expect("the remover");
+        assert!(
+            failed.is_empty(),
+            "{} failed, first: {}",
+            failed.len(),
+            failed[0]
+        );
+        return;
+    }
+    let root = support::private_root();
+    support::run(
+        support::child(
+            "temp_dirs_are_made_while_their_parent_is_removed_again_and_again",
+            "remover",
+        )
+        .env(isolate::env::DIR, root.path()),
+        true,
+    );
+}

@@ -141,6 +141,18 @@ pub(crate) fn subdir(name: &'static str) -> Result<PathBuf, Error> {
 /// assert!(isolate_runtime::open_private_dir(&parent.path().join("fresh")).is_ok());
 /// ```
 pub fn open_private_dir(path: &Path) -> Result<(), Error> {
+    // Removed again between our `mkdir` and our check (a temp cleaner, `rm -rf` while tests
+    // run): made again, as lock files are.
+    let mut tries = 0;
+    loop {
+        match make_private_dir(path) {
+            Err(e) if tries < RECREATE_TRIES && is_not_found(&e) => tries += 1,
+            made => return made,
+        }
+    }
+}
+
+fn make_private_dir(path: &Path) -> Result<(), Error> {
     // The parent is made only when `mkdir` says it is missing: it nearly always exists, and
     // every test process opens two of these directories first (two system calls each saved).
     let mut created = sys::create_private_dir(path);
