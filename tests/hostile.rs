@@ -6,6 +6,10 @@ mod support;
 use std::fs;
 use std::path::Path;
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use isolate::Spec;
 
 /// [`support::child`] in the isolate directory `root`, under `sh` after `limits` (`ulimit`s):
 /// a child that opens files until it runs out does so in a few hundred opens whatever the
@@ -153,42 +157,110 @@ fn a_relative_tmpdir_is_refused() {
     assert!(left.is_empty(), "{left:?}");
 }
 
-/// `rm -rf` of the isolate directory's `tmp/` while tests make their temp dirs (a temp cleaner,
-/// a CI step cleaning up beside a running job): each is made again, and the parent with it,
-/// as lock files are, instead of failing its test with "No such file or directory".
-#[test]
-fn temp_dirs_are_made_while_their_parent_is_removed_again_and_again() {
-    if support::role().as_deref() == Some("remover") {
-        let parent = Path::new(&std::env::var_os(isolate::env::DIR).expect("a root")).join("tmp");
-        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let remover = {
-            let stop = stop.clone();
-            std::thread::spawn(move || {
-                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    let _ = fs::remove_dir_all(&parent);
-                }
-            })
-        };
-        let failed: Vec<String> = (0..2000)
-            .filter_map(|_| isolate::TmpDir::new().err().map(|e| e.to_string()))
-            .collect();
-        stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        remover.join().expect("the remover");
-        assert!(
-            failed.is_empty(),
-            "{} failed, first: {}",
-            failed.len(),
-            failed[0]
-        );
-        return;
+/// Does `what` (a temp dir, a child, a group, permits of the budget, a reserved number) once,
+/// and lets go of it.
+fn make(what: &str) -> Result<(), isolate::Error> {
+    static SERIAL: Spec = Spec::new("hostile::serial").serial(&["hostile-removed"]);
+    static SHARED: Spec = Spec::new("hostile::shared").shared(&["hostile-removed"]);
+    static BUDGET: Spec = Spec::new("hostile::budget").max_sockets(1);
+    match what {
+        "tmpdir" => isolate::TmpDir::new().map(drop),
+        "child" => isolate::Child::spawn(&mut Command::new("true")).map(drop),
+        "serial" => isolate::try_enter(&SERIAL).map(drop),
+        "shared" => isolate::try_enter(&SHARED).map(drop),
+        "budget" => isolate::try_enter(&BUDGET).map(drop),
+        "reserved" => isolate::ReservedPort::reserve().map(drop),
+        _ => unreachable!("{what}"),
+    }
+}
+
+/// In a child with a private root, makes `what` `times` times while a thread removes the root
+/// again and again (`rm -rf` of the isolate directory while tests run, a temp cleaner): every
+/// file and directory is made again, as lock files are, and no test fails with "No such file
+/// or directory".
+fn made_while_the_root_is_removed(test: &str, what: &str, times: usize) {
+    match support::role() {
+        None => {}
+        Some(role) if role == what => return make_while_removed(what, times),
+        Some(_) => return,
     }
     let root = support::private_root();
     support::run(
-        support::child(
-            "temp_dirs_are_made_while_their_parent_is_removed_again_and_again",
-            "remover",
-        )
-        .env(isolate::env::DIR, root.path()),
+        support::child(test, what).env(isolate::env::DIR, root.path().join("root")),
         true,
+    );
+}
+
+fn make_while_removed(what: &str, times: usize) {
+    let root = std::path::PathBuf::from(std::env::var_os(isolate::env::DIR).expect("a root"));
+    let stop = Arc::new(AtomicBool::new(false));
+    let remover = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                let _ = fs::remove_dir_all(&root);
+            }
+        })
+    };
+    let failed: Vec<String> = (0..times)
+        .filter_map(|_| make(what).err().map(|e| e.to_string()))
+        .collect();
+    stop.store(true, Ordering::Relaxed);
+    remover.join().expect("the remover");
+    assert!(
+        failed.is_empty(),
+        "{} failed, first: {}",
+        failed.len(),
+        failed[0]
+    );
+}
+
+#[test]
+fn temp_dirs_are_made_while_the_root_is_removed() {
+    made_while_the_root_is_removed(
+        "temp_dirs_are_made_while_the_root_is_removed",
+        "tmpdir",
+        2000,
+    );
+}
+
+#[test]
+fn children_are_recorded_while_the_root_is_removed() {
+    made_while_the_root_is_removed(
+        "children_are_recorded_while_the_root_is_removed",
+        "child",
+        300,
+    );
+}
+
+#[test]
+fn groups_are_entered_while_the_root_is_removed() {
+    made_while_the_root_is_removed(
+        "groups_are_entered_while_the_root_is_removed",
+        "serial",
+        1000,
+    );
+    made_while_the_root_is_removed(
+        "groups_are_entered_while_the_root_is_removed",
+        "shared",
+        1000,
+    );
+}
+
+#[test]
+fn permits_are_taken_while_the_root_is_removed() {
+    made_while_the_root_is_removed(
+        "permits_are_taken_while_the_root_is_removed",
+        "budget",
+        1000,
+    );
+}
+
+#[test]
+fn numbers_are_reserved_while_the_root_is_removed() {
+    made_while_the_root_is_removed(
+        "numbers_are_reserved_while_the_root_is_removed",
+        "reserved",
+        1000,
     );
 }

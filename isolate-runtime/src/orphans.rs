@@ -45,15 +45,27 @@ impl Record {
     /// dies.
     pub(crate) fn create(pid: u32, start: &str, command: &str) -> Result<Record, Error> {
         let dir = lockdir::subdir(DIR)?;
-        let unique = lockdir::unique_name();
-        let path = dir.join(format!("{pid}.{unique}{SUFFIX}"));
-        let draft = dir.join(format!("{pid}.{unique}.draft"));
-        let lock = lockdir::lock_file(&draft)?;
-        if let Err(e) = fill(&lock, &draft, &path, &format!("{pid} {start}\n{command}\n")) {
-            // A full disk, say: the draft, which only we know the name of, goes with us.
-            let _ = fs::remove_file(&draft);
-            return Err(e);
-        }
+        let text = format!("{pid} {start}\n{command}\n");
+        // Made again, under a new name, when the directory is removed before the draft is
+        // renamed (a temp cleaner, `rm -rf` while tests run): a race, not an error.
+        let mut tries = 0;
+        let (path, lock) = loop {
+            let unique = lockdir::unique_name();
+            let path = dir.join(format!("{pid}.{unique}{SUFFIX}"));
+            let draft = dir.join(format!("{pid}.{unique}.draft"));
+            let lock = lockdir::lock_file(&draft)?;
+            match fill(&lock, &draft, &path, &text) {
+                Ok(()) => break (path, lock),
+                Err(e) => {
+                    // A full disk, say: the draft, which only we know the name of, goes too.
+                    let _ = fs::remove_file(&draft);
+                    if tries >= lockdir::RECREATE_TRIES || !lockdir::is_not_found(&e) {
+                        return Err(e);
+                    }
+                    tries += 1;
+                }
+            }
+        };
         watchdog::watch(pid, start);
         Ok(Record {
             pid,
