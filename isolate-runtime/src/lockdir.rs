@@ -165,7 +165,7 @@ fn make_private_dir(path: &Path) -> Result<(), Error> {
                 open_private_dir(parent)?;
             } else {
                 fs::create_dir_all(parent)
-                    .context(|| format!("cannot create `{}`", parent.display()))?;
+                    .context_in_dir(|| format!("cannot create `{}`", parent.display()))?;
             }
             created = sys::create_private_dir(path);
         }
@@ -174,7 +174,7 @@ fn make_private_dir(path: &Path) -> Result<(), Error> {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
         Err(e) => {
-            return Err(Error::io(
+            return Err(Error::io_in_dir(
                 format!("cannot create the isolate directory `{}`", path.display()),
                 e,
             ));
@@ -238,10 +238,12 @@ fn open_recreating(
     loop {
         let opened = match open_file(path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => match path.parent() {
-                Some(dir) => open_private_dir(dir).and_then(|()| open_file(path).context(what)),
-                None => Err(e).context(what),
+                Some(dir) => {
+                    open_private_dir(dir).and_then(|()| open_file(path).context_in_dir(what))
+                }
+                None => Err(e).context_in_dir(what),
             },
-            opened => opened.context(what),
+            opened => opened.context_in_dir(what),
         };
         // A directory removed again between our `mkdir` and our `open` (a temp cleaner, `rm
         // -rf` while tests run) is made again: that is a race, not an error.
@@ -327,6 +329,32 @@ mod tests {
                 "{error}"
             );
         }
+    }
+
+    /// What a machine's setup causes (`TMPDIR` naming a file, a path too long for the file
+    /// system) says what to do, after what failed and where.
+    #[test]
+    fn what_the_machine_causes_says_what_to_do() {
+        let scratch = tempfile::tempdir().unwrap();
+        let file = scratch.path().join("file");
+        std::fs::write(&file, "").unwrap();
+        let error = super::open_private_dir(&file.join("isolate-0")).unwrap_err();
+        assert!(
+            error.to_string().starts_with("cannot create the isolate directory")
+                && error.to_string().ends_with(
+                    "; a part of the path is a file: point `TMPDIR`, or `ISOLATE_DIR`, at a directory"
+                ),
+            "{error}"
+        );
+        let long = scratch.path().join("x".repeat(300)).join("group-a.lock");
+        let error = super::lock_file(&long).unwrap_err();
+        assert!(
+            error.to_string().starts_with("cannot open the lock file")
+                && error
+                    .to_string()
+                    .ends_with("; point `ISOLATE_DIR` at a shorter path"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -93,7 +93,7 @@ fn fill(lock: &File, draft: &Path, path: &Path, text: &str) -> Result<(), Error>
     writer
         .write_all(text.as_bytes())
         .and_then(|()| fs::rename(draft, path))
-        .context(|| format!("cannot write the child record `{}`", path.display()))
+        .context_in_dir(|| format!("cannot write the child record `{}`", path.display()))
 }
 
 impl Drop for Record {

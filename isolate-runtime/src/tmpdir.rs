@@ -258,7 +258,7 @@ fn create_once(parent: &Path, path: &Path) -> Result<File, Error> {
         }
         created => created,
     };
-    created.context(|| format!("cannot create the temp dir `{}`", path.display()))?;
+    created.context_in_dir(|| format!("cannot create the temp dir `{}`", path.display()))?;
     lock_fresh(path).map_err(|e| {
         // Nobody else knows its name: left, it would stay until pruned, days later.
         let _ = fs::remove_dir(path);
@@ -269,7 +269,7 @@ fn create_once(parent: &Path, path: &Path) -> Result<File, Error> {
 /// Share-locks the brand-new directory `path`.
 fn lock_fresh(path: &Path) -> Result<File, Error> {
     let what = || format!("cannot lock the temp dir `{}`", path.display());
-    let lock = sys::open_dir(path).context(what)?;
+    let lock = sys::open_dir(path).context_in_dir(what)?;
     // Only a prune that found this brand-new directory old could hold it: never, in practice.
     if !wait::try_lock(&lock, Mode::Shared).context(what)? {
         return Err(Error::refused(format!("{}: a prune holds it", what())));
