@@ -158,13 +158,15 @@ fn make_private_dir(path: &Path) -> Result<(), Error> {
     let mut created = sys::create_private_dir(path);
     if let (Err(e), Some(parent)) = (&created, path.parent()) {
         if e.kind() == std::io::ErrorKind::NotFound {
-            // The root itself removed while we run (`rm -rf`, a temp cleaner): made private
-            // again, as on first use, not with the umask's mode as the root's own parents are.
+            // The root itself removed while we run (`rm -rf`, a temp cleaner): made and
+            // checked again, as on first use.
             let is_root = matches!(ROOT.get(), Some(Ok(root)) if root == parent);
             if is_root {
                 open_private_dir(parent)?;
             } else {
-                fs::create_dir_all(parent)
+                // Owner-only too, whatever the umask: anyone who can write in a parent can
+                // move our directory away and put a symlink in its place once we checked it.
+                sys::create_private_dirs(parent)
                     .context_in_dir(|| format!("cannot create `{}`", parent.display()))?;
             }
             created = sys::create_private_dir(path);
@@ -270,13 +272,18 @@ mod tests {
     use std::time::{Duration, SystemTime};
 
     #[test]
-    fn missing_parents_are_made_and_the_directory_is_private() {
+    fn missing_parents_are_made_owner_only_whatever_the_umask() {
         use std::os::unix::fs::PermissionsExt;
         let scratch = tempfile::tempdir().unwrap();
         let path = scratch.path().join("a/b/isolate");
         super::open_private_dir(&path).unwrap();
-        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o700);
+        for made in ["a", "a/b", "a/b/isolate"] {
+            let mode = std::fs::metadata(scratch.path().join(made))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o700, "{made}");
+        }
         // Again, now that it exists: accepted as it is.
         super::open_private_dir(&path).unwrap();
     }
