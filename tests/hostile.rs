@@ -26,10 +26,10 @@ fn child_under(test: &str, role: &str, root: &Path, limits: &str) -> Command {
     command
 }
 
-/// What is in the root's `tmp/` but the prune marker: the temp dirs left there.
-fn temp_dirs_left(root: &Path) -> Vec<String> {
-    fs::read_dir(root.join("tmp"))
-        .expect("list the temp dirs")
+/// What is in `dir` but the prune marker: the files and directories left there.
+fn left_in(dir: &Path) -> Vec<String> {
+    fs::read_dir(dir)
+        .expect("list what is left")
         .map(|entry| {
             entry
                 .expect("an entry")
@@ -72,7 +72,7 @@ fn a_temp_dir_that_cannot_be_locked_is_removed() {
         ),
         true,
     );
-    assert_eq!(temp_dirs_left(root.path()), Vec::<String>::new());
+    assert_eq!(left_in(&root.path().join("tmp")), Vec::<String>::new());
 }
 
 /// A child's record is written under a draft name, then renamed: on a full disk the write
@@ -100,11 +100,7 @@ fn a_child_record_that_cannot_be_written_leaves_no_draft() {
         ),
         true,
     );
-    let left: Vec<_> = fs::read_dir(root.path().join("children"))
-        .expect("list the child records")
-        .map(|entry| entry.expect("an entry").file_name())
-        .collect();
-    assert!(left.is_empty(), "{left:?}");
+    assert_eq!(left_in(&root.path().join("children")), Vec::<String>::new());
 }
 
 /// The temp dir a child in `cwd` with `TMPDIR=tmpdir` gets, or why it gets none.
@@ -137,8 +133,7 @@ fn an_empty_tmpdir_means_tmp() {
     let cwd = tempfile::tempdir().expect("a working directory");
     let made = temp_dir_with_tmpdir("", cwd.path());
     assert!(made.contains("made /tmp/isolate-"), "{made}");
-    let left: Vec<_> = fs::read_dir(cwd.path()).expect("list").collect();
-    assert!(left.is_empty(), "{left:?}");
+    assert_eq!(left_in(cwd.path()), Vec::<String>::new());
 }
 
 /// A relative `TMPDIR` would give processes in different working directories different
@@ -153,8 +148,7 @@ fn a_relative_tmpdir_is_refused() {
         "{refused}"
     );
     assert!(refused.contains("ISOLATE_DIR"), "{refused}");
-    let left: Vec<_> = fs::read_dir(cwd.path()).expect("list").collect();
-    assert!(left.is_empty(), "{left:?}");
+    assert_eq!(left_in(cwd.path()), Vec::<String>::new());
 }
 
 /// Does `what` (a temp dir, a child, a group, permits of the budget, a reserved number) once,
