@@ -16,6 +16,8 @@ pub struct Error {
     kind: Kind,
     message: String,
     source: Option<io::Error>,
+    /// What to do, said after the source.
+    fix: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +33,7 @@ impl Error {
             kind: Kind::Io,
             message: message.into(),
             source: Some(source),
+            fix: None,
         }
     }
 
@@ -39,6 +42,7 @@ impl Error {
             kind: Kind::Io,
             message: message.into(),
             source: None,
+            fix: None,
         }
     }
 
@@ -47,6 +51,7 @@ impl Error {
             kind: Kind::Timeout,
             message: message.into(),
             source: None,
+            fix: None,
         }
     }
 
@@ -55,6 +60,34 @@ impl Error {
             kind: Kind::Config,
             message: message.into(),
             source: None,
+            fix: None,
+        }
+    }
+
+    /// [`Error::io`] for a file or directory in the isolate directory: the failures a machine's
+    /// setup causes (no permission, a full disk, a path too long, out of file descriptors) say
+    /// what to do about them.
+    pub(crate) fn io_in_dir(message: impl Into<String>, source: io::Error) -> Self {
+        use rustix::io::Errno;
+        let fix = match Errno::from_io_error(&source) {
+            Some(Errno::ACCESS | Errno::PERM | Errno::ROFS) => {
+                Some("make it writable, or point `ISOLATE_DIR` at a directory you can write")
+            }
+            Some(Errno::NOSPC | Errno::DQUOT) => Some(
+                "free space there, or point `ISOLATE_DIR` at a directory on another filesystem",
+            ),
+            Some(Errno::NAMETOOLONG) => Some("point `ISOLATE_DIR` at a shorter path"),
+            Some(Errno::NOTDIR) => Some(
+                "a part of the path is a file: point `TMPDIR`, or `ISOLATE_DIR`, at a directory",
+            ),
+            Some(Errno::MFILE | Errno::NFILE) => {
+                Some("the process is out of file descriptors: raise the limit (`ulimit -n`)")
+            }
+            _ => None,
+        };
+        Error {
+            fix,
+            ..Error::io(message, source)
         }
     }
 
@@ -74,8 +107,12 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.source {
-            Some(source) => write!(f, "{}: {source}", self.message),
-            None => f.write_str(&self.message),
+            Some(source) => write!(f, "{}: {source}", self.message)?,
+            None => f.write_str(&self.message)?,
+        }
+        match self.fix {
+            Some(fix) => write!(f, "; {fix}"),
+            None => Ok(()),
         }
     }
 }
@@ -89,11 +126,19 @@ impl std::error::Error for Error {
 /// Adds the path an I/O error happened at, tempfile's `with_err_path` habit.
 pub(crate) trait IoContext<T> {
     fn context(self, what: impl FnOnce() -> String) -> Result<T, Error>;
+
+    /// [`context`](IoContext::context) for a path in the isolate directory: see
+    /// [`Error::io_in_dir`].
+    fn context_in_dir(self, what: impl FnOnce() -> String) -> Result<T, Error>;
 }
 
 impl<T> IoContext<T> for io::Result<T> {
     fn context(self, what: impl FnOnce() -> String) -> Result<T, Error> {
         self.map_err(|source| Error::io(what(), source))
+    }
+
+    fn context_in_dir(self, what: impl FnOnce() -> String) -> Result<T, Error> {
+        self.map_err(|source| Error::io_in_dir(what(), source))
     }
 }
 

@@ -4,6 +4,7 @@
 //! or open to others: anyone who could write into it could plant a symlink or hold our locks.
 
 use std::collections::hash_map::RandomState;
+use std::ffi::OsStr;
 use std::fs;
 use std::hash::BuildHasher;
 use std::path::{Path, PathBuf};
@@ -22,9 +23,12 @@ static ROOT: OnceLock<Result<PathBuf, (bool, String)>> = OnceLock::new();
 pub(crate) fn root() -> Result<&'static Path, Error> {
     let remember = |e: Error| (e.is_config(), e.to_string());
     ROOT.get_or_init(|| {
-        let path = env::dir()
-            .map_err(remember)?
-            .unwrap_or_else(|| std::env::temp_dir().join(format!("isolate-{}", sys::uid())));
+        let path = match env::dir().map_err(remember)? {
+            Some(path) => path,
+            None => {
+                default_root(std::env::var_os("TMPDIR").as_deref(), sys::uid()).map_err(remember)?
+            }
+        };
         open_private_dir(&path).map(|()| path).map_err(remember)
     })
     .as_deref()
@@ -35,6 +39,29 @@ pub(crate) fn root() -> Result<&'static Path, Error> {
             Error::refused(message.clone())
         }
     })
+}
+
+/// `<temp dir>/isolate-<uid>`, the temp dir being `tmpdir` (`$TMPDIR`), or `/tmp` where that
+/// is unset or empty, as `mktemp` has it (std's `temp_dir` takes an empty one for the working
+/// directory). A relative one is refused, as a relative `ISOLATE_DIR` is: processes in
+/// different working directories (a workspace's crates under nextest) would each have their
+/// own root, and their groups would not exclude each other.
+fn default_root(tmpdir: Option<&OsStr>, uid: u32) -> Result<PathBuf, Error> {
+    let name = format!("isolate-{uid}");
+    let Some(tmpdir) = tmpdir.filter(|dir| !dir.is_empty()) else {
+        return Ok(Path::new("/tmp").join(name));
+    };
+    let tmpdir = Path::new(tmpdir);
+    if tmpdir.is_relative() {
+        return Err(Error::config(format!(
+            "cannot put the isolate directory in `TMPDIR={:?}`: it is relative, so processes \
+             with different working directories would not share it; set `TMPDIR` to an \
+             absolute path, or `{}` to one",
+            tmpdir.display().to_string(),
+            env::DIR
+        )));
+    }
+    Ok(tmpdir.join(name))
 }
 
 /// 32 lowercase hex digits, different for every call in every process: the random part of
@@ -114,19 +141,33 @@ pub(crate) fn subdir(name: &'static str) -> Result<PathBuf, Error> {
 /// assert!(isolate_runtime::open_private_dir(&parent.path().join("fresh")).is_ok());
 /// ```
 pub fn open_private_dir(path: &Path) -> Result<(), Error> {
+    // Removed again between our `mkdir` and our check (a temp cleaner, `rm -rf` while tests
+    // run): made again, as lock files are.
+    let mut tries = 0;
+    loop {
+        match make_private_dir(path) {
+            Err(e) if tries < RECREATE_TRIES && is_not_found(&e) => tries += 1,
+            made => return made,
+        }
+    }
+}
+
+fn make_private_dir(path: &Path) -> Result<(), Error> {
     // The parent is made only when `mkdir` says it is missing: it nearly always exists, and
     // every test process opens two of these directories first (two system calls each saved).
     let mut created = sys::create_private_dir(path);
     if let (Err(e), Some(parent)) = (&created, path.parent()) {
         if e.kind() == std::io::ErrorKind::NotFound {
-            // The root itself removed while we run (`rm -rf`, a temp cleaner): made private
-            // again, as on first use, not with the umask's mode as the root's own parents are.
+            // The root itself removed while we run (`rm -rf`, a temp cleaner): made and
+            // checked again, as on first use.
             let is_root = matches!(ROOT.get(), Some(Ok(root)) if root == parent);
             if is_root {
                 open_private_dir(parent)?;
             } else {
-                fs::create_dir_all(parent)
-                    .context(|| format!("cannot create `{}`", parent.display()))?;
+                // Owner-only too, whatever the umask: anyone who can write in a parent can
+                // move our directory away and put a symlink in its place once we checked it.
+                sys::create_private_dirs(parent)
+                    .context_in_dir(|| format!("cannot create `{}`", parent.display()))?;
             }
             created = sys::create_private_dir(path);
         }
@@ -135,7 +176,7 @@ pub fn open_private_dir(path: &Path) -> Result<(), Error> {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
         Err(e) => {
-            return Err(Error::io(
+            return Err(Error::io_in_dir(
                 format!("cannot create the isolate directory `{}`", path.display()),
                 e,
             ));
@@ -199,10 +240,12 @@ fn open_recreating(
     loop {
         let opened = match open_file(path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => match path.parent() {
-                Some(dir) => open_private_dir(dir).and_then(|()| open_file(path).context(what)),
-                None => Err(e).context(what),
+                Some(dir) => {
+                    open_private_dir(dir).and_then(|()| open_file(path).context_in_dir(what))
+                }
+                None => Err(e).context_in_dir(what),
             },
-            opened => opened.context(what),
+            opened => opened.context_in_dir(what),
         };
         // A directory removed again between our `mkdir` and our `open` (a temp cleaner, `rm
         // -rf` while tests run) is made again: that is a race, not an error.
@@ -229,13 +272,18 @@ mod tests {
     use std::time::{Duration, SystemTime};
 
     #[test]
-    fn missing_parents_are_made_and_the_directory_is_private() {
+    fn missing_parents_are_made_owner_only_whatever_the_umask() {
         use std::os::unix::fs::PermissionsExt;
         let scratch = tempfile::tempdir().unwrap();
         let path = scratch.path().join("a/b/isolate");
         super::open_private_dir(&path).unwrap();
-        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o700);
+        for made in ["a", "a/b", "a/b/isolate"] {
+            let mode = std::fs::metadata(scratch.path().join(made))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o700, "{made}");
+        }
         // Again, now that it exists: accepted as it is.
         super::open_private_dir(&path).unwrap();
     }
@@ -261,6 +309,59 @@ mod tests {
         assert!(age(&path) > Duration::from_secs(crate::sys::FRESH_FOR));
         let _again = super::lock_file(&path).unwrap();
         assert!(age(&path) < Duration::from_secs(600), "{:?}", age(&path));
+    }
+
+    /// An empty `TMPDIR` is unset, as for `mktemp`: std's `temp_dir` would make it the
+    /// working directory, and every crate of a workspace would get its own root there.
+    #[test]
+    fn an_empty_or_unset_tmpdir_is_tmp_and_a_relative_one_is_refused() {
+        use std::ffi::OsStr;
+        use std::path::Path;
+        for unset in [None, Some(OsStr::new(""))] {
+            assert_eq!(
+                super::default_root(unset, 7).unwrap(),
+                Path::new("/tmp/isolate-7")
+            );
+        }
+        assert_eq!(
+            super::default_root(Some(OsStr::new("/var/tmp dir")), 7).unwrap(),
+            Path::new("/var/tmp dir/isolate-7")
+        );
+        for relative in [".tmp", "tmp/ci", "./x"] {
+            let error = super::default_root(Some(OsStr::new(relative)), 7).unwrap_err();
+            assert!(error.is_config(), "{error}");
+            assert!(
+                error.to_string().contains("it is relative")
+                    && error.to_string().contains("ISOLATE_DIR"),
+                "{error}"
+            );
+        }
+    }
+
+    /// What a machine's setup causes (`TMPDIR` naming a file, a path too long for the file
+    /// system) says what to do, after what failed and where.
+    #[test]
+    fn what_the_machine_causes_says_what_to_do() {
+        let scratch = tempfile::tempdir().unwrap();
+        let file = scratch.path().join("file");
+        std::fs::write(&file, "").unwrap();
+        let error = super::open_private_dir(&file.join("isolate-0")).unwrap_err();
+        assert!(
+            error.to_string().starts_with("cannot create the isolate directory")
+                && error.to_string().ends_with(
+                    "; a part of the path is a file: point `TMPDIR`, or `ISOLATE_DIR`, at a directory"
+                ),
+            "{error}"
+        );
+        let long = scratch.path().join("x".repeat(300)).join("group-a.lock");
+        let error = super::lock_file(&long).unwrap_err();
+        assert!(
+            error.to_string().starts_with("cannot open the lock file")
+                && error
+                    .to_string()
+                    .ends_with("; point `ISOLATE_DIR` at a shorter path"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -19,6 +19,7 @@
 use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::error::IoContext;
 use crate::sys::process::{self as sys_process, Stop};
@@ -45,26 +46,27 @@ impl Record {
     /// dies.
     pub(crate) fn create(pid: u32, start: &str, command: &str) -> Result<Record, Error> {
         let dir = lockdir::subdir(DIR)?;
-        let unique = lockdir::unique_name();
-        let path = dir.join(format!("{pid}.{unique}{SUFFIX}"));
-        let draft = dir.join(format!("{pid}.{unique}.draft"));
-        let lock = lockdir::lock_file(&draft)?;
-        // Nobody else knows the draft's unique name, so the lock is free.
-        match wait::try_lock(&lock, Mode::Exclusive) {
-            Ok(true) => {}
-            Ok(false) => {
-                return Err(Error::refused(format!(
-                    "cannot lock the fresh child record `{}`",
-                    draft.display()
-                )))
+        let text = format!("{pid} {start}\n{command}\n");
+        // Made again, under a new name, when the directory is removed before the draft is
+        // renamed (a temp cleaner, `rm -rf` while tests run): a race, not an error.
+        let mut tries = 0;
+        let (path, lock) = loop {
+            let unique = lockdir::unique_name();
+            let path = dir.join(format!("{pid}.{unique}{SUFFIX}"));
+            let draft = dir.join(format!("{pid}.{unique}.draft"));
+            let lock = lockdir::lock_file(&draft)?;
+            match fill(&lock, &draft, &path, &text) {
+                Ok(()) => break (path, lock),
+                Err(e) => {
+                    // A full disk, say: the draft, which only we know the name of, goes too.
+                    let _ = fs::remove_file(&draft);
+                    if tries >= lockdir::RECREATE_TRIES || !lockdir::is_not_found(&e) {
+                        return Err(e);
+                    }
+                    tries += 1;
+                }
             }
-            Err(e) => return Err(Error::io(format!("cannot lock `{}`", draft.display()), e)),
-        }
-        let mut writer = &lock;
-        writer
-            .write_all(format!("{pid} {start}\n{command}\n").as_bytes())
-            .and_then(|()| fs::rename(&draft, &path))
-            .context(|| format!("cannot write the child record `{}`", path.display()))?;
+        };
         watchdog::watch(pid, start);
         Ok(Record {
             pid,
@@ -73,6 +75,26 @@ impl Record {
             _lock: lock,
         })
     }
+}
+
+/// Locks the fresh `draft`, writes `text` into it and renames it to `path`, its record's name.
+fn fill(lock: &File, draft: &Path, path: &Path, text: &str) -> Result<(), Error> {
+    // Nobody else knows the draft's unique name, so the lock is free.
+    match wait::try_lock(lock, Mode::Exclusive) {
+        Ok(true) => {}
+        Ok(false) => {
+            return Err(Error::refused(format!(
+                "cannot lock the fresh child record `{}`",
+                draft.display()
+            )))
+        }
+        Err(e) => return Err(Error::io(format!("cannot lock `{}`", draft.display()), e)),
+    }
+    let mut writer = lock;
+    writer
+        .write_all(text.as_bytes())
+        .and_then(|()| fs::rename(draft, path))
+        .context_in_dir(|| format!("cannot write the child record `{}`", path.display()))
 }
 
 impl Drop for Record {
@@ -105,9 +127,28 @@ pub(crate) fn sweep() {
     };
     for entry in entries.flatten() {
         let path = entry.path();
-        if path.extension().is_some_and(|e| e == "child") {
-            stop_orphan(&path);
+        match path.extension() {
+            Some(e) if e == "child" => stop_orphan(&path),
+            Some(e) if e == "draft" => remove_dead_draft(&path),
+            _ => {}
         }
+    }
+}
+
+/// How old a draft must be before a sweeper takes it for a dead process's: a record is a draft
+/// for microseconds, but not locked yet for the first of them, when its lock is free.
+const DRAFT_AGE: Duration = Duration::from_secs(60);
+
+/// Removes a draft left by a process killed between making it and naming it: nothing else
+/// ever would.
+fn remove_dead_draft(path: &Path) {
+    let Ok(file) = File::open(path) else { return };
+    let old = file
+        .metadata()
+        .and_then(|meta| meta.modified())
+        .is_ok_and(|modified| modified.elapsed().is_ok_and(|age| age > DRAFT_AGE));
+    if old && wait::try_lock(&file, Mode::Exclusive).unwrap_or(false) && sys::is_linked(&file) {
+        let _ = fs::remove_file(path);
     }
 }
 
@@ -159,6 +200,26 @@ pub(crate) fn kill_group_if_ours(pid: u32, leader_start: Option<&str>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A process killed between making its draft and naming it leaves the draft unlocked; a
+    /// sweep removes it once it is old, and leaves a fresh one to the process making it.
+    #[test]
+    fn a_sweep_removes_a_dead_processs_old_draft_only() {
+        let dir = lockdir::subdir(DIR).unwrap();
+        let draft = |age: Duration| {
+            let path = dir.join(format!("1.{}.draft", lockdir::unique_name()));
+            let file = lockdir::lock_file(&path).unwrap();
+            sys::set_modified(&file, std::time::SystemTime::now() - age);
+            path
+        };
+        let dead = draft(DRAFT_AGE * 10);
+        let fresh = draft(Duration::ZERO);
+        sweep();
+        let (dead_left, fresh_left) = (dead.exists(), fresh.exists());
+        let _ = fs::remove_file(&fresh);
+        assert!(!dead_left, "the dead process's draft stays");
+        assert!(fresh_left, "a fresh draft was removed");
+    }
 
     #[test]
     fn a_sweeper_does_not_remove_the_record_that_replaced_the_one_it_opened() {

@@ -169,9 +169,21 @@ impl Counted {
         if !at_path || self.dir.is_none() {
             // Both or neither: a directory left from before would name no file of ours.
             self.dir = None;
-            self.file = Some(open(path)?);
             let dir = path.parent().ok_or(io::ErrorKind::NotFound)?;
-            self.dir = Some(sys::open_dir(dir)?);
+            let mut tries = 0;
+            while self.dir.is_none() {
+                self.file = Some(open(path)?);
+                match sys::open_dir(dir) {
+                    // Removed since the file was made (`rm -rf` while tests run): made again.
+                    Err(e)
+                        if e.kind() == io::ErrorKind::NotFound
+                            && tries < lockdir::RECREATE_TRIES =>
+                    {
+                        tries += 1;
+                    }
+                    opened => self.dir = Some(opened?),
+                }
+            }
         }
         let mut file = self.file.as_ref().ok_or(io::ErrorKind::NotFound)?;
         let (_, mut generation) = sys::links_and_size(file)?;

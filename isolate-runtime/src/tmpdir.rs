@@ -104,25 +104,7 @@ impl TmpDir {
         let keep_days = env::keep_days()?;
         let parent = lockdir::subdir("tmp")?;
         prune_once(&parent, keep_days);
-        let label = label(test, name);
-        let path = parent.join(format!("{label}-{}", lockdir::unique_name()));
-        // A fresh name in a validated directory: one `mkdir`, nothing to check afterwards.
-        let created = match sys::create_private_dir(&path) {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                // The parent was removed since we validated it (a temp cleaner): recreate it
-                // owner-only. Asked only then, not before every test.
-                lockdir::open_private_dir(&parent)?;
-                sys::create_private_dir(&path)
-            }
-            created => created,
-        };
-        created.context(|| format!("cannot create the temp dir `{}`", path.display()))?;
-        let what = || format!("cannot lock the temp dir `{}`", path.display());
-        let lock = sys::open_dir(&path).context(what)?;
-        // Only a prune that found this brand-new directory old could hold it: never, in practice.
-        if !wait::try_lock(&lock, Mode::Shared).context(what)? {
-            return Err(Error::refused(format!("{}: a prune holds it", what())));
-        }
+        let (path, lock) = create_locked(&parent, &label(test, name))?;
         Ok(TmpDir {
             inner: Arc::new(Inner {
                 path,
@@ -249,6 +231,50 @@ impl Drop for Inner {
             );
         }
     }
+}
+
+/// A new directory `<parent>/<label>-<random>`, share-locked for as long as its test lives.
+/// Made again, under a new name, when it or its parent is removed before it is locked (a temp
+/// cleaner, `rm -rf` of the isolate directory while tests run): a race, not an error.
+fn create_locked(parent: &Path, label: &str) -> Result<(PathBuf, File), Error> {
+    let mut tries = 0;
+    loop {
+        let path = parent.join(format!("{label}-{}", lockdir::unique_name()));
+        match create_once(parent, &path) {
+            Err(e) if tries < lockdir::RECREATE_TRIES && lockdir::is_not_found(&e) => tries += 1,
+            created => return created.map(|lock| (path, lock)),
+        }
+    }
+}
+
+fn create_once(parent: &Path, path: &Path) -> Result<File, Error> {
+    // A fresh name in a validated directory: one `mkdir`, nothing to check afterwards.
+    let created = match sys::create_private_dir(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            // The parent was removed since we validated it (a temp cleaner): recreate it
+            // owner-only. Asked only then, not before every test.
+            lockdir::open_private_dir(parent)?;
+            sys::create_private_dir(path)
+        }
+        created => created,
+    };
+    created.context_in_dir(|| format!("cannot create the temp dir `{}`", path.display()))?;
+    lock_fresh(path).map_err(|e| {
+        // Nobody else knows its name: left, it would stay until pruned, days later.
+        let _ = fs::remove_dir(path);
+        e
+    })
+}
+
+/// Share-locks the brand-new directory `path`.
+fn lock_fresh(path: &Path) -> Result<File, Error> {
+    let what = || format!("cannot lock the temp dir `{}`", path.display());
+    let lock = sys::open_dir(path).context_in_dir(what)?;
+    // Only a prune that found this brand-new directory old could hold it: never, in practice.
+    if !wait::try_lock(&lock, Mode::Shared).context(what)? {
+        return Err(Error::refused(format!("{}: a prune holds it", what())));
+    }
+    Ok(lock)
 }
 
 /// Removes `path` and everything in it, as [`fs::remove_dir_all`] does (which never follows a

@@ -38,6 +38,14 @@ pub(crate) fn create_private_dir(path: &Path) -> io::Result<()> {
     fs::DirBuilder::new().mode(0o700).create(path)
 }
 
+/// Creates a directory and its missing parents, each owner-only (`0700`).
+pub(crate) fn create_private_dirs(path: &Path) -> io::Result<()> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path)
+}
+
 /// Opens a lock file for reading and appending, creating it owner-only (`0600`); a symlink in
 /// its place is refused (`O_NOFOLLOW`), never followed.
 pub(crate) fn open_lock_file(path: &Path) -> io::Result<File> {
