@@ -239,8 +239,8 @@
 /// A test waits for everything it asked for (groups, `env` and `cwd`, permits, reserved
 /// numbers, a fixture's init) at most its `timeout` in all, counted from its start (default 5
 /// minutes); `ISOLATE_TIMEOUT` overrides both. When the wait runs out, the test fails with a
-/// message that names the group or budget, who holds it (test, pid, for how long) and the knob
-/// to turn:
+/// message that names what it waited for, who holds it (test, pid and for how long; for `env`
+/// and `cwd`, the tests of its own process) and the knob to turn:
 ///
 /// ```text
 /// isolate: timed out after 0.3s waiting for serial group `crash` (held by `crash_member`
