@@ -68,7 +68,9 @@
 /// attribute on the test (`#[serial(k)]`, `#[parallel(k)]`, bare for `"default"`), resolved
 /// against the `serial_test` your suite depends on (0.9 and later), so migrated and unmigrated
 /// tests in one binary exclude each other (a group name that is not an identifier is written
-/// with `_` for each other character: `"db-1"` is `#[serial(db_1)]`).
+/// with `_` for each other character, `"db-1"` is `#[serial(db_1)]`, with a `_` before a
+/// leading digit and after a keyword or one of `serial_test`'s option names, `"1"` is
+/// `#[serial(_1)]`; two groups that meet in one key only exclude each other more).
 ///
 /// `port` or `reserved_port`? A [`Port`] is the listener itself, held from before the test
 /// starts: race-free against everyone. A [`ReservedPort`] is only a number: no other isolated
@@ -242,8 +244,8 @@
 /// A test waits for everything it asked for (groups, `env` and `cwd`, permits, reserved
 /// numbers, a fixture's init) at most its `timeout` in all, counted from its start (default 5
 /// minutes); `ISOLATE_TIMEOUT` overrides both. When the wait runs out, the test fails with a
-/// message that names the group or budget, who holds it (test, pid, for how long) and the knob
-/// to turn:
+/// message that names what it waited for, who holds it (test, pid and for how long; for `env`
+/// and `cwd`, the tests of its own process) and the knob to turn:
 ///
 /// ```text
 /// isolate: timed out after 0.3s waiting for serial group `crash` (held by `crash_member`

@@ -364,10 +364,13 @@ fn re_entering_a_held_group_fails_at_once() {
         let error = isolate::try_enter(inner).unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(5), "{error}");
         assert!(error.is_config(), "{error}");
+        // The thread's membership is the outer test's: the helper is named as the one that
+        // cannot join, not as a member.
         assert!(
             error.to_string().starts_with(&format!(
-                "`groups::inner` is already a serial member of group `it-reenter` on this thread, \
-                 so joining it again as a {kind} member would wait for itself"
+                "`groups::inner` cannot join group `it-reenter` as a {kind} member: its thread is \
+                 already a serial member (the test or helper that called it), so it would wait \
+                 for itself"
             )),
             "{error}"
         );

@@ -173,12 +173,14 @@ pub(crate) fn join(
     let files = files(name)?;
     let held = Membership::held(name);
     if held.is_some_and(|held| held == Mode::Exclusive || mode == Mode::Exclusive) {
+        // The membership is the caller's (the test or helper that called `test`): `test` is
+        // only the one asking.
         return Err(Error::config(format!(
-            "`{test}` is already a {} member of group `{name}` on this thread, so joining it again as a \
-             {} member would wait for itself until the timeout; join the group once, in the outermost \
-             test or helper",
-            kind(held.unwrap_or(mode)),
+            "`{test}` cannot join group `{name}` as a {} member: its thread is already a {} member \
+             (the test or helper that called it), so it would wait for itself until the timeout; \
+             join the group once, in the outermost test or helper",
             kind(mode),
+            kind(held.unwrap_or(mode)),
         )));
     }
     let (main_path, gate_path) = (&files.main, &files.gate);

@@ -8,7 +8,8 @@
 //! their holder.
 //!
 //! Supported: Linux, and other Unix-like systems through documented fallbacks. Any other
-//! target fails to build with one error that says so.
+//! target fails to build, with a first error that says so (on Windows; the errors after it
+//! follow from the missing Unix APIs).
 
 #[cfg(not(unix))]
 compile_error!(

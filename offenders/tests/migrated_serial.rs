@@ -1,5 +1,5 @@
-//! Migrated from `found_serial.rs`: `#[serial]` becomes `#[isolated(serial = "report")]`, which
-//! also holds across nextest's processes.
+//! Migrated from `found_serial.rs`: `#[serial]` becomes
+//! `#[isolated(serial = "offenders-report")]`, which also holds across nextest's processes.
 
 use isolate::isolated;
 use std::path::PathBuf;
