@@ -8,20 +8,10 @@
 //! start in that decides, not timing: no sleep makes it pass.
 #![allow(unsafe_code)]
 
-use isolate_offenders::{Settings, settings};
-use serial_test::serial;
+mod global;
 
-fn expect(log_level: &str, region: &str) {
-    let expected = Settings {
-        log_level: log_level.to_owned(),
-        region: region.to_owned(),
-    };
-    assert_eq!(
-        *settings(),
-        expected,
-        "the settings another test's environment initialised"
-    );
-}
+use global::expect;
+use serial_test::serial;
 
 #[test]
 #[serial]

@@ -5,20 +5,10 @@
 //! remove. The reader needs no process of its own: every writer's change stays in the writer's
 //! process, and `env(read)` keeps any writer of this process away while it reads.
 
-use isolate::isolated;
-use isolate_offenders::{Settings, settings};
+mod global;
 
-fn expect(log_level: &str, region: &str) {
-    let expected = Settings {
-        log_level: log_level.to_owned(),
-        region: region.to_owned(),
-    };
-    assert_eq!(
-        *settings(),
-        expected,
-        "the settings another test's environment initialised"
-    );
-}
+use global::expect;
+use isolate::isolated;
 
 #[test]
 #[isolated(env, fresh_process)]
