@@ -1,8 +1,12 @@
 //! A small multi-node key-value service: nodes answer TCP requests, gossip updates over UDP,
-//! persist to a journal file, and push notifications over WebSocket. Its tests, as found and
+//! persist to a journal file, push notifications over WebSocket, and read their settings from
+//! the environment once per process. Its tests, as found and
 //! migrated to `#[isolated]`, are this crate's point (see `tests/` and the `flake-report` bin).
 
+pub mod settings;
 pub mod ws;
+
+pub use settings::{Settings, settings};
 
 use std::collections::BTreeMap;
 use std::fs::{self, OpenOptions};
