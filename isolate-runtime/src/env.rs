@@ -70,19 +70,19 @@ pub(crate) fn dir() -> Result<Option<PathBuf>, Error> {
 }
 
 pub(crate) fn timeout() -> Result<Option<Duration>, Error> {
-    read(TIMEOUT)?
-        .map(|value| {
-            isolate_rules::parse_duration(&value)
-                .filter(|duration| !duration.is_zero())
-                .ok_or_else(|| {
-                    invalid(
-                        TIMEOUT,
-                        &value,
-                        &format!("{}, above zero", isolate_rules::DURATION_FORMS),
-                    )
-                })
-        })
-        .transpose()
+    let Some(value) = read(TIMEOUT)? else {
+        return Ok(None);
+    };
+    match isolate_rules::parse_duration(&value) {
+        // It parsed: only its size is wrong.
+        Some(duration) if duration.is_zero() => Err(Error::config(format!(
+            "cannot use `{TIMEOUT}={value}`: a wait of zero is too small, every wait would time \
+             out at once; the smallest accepted value is `{}`",
+            isolate_rules::DURATION_MIN
+        ))),
+        Some(duration) => Ok(Some(duration)),
+        None => Err(invalid(TIMEOUT, &value, isolate_rules::DURATION_FORMS)),
+    }
 }
 
 /// When temp dirs are kept after the test.
