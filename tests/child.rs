@@ -363,6 +363,75 @@ fn output_shows_with_a_failing_test_only() {
     assert!(!passing.contains("marker-from-the-child"), "{passing}");
 }
 
+/// Each forwarded line reaches the test's stream in one write, so the lines of processes that
+/// share it (nextest, `--nocapture`) cannot land inside one another. The child test's stderr is
+/// a datagram socket, on which every write arrives as one datagram.
+#[test]
+fn a_forwarded_line_is_written_whole() {
+    if role().as_deref() == Some("lines") {
+        let child = Child::spawn(&mut sh(
+            "echo first-line-5e3 >&2; echo second-line-5e3 >&2; sleep 300",
+        ))
+        .unwrap();
+        // A line is forwarded before a wait can see it.
+        child.wait_line(ready::line("second-line-5e3")).unwrap();
+        return;
+    }
+    let (ours, theirs) = std::os::unix::net::UnixDatagram::pair().unwrap();
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command
+        .args([
+            "--exact",
+            "a_forwarded_line_is_written_whole",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
+        .env(ROLE, "lines")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(std::os::fd::OwnedFd::from(theirs)));
+    let mut process = command.spawn().unwrap();
+    drop(command);
+    // Read while it runs (a datagram socket's queue is short); once it has exited, what it
+    // wrote is all queued, and is drained without waiting.
+    ours.set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
+    let mut writes = Vec::new();
+    let mut buffer = [0; 8_192];
+    let mut exited = None;
+    loop {
+        match ours.recv(&mut buffer) {
+            Ok(read) => writes.push(String::from_utf8_lossy(&buffer[..read]).into_owned()),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                if exited.is_some() {
+                    break;
+                }
+                exited = process.try_wait().unwrap();
+                if exited.is_some() {
+                    ours.set_nonblocking(true).unwrap();
+                }
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert!(exited.unwrap().success(), "{writes:?}");
+    for line in ["first-line-5e3", "second-line-5e3"] {
+        let holding: Vec<&String> = writes.iter().filter(|w| w.contains(line)).collect();
+        assert!(
+            holding.len() == 1
+                && holding[0].starts_with("sh[")
+                && holding[0].ends_with(&format!("]: {line}\n")),
+            "{line} was not one write of its own: {writes:?}"
+        );
+    }
+}
+
 /// A test process that dies without `Drop` (SIGKILL; SIGTERM as nextest sends on a timeout;
 /// SIGINT as Ctrl-C) leaves no orphan: its child dies with it, and so does what the child
 /// started (a shell's server), at once and with no later use of isolate (Linux: the

@@ -28,7 +28,7 @@ fn run_with(name: &str, value: &str, expect_success: bool) -> String {
 fn every_bad_value_is_a_clear_error() {
     use isolate::env::{KEEP_DAYS, KEEP_TMPDIR, PORT_BAND, SOCKET_BUDGET, TIMEOUT};
     let days = "expected a whole number of days";
-    let duration = "expected a duration like `500ms`, `30s`, `2m`, `1h` or `1m30s`, above zero";
+    let duration = "expected a duration like `500ms`, `30s`, `2m`, `1h` or `1m30s`";
     let permits = "expected a positive whole number of permits";
     let band = "expected an inclusive range like `20000-30000` within 1024-65535";
     let cases = [
@@ -40,7 +40,6 @@ fn every_bad_value_is_a_clear_error() {
         (TIMEOUT, "soon", duration),
         (TIMEOUT, "-1s", duration),
         (TIMEOUT, "1.5s", duration),
-        (TIMEOUT, "0s", duration),
         (SOCKET_BUDGET, "0", permits),
         (SOCKET_BUDGET, "-5", permits),
         (SOCKET_BUDGET, "1.5", permits),
@@ -70,6 +69,17 @@ fn every_bad_value_is_a_clear_error() {
                 "isolate: cannot use `{name}=\"  \"`: the value is blank; unset `{name}` for the default"
             )),
             "{name}:\n{output}"
+        );
+    }
+    // A zero wait parses: it is refused for its size, with the smallest value that works.
+    for zero in ["0s", "0ms", "0m0s"] {
+        let output = run_with(TIMEOUT, zero, false);
+        assert!(
+            output.contains(&format!(
+                "isolate: cannot use `{TIMEOUT}={zero}`: a wait of zero is too small, every wait \
+                 would time out at once; the smallest accepted value is `1ms`"
+            )),
+            "{zero}:\n{output}"
         );
     }
     // Empty means unset.

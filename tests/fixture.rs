@@ -264,7 +264,10 @@ fn a_wait_that_runs_out_names_the_initialising_test() {
         text.contains(&format!(
             "timed out after 0.3s waiting for fixture `fixture-test-db`, which test \
              `child_uses_the_fixture` (pid {initialiser}) has been initialising for "
-        )),
+        )) && text.contains(
+            "if its init is legitimately slow, the wait is `ISOLATE_TIMEOUT=300ms` (set in the \
+             environment); raise it"
+        ),
         "{text}"
     );
     // The slow init was not abandoned: it finishes, and its run uses it.

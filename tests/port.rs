@@ -234,6 +234,13 @@ fn a_reserved_number_is_freed_by_sigkill_and_the_band_can_run_out() {
         )) && output.contains(&format!("reserver` (pid {holder_pid}, for ")),
         "{output}"
     );
+    assert!(
+        output.contains(
+            "the wait is `ISOLATE_TIMEOUT=300ms` (set in the environment); raise it, widen the \
+             band with `ISOLATE_PORT_BAND=LOW-HIGH`"
+        ),
+        "{output}"
+    );
 
     // A waiter started while the band is full gets the number once the holder is killed.
     let waiter = child("try", "30s")

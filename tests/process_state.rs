@@ -538,6 +538,14 @@ fn a_wait_for_env_is_bounded_and_names_the_holder() {
             )),
             "{message}"
         );
+        // The attribute's `timeout` is in force: it is named, beside the variable.
+        assert!(
+            message.contains(
+                "raise the wait with `timeout = \"...\"` on the test or the `ISOLATE_TIMEOUT` \
+                 environment variable"
+            ),
+            "{message}"
+        );
     }
     release.send(()).unwrap();
     holder.join().unwrap();

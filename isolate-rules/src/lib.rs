@@ -75,6 +75,9 @@ pub fn check_group_name(name: &str) -> Result<(), GroupNameError> {
 /// The duration forms, as error messages list them.
 pub const DURATION_FORMS: &str = "a duration like `500ms`, `30s`, `2m`, `1h` or `1m30s`";
 
+/// The smallest duration above zero the syntax can write: it counts whole milliseconds.
+pub const DURATION_MIN: &str = "1ms";
+
 /// Parses the duration syntax of the attribute's `timeout`, `ISOLATE_TIMEOUT` and every
 /// `within`: whole numbers with the units `ms`, `s`, `m`, `h`, summed when written one after
 /// another (`"1m30s"`). Surrounding whitespace is ignored; nothing else is accepted.
@@ -148,6 +151,15 @@ mod tests {
             "18446744073709551615h",
         ] {
             assert_eq!(parse_duration(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_smallest_duration_is_the_smallest_above_zero() {
+        assert_eq!(parse_duration(DURATION_MIN), Some(Duration::from_millis(1)));
+        // Nothing between zero and it can be written.
+        for zero in ["0ms", "0s", "0m0s", "0h"] {
+            assert_eq!(parse_duration(zero), Some(Duration::ZERO), "{zero}");
         }
     }
 

@@ -2,6 +2,7 @@
 //! is an error naming the variable and the accepted forms, never a silent default.
 
 use std::path::PathBuf;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use crate::Error;
@@ -69,20 +70,57 @@ pub(crate) fn dir() -> Result<Option<PathBuf>, Error> {
     )))
 }
 
+/// `ISOLATE_TIMEOUT`, read once per process: a test's environment is set before the process
+/// starts (tests that vary it run child processes), and reading it costs a scan of the whole
+/// environment under its lock on every test. Since it overrides every wait, whether it is set
+/// is also where every wait's timeout came from: what [`raise_the_wait`] tells.
 pub(crate) fn timeout() -> Result<Option<Duration>, Error> {
-    read(TIMEOUT)?
-        .map(|value| {
-            isolate_rules::parse_duration(&value)
-                .filter(|duration| !duration.is_zero())
-                .ok_or_else(|| {
-                    invalid(
-                        TIMEOUT,
-                        &value,
-                        &format!("{}, above zero", isolate_rules::DURATION_FORMS),
-                    )
-                })
-        })
-        .transpose()
+    Ok(timeout_setting()?.map(|(_, wait)| wait))
+}
+
+/// `ISOLATE_TIMEOUT` as written, with the wait it sets.
+fn timeout_setting() -> Result<Option<(&'static str, Duration)>, Error> {
+    static SETTING: OnceLock<Result<Option<(String, Duration)>, String>> = OnceLock::new();
+    match SETTING.get_or_init(|| parse_timeout().map_err(|e| e.to_string())) {
+        Ok(setting) => Ok(setting
+            .as_ref()
+            .map(|(written, wait)| (written.as_str(), *wait))),
+        Err(message) => Err(Error::config(message.clone())),
+    }
+}
+
+fn parse_timeout() -> Result<Option<(String, Duration)>, Error> {
+    let Some(value) = read(TIMEOUT)? else {
+        return Ok(None);
+    };
+    match isolate_rules::parse_duration(&value) {
+        // It parsed: only its size is wrong.
+        Some(duration) if duration.is_zero() => Err(Error::config(format!(
+            "cannot use `{TIMEOUT}={value}`: a wait of zero is too small, every wait would time \
+             out at once; the smallest accepted value is `{}`",
+            isolate_rules::DURATION_MIN
+        ))),
+        Some(duration) => Ok(Some((value, duration))),
+        None => Err(invalid(TIMEOUT, &value, isolate_rules::DURATION_FORMS)),
+    }
+}
+
+/// How to raise a wait for what a test asked for, for the message of one that ran out: while
+/// `ISOLATE_TIMEOUT` is set the attribute's `timeout` does nothing, so only the variable is named.
+pub(crate) fn raise_the_wait() -> String {
+    advice(timeout_setting().ok().flatten().map(|(written, _)| written))
+}
+
+fn advice(timeout_set_to: Option<&str>) -> String {
+    match timeout_set_to {
+        Some(written) => {
+            format!("the wait is `{TIMEOUT}={written}` (set in the environment); raise it")
+        }
+        None => format!(
+            "raise the wait with `timeout = \"...\"` on the test or the `{TIMEOUT}` environment \
+             variable"
+        ),
+    }
 }
 
 /// When temp dirs are kept after the test.
@@ -173,4 +211,23 @@ pub(crate) fn port_band() -> Result<Option<(u16, u16)>, Error> {
         )));
     }
     Ok(Some((low, high)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_advice_names_only_the_knob_in_force() {
+        assert_eq!(
+            advice(None),
+            "raise the wait with `timeout = \"...\"` on the test or the `ISOLATE_TIMEOUT` \
+             environment variable"
+        );
+        // The attribute's `timeout` does nothing while the variable is set.
+        assert_eq!(
+            advice(Some("90s")),
+            "the wait is `ISOLATE_TIMEOUT=90s` (set in the environment); raise it"
+        );
+    }
 }

@@ -303,10 +303,9 @@ impl<T: Serialize + DeserializeOwned + Send + Sync + 'static> Fixture<T> {
         };
         Error::timeout(format!(
             "timed out after {waited} waiting for fixture `{}`, {who}; if its init is legitimately \
-             slow, raise the wait with `timeout = \"...\"` on the test or the `{}` environment \
-             variable",
+             slow, {}",
             self.name,
-            env::TIMEOUT,
+            env::raise_the_wait(),
         ))
     }
 }

@@ -270,11 +270,11 @@ fn timeout_error(name: &str, mode: Mode, timeout: Duration) -> Error {
         .collect();
     Error::timeout(format!(
         "timed out after {:.1}s waiting for {} group `{name}` ({}); if the holder is legitimately slow, \
-         raise the wait with `timeout = \"...\"` on the test or the `{}` environment variable",
+         {}",
         timeout.as_secs_f64(),
         kind(mode),
         holder::describe_all(&holders),
-        crate::env::TIMEOUT,
+        crate::env::raise_the_wait(),
     ))
 }
 

@@ -1,7 +1,6 @@
 //! `enter`: acquire everything a [`Spec`] asks for, in a fixed order, into one guard.
 
 use std::process::{ExitCode, Termination};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use crate::group;
@@ -187,20 +186,9 @@ pub(crate) fn take_permits(mut guard: TestGuard) -> Result<TestGuard, Error> {
 /// How long `spec`'s test waits for all it asked for: `ISOLATE_TIMEOUT`, else the attribute's
 /// `timeout`, else [`DEFAULT_TIMEOUT`].
 pub(crate) fn wait_timeout(spec: &Spec) -> Result<Duration, Error> {
-    Ok(env_timeout()?
+    Ok(env::timeout()?
         .or(spec.wait_timeout())
         .unwrap_or(DEFAULT_TIMEOUT))
-}
-
-/// `ISOLATE_TIMEOUT`, read once per process: a test's environment is set before the process
-/// starts (tests that vary it run child processes), and reading it costs a scan of the whole
-/// environment under its lock on every test.
-fn env_timeout() -> Result<Option<Duration>, Error> {
-    static TIMEOUT: OnceLock<Result<Option<Duration>, String>> = OnceLock::new();
-    TIMEOUT
-        .get_or_init(|| env::timeout().map_err(|e| e.to_string()))
-        .clone()
-        .map_err(Error::config)
 }
 
 /// Every group once, sorted by name; a name in both lists is joined exclusively.

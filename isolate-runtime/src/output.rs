@@ -7,6 +7,7 @@
 //! output and hides them for a passing one, exactly like the test's own prints.
 
 use std::collections::VecDeque;
+use std::fmt;
 use std::io::{BufRead, BufReader, Read};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
@@ -141,6 +142,8 @@ pub(crate) fn read(
         Box::new(move || {
             let mut reader = BufReader::new(pipe);
             let mut bytes = Vec::new();
+            let mut console = Console(stream);
+            let mut forwarded = String::new();
             loop {
                 bytes.clear();
                 let (cut, ended) = read_line(&mut reader, &mut bytes);
@@ -156,10 +159,7 @@ pub(crate) fn read(
                     line.truncate(cut);
                     line.push_str(" [...]");
                 }
-                match stream {
-                    Stream::Stdout => println!("{label}: {line}"),
-                    Stream::Stderr => eprintln!("{label}: {line}"),
-                }
+                let _ = forward(&mut console, &mut forwarded, &label, &line);
                 output.push(line);
                 if ended {
                     break;
@@ -168,6 +168,33 @@ pub(crate) fn read(
             output.close();
         }),
     )
+}
+
+/// The test's stdout or stderr, written through `print!` and `eprint!`: only the macros honour
+/// the test's output capture.
+struct Console(Stream);
+
+impl fmt::Write for Console {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        // One `{}` and nothing around it: one write of `text`, one `write(2)` when uncaptured.
+        match self.0 {
+            Stream::Stdout => print!("{text}"),
+            Stream::Stderr => eprint!("{text}"),
+        }
+        Ok(())
+    }
+}
+
+/// Writes `line`, prefixed with `label`, to `out` in one call, built in `buffer` (kept between
+/// lines): one `write(2)` for a line below a pipe's atomic size, so the lines of other children
+/// and processes sharing the stream (nextest, `--nocapture`) never land inside it.
+fn forward(out: &mut impl fmt::Write, buffer: &mut String, label: &str, line: &str) -> fmt::Result {
+    buffer.clear();
+    buffer.push_str(label);
+    buffer.push_str(": ");
+    buffer.push_str(line);
+    buffer.push('\n');
+    out.write_str(buffer)
 }
 
 /// Reads one line into `bytes`, keeping at most a few bytes more than [`LINE_MAX`] of it and
@@ -288,5 +315,38 @@ impl Read for Tail {
             }
             std::thread::sleep(Duration::from_millis(5));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Records each write it gets.
+    #[derive(Default)]
+    struct Writes(Vec<String>);
+
+    impl fmt::Write for Writes {
+        fn write_str(&mut self, text: &str) -> fmt::Result {
+            self.0.push(text.to_owned());
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_forwarded_line_is_one_write() {
+        let mut writes = Writes::default();
+        let mut buffer = String::new();
+        forward(&mut writes, &mut buffer, "sh[42]", "a longer first line").unwrap();
+        forward(&mut writes, &mut buffer, "sh[42]", "two").unwrap();
+        forward(&mut writes, &mut buffer, "sh[42]", "").unwrap();
+        assert_eq!(
+            writes.0,
+            [
+                "sh[42]: a longer first line\n",
+                "sh[42]: two\n",
+                "sh[42]: \n"
+            ]
+        );
     }
 }

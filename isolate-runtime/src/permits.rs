@@ -358,10 +358,10 @@ fn timeout_error(count: u32, budget: u32, timeout: Duration) -> Error {
         .collect();
     Error::timeout(format!(
         "timed out after {:.1}s waiting for {count} permits of the socket budget ({used} of {budget} in use, {}); \
-         raise the wait with `timeout = \"...\"` or `{}`, or the budget with `{}`",
+         {}, or the budget with `{}`",
         timeout.as_secs_f64(),
         holder::describe_all(&holders),
-        env::TIMEOUT,
+        env::raise_the_wait(),
         env::SOCKET_BUDGET,
     ))
 }

@@ -373,11 +373,10 @@ fn timeout_message(state: State, access: Access, holders: &Holders, timeout: Dur
          process); if a holder runs this on another thread and waits for it (a helper with \
          `{key}` called from a thread its test spawned), it never releases: declare `{key}` on \
          the test only, not on helpers it runs on other threads; if the holder is legitimately \
-         slow, raise the wait with `timeout = \"...\"` on the test or the `{}` environment \
-         variable",
+         slow, {}",
         timeout.as_secs_f64(),
         kind(access),
-        crate::env::TIMEOUT,
+        crate::env::raise_the_wait(),
         key = state.key(),
     )
 }

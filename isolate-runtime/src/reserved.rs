@@ -152,13 +152,12 @@ fn timeout_error(low: u16, high: u16, taken: &Taken, timeout: Duration) -> Error
         .collect();
     Error::timeout(format!(
         "timed out after {:.1}s waiting for a port number in the reserved band {low}-{high}: {} are reserved by \
-         isolated tests ({}) and {} are in use by other programs; raise the wait with `timeout = \"...\"` or \
-         `{}`, widen the band with `{}=LOW-HIGH`, or use `port` (a held listener needs no band)",
+         isolated tests ({}) and {} are in use by other programs; {}, widen the band with `{}=LOW-HIGH`, or use `port` (a held listener needs no band)",
         timeout.as_secs_f64(),
         taken.by_tests,
         holder::describe_all(&holders),
         taken.by_others,
-        env::TIMEOUT,
+        env::raise_the_wait(),
         env::PORT_BAND,
     ))
 }
