@@ -350,8 +350,13 @@ fn run_nextest(plan: &Plan, suite: &Suite, env: &[(String, String)]) -> Vec<Outc
     outcomes
 }
 
-/// How long one binary may run in one round before it counts as hung.
+/// How long one binary (or one nextest run) may run in one round before it is cut, unless
+/// `--deadline` or [`DEADLINE_VAR`] says otherwise.
 pub const DEADLINE: Duration = Duration::from_secs(300);
+
+/// The environment variable that sets the deadline in seconds, for `cargo isolate stress` and
+/// the demos built on this engine.
+pub const DEADLINE_VAR: &str = "CARGO_ISOLATE_DEADLINE";
 
 /// `cargo isolate stress` from its parsed arguments.
 ///
@@ -395,7 +400,7 @@ pub fn run_cli(args: &StressArgs) -> Result<ExitCode, Error> {
         nofile: args.nofile,
         filters: args.filters.clone(),
         nextest_profile: None,
-        deadline: DEADLINE,
+        deadline: Duration::from_secs(args.deadline),
     };
     let suite = Suite {
         label: String::new(),
