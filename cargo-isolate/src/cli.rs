@@ -117,6 +117,12 @@ pub struct StressArgs {
     /// exit status is 1. An interrupted run (Ctrl-C) exits 130.
     #[arg(long, default_value_t = 0.0, value_name = "R")]
     pub max_rate: f64,
+    /// The deadline of a round, in seconds: of each test binary under `test` and `concurrent`,
+    /// of the whole suite under `nextest`. At it the round is cut: its processes are stopped,
+    /// the tests that finished keep their results, the ones still running or not yet started
+    /// count as timed out. Raise it on a slow or busy machine.
+    #[arg(long, value_name = "SECS", env = crate::stress::DEADLINE_VAR, default_value_t = crate::stress::DEADLINE.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    pub deadline: u64,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,

@@ -677,3 +677,116 @@ fn two_runs_at_once_start_each_binary_together() {
         "{twin}"
     );
 }
+
+/// Two quick tests and one that hangs past the deadline. Under nextest the hung test becomes a
+/// shell that ignores `SIGTERM` (a server that does not stop when asked), and the crate gives
+/// nextest a 30 s grace to end it: nextest outlives our own grace after `SIGTERM` and is killed
+/// before it writes its buffered JSON, as seen on a busy machine.
+const HANGS: &str = r#"
+#[test]
+fn quick() {}
+
+#[test]
+fn quick_slept() {
+    std::thread::sleep(std::time::Duration::from_millis(300));
+}
+
+#[test]
+fn hangs() {
+    use std::os::unix::process::CommandExt;
+    if std::env::var_os("NEXTEST_RUN_ID").is_some() {
+        let error = std::process::Command::new("sh")
+            .args(["-c", "trap '' TERM; while :; do sleep 1; done"])
+            .arg(env!("CARGO_MANIFEST_DIR"))
+            .exec();
+        panic!("{error}");
+    }
+    std::thread::sleep(std::time::Duration::from_secs(600));
+}
+"#;
+
+/// Seen in `flake-report` on a busy machine: a nextest round hit its deadline and all 48 tests
+/// were recorded as timed out, also the ones that had passed long before it.
+#[test]
+fn a_round_cut_at_its_deadline_keeps_the_results_of_the_tests_that_finished() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), HANGS);
+    std::fs::create_dir_all(dir.path().join(".config")).unwrap();
+    std::fs::write(
+        dir.path().join(".config/nextest.toml"),
+        "[profile.default]\nslow-timeout = { period = \"60s\", grace-period = \"30s\" }\n",
+    )
+    .unwrap();
+    let runners = test_and_nextest();
+    let output = cargo_isolate(
+        dir.path(),
+        &[
+            "stress",
+            "--runs",
+            "1",
+            "--load",
+            "0",
+            "--threads",
+            "4",
+            "--runner",
+            runners,
+            "--deadline",
+            "5",
+            "--format",
+            "json",
+        ],
+    );
+    let marker = dir.path().to_string_lossy().into_owned();
+    let ps = Command::new("ps")
+        .args(["-A", "-o", "pid=,args="])
+        .output()
+        .unwrap();
+    let left: Vec<String> = String::from_utf8_lossy(&ps.stdout)
+        .lines()
+        .filter(|l| l.contains(&marker) && !l.contains(" ps "))
+        .map(str::to_owned)
+        .collect();
+    for line in &left {
+        // Ours (they carry this test's own directory): gone before any assertion fails.
+        let pid = line.split_whitespace().next().unwrap();
+        let _ = Command::new("kill").args(["-KILL", pid]).status();
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines = json_lines(&output.stdout);
+    for runner in runners.split(',') {
+        let line = |test: &str| {
+            lines
+                .iter()
+                .find(|l| l["test"] == test && l["runner"] == runner)
+                .unwrap_or_else(|| panic!("no {test} under {runner}: {lines:#?}\n{stderr}"))
+        };
+        for quick in ["pair::quick", "pair::quick_slept"] {
+            let line = line(quick);
+            assert_eq!(
+                (line["failed"].as_u64(), line["median_seconds"].is_f64()),
+                (Some(0), true),
+                "{runner}: {quick} passed before the deadline, with its time: {line}\n{stderr}"
+            );
+        }
+        let hangs = line("pair::hangs");
+        assert_eq!(
+            hangs["kinds"],
+            serde_json::json!({"timeout": 1}),
+            "{runner}: {hangs}\n{stderr}"
+        );
+    }
+    for runner in runners.split(',') {
+        assert!(
+            stderr.contains(&format!("{runner}: cut at its deadline of 5s")),
+            "{runner}: the round says it was cut, and at which deadline:\n{stderr}"
+        );
+    }
+    assert!(
+        stderr.contains("pair::hangs") && stderr.contains("--deadline"),
+        "names the test that was still running and how to raise the deadline:\n{stderr}"
+    );
+    assert!(
+        left.is_empty(),
+        "the cut round left these running: {left:#?}"
+    );
+}

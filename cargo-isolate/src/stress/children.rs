@@ -1,10 +1,11 @@
 //! Runs the child processes: each in its own process group, registered so that Ctrl-C (or a
 //! deadline) ends it with everything it started.
 
+use std::io::BufRead as _;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// The process groups running now.
@@ -39,7 +40,8 @@ fn signal_group(signal: &str, group: u32) {
 const TERM_GRACE: Duration = Duration::from_secs(12);
 
 /// Ends `child` and its process group: `SIGTERM` first, so that a runner stops the processes
-/// it started in groups of their own; `SIGKILL` for whatever is left after the grace.
+/// it started in groups of their own; `SIGKILL` for whatever is left after the grace, also in
+/// the groups of the child's descendants (a runner killed mid-cancel leaves its tests running).
 fn stop(child: &mut Child) {
     let group = child.id();
     signal_group("TERM", group);
@@ -47,8 +49,44 @@ fn stop(child: &mut Child) {
     while matches!(child.try_wait(), Ok(None)) && Instant::now() < end {
         std::thread::sleep(Duration::from_millis(5));
     }
+    for descendant in descendant_groups(group) {
+        signal_group("KILL", descendant);
+    }
     signal_group("KILL", group);
     let _ = child.wait();
+}
+
+/// The process groups of `pid`'s descendants, read from `ps` (Linux and macOS alike).
+fn descendant_groups(pid: u32) -> Vec<u32> {
+    let Ok(ps) = Command::new("ps")
+        .args(["-A", "-o", "pid=,ppid=,pgid="])
+        .stderr(Stdio::null())
+        .output()
+    else {
+        return Vec::new();
+    };
+    let table: Vec<[u32; 3]> = String::from_utf8_lossy(&ps.stdout)
+        .lines()
+        .filter_map(|line| {
+            let mut fields = line.split_whitespace().map(|f| f.parse().ok());
+            Some([fields.next()??, fields.next()??, fields.next()??])
+        })
+        .collect();
+    let mut found = vec![pid];
+    let mut groups = Vec::new();
+    let mut next = 0;
+    while let Some(&parent) = found.get(next) {
+        next += 1;
+        for &[child, ppid, group] in &table {
+            if ppid == parent && !found.contains(&child) {
+                found.push(child);
+                if !groups.contains(&group) {
+                    groups.push(group);
+                }
+            }
+        }
+    }
+    groups
 }
 
 /// What a child printed, and whether it was ended at its deadline or by Ctrl-C.
@@ -57,6 +95,9 @@ pub(crate) struct Ran {
     pub(crate) stdout: String,
     pub(crate) stderr: String,
     pub(crate) killed: bool,
+    /// How much of stdout and of stderr had been read when the child was told to stop: what
+    /// follows was written while it was stopped.
+    at_stop: (usize, usize),
 }
 
 impl Ran {
@@ -66,6 +107,15 @@ impl Ran {
             super::FailureKind::Timeout
         } else {
             super::FailureKind::NotReported
+        }
+    }
+
+    /// stderr up to the moment the child was told to stop (all of it when it was not).
+    pub(crate) fn stderr_before_stop(&self) -> &str {
+        if self.killed {
+            self.stderr.get(..self.at_stop.1).unwrap_or(&self.stderr)
+        } else {
+            &self.stderr
         }
     }
 }
@@ -93,21 +143,32 @@ pub(crate) fn run(mut command: Command, deadline: Duration) -> Ran {
     if let Ok(mut groups) = GROUPS.lock() {
         groups.push(group);
     }
+    // Line by line into a shared buffer, so that what was read by the time of the stop is known.
     let read = |pipe: Option<Box<dyn std::io::Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            if let Some(mut pipe) = pipe {
-                let _ = pipe.read_to_string(&mut text);
+        let text = Arc::new(Mutex::new(String::new()));
+        let into = Arc::clone(&text);
+        let reader = std::thread::spawn(move || {
+            let Some(pipe) = pipe else { return };
+            let mut pipe = std::io::BufReader::new(pipe);
+            let mut line = Vec::new();
+            while matches!(pipe.read_until(b'\n', &mut line), Ok(n) if n > 0) {
+                if let Ok(mut text) = into.lock() {
+                    text.push_str(&String::from_utf8_lossy(&line));
+                }
+                line.clear();
             }
-            text
-        })
+        });
+        (reader, text)
     };
-    let stdout = read(child.stdout.take().map(|p| Box::new(p) as _));
-    let stderr = read(child.stderr.take().map(|p| Box::new(p) as _));
+    let (stdout_reader, stdout) = read(child.stdout.take().map(|p| Box::new(p) as _));
+    let (stderr_reader, stderr) = read(child.stderr.take().map(|p| Box::new(p) as _));
+    let length = |text: &Mutex<String>| text.lock().map_or(0, |t| t.len());
     let end = Instant::now() + deadline;
     let mut killed = false;
+    let mut at_stop = (0, 0);
     while matches!(child.try_wait(), Ok(None)) {
         if Instant::now() > end || interrupted() {
+            at_stop = (length(&stdout), length(&stderr));
             stop(&mut child);
             killed = true;
             break;
@@ -117,7 +178,7 @@ pub(crate) fn run(mut command: Command, deadline: Duration) -> Ran {
     // A process the child left behind keeps running (an observer may count it), unless it
     // holds the output pipes open: then it goes, so reading ends.
     let grace = Instant::now() + PIPE_GRACE;
-    while !(stdout.is_finished() && stderr.is_finished()) {
+    while !(stdout_reader.is_finished() && stderr_reader.is_finished()) {
         if Instant::now() > grace {
             signal_group("KILL", group);
             break;
@@ -127,9 +188,16 @@ pub(crate) fn run(mut command: Command, deadline: Duration) -> Ran {
     if let Ok(mut groups) = GROUPS.lock() {
         groups.retain(|&g| g != group);
     }
+    let _ = (stdout_reader.join(), stderr_reader.join());
+    let take = |text: &Mutex<String>| {
+        text.lock()
+            .map(|mut t| std::mem::take(&mut *t))
+            .unwrap_or_default()
+    };
     Ran {
-        stdout: stdout.join().unwrap_or_default(),
-        stderr: stderr.join().unwrap_or_default(),
+        stdout: take(&stdout),
+        stderr: take(&stderr),
         killed,
+        at_stop,
     }
 }

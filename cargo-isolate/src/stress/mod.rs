@@ -19,6 +19,7 @@ pub use tally::{median, Stats, Tally};
 use crate::cli::{Format, Runner, StressArgs};
 use crate::workspace::{Error, Workspace};
 use indicatif::{ProgressBar, ProgressStyle};
+use std::fmt::Write as _;
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
@@ -31,6 +32,28 @@ pub struct Outcome {
     pub failure: Option<FailureKind>,
     /// Its time, when the runner reported one.
     pub time: Option<Duration>,
+}
+
+/// A round's outcomes, and the tests its deadline cut: still running, or not yet started.
+#[derive(Debug, Default)]
+struct Measured {
+    outcomes: Vec<Outcome>,
+    cut: Vec<String>,
+}
+
+impl Measured {
+    /// Adds `outcome`; one the runner never reported in a round `cut` was cut.
+    fn add(&mut self, outcome: Outcome, cut: bool) {
+        if cut && outcome.failure == Some(FailureKind::Timeout) && outcome.time.is_none() {
+            self.cut.push(outcome.test.clone());
+        }
+        self.outcomes.push(outcome);
+    }
+
+    fn extend(&mut self, other: Measured) {
+        self.outcomes.extend(other.outcomes);
+        self.cut.extend(other.cut);
+    }
 }
 
 /// Test binaries run and reported together, under a label (empty for a single suite).
@@ -138,7 +161,7 @@ pub fn run(plan: &Plan, suites: &[Suite], observer: &mut dyn Observer) -> Tally 
                 };
                 let env = observer.env(&round);
                 let start = Instant::now();
-                let outcomes = match runner {
+                let Measured { outcomes, cut } = match runner {
                     Runner::Test => run_libtest(plan, suite, &env),
                     Runner::Concurrent => run_concurrent(plan, suite, &env),
                     Runner::Nextest => run_nextest(plan, suite, &env),
@@ -165,16 +188,70 @@ pub fn run(plan: &Plan, suites: &[Suite], observer: &mut dyn Observer) -> Tally 
                         wall.as_secs_f64()
                     ),
                 );
+                if !cut.is_empty() {
+                    let note = cut_note(plan.deadline, runner, &suite.label, outcomes.len(), &cut);
+                    say(&bar, format!("run {run}/{}: {note}", plan.runs));
+                    tally.cut.push(format!("run {run}: {note}"));
+                }
                 tally.add(index, runner, outcomes, wall, counters);
                 bar.inc(1);
             }
         }
     }
     bar.finish_and_clear();
+    if !tally.cut.is_empty() {
+        eprintln!(
+            "{} cut at the deadline of {}s: raise it with `--deadline SECS` or {DEADLINE_VAR}",
+            if tally.cut.len() == 1 {
+                "1 round was".to_owned()
+            } else {
+                format!("{} rounds were", tally.cut.len())
+            },
+            plan.deadline.as_secs()
+        );
+    }
     if children::interrupted() {
         eprintln!("interrupted: every child stopped; the results so far:");
     }
     tally
+}
+
+/// What a round cut at `deadline` says: which, how many tests finished, and the ones cut
+/// (each once: two runs at once cut a test twice).
+fn cut_note(
+    deadline: Duration,
+    runner: Runner,
+    suite: &str,
+    tests: usize,
+    cut: &[String],
+) -> String {
+    const NAMED: usize = 10;
+    let mut names = cut.to_vec();
+    names.sort();
+    names.dedup();
+    let more = names.len().saturating_sub(NAMED);
+    names.truncate(NAMED);
+    let mut list = names.join(", ");
+    if more > 0 {
+        let _ = write!(list, " and {more} more");
+    }
+    let suite = if suite.is_empty() {
+        String::new()
+    } else {
+        format!(" {suite}")
+    };
+    let per = if runner == Runner::Nextest {
+        ""
+    } else {
+        " per binary"
+    };
+    format!(
+        "{}{suite}: cut at its deadline of {}s{per}; {} of {tests} tests finished before it; \
+         timed out, still running or not yet started: {list}",
+        runner.name(),
+        deadline.as_secs(),
+        tests - cut.len(),
+    )
 }
 
 /// Prints a line above the progress bar; without a terminal (CI logs) the bar is hidden and
@@ -213,32 +290,33 @@ fn limited(plan: &Plan, program: &std::ffi::OsStr, env: &[(String, String)]) -> 
 }
 
 /// The suite's binaries one after another, as `cargo test` runs them.
-fn run_libtest(plan: &Plan, suite: &Suite, env: &[(String, String)]) -> Vec<Outcome> {
-    libtest_binaries(suite)
-        .flat_map(|binary| run_binary(plan, suite, binary, env))
-        .collect()
+fn run_libtest(plan: &Plan, suite: &Suite, env: &[(String, String)]) -> Measured {
+    let mut measured = Measured::default();
+    for binary in libtest_binaries(suite) {
+        measured.extend(run_binary(plan, suite, binary, env));
+    }
+    measured
 }
 
 /// Two `cargo test` runs at once, each binary started twice at the same moment. Two runs that
 /// go through the binaries on their own drift apart, and a short test rarely overlaps its twin
 /// (tiny-http's fixed socket path collided 1 round in 20). Tests of different binaries meet
 /// under nextest, which runs them all in one pool.
-fn run_concurrent(plan: &Plan, suite: &Suite, env: &[(String, String)]) -> Vec<Outcome> {
-    libtest_binaries(suite)
-        .flat_map(|binary| {
-            let together = std::sync::Barrier::new(2);
-            let one = || {
-                together.wait();
-                run_binary(plan, suite, binary, env)
-            };
-            std::thread::scope(|scope| {
-                let other = scope.spawn(one);
-                let mut outcomes = one();
-                outcomes.extend(other.join().unwrap_or_default());
-                outcomes
-            })
-        })
-        .collect()
+fn run_concurrent(plan: &Plan, suite: &Suite, env: &[(String, String)]) -> Measured {
+    let mut measured = Measured::default();
+    for binary in libtest_binaries(suite) {
+        let together = std::sync::Barrier::new(2);
+        let one = || {
+            together.wait();
+            run_binary(plan, suite, binary, env)
+        };
+        std::thread::scope(|scope| {
+            let other = scope.spawn(one);
+            measured.extend(one());
+            measured.extend(other.join().unwrap_or_default());
+        });
+    }
+    measured
 }
 
 /// The binaries that have tests to run.
@@ -247,12 +325,7 @@ fn libtest_binaries(suite: &Suite) -> impl Iterator<Item = &Binary> {
 }
 
 /// One binary's tests, run by libtest.
-fn run_binary(
-    plan: &Plan,
-    suite: &Suite,
-    binary: &Binary,
-    env: &[(String, String)],
-) -> Vec<Outcome> {
+fn run_binary(plan: &Plan, suite: &Suite, binary: &Binary, env: &[(String, String)]) -> Measured {
     let mut command = limited(plan, binary.path.as_os_str(), env);
     // Stable libtest shows each test's time only behind the unstable `--report-time`;
     // `RUSTC_BOOTSTRAP` unlocks it in the built binary and changes nothing else.
@@ -270,14 +343,12 @@ fn run_binary(
     let reported = libtest::parse(&ran.stdout);
     let unreported = ran.unreported();
     let name = (suite.display)(&binary.target);
-    binary
-        .tests
-        .iter()
-        .map(|test| {
-            let found = reported.iter().find(|o| o.test == *test).cloned();
-            named(&name, test, found, unreported)
-        })
-        .collect()
+    let mut measured = Measured::default();
+    for test in &binary.tests {
+        let found = reported.iter().find(|o| o.test == *test).cloned();
+        measured.add(named(&name, test, found, unreported), ran.killed);
+    }
+    measured
 }
 
 /// The outcome of `binary::test`: as reported, or failed as `unreported` when it was not.
@@ -294,7 +365,7 @@ fn named(binary: &str, test: &str, reported: Option<Outcome>, unreported: Failur
 }
 
 /// The suite under `cargo nextest run`: a process per test.
-fn run_nextest(plan: &Plan, suite: &Suite, env: &[(String, String)]) -> Vec<Outcome> {
+fn run_nextest(plan: &Plan, suite: &Suite, env: &[(String, String)]) -> Measured {
     let filter = suite
         .binaries
         .iter()
@@ -317,6 +388,9 @@ fn run_nextest(plan: &Plan, suite: &Suite, env: &[(String, String)]) -> Vec<Outc
             "-j",
         ])
         .arg(plan.threads.to_string())
+        // Its stderr shows each test as it ends: all that is left of a round cut midway, whose
+        // JSON nextest writes only at its end (a profile may have turned the lines off).
+        .args(["--status-level", "pass"])
         .args(plan.build.cargo_args())
         .args(["-E", &filter]);
     if let Some(profile) = &plan.nextest_profile {
@@ -324,20 +398,30 @@ fn run_nextest(plan: &Plan, suite: &Suite, env: &[(String, String)]) -> Vec<Outc
     }
     command.arg("--").args(&plan.filters);
     let ran = children::run(command, plan.deadline);
-    let reported = nextest::parse(&ran.stdout);
+    // A round cut at its deadline: the tests that ended before the cut, as they ended; the
+    // others were cut (nextest reports them as failed by its signal, or not at all).
+    let reported = if ran.killed {
+        nextest::parse_human(ran.stderr_before_stop())
+    } else {
+        nextest::parse(&ran.stdout)
+    };
     let unreported = ran.unreported();
-    let mut outcomes = Vec::new();
+    let mut measured = Measured::default();
     let mut missing = 0;
     for binary in &suite.binaries {
         let name = (suite.display)(&binary.target);
-        let id = nextest::reported_id(binary);
+        let id = if ran.killed {
+            binary.nextest_id.clone()
+        } else {
+            nextest::reported_id(binary)
+        };
         for test in &binary.tests {
             let found = reported
                 .iter()
                 .find(|(reported, o)| *reported == id && o.test == *test)
                 .map(|(_, o)| o.clone());
             missing += usize::from(found.is_none());
-            outcomes.push(named(&name, test, found, unreported));
+            measured.add(named(&name, test, found, unreported), ran.killed);
         }
     }
     if missing > 0 && !ran.killed {
@@ -347,11 +431,16 @@ fn run_nextest(plan: &Plan, suite: &Suite, env: &[(String, String)]) -> Vec<Outc
             lines[lines.len().saturating_sub(15)..].join("\n")
         );
     }
-    outcomes
+    measured
 }
 
-/// How long one binary may run in one round before it counts as hung.
+/// How long one binary (or one nextest run) may run in one round before it is cut, unless
+/// `--deadline` or [`DEADLINE_VAR`] says otherwise.
 pub const DEADLINE: Duration = Duration::from_secs(300);
+
+/// The environment variable that sets the deadline in seconds, for `cargo isolate stress` and
+/// the demos built on this engine.
+pub const DEADLINE_VAR: &str = "CARGO_ISOLATE_DEADLINE";
 
 /// `cargo isolate stress` from its parsed arguments.
 ///
@@ -395,7 +484,7 @@ pub fn run_cli(args: &StressArgs) -> Result<ExitCode, Error> {
         nofile: args.nofile,
         filters: args.filters.clone(),
         nextest_profile: None,
-        deadline: DEADLINE,
+        deadline: Duration::from_secs(args.deadline),
     };
     let suite = Suite {
         label: String::new(),

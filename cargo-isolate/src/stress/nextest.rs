@@ -18,34 +18,94 @@ pub fn parse(output: &str) -> Vec<(String, Outcome)> {
             let (binary_id, test) = v["name"].as_str()?.split_once('$')?;
             let failure = match v["event"].as_str()? {
                 "ok" => None,
-                "failed" | "timeout" => {
-                    let own = test.rsplit("::").next().unwrap_or(test);
-                    let stdout = v["stdout"].as_str().unwrap_or_default();
-                    let kind = if v["event"] == "timeout" {
-                        super::FailureKind::Timeout
-                    } else {
-                        classify(test, stdout)
-                    };
-                    // Older toolchains name the thread by the test's last segment only.
-                    Some(if kind == super::FailureKind::PanicElsewhere {
-                        classify(own, stdout)
-                    } else {
-                        kind
-                    })
-                }
+                "failed" => Some(kind_of(test, v["stdout"].as_str().unwrap_or_default())),
+                "timeout" => Some(super::FailureKind::Timeout),
                 _ => return None,
             };
             let time = v["exec_time"].as_f64().map(Duration::from_secs_f64);
-            Some((
-                binary_id.to_owned(),
-                Outcome {
-                    test: test.to_owned(),
-                    failure,
-                    time,
-                },
-            ))
+            Some(ended(binary_id, test, failure, time))
         })
         .collect()
+}
+
+/// The kind of `test`'s failure from its output.
+fn kind_of(test: &str, output: &str) -> super::FailureKind {
+    let kind = classify(test, output);
+    // Older toolchains name the thread by the test's last segment only.
+    if kind == super::FailureKind::PanicElsewhere {
+        classify(test.rsplit("::").next().unwrap_or(test), output)
+    } else {
+        kind
+    }
+}
+
+/// `(binary id, outcome)` of every test that nextest's human output (its stderr) shows ended:
+/// `PASS [   0.007s] (1/3) BINARY-ID TEST`, a failure followed by its output. The JSON comes
+/// out only when nextest ends; this comes out as each test ends, so it is what is left of a
+/// run killed midway.
+#[must_use]
+pub fn parse_human(output: &str) -> Vec<(String, Outcome)> {
+    let mut outcomes = Vec::new();
+    // What follows each status line, up to the next: a failed test's output.
+    let mut shown: Vec<String> = Vec::new();
+    for line in output.lines() {
+        if let Some(outcome) = status_line(line) {
+            outcomes.push(outcome);
+            shown.push(String::new());
+        } else if let Some(text) = shown.last_mut() {
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    for ((_, outcome), text) in outcomes.iter_mut().zip(&shown) {
+        if outcome.failure == Some(super::FailureKind::Other) && !text.is_empty() {
+            outcome.failure = Some(kind_of(&outcome.test, text));
+        }
+    }
+    outcomes
+}
+
+/// A line that says a test ended; a failure's kind is `Other` until its output is read (that
+/// of a test ended by a signal stays so).
+fn status_line(line: &str) -> Option<(String, Outcome)> {
+    let (status, rest) = line.trim().split_once('[')?;
+    let (time, rest) = rest.split_once(']')?;
+    let mut words = rest.split_whitespace();
+    let mut binary_id = words.next()?;
+    if binary_id.starts_with('(') {
+        binary_id = words.next()?;
+    }
+    let test = words.next()?;
+    let failure = match status.split_whitespace().last()? {
+        "PASS" | "LEAK" => None,
+        "TIMEOUT" => Some(super::FailureKind::Timeout),
+        "FAIL" | "LEAK-FAIL" | "ABORT" => Some(super::FailureKind::Other),
+        signal if signal.starts_with("SIG") => Some(super::FailureKind::Other),
+        _ => return None,
+    };
+    let time = time
+        .trim()
+        .strip_suffix('s')
+        .and_then(|t| t.parse::<f64>().ok())
+        .map(Duration::from_secs_f64);
+    Some(ended(binary_id, test, failure, time))
+}
+
+fn ended(
+    binary_id: &str,
+    test: &str,
+    failure: Option<super::FailureKind>,
+    time: Option<Duration>,
+) -> (String, Outcome) {
+    let test = test.to_owned();
+    (
+        binary_id.to_owned(),
+        Outcome {
+            test,
+            failure,
+            time,
+        },
+    )
 }
 
 /// The binary id that nextest's libtest-json gives `binary`'s tests: its binary id, except
@@ -92,5 +152,41 @@ mod tests {
         );
         assert_eq!(by_name("wrong").failure, Some(FailureKind::WrongData));
         assert!(by_name("collides_a").time.unwrap() >= Duration::from_millis(150));
+    }
+
+    /// What nextest wrote on stderr before it was killed at a deadline (0.9.143).
+    #[test]
+    fn reads_the_human_lines_of_a_killed_run() {
+        let text = "────────────\n \
+            Nextest run ID 0ba2646b with nextest profile: default\n    \
+            Starting 4 tests across 2 binaries\n        \
+            PASS [   0.007s] (1/4) generated::pair quick_a\n        \
+            FAIL [   0.010s] (2/4) generated generated::tests::broken\n  \
+            stdout ───\n\n    running 1 test\n  \
+            stderr ───\n\n    \
+            thread 'generated::tests::broken' (12) panicked at src/lib.rs:3:5:\n    \
+            Os { code: 98, kind: AddrInUse }\n        \
+            SLOW [> 15.000s] generated::pair hangs\n     \
+            SIGSEGV [   0.306s] (3/4) generated::pair crashes\n";
+        let outcomes = parse_human(text);
+        let named: Vec<(&str, &str, Option<FailureKind>)> = outcomes
+            .iter()
+            .map(|(binary, o)| (binary.as_str(), o.test.as_str(), o.failure))
+            .collect();
+        assert_eq!(
+            named,
+            [
+                ("generated::pair", "quick_a", None),
+                (
+                    "generated",
+                    "generated::tests::broken",
+                    Some(FailureKind::AddressInUse)
+                ),
+                ("generated::pair", "crashes", Some(FailureKind::Other)),
+            ],
+            "a failure's kind from the output under it; a slow test has not ended yet: {outcomes:?}"
+        );
+        let time = outcomes[0].1.time.unwrap();
+        assert!(time.as_micros().abs_diff(7000) <= 1, "{time:?}");
     }
 }

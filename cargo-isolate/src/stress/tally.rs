@@ -43,6 +43,8 @@ pub struct Tally {
     pub walls: BTreeMap<Group, Vec<Duration>>,
     /// Each counter's value per round.
     pub counters: BTreeMap<(Group, String), Vec<u64>>,
+    /// The rounds cut at their deadline, each said in a line.
+    pub cut: Vec<String>,
 }
 
 impl Tally {
@@ -187,6 +189,12 @@ impl Tally {
                     self.suites[*suite],
                     values.len()
                 );
+            }
+        }
+        if !self.cut.is_empty() {
+            out.push_str("\nRounds cut at their deadline (their tests still running or not yet started count as timeouts; raise it with `--deadline SECS`):\n\n");
+            for round in &self.cut {
+                let _ = writeln!(out, "- {round}");
             }
         }
         out

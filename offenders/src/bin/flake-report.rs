@@ -31,6 +31,11 @@ struct Options {
     /// The open-file limit every test process runs under.
     #[arg(long, default_value_t = 1024)]
     nofile: u64,
+    /// The deadline of a round in seconds (of each test binary, or of the whole suite under
+    /// nextest): at it the round is cut, and the tests still running or not yet started count
+    /// as timed out. Raise it on a slow or busy machine.
+    #[arg(long, value_name = "SECS", env = stress::DEADLINE_VAR, default_value_t = stress::DEADLINE.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    deadline: u64,
 }
 
 /// The suite as found, as migrated, or both side by side.
@@ -175,7 +180,7 @@ fn main() -> ExitCode {
         filters: Vec::new(),
         // Never stops early, and ends a hung offender quickly (`.config/nextest.toml`).
         nextest_profile: Some("offenders".to_owned()),
-        deadline: Duration::from_mins(2),
+        deadline: Duration::from_secs(options.deadline),
     };
     let tally = stress::run(&plan, &suites, &mut Rounds::default());
     print!("{}", tally.human());
