@@ -1384,6 +1384,21 @@ fn expect(level: &str) { assert_eq!(svc::settings().level, level); }
     assert_eq!(value["via"][0], "svc::settings");
 }
 
+/// The one `fresh_process` finding of `tests/t.rs`, on its test `w`.
+fn only_w_gets_fresh_process(audit: &Audit) -> &cargo_isolate::audit::Finding {
+    assert_eq!(
+        starts(&once_fixes(audit, "tests/t.rs")),
+        [("w", FRESH)],
+        "{:#?}",
+        audit.findings
+    );
+    audit
+        .findings
+        .iter()
+        .find(|f| f.fix.starts_with(FRESH))
+        .unwrap()
+}
+
 /// `LazyLock`, `lazy_static!` and `Once` initialisers that read the environment (or the
 /// working directory) are found like a `OnceLock`'s, each naming its static.
 #[test]
@@ -1397,18 +1412,7 @@ fn lazy_statics_and_once_reading_the_environment_are_found() {
     for (name, lib) in libs {
         let tests = "#[test] fn w() { unsafe { std::env::set_var(\"A\", \"1\") }; svc::config(); }";
         let (_dir, audit) = audit_svc(lib, tests);
-        let fixes = once_fixes(&audit, "tests/t.rs");
-        assert_eq!(
-            starts(&fixes),
-            [("w", FRESH)],
-            "{lib}: {:#?}",
-            audit.findings
-        );
-        let found = audit
-            .findings
-            .iter()
-            .find(|f| f.fix.starts_with(FRESH))
-            .unwrap();
+        let found = only_w_gets_fresh_process(&audit);
         assert!(
             found.message.contains(&format!("`{name}`")),
             "{}",
@@ -1475,5 +1479,53 @@ fn the_once_per_process_family_gets_fresh_process() {
         audit.findings.iter().all(|f| !f.file.contains("migrated_")),
         "{:#?}",
         audit.findings
+    );
+}
+
+/// The library's own unit tests reach its statics by name or `crate::` path; `env` alone on a
+/// writer (with `set_var` or `isolate::vars::set`) does not fix it: the first test of the
+/// process still fixes what every other sees.
+#[test]
+fn unit_tests_of_the_library_and_env_alone_get_fresh_process() {
+    let lib = format!(
+        "{ONCE_LIB}#[cfg(test)] mod tests {{
+    use super::*;
+    #[test] fn by_name() {{ unsafe {{ std::env::set_var(\"LEVEL\", \"a\") }}; settings(); }}
+    #[test] fn by_crate() {{ unsafe {{ std::env::set_var(\"LEVEL\", \"a\") }}; crate::level(); }}
+}}\n"
+    );
+    let tests = "#[test] #[isolated(env)] fn w() { unsafe { std::env::set_var(\"LEVEL\", \"a\") }; svc::settings(); }
+        #[test] #[isolated(env)] fn ours() { isolate::vars::set(\"LEVEL\", \"a\").unwrap(); svc::settings(); }";
+    let (_dir, audit) = audit_svc(&lib, tests);
+    assert_eq!(
+        starts(&once_fixes(&audit, "src/lib.rs")),
+        [("by_name", FRESH), ("by_crate", FRESH)],
+        "{:#?}",
+        audit.findings
+    );
+    assert_eq!(
+        starts(&once_fixes(&audit, "tests/t.rs")),
+        [("w", FRESH), ("ours", FRESH)],
+        "{:#?}",
+        audit.findings
+    );
+}
+
+/// A bare name that no `use` names (a glob brings it in) is linked by its name only: the
+/// finding says so; a path into another crate is not linked at all.
+#[test]
+fn a_library_fn_reached_by_its_name_only_is_a_guess() {
+    let tests = "use svc::*; use other::level as lvl;
+        #[test] fn w() { unsafe { std::env::set_var(\"LEVEL\", \"a\") }; settings(); }
+        #[test] fn x() { unsafe { std::env::set_var(\"LEVEL\", \"a\") }; lvl(); other::settings(); }";
+    let (_dir, audit) = audit_svc(ONCE_LIB, tests);
+    let found = only_w_gets_fresh_process(&audit);
+    assert!(
+        found
+            .guess
+            .as_deref()
+            .unwrap_or_default()
+            .contains("by its name only"),
+        "{found:#?}"
     );
 }

@@ -198,7 +198,8 @@ impl Run<'_, '_> {
                     .hits
                     .entry((file, at))
                     .or_insert_with(|| walk::fn_hits(index, test, detectors));
-                let mut writes = own.iter().any(changes_environment);
+                let mut writes =
+                    own.iter().any(changes_environment) || once::sets_through_isolate(index, test);
                 let mut reads = self.once_calls((file, at), None);
                 for reached in calls.reached_by(&self.tree, (file, at)) {
                     let (helper_file, helper) = reached.node;
@@ -213,7 +214,11 @@ impl Run<'_, '_> {
                         let index = &indexes[helper_file];
                         walk::fn_hits(index, &index.fns[helper], detectors)
                     });
-                    writes |= hits.iter().any(changes_environment);
+                    writes |= hits.iter().any(changes_environment)
+                        || once::sets_through_isolate(
+                            &indexes[helper_file],
+                            &indexes[helper_file].fns[helper],
+                        );
                     for hit in hits.iter().filter(|hit| !fixed(test, hit)) {
                         let finding = Finding {
                             via: reached.via.clone(),

@@ -114,8 +114,11 @@ impl Library {
             None => path.to_vec(),
         };
         let guess = match resolved.as_slice() {
-            // The test file's own fn of that name.
-            [_] if !index.by_name(name).is_empty() => return Vec::new(),
+            // A fn of the caller's file: test code of that name, or the library's own.
+            [_] if index.by_name(name).iter().any(|&at| index.fns[at].in_scope) => {
+                return Vec::new()
+            }
+            [_] if in_library_crate && !index.by_name(name).is_empty() => None,
             [_] => Some(format!(
                 "`{name}` is linked to the library's fn of that name by its name only"
             )),
@@ -131,6 +134,19 @@ impl Library {
             })
             .collect()
     }
+}
+
+/// Whether `func` changes the environment through `isolate::vars` (safe under
+/// `#[isolated(env)]`, but seen only by what reads it after the change).
+pub(crate) fn sets_through_isolate(index: &Index<'_>, func: &FnInfo<'_>) -> bool {
+    func.call_sites.iter().any(|(path, _)| {
+        let path = index.resolve(&path.join("::"));
+        ["isolate", "isolate_runtime"].iter().any(|krate| {
+            ["set", "remove"]
+                .iter()
+                .any(|f| path == format!("{krate}::vars::{f}"))
+        })
+    })
 }
 
 /// The library crate name of a file of `src/`: its package's `name`, as code writes it.
