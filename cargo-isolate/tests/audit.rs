@@ -40,7 +40,9 @@ fn every_found_offender_file_is_reported_with_its_kinds() {
         ("found_database_reports.rs", &[]),
         ("found_database_users.rs", &[]),
         // The offence is the library's once-per-process settings (`offenders/src/settings.rs`),
-        // which a test file does not show: what is reported is the env writes and `#[serial]`.
+        // which a test file read alone does not show: what is reported here is the env writes
+        // and `#[serial]`; the package read whole adds `fresh_process`, see
+        // `the_once_per_process_family_gets_fresh_process`.
         ("found_global.rs", &[Kind::ProcessLock, Kind::ProcessGlobal]),
         ("found_heavy.rs", &[Kind::SocketHeavy]),
         ("found_persistence.rs", &[Kind::FixedPath]),
@@ -676,12 +678,17 @@ fn unit_tests_reach_test_utils_and_parent_modules_in_other_files() {
     );
 }
 
+/// The offender suite read whole, as `cargo isolate audit -p isolate-offenders` reads it.
+fn offender_suite() -> Audit {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../offenders");
+    audit_files(&dir, &test_files(&dir))
+}
+
 /// The offender suite's database family reaches its server through `#[path]` modules: the
 /// finding is each test's, and no migrated test is reported.
 #[test]
 fn the_database_family_is_reported_on_each_of_its_tests() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../offenders");
-    let audit = audit_files(&dir, &test_files(&dir));
+    let audit = offender_suite();
     let database: Vec<Row> = rows(&audit)
         .into_iter()
         .filter(|r| r.2 == Kind::ProcessFixture)
@@ -1268,5 +1275,257 @@ fn a_sleep_before_a_request_method_waits() {
         found[0].fix.contains("isolate::eventually"),
         "{}",
         found[0].fix
+    );
+}
+
+/// The library of a package whose settings are read from the environment once per process,
+/// at first use (`dotenvy`, `RUST_LOG`): `settings` holds the static, `level` calls it.
+const ONCE_LIB: &str = r#"use std::sync::OnceLock;
+pub struct Settings { pub level: String }
+fn from_env() -> Settings { Settings { level: std::env::var("LEVEL").unwrap_or_default() } }
+pub fn settings() -> &'static Settings {
+    static SETTINGS: OnceLock<Settings> = OnceLock::new();
+    SETTINGS.get_or_init(from_env)
+}
+pub fn level() -> String { settings().level.clone() }
+pub fn version() -> &'static str { static V: OnceLock<String> = OnceLock::new(); V.get_or_init(|| "1".to_owned()) }
+"#;
+
+/// Audits a package `svc` of one library file and one test file, `tests/t.rs`.
+fn audit_svc(lib: &str, tests: &str) -> (tempfile::TempDir, Audit) {
+    audit_tree(&[
+        ("Cargo.toml", "[package]\nname = \"svc\"\n"),
+        ("src/lib.rs", lib),
+        ("tests/t.rs", tests),
+    ])
+}
+
+/// `(test, fix)` of each finding of `file` whose fix names `fresh_process` or `env(read)`.
+fn once_fixes(audit: &Audit, file: &str) -> Vec<(String, String)> {
+    audit
+        .findings
+        .iter()
+        .filter(|f| f.file == file)
+        .filter(|f| {
+            f.fix.contains("fresh_process") || f.fix.starts_with("`#[isolated(env(read))]`")
+        })
+        .map(|f| (f.test.clone().unwrap_or_default(), f.fix.clone()))
+        .collect()
+}
+
+const FRESH: &str = "`#[isolated(env, fresh_process)]`";
+const READ: &str = "`#[isolated(env(read))]`";
+
+fn starts(fixes: &[(String, String)]) -> Vec<(&str, &str)> {
+    fixes
+        .iter()
+        .map(|(test, fix)| {
+            let attr = [FRESH, READ].into_iter().find(|a| fix.starts_with(a));
+            (test.as_str(), attr.unwrap_or(fix.as_str()))
+        })
+        .collect()
+}
+
+/// A test that sets a variable and calls what reads it once per process gets `fresh_process`
+/// (by path, by `use`d name, through a library fn that calls the one holding the static, and
+/// through a helper of the test file); a test that only reads, beside them, gets `env(read)`.
+#[test]
+fn a_library_reading_the_environment_once_gets_fresh_process_for_its_writers() {
+    let tests = r#"use svc::level;
+fn expect(level: &str) { assert_eq!(svc::settings().level, level); }
+#[test] fn by_path() { unsafe { std::env::set_var("LEVEL", "a") }; assert_eq!(svc::settings().level, "a"); }
+#[test] fn by_use() { unsafe { std::env::set_var("LEVEL", "b") }; assert_eq!(level(), "b"); }
+#[test] fn by_helper() { unsafe { std::env::set_var("LEVEL", "c") }; expect("c"); }
+#[test] fn reader() { expect(""); }
+#[test] fn unrelated() { assert_eq!(svc::version(), "1"); }
+"#;
+    let (_dir, audit) = audit_svc(ONCE_LIB, tests);
+    let fixes = once_fixes(&audit, "tests/t.rs");
+    assert_eq!(
+        starts(&fixes),
+        [
+            ("by_path", FRESH),
+            ("by_use", FRESH),
+            ("by_helper", FRESH),
+            ("reader", READ)
+        ],
+        "{:#?}",
+        audit.findings
+    );
+    let by_path = audit
+        .findings
+        .iter()
+        .find(|f| f.test.as_deref() == Some("by_path") && f.fix.starts_with(FRESH))
+        .unwrap();
+    assert_eq!(by_path.kind, Kind::ProcessGlobal);
+    assert_eq!(by_path.via, ["svc::settings"]);
+    let cause = by_path.cause.as_ref().unwrap();
+    assert_eq!((cause.file.as_str(), cause.line), ("src/lib.rs", 5));
+    assert!(
+        by_path.message.contains("`SETTINGS`"),
+        "{}",
+        by_path.message
+    );
+    assert!(
+        by_path.message.contains("src/lib.rs:5"),
+        "{}",
+        by_path.message
+    );
+    assert_eq!(by_path.guess, None);
+    // The same finding in JSON, with the static as its cause.
+    let json = json_lines(&audit);
+    let line = json
+        .lines()
+        .find(|l| l.contains("\"by_path\"") && l.contains("fresh_process"))
+        .unwrap();
+    let value: serde_json::Value = serde_json::from_str(line).unwrap();
+    assert_eq!(value["kind"], "process-global");
+    assert_eq!(value["cause"]["file"], "src/lib.rs");
+    assert_eq!(value["via"][0], "svc::settings");
+}
+
+/// The one `fresh_process` finding of `tests/t.rs`, on its test `w`.
+fn only_w_gets_fresh_process(audit: &Audit) -> &cargo_isolate::audit::Finding {
+    assert_eq!(
+        starts(&once_fixes(audit, "tests/t.rs")),
+        [("w", FRESH)],
+        "{:#?}",
+        audit.findings
+    );
+    audit
+        .findings
+        .iter()
+        .find(|f| f.fix.starts_with(FRESH))
+        .unwrap()
+}
+
+/// `LazyLock`, `lazy_static!` and `Once` initialisers that read the environment (or the
+/// working directory) are found like a `OnceLock`'s, each naming its static.
+#[test]
+fn lazy_statics_and_once_reading_the_environment_are_found() {
+    let libs = [
+        ("CONFIG", "use std::sync::LazyLock;\nstatic CONFIG: LazyLock<String> = LazyLock::new(|| std::env::var(\"A\").unwrap());\npub fn config() -> &'static str { &CONFIG }\n"),
+        ("CONFIG", "lazy_static::lazy_static! {\n    static ref CONFIG: String = std::env::var(\"A\").unwrap();\n}\npub fn config() -> &'static str { &CONFIG }\n"),
+        ("ROOT", "use std::sync::OnceLock;\nstatic ROOT: OnceLock<std::path::PathBuf> = OnceLock::new();\npub fn config() -> &'static std::path::Path { ROOT.get_or_init(|| std::env::current_dir().unwrap()) }\n"),
+        ("INIT", "use std::sync::Once;\nstatic INIT: Once = Once::new();\npub fn config() { INIT.call_once(|| { dotenvy::dotenv().ok(); }); }\n"),
+    ];
+    for (name, lib) in libs {
+        let tests = "#[test] fn w() { unsafe { std::env::set_var(\"A\", \"1\") }; svc::config(); }";
+        let (_dir, audit) = audit_svc(lib, tests);
+        let found = only_w_gets_fresh_process(&audit);
+        assert!(
+            found.message.contains(&format!("`{name}`")),
+            "{}",
+            found.message
+        );
+    }
+}
+
+/// Nothing new where nothing changes the environment, where what is read once does not read
+/// it, and on the migrated form.
+#[test]
+fn once_per_process_reads_are_not_reported_without_a_writer_or_once_migrated() {
+    let quiet = [
+        // Readers only: no test changes the environment.
+        "#[test] fn a() { svc::settings(); } #[test] fn b() { svc::level(); }",
+        // A writer calling what is read once but not from the environment.
+        "#[test] fn w() { unsafe { std::env::set_var(\"LEVEL\", \"a\") }; svc::version(); }",
+        // A writer calling a test helper that shares a library fn's name.
+        "fn settings() {} #[test] fn w() { unsafe { std::env::set_var(\"LEVEL\", \"a\") }; settings(); }",
+        // Migrated.
+        "#[test] #[isolated(env, fresh_process)] fn w() { isolate::vars::set(\"LEVEL\", \"a\").unwrap(); svc::settings(); }
+         #[test] #[isolated(env(read))] fn r() { svc::settings(); }",
+    ];
+    for tests in quiet {
+        let (_dir, audit) = audit_svc(ONCE_LIB, tests);
+        assert_eq!(
+            once_fixes(&audit, "tests/t.rs"),
+            [],
+            "{tests}: {:#?}",
+            audit.findings
+        );
+        assert!(
+            audit.findings.iter().all(|f| f.file != "src/lib.rs"),
+            "{:#?}",
+            audit.findings
+        );
+    }
+}
+
+/// The offender suite's once-per-process family: each writer of `found_global.rs` gets
+/// `fresh_process` with the library's `SETTINGS` as the cause, its reader `env(read)`; no
+/// migrated test is reported.
+#[test]
+fn the_once_per_process_family_gets_fresh_process() {
+    let audit = offender_suite();
+    let fixes = once_fixes(&audit, "tests/found_global.rs");
+    assert_eq!(
+        starts(&fixes),
+        [
+            ("global_log_debug", FRESH),
+            ("global_log_trace", FRESH),
+            ("global_region_eu", FRESH),
+            ("global_defaults", READ)
+        ],
+        "{:#?}",
+        audit.findings
+    );
+    for f in audit.findings.iter().filter(|f| f.fix.starts_with(FRESH)) {
+        assert_eq!(f.via, ["expect", "settings"], "{f:#?}");
+        let cause = f.cause.as_ref().unwrap();
+        assert_eq!(cause.file, "src/settings.rs", "{f:#?}");
+    }
+    assert!(
+        audit.findings.iter().all(|f| !f.file.contains("migrated_")),
+        "{:#?}",
+        audit.findings
+    );
+}
+
+/// The library's own unit tests reach its statics by name or `crate::` path; `env` alone on a
+/// writer (with `set_var` or `isolate::vars::set`) does not fix it: the first test of the
+/// process still fixes what every other sees.
+#[test]
+fn unit_tests_of_the_library_and_env_alone_get_fresh_process() {
+    let lib = format!(
+        "{ONCE_LIB}#[cfg(test)] mod tests {{
+    use super::*;
+    #[test] fn by_name() {{ unsafe {{ std::env::set_var(\"LEVEL\", \"a\") }}; settings(); }}
+    #[test] fn by_crate() {{ unsafe {{ std::env::set_var(\"LEVEL\", \"a\") }}; crate::level(); }}
+}}\n"
+    );
+    let tests = "#[test] #[isolated(env)] fn w() { unsafe { std::env::set_var(\"LEVEL\", \"a\") }; svc::settings(); }
+        #[test] #[isolated(env)] fn ours() { isolate::vars::set(\"LEVEL\", \"a\").unwrap(); svc::settings(); }";
+    let (_dir, audit) = audit_svc(&lib, tests);
+    assert_eq!(
+        starts(&once_fixes(&audit, "src/lib.rs")),
+        [("by_name", FRESH), ("by_crate", FRESH)],
+        "{:#?}",
+        audit.findings
+    );
+    assert_eq!(
+        starts(&once_fixes(&audit, "tests/t.rs")),
+        [("w", FRESH), ("ours", FRESH)],
+        "{:#?}",
+        audit.findings
+    );
+}
+
+/// A bare name that no `use` names (a glob brings it in) is linked by its name only: the
+/// finding says so; a path into another crate is not linked at all.
+#[test]
+fn a_library_fn_reached_by_its_name_only_is_a_guess() {
+    let tests = "use svc::*; use other::level as lvl;
+        #[test] fn w() { unsafe { std::env::set_var(\"LEVEL\", \"a\") }; settings(); }
+        #[test] fn x() { unsafe { std::env::set_var(\"LEVEL\", \"a\") }; lvl(); other::settings(); }";
+    let (_dir, audit) = audit_svc(ONCE_LIB, tests);
+    let found = only_w_gets_fresh_process(&audit);
+    assert!(
+        found
+            .guess
+            .as_deref()
+            .unwrap_or_default()
+            .contains("by its name only"),
+        "{found:#?}"
     );
 }

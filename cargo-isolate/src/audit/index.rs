@@ -349,7 +349,7 @@ impl Builder<'_> {
     fn add_lazy_statics(&mut self, mac: &syn::Macro) {
         if last_segment(&mac.path) == "lazy_static" {
             for (name, ty, expr) in lazy_statics(mac) {
-                self.add_static(name, &ty, &expr);
+                self.add_static(name.to_string(), &ty, &expr);
             }
         }
     }
@@ -373,7 +373,7 @@ impl Builder<'_> {
 
 /// The `(name, type, value)` of each `static ref` of a `lazy_static!` body; none when it is no
 /// such body.
-fn lazy_statics(mac: &syn::Macro) -> Vec<(String, syn::Type, syn::Expr)> {
+pub(crate) fn lazy_statics(mac: &syn::Macro) -> Vec<(syn::Ident, syn::Type, syn::Expr)> {
     let parse = |input: syn::parse::ParseStream<'_>| {
         let mut statics = Vec::new();
         while !input.is_empty() {
@@ -387,7 +387,7 @@ fn lazy_statics(mac: &syn::Macro) -> Vec<(String, syn::Type, syn::Expr)> {
             input.parse::<syn::Token![=]>()?;
             let expr: syn::Expr = input.parse()?;
             input.parse::<syn::Token![;]>()?;
-            statics.push((name.to_string(), ty, expr));
+            statics.push((name, ty, expr));
         }
         Ok(statics)
     };
@@ -509,7 +509,7 @@ fn path_attr(attr: &syn::Attribute) -> Option<String> {
 const ONCE_TYPES: &[&str] = &["Atomic", "Once", "Lazy"];
 
 /// Methods and constructors whose closure (or fn) argument runs once per process.
-const ONCE_INITIALISERS: &[&str] = &[
+pub(crate) const ONCE_INITIALISERS: &[&str] = &[
     "get_or_init",
     "get_or_try_init",
     "call_once",

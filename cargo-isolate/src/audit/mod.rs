@@ -1,5 +1,7 @@
 //! `cargo isolate audit`: reads every test of a package with syn and reports what its tests
-//! share that they must not, with the `#[isolated(...)]` argument that fixes it.
+//! share that they must not, with the `#[isolated(...)]` argument that fixes it. Of the
+//! library's own code it reads only the statics set from the environment once per process
+//! (`once.rs`), which the tests that change the environment must not share.
 
 mod detect;
 mod finding;
@@ -8,6 +10,7 @@ mod index;
 mod kind;
 mod methods;
 mod modules;
+mod once;
 mod reach;
 mod receivers;
 mod report;
@@ -125,11 +128,23 @@ fn audit_parsed(parsed: &[Parsed]) -> Vec<Finding> {
     let all_test_code: Vec<bool> = parsed.iter().map(|p| p.all_test_code).collect();
     let links = Links::new(&indexes, &paths);
     let test_code = links.test_code(&indexes, &all_test_code);
-    for (index, test_code) in indexes.iter_mut().zip(test_code) {
-        if test_code {
+    for (index, test_code) in indexes.iter_mut().zip(&test_code) {
+        if *test_code {
             index.mark_test_code();
         }
     }
+    let library_files: Vec<_> = (0..parsed.len())
+        .filter(|&file| !test_code[file])
+        .map(|file| {
+            (
+                file,
+                paths[file].as_path(),
+                &parsed[file].file,
+                &indexes[file],
+            )
+        })
+        .collect();
+    let library = once::Library::new(&library_files);
     let mut run = Run {
         parsed,
         tree: Tree {
@@ -139,6 +154,7 @@ fn audit_parsed(parsed: &[Parsed]) -> Vec<Finding> {
         detectors: detect::all(),
         hits: BTreeMap::new(),
         found: vec![Vec::new(); parsed.len()],
+        library,
     };
     let reached = run.through_helpers();
     run.own(&reached);
@@ -160,6 +176,7 @@ struct Run<'a, 'ast> {
     detectors: Vec<Box<dyn detect::Detector>>,
     hits: BTreeMap<FnId, Vec<detect::Hit>>,
     found: Vec<Vec<(Finding, Vec<String>)>>,
+    library: once::Library,
 }
 
 impl Run<'_, '_> {
@@ -171,10 +188,19 @@ impl Run<'_, '_> {
         let mut calls = reach::Calls::default();
         let mut reached_by_tests = BTreeSet::new();
         for (file, index) in indexes.iter().enumerate() {
+            let mut once_tests = Vec::new();
             for (at, test) in index.fns.iter().enumerate() {
                 if !test.is_test || !test.in_scope {
                     continue;
                 }
+                let detectors = &self.detectors;
+                let own = self
+                    .hits
+                    .entry((file, at))
+                    .or_insert_with(|| walk::fn_hits(index, test, detectors));
+                let mut writes =
+                    own.iter().any(changes_environment) || once::sets_through_isolate(index, test);
+                let mut reads = self.once_calls((file, at), None);
                 for reached in calls.reached_by(&self.tree, (file, at)) {
                     let (helper_file, helper) = reached.node;
                     // A test called by another is reported on itself.
@@ -182,11 +208,17 @@ impl Run<'_, '_> {
                         continue;
                     }
                     reached_by_tests.insert(reached.node);
+                    reads.extend(self.once_calls(reached.node, Some(&reached)));
                     let detectors = &self.detectors;
                     let hits = self.hits.entry(reached.node).or_insert_with(|| {
                         let index = &indexes[helper_file];
                         walk::fn_hits(index, &index.fns[helper], detectors)
                     });
+                    writes |= hits.iter().any(changes_environment)
+                        || once::sets_through_isolate(
+                            &indexes[helper_file],
+                            &indexes[helper_file].fns[helper],
+                        );
                     for hit in hits.iter().filter(|hit| !fixed(test, hit)) {
                         let finding = Finding {
                             via: reached.via.clone(),
@@ -197,9 +229,70 @@ impl Run<'_, '_> {
                         self.found[file].push((finding, test.module.clone()));
                     }
                 }
+                once_tests.push((test, writes, reads));
             }
+            self.once_per_process(file, &once_tests);
         }
         reached_by_tests
+    }
+
+    /// The library's environment-once statics that the calls of `node` reach, each with the
+    /// calls from the test (`reached`, or none when `node` is the test).
+    fn once_calls(&self, node: FnId, reached: Option<&reach::Reached>) -> Vec<OnceRead> {
+        let index = &self.tree.indexes[node.0];
+        let func = &index.fns[node.1];
+        let in_library_crate = !self.parsed[node.0].all_test_code;
+        let mut found = Vec::new();
+        for (path, at) in &func.call_sites {
+            for call in self.library.called(index, func, path, in_library_crate) {
+                let mut via = reached.map_or_else(Vec::new, |r| r.via.clone());
+                via.push(path.join("::"));
+                let guesses = reached.and_then(|r| r.guess.clone()).into_iter();
+                let guesses: Vec<String> = guesses.chain(call.guess).collect();
+                found.push(OnceRead {
+                    static_at: call.static_at,
+                    at: reached.map_or(*at, |r| r.at),
+                    via,
+                    guess: (!guesses.is_empty()).then(|| guesses.join("; ")),
+                });
+            }
+        }
+        found
+    }
+
+    /// `fresh_process` for each test of `file` that changes the environment and reaches a
+    /// static the library reads from it once per process; `env(read)` for each that only
+    /// reaches one, when others of the file change it. `tests` are `(test, changes the
+    /// environment, what it reaches)`.
+    fn once_per_process(
+        &mut self,
+        file: FileId,
+        tests: &[(&index::FnInfo<'_>, bool, Vec<OnceRead>)],
+    ) {
+        let writers = tests.iter().any(|(_, writes, _)| *writes);
+        for (test, writes, reads) in tests {
+            let mut seen = BTreeSet::new();
+            for read in reads.iter().filter(|r| seen.insert(r.static_at)) {
+                let statics = &self.library.statics[read.static_at];
+                let cause = place(self.parsed, statics.file, statics.at);
+                let fn_name = read.via.last().map_or("", |p| reach_name(p));
+                let hit = match (*writes, writers) {
+                    (true, _) => once::writer(fn_name, &statics.name, &cause, read.at),
+                    (false, true) => once::reader(fn_name, &statics.name, &cause, read.at),
+                    (false, false) => continue,
+                };
+                if fixed(test, &hit) {
+                    continue;
+                }
+                let finding = Finding {
+                    via: read.via.clone(),
+                    cause: Some(cause),
+                    guess: read.guess.clone(),
+                    ..finding(place(self.parsed, file, read.at), &hit, &test.name)
+                };
+                self.found[file].push((finding, test.module.clone()));
+            }
+        }
     }
 
     /// Each test's own offences unless it holds what fixes them, and those of each fn no test
@@ -261,6 +354,25 @@ fn fixed(test: &index::FnInfo<'_>, hit: &detect::Hit) -> bool {
     test.isolated
         .as_ref()
         .is_some_and(|args| hit.fixed_by.iter().any(|a| args.contains(*a)))
+}
+
+/// A test's call that reaches a static the library reads from the environment once per process.
+struct OnceRead {
+    static_at: usize,
+    /// The test's first call on the way.
+    at: proc_macro2::Span,
+    via: Vec<String>,
+    guess: Option<String>,
+}
+
+/// Whether a hit is a change of the process's environment (`set_var`, `temp_env::with_var`).
+fn changes_environment(hit: &detect::Hit) -> bool {
+    hit.kind == Kind::ProcessGlobal && hit.fixed_by == ["env"]
+}
+
+/// `settings` of the call `isolate_offenders::settings`.
+fn reach_name(path: &str) -> &str {
+    path.rsplit("::").next().unwrap_or(path)
 }
 
 /// Findings of one file in report order; two that compare equal are one.
