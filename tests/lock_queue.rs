@@ -4,12 +4,14 @@
 
 mod support;
 
-use std::fs::{File, TryLockError};
+use std::fs::File;
 use std::path::PathBuf;
 use std::thread;
 use std::time::Duration;
 
 use isolate::Spec;
+use rustix::fs::{flock, FlockOperation};
+use rustix::io::Errno;
 use support::Log;
 
 /// Threads per contending process, and entries per thread.
@@ -49,8 +51,9 @@ fn contending_process() {
 fn another_process_waits() -> bool {
     let root = PathBuf::from(std::env::var_os(isolate::env::DIR).expect("ISOLATE_DIR is set"));
     ["gate", "lock"].iter().any(|file| {
-        File::open(root.join(format!("locks/group-fair.{file}.waiting")))
-            .is_ok_and(|waiting| matches!(waiting.try_lock(), Err(TryLockError::WouldBlock)))
+        File::open(root.join(format!("locks/group-fair.{file}.waiting"))).is_ok_and(|waiting| {
+            flock(&waiting, FlockOperation::NonBlockingLockExclusive) == Err(Errno::WOULDBLOCK)
+        })
     })
 }
 
