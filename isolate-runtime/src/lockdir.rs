@@ -114,6 +114,18 @@ pub(crate) fn subdir(name: &'static str) -> Result<PathBuf, Error> {
 /// assert!(isolate_runtime::open_private_dir(&parent.path().join("fresh")).is_ok());
 /// ```
 pub fn open_private_dir(path: &Path) -> Result<(), Error> {
+    // A directory removed again between our `mkdir` and our check of it (a temp cleaner, `rm
+    // -rf` while tests run) is made again: that is a race, not an error.
+    let mut tries = 0;
+    loop {
+        match make_private_dir(path) {
+            Err(e) if tries < RECREATE_TRIES && is_not_found(&e) => tries += 1,
+            made => return made,
+        }
+    }
+}
+
+fn make_private_dir(path: &Path) -> Result<(), Error> {
     // The parent is made only when `mkdir` says it is missing: it nearly always exists, and
     // every test process opens two of these directories first (two system calls each saved).
     let mut created = sys::create_private_dir(path);
@@ -261,6 +273,28 @@ mod tests {
         assert!(age(&path) > Duration::from_secs(crate::sys::FRESH_FOR));
         let _again = super::lock_file(&path).unwrap();
         assert!(age(&path) < Duration::from_secs(600), "{:?}", age(&path));
+    }
+
+    /// A directory removed between our `mkdir` and our check of it (a temp cleaner, `rm -rf`
+    /// while tests run; a removal storm hit it once in a loaded CI round) is made again.
+    #[test]
+    fn a_directory_removed_while_it_is_made_is_made_again() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let scratch = tempfile::tempdir().unwrap();
+        let path = scratch.path().join("storm");
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let storm = std::thread::spawn({
+            let (path, stop) = (path.clone(), std::sync::Arc::clone(&stop));
+            move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let _ = std::fs::remove_dir(&path);
+                }
+            }
+        });
+        let failed = (0..20_000).find_map(|_| super::open_private_dir(&path).err());
+        stop.store(true, Ordering::Relaxed);
+        storm.join().unwrap();
+        assert!(failed.is_none(), "{}", failed.unwrap());
     }
 
     #[test]
