@@ -364,6 +364,28 @@ mod tests {
         );
     }
 
+    /// A directory removed between our `mkdir` and our check of it (a temp cleaner, `rm -rf`
+    /// while tests run; a removal storm hit it once in a loaded CI round) is made again.
+    #[test]
+    fn a_directory_removed_while_it_is_made_is_made_again() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let scratch = tempfile::tempdir().unwrap();
+        let path = scratch.path().join("storm");
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let storm = std::thread::spawn({
+            let (path, stop) = (path.clone(), std::sync::Arc::clone(&stop));
+            move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let _ = std::fs::remove_dir(&path);
+                }
+            }
+        });
+        let failed = (0..20_000).find_map(|_| super::open_private_dir(&path).err());
+        stop.store(true, Ordering::Relaxed);
+        storm.join().unwrap();
+        assert!(failed.is_none(), "{}", failed.unwrap());
+    }
+
     #[test]
     fn a_process_never_draws_the_same_number_twice() {
         let drawn: std::collections::HashSet<u64> = (0..100_000).map(|_| super::random()).collect();
