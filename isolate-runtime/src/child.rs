@@ -369,6 +369,10 @@ fn found_line(check: Result<Line, Error>) -> Result<String, Error> {
 }
 
 impl Inner {
+    pub(crate) fn pid(&self) -> u32 {
+        self.pid
+    }
+
     fn process(&self) -> MutexGuard<'_, Process> {
         self.process.lock().unwrap_or_else(PoisonError::into_inner)
     }

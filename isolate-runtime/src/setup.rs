@@ -167,6 +167,22 @@ impl Setup {
         Ok(child)
     }
 
+    /// The children that exited during the init and left nothing running in their process
+    /// group: whether each exited successfully, and its state ("child `cmd` (pid 42) exited
+    /// with ...").
+    pub(crate) fn vanished(&self) -> Vec<(bool, String)> {
+        self.children
+            .iter()
+            .filter_map(|child| {
+                let status = child.try_status().ok()??;
+                if sys_process::group_outlives_leader(child.pid()) {
+                    return None;
+                }
+                Some((status.success(), child.state()))
+            })
+            .collect()
+    }
+
     /// Appends `line` to the record of what this init started.
     fn note(&self, line: &str) -> Result<(), Error> {
         let path = &self.started;
