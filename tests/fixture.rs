@@ -459,19 +459,18 @@ fn a_name_with_a_slash_starts_its_processes_and_directories() {
 /// writes its pid to `argv[2]`, then the process isolate started exits 0 (redis `daemonize
 /// yes`, `pg_ctl start`).
 const DAEMON: &str = r#"
-import os, socket, sys, time
-s = socket.socket()
-s.bind(("127.0.0.1", int(sys.argv[1])))
-s.listen()
-if os.fork():
-    while not os.path.exists(sys.argv[2]):
-        time.sleep(0.01)
-    os._exit(0)
-os.setsid()
-with open(sys.argv[2] + ".tmp", "w") as f:
-    f.write(str(os.getpid()))
-os.rename(sys.argv[2] + ".tmp", sys.argv[2])
-time.sleep(60)
+use IO::Socket::INET; use POSIX ();
+my ($port, $pid_file) = @ARGV;
+my $listener = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => $port, Listen => 5)
+    or die "bind: $!";
+if (fork()) {
+    select(undef, undef, undef, 0.01) until -e $pid_file;
+    POSIX::_exit(0);
+}
+POSIX::setsid();
+open(my $f, ">", "$pid_file.tmp") or die; print $f $$; close($f);
+rename("$pid_file.tmp", $pid_file);
+sleep 60;
 "#;
 
 /// Where the daemon of `DAEMONIZING` writes its pid.
@@ -480,8 +479,8 @@ static DAEMON_PID: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
 fn start_daemon(setup: &mut Setup) -> Result<u16, InitError> {
     let port = setup.reserved_port()?;
     let server = setup.spawn(
-        Command::new("python3")
-            .args(["-c", DAEMON, &port.to_string()])
+        Command::new("perl")
+            .args(["-e", DAEMON, &port.to_string()])
             .arg(DAEMON_PID.get().unwrap()),
     )?;
     server.wait_ready(ready::tcp(("127.0.0.1", port)).within("30s"))?;

@@ -137,6 +137,11 @@ impl Setup {
     /// handle leaves it running, for every test of the run. It is stopped when the run ends
     /// (SIGTERM to its group, 3 seconds, SIGKILL), or at once if this init fails.
     ///
+    /// Run a server in the foreground (redis `daemonize no`, `postgres -D` rather than `pg_ctl
+    /// start`): one that daemonizes leaves its process group, where nothing can stop it, so an
+    /// init whose spawned process exited leaving nothing running fails, saying so. Run a
+    /// one-shot step (initdb, a migration) with [`Command::status`] instead.
+    ///
     /// # Errors
     ///
     /// As [`Child::spawn`].
