@@ -537,3 +537,23 @@ fn a_server_left_in_its_group_by_its_leader_is_not_taken_for_a_daemon() {
     let server = server.unwrap_or_else(|error| panic!("{error}"));
     assert!(running(server));
 }
+
+fn start_after_a_stopped_helper(setup: &mut Setup) -> Result<u32, InitError> {
+    // A first server for a setup step (migrations, a bootstrap), stopped by the init itself.
+    let helper = setup.spawn(Command::new("sh").args(["-c", "echo up; exec sleep 60"]))?;
+    helper.wait_ready(ready::line("up"))?;
+    helper.stop()?;
+    let server = setup.spawn(Command::new("sh").args(["-c", "echo up; exec sleep 60"]))?;
+    server.wait_ready(ready::line("up"))?;
+    Ok(server.pid())
+}
+
+static AFTER_HELPER: Fixture<u32> =
+    Fixture::new("fixture-test-after-helper", start_after_a_stopped_helper);
+
+/// A process the init stopped itself is not one that vanished: the init stands.
+#[test]
+fn a_child_the_init_stopped_itself_does_not_fail_it() {
+    let server = AFTER_HELPER.get().copied();
+    assert!(running(server.unwrap_or_else(|error| panic!("{error}"))));
+}

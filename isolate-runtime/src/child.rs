@@ -373,6 +373,11 @@ impl Inner {
         self.pid
     }
 
+    /// Whether [`stop`](Inner::stop) ended it: gone on purpose, not by itself.
+    pub(crate) fn stopped(&self) -> bool {
+        self.process().reaped
+    }
+
     fn process(&self) -> MutexGuard<'_, Process> {
         self.process.lock().unwrap_or_else(PoisonError::into_inner)
     }

@@ -172,12 +172,13 @@ impl Setup {
         Ok(child)
     }
 
-    /// The children that exited during the init and left nothing running in their process
-    /// group: whether each exited successfully, and its state ("child `cmd` (pid 42) exited
-    /// with ...").
+    /// The children that exited by themselves during the init (not stopped by it) and left
+    /// nothing running in their process group: whether each exited successfully, and its state
+    /// ("child `cmd` (pid 42) exited with ...").
     pub(crate) fn vanished(&self) -> Vec<(bool, String)> {
         self.children
             .iter()
+            .filter(|child| !child.stopped())
             .filter_map(|child| {
                 let status = child.try_status().ok()??;
                 if sys_process::group_outlives_leader(child.pid()) {
