@@ -557,3 +557,27 @@ fn a_child_the_init_stopped_itself_does_not_fail_it() {
     let server = AFTER_HELPER.get().copied();
     assert!(running(server.unwrap_or_else(|error| panic!("{error}"))));
 }
+
+fn start_after_a_one_shot_step(setup: &mut Setup) -> Result<u32, InitError> {
+    // A one-shot step (initdb, a migration) spawned on the setup, its status collected with
+    // `stop` once it ended (it only reaps an exited child).
+    let step = setup.spawn(Command::new("sh").args(["-c", "exit 0"]))?;
+    while step.try_status()?.is_none() {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert!(step.stop()?.success());
+    let server = setup.spawn(Command::new("sh").args(["-c", "echo up; exec sleep 60"]))?;
+    server.wait_ready(ready::line("up"))?;
+    Ok(server.pid())
+}
+
+static AFTER_ONE_SHOT: Fixture<u32> =
+    Fixture::new("fixture-test-after-one-shot", start_after_a_one_shot_step);
+
+/// A one-shot step whose status the init collected is not a server that vanished: the init
+/// stands.
+#[test]
+fn a_one_shot_step_the_init_collected_does_not_fail_it() {
+    let server = AFTER_ONE_SHOT.get().copied();
+    assert!(running(server.unwrap_or_else(|error| panic!("{error}"))));
+}

@@ -139,8 +139,9 @@ impl Setup {
     ///
     /// Run a server in the foreground (redis `daemonize no`, `postgres -D` rather than `pg_ctl
     /// start`): one that daemonizes leaves its process group, where nothing can stop it, so an
-    /// init whose spawned process exited leaving nothing running fails, saying so. Run a
-    /// one-shot step (initdb, a migration) with [`Command::status`] instead.
+    /// init whose spawned process exited by itself, leaving nothing running, fails, saying so.
+    /// Run a one-shot step (initdb, a migration) with [`Command::status`]; one spawned here
+    /// has its status collected with [`Child::stop`] once it ended (that only reaps it).
     ///
     /// # Errors
     ///
