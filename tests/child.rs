@@ -760,3 +760,16 @@ fn wait_line_async_returns_the_line_and_fails_as_wait_ready_does() {
         "{error}"
     );
 }
+
+/// A child that prints its line and exits at once (a launcher that prints a pid, a one-shot
+/// step): the probe reads all it printed before it reports the exit, so the line is found.
+#[test]
+fn a_line_printed_just_before_exiting_is_found() {
+    for _ in 0..100 {
+        let child = Child::spawn(Command::new("sh").args(["-c", "echo 4242"])).unwrap();
+        let line = child
+            .wait_line(ready::line("4242"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(line.trim(), "4242");
+    }
+}

@@ -454,3 +454,130 @@ fn a_name_with_a_slash_starts_its_processes_and_directories() {
     let dir = SLASHED.get().unwrap();
     assert!(dir.is_dir(), "{}", dir.display());
 }
+
+/// A server that daemonizes: binds, forks, the fork leaves the process group (`setsid`) and
+/// writes its pid to `argv[2]`, then the process isolate started exits 0 (redis `daemonize
+/// yes`, `pg_ctl start`).
+const DAEMON: &str = r#"
+use IO::Socket::INET; use POSIX ();
+my ($port, $pid_file) = @ARGV;
+my $listener = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => $port, Listen => 5)
+    or die "bind: $!";
+if (fork()) {
+    select(undef, undef, undef, 0.01) until -e $pid_file;
+    POSIX::_exit(0);
+}
+POSIX::setsid();
+open(my $f, ">", "$pid_file.tmp") or die; print $f $$; close($f);
+rename("$pid_file.tmp", $pid_file);
+sleep 60;
+"#;
+
+/// Where the daemon of `DAEMONIZING` writes its pid.
+static DAEMON_PID: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+fn start_daemon(setup: &mut Setup) -> Result<u16, InitError> {
+    let port = setup.reserved_port()?;
+    let server = setup.spawn(
+        Command::new("perl")
+            .args(["-e", DAEMON, &port.to_string()])
+            .arg(DAEMON_PID.get().unwrap()),
+    )?;
+    server.wait_ready(ready::tcp(("127.0.0.1", port)).within("30s"))?;
+    // As with a real daemonizing server, its first process is gone by the time the init ends.
+    while server.try_status()?.is_none() {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Ok(port)
+}
+
+static DAEMONIZING: Fixture<u16> = Fixture::new("fixture-test-daemonizing", start_daemon);
+
+/// A daemonizing server escapes its process group, so the run's watcher could never stop it:
+/// its init fails saying so, instead of handing out a server that outlives the run.
+#[test]
+fn a_server_that_daemonizes_fails_its_init_saying_it_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("daemon.pid");
+    DAEMON_PID.set(pid_file.clone()).unwrap();
+    let result = DAEMONIZING.get().copied();
+    // The escaped daemon is ours: stop it by its pid.
+    assert!(within(Duration::from_secs(20), || pid_file.exists()));
+    let daemon: i32 = std::fs::read_to_string(&pid_file).unwrap().parse().unwrap();
+    let _ = Command::new("kill").arg(daemon.to_string()).status();
+    let error = result
+        .expect_err("a daemonized server was handed out")
+        .to_string();
+    assert!(
+        error.contains("fixture `fixture-test-daemonizing` failed to start in this run")
+            && error.contains("exited with exit status: 0")
+            && error.contains("left nothing running")
+            && error.contains("daemonize"),
+        "{error}"
+    );
+}
+
+fn start_backgrounded(setup: &mut Setup) -> Result<u32, InitError> {
+    let leader =
+        setup.spawn(Command::new("sh").args(["-c", "sleep 60 >/dev/null 2>&1 & echo $!"]))?;
+    let pid = leader.wait_line(ready::line(""))?;
+    while leader.try_status()?.is_none() {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Ok(pid.trim().parse()?)
+}
+
+static BACKGROUNDED: Fixture<u32> = Fixture::new("fixture-test-backgrounded", start_backgrounded);
+
+/// A child that exits leaving its server in its process group (`sh -c 'server &'`) has not
+/// escaped: the run's watcher stops that group, so the init stands.
+#[test]
+fn a_server_left_in_its_group_by_its_leader_is_not_taken_for_a_daemon() {
+    let server = BACKGROUNDED.get().copied();
+    let server = server.unwrap_or_else(|error| panic!("{error}"));
+    assert!(running(server));
+}
+
+fn start_after_a_stopped_helper(setup: &mut Setup) -> Result<u32, InitError> {
+    // A first server for a setup step (migrations, a bootstrap), stopped by the init itself.
+    let helper = setup.spawn(Command::new("sh").args(["-c", "echo up; exec sleep 60"]))?;
+    helper.wait_ready(ready::line("up"))?;
+    helper.stop()?;
+    let server = setup.spawn(Command::new("sh").args(["-c", "echo up; exec sleep 60"]))?;
+    server.wait_ready(ready::line("up"))?;
+    Ok(server.pid())
+}
+
+static AFTER_HELPER: Fixture<u32> =
+    Fixture::new("fixture-test-after-helper", start_after_a_stopped_helper);
+
+/// A process the init stopped itself is not one that vanished: the init stands.
+#[test]
+fn a_child_the_init_stopped_itself_does_not_fail_it() {
+    let server = AFTER_HELPER.get().copied();
+    assert!(running(server.unwrap_or_else(|error| panic!("{error}"))));
+}
+
+fn start_after_a_one_shot_step(setup: &mut Setup) -> Result<u32, InitError> {
+    // A one-shot step (initdb, a migration) spawned on the setup, its status collected with
+    // `stop` once it ended (it only reaps an exited child).
+    let step = setup.spawn(Command::new("sh").args(["-c", "exit 0"]))?;
+    while step.try_status()?.is_none() {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert!(step.stop()?.success());
+    let server = setup.spawn(Command::new("sh").args(["-c", "echo up; exec sleep 60"]))?;
+    server.wait_ready(ready::line("up"))?;
+    Ok(server.pid())
+}
+
+static AFTER_ONE_SHOT: Fixture<u32> =
+    Fixture::new("fixture-test-after-one-shot", start_after_a_one_shot_step);
+
+/// A one-shot step whose status the init collected is not a server that vanished: the init
+/// stands.
+#[test]
+fn a_one_shot_step_the_init_collected_does_not_fail_it() {
+    let server = AFTER_ONE_SHOT.get().copied();
+    assert!(running(server.unwrap_or_else(|error| panic!("{error}"))));
+}

@@ -369,6 +369,15 @@ fn found_line(check: Result<Line, Error>) -> Result<String, Error> {
 }
 
 impl Inner {
+    pub(crate) fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// Whether [`stop`](Inner::stop) ended it: gone on purpose, not by itself.
+    pub(crate) fn stopped(&self) -> bool {
+        self.process().reaped
+    }
+
     fn process(&self) -> MutexGuard<'_, Process> {
         self.process.lock().unwrap_or_else(PoisonError::into_inner)
     }

@@ -55,8 +55,8 @@ pub type InitError = Box<dyn std::error::Error + Send + Sync>;
 ///   their run with `ISOLATE_RUN=<pid of a process that lives as long as the run>`.
 /// - **As data.** The value crosses processes as JSON, so `T` derives `serde::Serialize` and
 ///   `serde::Deserialize`: connection strings, ports, paths; never handles.
-/// - **Never twice.** An init that fails (returns `Err`, panics, or its readiness wait runs
-///   out) has what it started stopped and removed at once, and every later test of the run that
+/// - **Never twice.** An init that fails (returns `Err`, panics, its readiness wait runs out,
+///   or a process it spawned is gone when it returns, as a server that daemonized is) has what it started stopped and removed at once, and every later test of the run that
 ///   uses the fixture fails at once with ``fixture `db` failed to start in this run (in test
 ///   `X`, after 12.3s): <the original error>``. It is not retried within the run. An init whose
 ///   test process dies midway (SIGKILL, a runner's timeout, an abort) is a failure too: the
@@ -218,10 +218,18 @@ impl<T: Serialize + DeserializeOwned + Send + Sync + 'static> Fixture<T> {
         let mut setup = Setup::new(self.name, test, run, timeout)?;
         let outcome = catch_unwind(AssertUnwindSafe(|| (self.init)(&mut setup)));
         let outcome = match outcome {
-            Ok(Ok(value)) => serde_json::to_string(&value)
-                .map(|json| (value, json))
-                .map_err(|error| format!("its value cannot be serialised as JSON: {error}")),
-            Ok(Err(error)) => Err(error.to_string()),
+            Ok(Ok(value)) => match setup.vanished().first() {
+                // What the tests would use is gone, or escaped where no teardown reaches it.
+                Some((_, state)) => Err(format!(
+                    "its init returned, but {state} and left nothing running: `Setup::spawn` is \
+                     for processes that live as long as the run (run a one-shot step, like \
+                     initdb or a migration, with `std::process::Command::status`). {ESCAPED}"
+                )),
+                None => serde_json::to_string(&value)
+                    .map(|json| (value, json))
+                    .map_err(|error| format!("its value cannot be serialised as JSON: {error}")),
+            },
+            Ok(Err(error)) => Err(with_escape_hint(error.to_string(), &setup)),
             Err(panic) => Err(format!("its init panicked: {}", panic_message(&*panic))),
         };
         match outcome {
@@ -475,6 +483,21 @@ fn lock_within(lock: &File, timeout: Duration) -> io::Result<bool> {
     match std::mem::replace(&mut *state, Wait::GaveUp) {
         Wait::Locked(locked) => locked.map(|()| true),
         Wait::Pending | Wait::GaveUp => Ok(false),
+    }
+}
+
+/// Why a child that exited 0 and left nothing running is suspect.
+const ESCAPED: &str = "If it daemonized (redis `daemonize yes`, `pg_ctl start`, a `--daemon` \
+     flag), the server left its process group, where isolate cannot stop it: it may be running \
+     now and will not be stopped when the run ends; run it in the foreground (`daemonize no`, \
+     `postgres -D`).";
+
+/// A failed init's error, plus why, when a child exited successfully and left nothing running:
+/// the probe that failed was likely waiting for a server that daemonized.
+fn with_escape_hint(error: String, setup: &Setup) -> String {
+    match setup.vanished().into_iter().find(|(success, _)| *success) {
+        Some((_, state)) => format!("{error}; {state} and left nothing running. {ESCAPED}"),
+        None => error,
     }
 }
 

@@ -184,6 +184,11 @@ impl<K: Check> Probe<K> {
                 Some(child) => child.try_status()?,
                 None => None,
             };
+            if let (Some(child), Some(_)) = (child, exited) {
+                // Its last words may still be on their way: this attempt is the last, so it
+                // sees all of them (a line printed just before exiting is found).
+                child.output.wait_closed(Duration::from_millis(500));
+            }
             attempts += 1;
             let limit = deadline.saturating_duration_since(Instant::now());
             let attempt = Attempt {

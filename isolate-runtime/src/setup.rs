@@ -137,6 +137,12 @@ impl Setup {
     /// handle leaves it running, for every test of the run. It is stopped when the run ends
     /// (SIGTERM to its group, 3 seconds, SIGKILL), or at once if this init fails.
     ///
+    /// Run a server in the foreground (redis `daemonize no`, `postgres -D` rather than `pg_ctl
+    /// start`): one that daemonizes leaves its process group, where nothing can stop it, so an
+    /// init whose spawned process exited by itself, leaving nothing running, fails, saying so.
+    /// Run a one-shot step (initdb, a migration) with [`Command::status`]; one spawned here
+    /// has its status collected with [`Child::stop`] once it ended (that only reaps it).
+    ///
     /// # Errors
     ///
     /// As [`Child::spawn`].
@@ -165,6 +171,23 @@ impl Setup {
         }
         self.children.push(child.inner());
         Ok(child)
+    }
+
+    /// The children that exited by themselves during the init (not stopped by it) and left
+    /// nothing running in their process group: whether each exited successfully, and its state
+    /// ("child `cmd` (pid 42) exited with ...").
+    pub(crate) fn vanished(&self) -> Vec<(bool, String)> {
+        self.children
+            .iter()
+            .filter(|child| !child.stopped())
+            .filter_map(|child| {
+                let status = child.try_status().ok()??;
+                if sys_process::group_outlives_leader(child.pid()) {
+                    return None;
+                }
+                Some((status.success(), child.state()))
+            })
+            .collect()
     }
 
     /// Appends `line` to the record of what this init started.

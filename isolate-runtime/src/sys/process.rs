@@ -242,6 +242,42 @@ pub(crate) fn signal_group(pid: u32, stop: Stop) -> io::Result<()> {
     }
 }
 
+/// Whether the group led by `pid`, whose leader has exited, still has a process in it (what
+/// the leader left behind). Linux: a scan of `/proc`, since the leader stays a zombie (in its
+/// group) until reaped; elsewhere the leader was reaped, so signal 0 to the group tells.
+pub(crate) fn group_outlives_leader(pid: u32) -> bool {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return true;
+        };
+        entries.flatten().any(|entry| {
+            let name = entry.file_name();
+            let Some(other) = name.to_str().and_then(|n| n.parse::<u32>().ok()) else {
+                return false;
+            };
+            // Field 5, the group, comes after the command name's closing parenthesis.
+            other != pid
+                && std::fs::read_to_string(entry.path().join("stat")).is_ok_and(|stat| {
+                    stat.rsplit_once(')')
+                        .and_then(|(_, rest)| rest.split_whitespace().nth(2))
+                        .and_then(|group| group.parse::<u32>().ok())
+                        == Some(pid)
+                })
+        })
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    i32::try_from(pid)
+        .ok()
+        .and_then(Pid::from_raw)
+        .is_some_and(|pid| {
+            !matches!(
+                rustix::process::test_kill_process_group(pid),
+                Err(rustix::io::Errno::SRCH)
+            )
+        })
+}
+
 /// When the process `pid` started, as an opaque token that differs between two processes that
 /// had the same pid; `None` when no such process exists. Linux: field 22 of `/proc/<pid>/stat`
 /// (clock ticks since boot); elsewhere `ps -o lstart=`.
