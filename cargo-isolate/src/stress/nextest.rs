@@ -70,11 +70,13 @@ pub fn parse_human(output: &str) -> Vec<(String, Outcome)> {
 fn status_line(line: &str) -> Option<(String, Outcome)> {
     let (status, rest) = line.trim().split_once('[')?;
     let (time, rest) = rest.split_once(']')?;
+    // The counter, `(1/4)`, is padded to the total's width: `( 1/12)`, `(  7/120)`.
+    let rest = match rest.trim_start().strip_prefix('(') {
+        Some(counted) => counted.split_once(')')?.1,
+        None => rest,
+    };
     let mut words = rest.split_whitespace();
-    let mut binary_id = words.next()?;
-    if binary_id.starts_with('(') {
-        binary_id = words.next()?;
-    }
+    let binary_id = words.next()?;
     let test = words.next()?;
     let failure = match status.split_whitespace().last()? {
         "PASS" | "LEAK" => None,
