@@ -215,9 +215,10 @@ fn names_termination(bounds: &[TokenTree]) -> bool {
 
 /// The body's statements in a closure run at once (an async block awaited, for an async fn),
 /// whose value the guard then sees. A closure, not an inner fn: the body still names `Self`,
-/// the impl's generics, `self` and the fn itself (to recurse), and `return` and `?` stay the
-/// body's. `move`, so each binding (also one the body never names) and each parameter is
-/// dropped when the body ends, before the guard, as in the fn. Its `return`s are typed as the
+/// the impl's generics and the fn itself (to recurse), and `return` and `?` stay the body's.
+/// `move`, so each binding (also one the body never names) and each parameter the body names
+/// is dropped when the body ends, before the guard; a parameter it never names is dropped when
+/// the fn returns, after the guard, as in a fn without temp dirs. Its `return`s are typed as the
 /// fn's return type before the body is checked, so `Ok(Box::new(x))` is a `Box<dyn Trait>`
 /// and a closure in the value gets its parameter types, as in the fn (an `impl Trait` in it is
 /// left to inference). Unsafe operations need what they needed: a closure in an `unsafe fn`

@@ -70,11 +70,13 @@ pub fn parse_human(output: &str) -> Vec<(String, Outcome)> {
 fn status_line(line: &str) -> Option<(String, Outcome)> {
     let (status, rest) = line.trim().split_once('[')?;
     let (time, rest) = rest.split_once(']')?;
+    // The counter, `(1/4)`, is padded to the total's width: `( 1/12)`, `(  7/120)`.
+    let rest = match rest.trim_start().strip_prefix('(') {
+        Some(counted) => counted.split_once(')')?.1,
+        None => rest,
+    };
     let mut words = rest.split_whitespace();
-    let mut binary_id = words.next()?;
-    if binary_id.starts_with('(') {
-        binary_id = words.next()?;
-    }
+    let binary_id = words.next()?;
     let test = words.next()?;
     let failure = match status.split_whitespace().last()? {
         "PASS" | "LEAK" => None,
@@ -188,5 +190,20 @@ mod tests {
         );
         let time = outcomes[0].1.time.unwrap();
         assert!(time.as_micros().abs_diff(7000) <= 1, "{time:?}");
+    }
+
+    /// nextest pads the counter to the width of the total: `( 1/12)`, `(  7/120)` (0.9.143).
+    #[test]
+    fn reads_the_human_lines_of_a_run_with_a_padded_counter() {
+        let text = "        PASS [   0.005s] ( 1/12) nxc t1\n        \
+            FAIL [   0.006s] (  7/120) nxc::pair t7\n        \
+            PASS [   0.005s] (12/12) nxc t12\n";
+        let named: Vec<(String, String)> = parse_human(text)
+            .into_iter()
+            .map(|(binary, o)| (binary, o.test))
+            .collect();
+        let expected = [("nxc", "t1"), ("nxc::pair", "t7"), ("nxc", "t12")]
+            .map(|(binary, test)| (binary.to_owned(), test.to_owned()));
+        assert_eq!(named, expected);
     }
 }
