@@ -56,8 +56,9 @@ pub type InitError = Box<dyn std::error::Error + Send + Sync>;
 /// - **As data.** The value crosses processes as JSON, so `T` derives `serde::Serialize` and
 ///   `serde::Deserialize`: connection strings, ports, paths; never handles.
 /// - **Never twice.** An init that fails (returns `Err`, panics, its readiness wait runs out,
-///   or a process it spawned is gone when it returns, as a server that daemonized is) has what it started stopped and removed at once, and every later test of the run that
-///   uses the fixture fails at once with ``fixture `db` failed to start in this run (in test
+///   or a process it spawned is gone when it returns, as a server that daemonized is) has
+///   what it started stopped and removed at once, and every later test of the run that uses
+///   the fixture fails at once with ``fixture `db` failed to start in this run (in test
 ///   `X`, after 12.3s): <the original error>``. It is not retried within the run. An init whose
 ///   test process dies midway (SIGKILL, a runner's timeout, an abort) is a failure too: the
 ///   next test that asks has what it started stopped and removed, and fails saying so.
