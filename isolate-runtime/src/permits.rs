@@ -168,22 +168,9 @@ impl Counted {
             .is_some_and(|file| sys::is_file_at(file, path));
         if !at_path || self.dir.is_none() {
             // Both or neither: a directory left from before would name no file of ours.
-            self.dir = None;
-            let dir = path.parent().ok_or(io::ErrorKind::NotFound)?;
-            let mut tries = 0;
-            while self.dir.is_none() {
-                self.file = Some(open(path)?);
-                match sys::open_dir(dir) {
-                    // Removed since the file was made (`rm -rf` while tests run): made again.
-                    Err(e)
-                        if e.kind() == io::ErrorKind::NotFound
-                            && tries < lockdir::RECREATE_TRIES =>
-                    {
-                        tries += 1;
-                    }
-                    opened => self.dir = Some(opened?),
-                }
-            }
+            let (dir, file) = open_in_dir(path)?;
+            self.dir = Some(dir);
+            self.file = Some(file);
         }
         let mut file = self.file.as_ref().ok_or(io::ErrorKind::NotFound)?;
         let (_, mut generation) = sys::links_and_size(file)?;
@@ -194,8 +181,9 @@ impl Counted {
                 Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
                 _ => {}
             }
-            self.file = Some(open(path)?);
-            file = self.file.as_ref().ok_or(io::ErrorKind::NotFound)?;
+            let (dir, renewed) = open_in_dir(path)?;
+            self.dir = Some(dir);
+            file = self.file.insert(renewed);
             generation = 0;
         }
         // Whoever counted before us now sees the generation move, and counts again.
@@ -213,10 +201,36 @@ impl Counted {
     }
 }
 
-/// Opens (creating) the generation file, like a lock file: for appending, and renewed when old
-/// (nobody may have taken permits for days).
-fn open(path: &Path) -> io::Result<File> {
-    lockdir::lock_file(path).map_err(|e| io::Error::new(io::ErrorKind::Other, e))
+/// Opens `budget/` and then the generation file in it (created like a lock file: owner-only,
+/// for appending, renewed when old, as nobody may have taken permits for days) through the
+/// directory held open. In this order a removal (`rm -rf` while tests run) can only fail an
+/// open, and the directory is made again; the file first and then its directory by path failed
+/// whenever the removal fell between the two, which a loop of `rm -rf` did every time.
+fn open_in_dir(path: &Path) -> io::Result<(File, File)> {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else {
+        return Err(io::ErrorKind::NotFound.into());
+    };
+    let mut tries = 0;
+    loop {
+        let opened = sys::open_dir(dir).and_then(|held| {
+            let file = sys::open_lock_file_in(&held, name)?;
+            Ok((held, file))
+        });
+        match opened {
+            Ok((held, file)) => {
+                sys::keep_fresh(&file);
+                return Ok((held, file));
+            }
+            // Removed (a temp cleaner, `rm -rf` while tests run): made again, owner-only and
+            // checked, as on first use.
+            Err(e) if e.kind() == io::ErrorKind::NotFound && tries < lockdir::RECREATE_TRIES => {
+                tries += 1;
+                lockdir::open_private_dir(dir)
+                    .map_err(|e| io::Error::new(io::ErrorKind::Other, e))?;
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// The budget in force: `ISOLATE_SOCKET_BUDGET`, or half of this process's soft open-file

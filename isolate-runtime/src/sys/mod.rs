@@ -107,6 +107,15 @@ pub(crate) fn open_record_file(path: &Path) -> io::Result<File> {
     open_owner_only(path, OFlags::empty())
 }
 
+/// [`open_lock_file`] for `name` in the directory `dir`, held open: a directory removed since
+/// it was opened takes no new file (the call fails with `NotFound`), so the file is then in
+/// the directory we hold, not in one made again at its path.
+pub(crate) fn open_lock_file_in(dir: &File, name: &str) -> io::Result<File> {
+    let flags = OFlags::RDWR | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::APPEND;
+    let fd = rustix::fs::openat(dir, name, flags, Mode::RUSR | Mode::WUSR)?;
+    Ok(File::from(fd))
+}
+
 fn open_owner_only(path: &Path, extra: OFlags) -> io::Result<File> {
     let flags = OFlags::RDWR | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC | extra;
     let fd = rustix::fs::open(path, flags, Mode::RUSR | Mode::WUSR)?;
