@@ -351,3 +351,49 @@ mod expected {
         }
     }
 }
+
+/// Whether the thread is in group `attribute-edges-held-param` when it is dropped: a serial
+/// group this thread holds fails `try_enter` at once.
+struct DropsInGroup(&'static std::sync::atomic::AtomicBool);
+
+impl Drop for DropsInGroup {
+    fn drop(&mut self) {
+        static SPEC: isolate::Spec = isolate::Spec::for_test(module_path!(), "drops_in_group")
+            .serial(&["attribute-edges-held-param"]);
+        let held = isolate::try_enter(&SPEC).is_err();
+        self.0.store(held, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// An observed fn (temp dirs and a `Result`) that names its parameter: dropped with the body,
+/// in the group.
+#[isolated(serial = "attribute-edges-held-param", tmpdir)]
+fn names_its_parameter(named: DropsInGroup) -> Result<(), String> {
+    let _ = &named;
+    Ok(())
+}
+
+/// The same, holding it unnamed on purpose (`_held`), as a binding may be.
+#[isolated(serial = "attribute-edges-held-param", tmpdir)]
+fn holds_its_parameter(_held: DropsInGroup) -> Result<(), String> {
+    Ok(())
+}
+
+/// A parameter held on purpose was dropped when the fn returned, after the guard had left
+/// the group, while one the body named was dropped in it: whatever it guards ended outside.
+#[test]
+fn an_observed_fn_drops_a_held_parameter_in_its_group_as_a_named_one() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static NAMED: AtomicBool = AtomicBool::new(false);
+    static HELD: AtomicBool = AtomicBool::new(false);
+    names_its_parameter(DropsInGroup(&NAMED)).unwrap();
+    holds_its_parameter(DropsInGroup(&HELD)).unwrap();
+    assert!(
+        NAMED.load(Ordering::SeqCst),
+        "a named parameter drops in the group"
+    );
+    assert!(
+        HELD.load(Ordering::SeqCst),
+        "a held parameter drops in the group too"
+    );
+}

@@ -45,3 +45,20 @@ fn migrated_a() {
 fn migrated_b() {
     alone();
 }
+
+/// A helper with parameters gets no `serial_test` attribute (`serial_test`'s cannot wrap it):
+/// it holds `interop` as isolate's group only. Called from a `#[serial(interop)]` test, whose
+/// `serial_test` lock the caller holds, it overlaps nothing; and it cannot deadlock with a
+/// migrated test, which takes the two locks in the same order (`serial_test`'s outside).
+#[isolated(serial = "interop")]
+fn migrated_helper(rounds: u32) {
+    for _ in 0..rounds {
+        alone();
+    }
+}
+
+#[test]
+#[serial(interop)]
+fn unmigrated_calls_a_migrated_helper() {
+    migrated_helper(2);
+}

@@ -66,7 +66,8 @@ pub struct AuditArgs {
 pub enum Runner {
     /// `cargo test`-style: the test binaries one after another, T test threads each.
     Test,
-    /// `cargo nextest run`: a process per test.
+    /// `cargo nextest run`: a process per test, each run once (a profile's `retries` are
+    /// overridden: a retry would hide the failure the round counts).
     Nextest,
     /// Two `cargo test`-style runs at once (two CI jobs on one machine), each binary started
     /// twice at the same moment so that every test meets its twin.

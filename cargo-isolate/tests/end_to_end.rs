@@ -790,3 +790,69 @@ fn a_round_cut_at_its_deadline_keeps_the_results_of_the_tests_that_finished() {
         "the cut round left these running: {left:#?}"
     );
 }
+
+/// A test that fails on its first attempt and passes on the next (its marker is removed
+/// between rounds), and one that hangs past the deadline.
+const RETRIED: &str = r#"
+#[test]
+fn flaky() {
+    let marker = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tried");
+    if std::fs::create_dir(marker).is_ok() {
+        panic!("first attempt");
+    }
+}
+
+#[test]
+fn hangs() {
+    std::thread::sleep(std::time::Duration::from_secs(600));
+}
+"#;
+
+/// A profile with `retries` made nextest report a retried test as `flaky#2` (libtest-json,
+/// an uncut round: counted as not reported) and as `TRY 1 FAIL`, then `TRY 2 PASS` (its human
+/// lines, a cut round: counted by its first attempt). Every round of every runner runs a test
+/// once: the first attempt is the one counted, with its failure's kind, cut or not.
+#[test]
+fn a_retried_test_counts_by_its_one_attempt_in_a_cut_round_as_in_an_uncut_one() {
+    if !nextest_installed() {
+        eprintln!("cargo-nextest is missing: this test is skipped");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), RETRIED);
+    std::fs::create_dir_all(dir.path().join(".config")).unwrap();
+    std::fs::write(
+        dir.path().join(".config/nextest.toml"),
+        "[profile.default]\nretries = 2\n",
+    )
+    .unwrap();
+    let stress = |args: &[&str]| {
+        let _ = std::fs::remove_dir(dir.path().join("tried"));
+        let mut all = vec![
+            "stress", "--runs", "1", "--load", "0", "--runner", "nextest", "--format", "json",
+        ];
+        all.extend(args);
+        let output = cargo_isolate(dir.path(), &all);
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        let flaky = json_lines(&output.stdout)
+            .into_iter()
+            .find(|l| l["test"] == "pair::flaky")
+            .unwrap_or_else(|| panic!("no pair::flaky: {stderr}"));
+        (flaky, stderr)
+    };
+    let uncut = stress(&["--", "flaky"]);
+    assert!(!uncut.1.contains("cut at its deadline"), "{}", uncut.1);
+    let cut = stress(&["--deadline", "5"]);
+    assert!(cut.1.contains("cut at its deadline"), "{}", cut.1);
+    for (round, (flaky, stderr)) in [("uncut", uncut), ("cut", cut)] {
+        assert_eq!(
+            (
+                flaky["runs"].as_u64(),
+                flaky["failed"].as_u64(),
+                &flaky["kinds"]
+            ),
+            (Some(1), Some(1), &serde_json::json!({"other": 1})),
+            "{round}: {flaky}\n{stderr}"
+        );
+    }
+}

@@ -7,6 +7,15 @@
 //! `#[serial]` / `#[parallel]` with no key for `serial_test`'s unnamed key, which isolate spells
 //! `"default"`. Attributes come in sorted key order, so two tests nest `serial_test`'s locks
 //! the same way and cannot deadlock.
+//!
+//! A helper with parameters or generics gets none: `serial_test`'s attribute drops them, and
+//! its lock has no other stable spelling (its core fns take a non-capturing `fn()`, whose
+//! body could not see the helper's arguments). Its groups exclude every `#[isolated]` test,
+//! and the unmigrated `serial_test` tests of a key only while its caller holds that key:
+//! called from a `#[serial(k)]` test it takes isolate's lock inside `serial_test`'s, as a
+//! migrated test does, so the two cannot deadlock; called from another test, it can overlap
+//! them. Not an error: without an unmigrated test of the key in the binary there is no
+//! overlap, and the macro cannot see the binary's other tests (`src/lib.md` says so).
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;

@@ -217,8 +217,9 @@ fn names_termination(bounds: &[TokenTree]) -> bool {
 /// whose value the guard then sees. A closure, not an inner fn: the body still names `Self`,
 /// the impl's generics and the fn itself (to recurse), and `return` and `?` stay the body's.
 /// `move`, so each binding (also one the body never names) and each parameter the body names
-/// is dropped when the body ends, before the guard; a parameter it never names is dropped when
-/// the fn returns, after the guard, as in a fn without temp dirs. Its `return`s are typed as the
+/// or holds unnamed (`_name`) is dropped when the body ends, before the guard, in the groups;
+/// only a parameter rustc warns of as unused is dropped when the fn returns, after the guard,
+/// as every parameter is in a fn without temp dirs. Its `return`s are typed as the
 /// fn's return type before the body is checked, so `Ok(Box::new(x))` is a `Box<dyn Trait>`
 /// and a closure in the value gets its parameter types, as in the fn (an `impl Trait` in it is
 /// left to inference). Unsafe operations need what they needed: a closure in an `unsafe fn`
@@ -233,10 +234,29 @@ fn run_body(plan: &TestPlan, stmts: &TokenStream) -> TokenStream {
             }
         }
     });
-    let captures = plan.args.bindings.iter().map(|binding| {
-        let ident = &binding.ident;
-        quote!(let _ = &#ident;)
-    });
+    // A parameter held unnamed on purpose (`_lock`) is moved in too, as a binding is. One the
+    // body never names otherwise is left out: rustc warns of it as unused (a capture would
+    // silence that), and the fix it suggests, `_name`, then moves it in.
+    let held = plan
+        .func
+        .parameter_names()
+        .into_iter()
+        .filter(|name| name.to_string().starts_with('_') && name != "_");
+    let captures = plan
+        .args
+        .bindings
+        .iter()
+        .map(|binding| binding.ident.clone())
+        .chain(held)
+        .map(|ident| {
+            // Ours, not a use of `_held` in the user's code (clippy's pedantic lint): the
+            // ident keeps its span, which a `macro_rules!` caller's hygiene needs.
+            let allow = ident
+                .to_string()
+                .starts_with('_')
+                .then(|| quote!(#[allow(clippy::used_underscore_binding)]));
+            quote!(#allow let _ = &#ident;)
+        });
     // The statements in the body's own braces, after ours: a body that yields the wrong type
     // (a `;` after its last expression) is an error on the body, as in the fn, not on the
     // attribute; and an item first in the body is first in its block (no pedantic

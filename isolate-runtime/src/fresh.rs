@@ -25,11 +25,12 @@
 //! whether the guard dropped on a return or a panic (or, when `enter` failed before there was
 //! a guard, that the panic ended the test). When the test begins, the child sets the end of
 //! its stdout's file, where its writes append, at [`BEGIN`] (the harness's first lines lie
-//! before it, the gap is a hole): the test's own output is what lies from there to the `end` record, the records taken
-//! out, and a file shorter than that says that no test began. The child writes its stdout and
-//! stderr to unnamed files (memfds on Linux), read once it has ended: no file is named in a
-//! directory per test (on ext4, creating and removing one costs more than all the rest of the
-//! parent's work), and unlike pipes they do not wake the parent at every write of the child.
+//! before it, the gap is a hole): the test's own output is what lies from there to the `end`
+//! record, the records taken out, and a file shorter than that says that no test began. The child
+//! writes its stdout and stderr to unnamed files (memfds on Linux; elsewhere files in the lock
+//! directory, unlinked at once), read once it has ended: no file is named in a directory per test
+//! (on ext4, creating and removing one costs more than all the rest of the parent's work), and
+//! unlike pipes they do not wake the parent at every write of the child.
 //! While the test runs, its stderr goes to its stdout when the parent's harness captures
 //! output: captured in place, both streams are one, in the order written, and so they stay.
 //! The environment is the parent's, unchanged: std then hands it to the child as it is, where

@@ -364,7 +364,7 @@ fn named(binary: &str, test: &str, reported: Option<Outcome>, unreported: Failur
     }
 }
 
-/// The suite under `cargo nextest run`: a process per test.
+/// The suite under `cargo nextest run`: a process per test, each run once.
 fn run_nextest(plan: &Plan, suite: &Suite, env: &[(String, String)]) -> Measured {
     let filter = suite
         .binaries
@@ -388,6 +388,11 @@ fn run_nextest(plan: &Plan, suite: &Suite, env: &[(String, String)]) -> Measured
             "-j",
         ])
         .arg(plan.threads.to_string())
+        // One attempt per test and round, as under the other runners: a profile's retries
+        // would hide the failures we count (a retried test passes), and name its later attempts
+        // apart (`test#2` in the JSON, `TRY 2` lines) so that a round cut midway would read
+        // them otherwise than one that ended.
+        .args(["--retries", "0"])
         // Its stderr shows each test as it ends: all that is left of a round cut midway, whose
         // JSON nextest writes only at its end (a profile may have turned the lines off).
         .args(["--status-level", "pass"])

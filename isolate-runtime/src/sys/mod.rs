@@ -136,9 +136,17 @@ pub(crate) fn anonymous_file(name: &str) -> io::Result<File> {
         rustix::fs::fcntl_setfl(&fd, OFlags::APPEND)?;
         return Ok(File::from(fd));
     }
-    // Elsewhere, or where memfds are refused (a seccomp filter, a kernel before 3.17): a new
-    // file in the temp directory, unlinked at once.
-    let path = std::env::temp_dir().join(format!("{name}-{}", crate::lockdir::unique_name()));
+    unlinked_file(name)
+}
+
+/// [`anonymous_file`] where there are no memfds (elsewhere, or refused by a seccomp filter or
+/// a kernel before 3.17): a new file in the lock directory, unlinked at once. Not in std's
+/// `temp_dir`, which takes an empty `TMPDIR` (CI's unset variables) for the working directory
+/// and a relative one for a different directory in each crate's tests: the lock directory's
+/// rule makes the first `/tmp` and refuses the second with its fix, and `ISOLATE_DIR` moves it.
+fn unlinked_file(name: &str) -> io::Result<File> {
+    let root = crate::lockdir::root()?;
+    let path = root.join(format!("{name}-{}", crate::lockdir::unique_name()));
     let file = open_owner_only(&path, OFlags::EXCL | OFlags::APPEND)?;
     fs::remove_file(&path)?;
     Ok(file)
@@ -353,14 +361,40 @@ mod tests {
     fn an_anonymous_file_keeps_a_write_made_at_a_stale_offset() {
         use std::io::{Seek, SeekFrom, Write};
         use std::os::unix::fs::FileExt;
-        let mut file = anonymous_file("isolate-test").unwrap();
-        file.write_all(b"first ").unwrap();
-        // As a second writer that read the offset before the first wrote.
-        file.seek(SeekFrom::Start(0)).unwrap();
-        file.write_all(b"second").unwrap();
-        let mut written = vec![0; usize::try_from(file.metadata().unwrap().len()).unwrap()];
-        file.read_exact_at(&mut written, 0).unwrap();
-        assert_eq!(String::from_utf8_lossy(&written), "first second");
+        // The memfd, and the unlinked file that stands for it where there are none.
+        for mut file in [
+            anonymous_file("isolate-test").unwrap(),
+            unlinked_file("isolate-test").unwrap(),
+        ] {
+            file.write_all(b"first ").unwrap();
+            // As a second writer that read the offset before the first wrote.
+            file.seek(SeekFrom::Start(0)).unwrap();
+            file.write_all(b"second").unwrap();
+            let mut written = vec![0; usize::try_from(file.metadata().unwrap().len()).unwrap()];
+            file.read_exact_at(&mut written, 0).unwrap();
+            assert_eq!(String::from_utf8_lossy(&written), "first second");
+        }
+    }
+
+    /// Where there are no memfds, a child's output is in the lock directory, whose rule for
+    /// `TMPDIR` (`lockdir`'s tests: an empty one is `/tmp`, a relative one refused) is not
+    /// std's `temp_dir` (an empty one is the working directory), and nothing is left there.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn an_unlinked_file_is_made_in_the_lock_directory_and_leaves_nothing() {
+        use std::os::fd::AsRawFd;
+        let file = unlinked_file("isolate-where").unwrap();
+        let link = fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())).unwrap();
+        let link = link.to_string_lossy();
+        let (path, deleted) = link.split_at(link.len() - " (deleted)".len());
+        assert_eq!(deleted, " (deleted)", "{link}");
+        let root = crate::lockdir::root().unwrap();
+        assert_eq!(Path::new(path).parent(), Some(root), "{link}");
+        assert!(Path::new(path)
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("isolate-where-"));
     }
 
     #[test]
