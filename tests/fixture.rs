@@ -536,6 +536,9 @@ fn start_daemon(setup: &mut Setup) -> Result<Daemon, InitError> {
     while launcher.try_status()?.is_none() {
         std::thread::sleep(Duration::from_millis(10));
     }
+    if let Ok(ms) = std::env::var(SLOW_MS) {
+        std::thread::sleep(Duration::from_millis(ms.parse()?));
+    }
     if kind == "dies" {
         let daemon = pid.ok_or("no daemon")?;
         let _ = Command::new("kill").arg(daemon.to_string()).status();
@@ -608,6 +611,39 @@ fn a_daemon_that_leaves_its_group_after_the_init_is_stopped_with_the_run() {
 #[test]
 fn redis_with_daemonize_yes_is_adopted_and_stopped_with_the_run() {
     assert_stopped_with_the_run("redis");
+}
+
+/// The initialising test process is killed after its server daemonized: its death handed the
+/// daemon to init, out of every group isolate recorded, yet the next user stops it.
+#[test]
+fn an_init_killed_after_its_server_daemonized_leaves_nothing_running() {
+    let runner = Runner::start();
+    let mut slow = runner.test_process_of("child_uses_a_daemon");
+    slow.env(DAEMON_KIND, "setsid").env(SLOW_MS, "600000");
+    let mut slow = support::KillOnDrop(slow.spawn().unwrap());
+    let mut pid_file = None;
+    assert!(within(Duration::from_secs(30), || {
+        pid_file = std::fs::read_dir(runner.runs_dir())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|run| run.path().join("fixture-test-daemon.dir0/daemon.pid"))
+            .find(|path| path.exists());
+        pid_file.is_some()
+    }));
+    let daemon = pid_in(&pid_file.unwrap()).unwrap();
+    slow.0.kill().unwrap();
+    slow.0.wait().unwrap();
+    assert!(running(daemon), "the daemon outlives its test process");
+    let mut next = runner.test_process_of("child_uses_a_daemon");
+    next.env(DAEMON_KIND, "setsid");
+    let text = support::text(&support::run(&mut next, false));
+    assert!(text.contains("died before the fixture was ready"), "{text}");
+    let stopped = !running(daemon);
+    if !stopped {
+        let _ = Command::new("kill").arg(daemon.to_string()).status();
+    }
+    assert!(stopped, "the dead init's daemon still runs");
 }
 
 /// A daemon that exited before its init returned leaves nothing running: the init fails,

@@ -20,7 +20,8 @@ use crate::{orphans, Child, Error, ReservedPort};
 /// by the run's watcher, a few seconds later at most; and at once if the init fails (returns
 /// `Err`, panics, or its readiness wait runs out), so a failed init leaves nothing behind. If
 /// the init's test process dies midway, the next test that asks for the fixture stops and
-/// removes what it started. (One gap: a death in the microseconds between a process's start
+/// removes what it started (on Linux, with the daemons of it that kept their environment:
+/// see [`spawn`](Setup::spawn)). (One gap: a death in the microseconds between a process's start
 /// and its record, written at once after, leaves that process unknown, hence running.)
 ///
 /// # Examples
@@ -198,6 +199,10 @@ impl Setup {
             &format!("{program}{}", self.children.len()),
         ));
         if cfg!(any(target_os = "linux", target_os = "android")) {
+            if self.children.is_empty() {
+                // For `tear_down_dead`: what this init's tree carries, should it die midway.
+                self.note(&format!("tree {}", self.tree))?;
+            }
             command.env(TREE, format!("{}{}", self.tree, self.children.len()));
         }
         let child = Child::spawn_detached(command, &log)?;
@@ -458,6 +463,29 @@ fn stop_groups(recorded: &[(u32, &str)]) {
     }
 }
 
+/// The group leaders that carry `tree` (a [`TREE`] value, without the child's index) in their
+/// environment, and their start times: the daemons of an init whose process died (Linux).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn daemons_of_tree(tree: &str) -> Vec<(u32, String)> {
+    sys_process::processes()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|p| {
+            !p.zombie
+                && p.group == p.pid
+                && sys_process::environment_variable(p.pid, TREE)
+                    .is_some_and(|value| value.starts_with(tree))
+        })
+        .map(|p| (p.pid, p.start))
+        .collect()
+}
+
+/// Elsewhere no daemon is adopted.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn daemons_of_tree(_tree: &str) -> Vec<(u32, String)> {
+    Vec::new()
+}
+
 /// `<fixture>.<what>`: a fixture's own file names in the run's directory. Fixture names may
 /// hold `/`, file names may not.
 pub(crate) fn own_name(fixture: &str, what: &str) -> String {
@@ -474,7 +502,7 @@ pub(crate) fn tear_down_dead(run: &Run, fixture: &str) {
     let Ok(record) = std::fs::read_to_string(&started) else {
         return;
     };
-    let recorded: Vec<(u32, &str)> = record
+    let mut recorded: Vec<(u32, &str)> = record
         .lines()
         .filter_map(|line| line.strip_prefix("child "))
         .filter_map(|rest| {
@@ -482,6 +510,13 @@ pub(crate) fn tear_down_dead(run: &Run, fixture: &str) {
             Some((pid.parse().ok()?, start))
         })
         .collect();
+    // The daemons its tree started, which its death handed to init.
+    let daemons: Vec<(u32, String)> = record
+        .lines()
+        .filter_map(|line| line.strip_prefix("tree "))
+        .flat_map(daemons_of_tree)
+        .collect();
+    recorded.extend(daemons.iter().map(|(pid, start)| (*pid, start.as_str())));
     stop_groups(&recorded);
     for dir in record.lines().filter_map(|line| line.strip_prefix("dir ")) {
         let _ = std::fs::remove_dir_all(Path::new(dir));
