@@ -3,6 +3,7 @@
 //! dies. Runs are made with `ISOLATE_RUN` and a stand-in runner (`sleep`) that the test kills,
 //! so SIGKILL of the runner is real; each test re-runs this binary as the run's test processes.
 
+mod redis_support;
 mod support;
 
 use support::{running, within};
@@ -494,19 +495,9 @@ fn start_daemon(setup: &mut Setup) -> Result<Daemon, InitError> {
     if kind == "redis" {
         let port = setup.reserved_port()?;
         let launcher = setup.spawn(
-            Command::new("redis-server")
-                .args([
-                    "--port",
-                    &port.to_string(),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                ])
-                .args(["--appendonly", "no", "--daemonize", "yes", "--pidfile"])
-                .arg(&pid_file)
-                .arg("--dir")
-                .arg(&dir),
+            redis_support::throwaway("redis-server", port, &dir)
+                .args(["--daemonize", "yes", "--pidfile"])
+                .arg(&pid_file),
         )?;
         ready::tcp(("127.0.0.1", port)).within("30s").wait()?;
         while launcher.try_status()?.is_none() {
