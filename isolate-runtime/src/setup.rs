@@ -175,7 +175,10 @@ impl Setup {
     ///   data directory there.
     ///
     /// Not adopted: a daemon that has neither, and one forked after the init returned (by a
-    /// launcher still running then); wait in the init for the server to be up. Elsewhere a daemon escapes, where nothing can
+    /// launcher still running then); wait in the init for the server to be up. What another
+    /// test of the process orphans while the init runs is reparented to the test process too,
+    /// and left alone: it runs on, and once it exits it stays a zombie until the test process
+    /// ends (nothing tells it from a child another test will wait for). Elsewhere a daemon escapes, where nothing can
     /// stop it: run the server in the foreground (redis `daemonize no`, `postgres -D`). Either
     /// way, an init whose spawned process exited by itself, leaving nothing of it running,
     /// fails, saying so.
@@ -445,10 +448,13 @@ fn stop_groups(recorded: &[(u32, &str)]) {
     if recorded.is_empty() {
         return;
     }
+    // A recorded process that leads no group (a server's worker, a daemon caught before its
+    // `setsid`) goes with the group it is in: not waited for here.
     let leaders: Vec<u32> = recorded
         .iter()
         .filter(|(pid, start)| sys_process::start_time(*pid).as_deref() == Some(*start))
         .map(|(pid, _)| *pid)
+        .filter(|pid| sys_process::leads_group(*pid))
         .collect();
     for pid in &leaders {
         let _ = sys_process::signal_group(*pid, Stop::Term);

@@ -265,6 +265,15 @@ pub(crate) fn group_outlives_leader(pid: u32) -> bool {
         })
 }
 
+/// Whether `pid` leads its process group.
+#[cfg(feature = "fixture")]
+pub(crate) fn leads_group(pid: u32) -> bool {
+    let Some(id) = i32::try_from(pid).ok().and_then(Pid::from_raw) else {
+        return false;
+    };
+    rustix::process::getpgid(Some(id)).is_ok_and(|group| group == id)
+}
+
 /// One process, as `/proc/<pid>/stat` shows it.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 #[derive(Debug, Clone)]
