@@ -487,7 +487,11 @@ fn pid_in(path: &std::path::Path) -> Option<u32> {
 /// - `late`: the parent exits first, and the daemon leaves the group only after the init
 ///   returned (its group still had it when the init ended);
 /// - `redis`: a real `redis-server --daemonize yes`;
+/// - `double`: the classic double fork: the process that calls `setsid` forks the daemon and
+///   exits, leaving the daemon in a group (and session) whose leader is gone;
 /// - `dies`: as `setsid`, but the daemon exits before the init returns.
+///
+/// With `FAIL`, the init fails once the daemon is up.
 fn start_daemon(setup: &mut Setup) -> Result<Daemon, InitError> {
     let kind = std::env::var(DAEMON_KIND)?;
     let dir = setup.dir()?;
@@ -510,6 +514,11 @@ fn start_daemon(setup: &mut Setup) -> Result<Daemon, InitError> {
         "late" => {
             format!(r#"(sleep 0.5; exec setsid sh -c '{DAEMON}' "$0") >/dev/null 2>&1 & echo $!"#)
         }
+        // The daemon's session leader forks it and exits: a group with no leader.
+        "double" => format!(
+            r#"setsid sh -c 'sh -c "$1" "$0" & exit' "$0" '{DAEMON}' &
+            while [ ! -s "$0" ]; do sleep 0.01; done"#
+        ),
         _ => format!(r#"setsid sh -c '{DAEMON}' "$0" & while [ ! -s "$0" ]; do sleep 0.01; done"#),
     };
     let launcher = setup.spawn(Command::new("sh").args(["-c", &script]).arg(&pid_file))?;
@@ -523,6 +532,12 @@ fn start_daemon(setup: &mut Setup) -> Result<Daemon, InitError> {
     } else {
         pid_in(&pid_file)
     };
+    if let (Ok(path), Some(daemon)) = (std::env::var(COUNT), pid) {
+        support::Log {
+            path: PathBuf::from(path),
+        }
+        .append(&format!("{} {daemon}", std::process::id()));
+    }
     // As with a real daemonizing server, the process isolate started is gone by now.
     while launcher.try_status()?.is_none() {
         std::thread::sleep(Duration::from_millis(10));
@@ -534,6 +549,9 @@ fn start_daemon(setup: &mut Setup) -> Result<Daemon, InitError> {
         let daemon = pid.ok_or("no daemon")?;
         let _ = Command::new("kill").arg(daemon.to_string()).status();
         within(Duration::from_secs(30), || !running(daemon));
+    }
+    if std::env::var_os(FAIL).is_some() {
+        return Err("migration 7 failed: duplicate column `email`".into());
     }
     Ok(Daemon { pid_file, pid })
 }
@@ -602,6 +620,33 @@ fn a_daemon_that_leaves_its_group_after_the_init_is_stopped_with_the_run() {
 #[test]
 fn redis_with_daemonize_yes_is_adopted_and_stopped_with_the_run() {
     assert_stopped_with_the_run("redis");
+}
+
+/// The classic double fork leaves the daemon in a group whose leader is gone, which it does
+/// not lead: the watcher signals that group.
+#[test]
+fn a_double_forked_daemon_is_stopped_with_the_run() {
+    assert_stopped_with_the_run("double");
+}
+
+/// An init that fails after its server daemonized has the daemon stopped at once, as its
+/// other children are, not when the run ends.
+#[test]
+fn a_failed_init_stops_its_daemon_at_once() {
+    let runner = Runner::start();
+    let mut command = runner.test_process_of("child_uses_a_daemon");
+    command.env(DAEMON_KIND, "setsid").env(FAIL, "1");
+    let text = support::text(&support::run(&mut command, false));
+    assert!(text.contains("migration 7 failed"), "{text}");
+    // The pid file went with the init's directory: the init logged the daemon's pid.
+    let inits = runner.inits();
+    assert_eq!(inits.len(), 1, "{text}");
+    let daemon = inits[0].1;
+    let stopped = !running(daemon);
+    if !stopped {
+        let _ = Command::new("kill").arg(daemon.to_string()).status();
+    }
+    assert!(stopped, "the failed init's daemon still runs");
 }
 
 /// The initialising test process is killed after its server daemonized: its death handed the
