@@ -178,10 +178,13 @@ impl Setup {
     /// launcher still running then); wait in the init for the server to be up. What another
     /// test of the process orphans while the init runs is reparented to the test process too,
     /// and left alone: it runs on, and once it exits it stays a zombie until the test process
-    /// ends (nothing tells it from a child another test will wait for). Elsewhere a daemon escapes, where nothing can
-    /// stop it: run the server in the foreground (redis `daemonize no`, `postgres -D`). Either
-    /// way, an init whose spawned process exited by itself, leaving nothing of it running,
-    /// fails, saying so.
+    /// ends (nothing tells it from a child another test will wait for); so does an adopted
+    /// daemon found by its pid file alone that exits while the test process runs.
+    ///
+    /// Elsewhere a daemon escapes, where nothing can stop it: run the server in the foreground
+    /// (redis `daemonize no`, `postgres -D`). Either way, an init whose spawned process exited
+    /// by itself, leaving nothing of it running, fails, saying so.
+    ///
     /// Run a one-shot step (initdb, a migration) with [`Command::status`]; one spawned here
     /// has its status collected with [`Child::stop`] once it ended (that only reaps it).
     ///
@@ -260,7 +263,7 @@ impl Setup {
     /// that overwrite their environment with their process title). Another test's orphan,
     /// adopted by this process while the init ran, has neither: it is left alone, running
     /// (and, once it exits, a zombie until this process ends: nothing tells it from a child
-    /// another test will wait for). What we adopted is reaped when it exits.
+    /// another test will wait for). What carries the variable is reaped when it exits.
     #[cfg_attr(
         not(any(target_os = "linux", target_os = "android")),
         allow(clippy::unused_self)
@@ -315,19 +318,19 @@ impl Setup {
             {
                 continue;
             }
+            // A zombie has no environment left: it shows no variable.
             let index = sys_process::environment_variable(process.pid, TREE)
                 .and_then(|value| value.strip_prefix(&self.tree)?.parse::<usize>().ok());
-            if index.is_none() && !in_pid_files.contains(&process.pid) {
+            if index.is_none() && (process.zombie || !in_pid_files.contains(&process.pid)) {
                 continue;
             }
-            if process.parent == me {
+            // Reaped only when the variable proves that this process did not start it itself
+            // (what it starts does not carry it): a child of ours found by a pid file alone
+            // may have a handle that will wait for it, and a reaped pid is free for another.
+            if process.parent == me && index.is_some() {
                 sys_process::reap_adopted(process.pid);
             }
-            // A daemon that already exited (its zombie, which has no environment) is only
-            // reaped.
-            if !process.zombie {
-                ours.push((process, index));
-            }
+            ours.push((process, index));
         }
         let mut found = Vec::new();
         for (process, index) in ours {
@@ -348,10 +351,15 @@ impl Setup {
             let leader = all.iter().find(|p| p.pid == group);
             let leader_ours = leader.map_or(true, |p| p.zombie && p.parent == me);
             if process.session == group && Some(group) != my_session && leader_ours {
-                if leader.is_some() {
-                    sys_process::reap_adopted(group);
-                }
-                found.push((group, "-".to_owned(), index));
+                let start = match leader {
+                    Some(_) if index.is_some() => {
+                        sys_process::reap_adopted(group);
+                        "-".to_owned()
+                    }
+                    Some(zombie) => zombie.start.clone(),
+                    None => "-".to_owned(),
+                };
+                found.push((group, start, index));
             }
         }
         // Zombies we adopted from the children's groups (the shell that ran a daemon's
