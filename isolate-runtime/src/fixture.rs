@@ -491,12 +491,14 @@ fn lock_within(lock: &File, timeout: Duration) -> io::Result<bool> {
 }
 
 /// Why a child that exited 0 and left nothing running is suspect. On Linux a daemon is
-/// adopted (see `Setup::adopt`): then nothing of it runs any more.
+/// adopted when it can be tied to the init (see `Setup::adopt`): this one could not.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 const ESCAPED: &str = "If it daemonized (redis `daemonize yes`, `pg_ctl start`, a `--daemon` \
-     flag), its daemon would have been adopted and stopped with the run, but none runs now: \
-     it exited (see its log), or cleared its environment, where isolate finds what is ours; \
-     else run it in the foreground (`daemonize no`, `postgres -D`).";
+     flag), no daemon runs now that isolate can tie to this init: it exited (see its log), or \
+     it overwrote its environment (redis and postgres do) and has no pid file in a directory \
+     of `Setup::dir` (redis `--pidfile`, postgres's data directory), where isolate looks; then \
+     it may be running now and will not be stopped when the run ends. Otherwise run it in the \
+     foreground (`daemonize no`, `postgres -D`).";
 
 /// Why a child that exited 0 and left nothing running is suspect.
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
