@@ -3,6 +3,7 @@
 //! dies. Runs are made with `ISOLATE_RUN` and a stand-in runner (`sleep`) that the test kills,
 //! so SIGKILL of the runner is real; each test re-runs this binary as the run's test processes.
 
+mod redis_support;
 mod support;
 
 use support::{running, within};
@@ -455,65 +456,246 @@ fn a_name_with_a_slash_starts_its_processes_and_directories() {
     assert!(dir.is_dir(), "{}", dir.display());
 }
 
-/// A server that daemonizes: binds, forks, the fork leaves the process group (`setsid`) and
-/// writes its pid to `argv[2]`, then the process isolate started exits 0 (redis `daemonize
-/// yes`, `pg_ctl start`).
-const DAEMON: &str = r#"
-use IO::Socket::INET; use POSIX ();
-my ($port, $pid_file) = @ARGV;
-my $listener = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => $port, Listen => 5)
-    or die "bind: $!";
-if (fork()) {
-    select(undef, undef, undef, 0.01) until -e $pid_file;
-    POSIX::_exit(0);
+/// Which daemon `child_uses_a_daemon`'s init starts (see `start_daemon`).
+const DAEMON_KIND: &str = "FIXTURE_TEST_DAEMON";
+
+/// The daemon's script: `$0` is its pid file, written whole once it has left its group.
+const DAEMON: &str = r#"echo $$ > "$0.tmp"; mv "$0.tmp" "$0"; exec sleep 300"#;
+
+/// Where the daemon of `DAEMONS` says its pid, and that pid once it did.
+#[derive(Debug, Serialize, Deserialize)]
+struct Daemon {
+    pid_file: PathBuf,
+    pid: Option<u32>,
 }
-POSIX::setsid();
-open(my $f, ">", "$pid_file.tmp") or die; print $f $$; close($f);
-rename("$pid_file.tmp", $pid_file);
-sleep 60;
-"#;
 
-/// Where the daemon of `DAEMONIZING` writes its pid.
-static DAEMON_PID: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+/// Waits up to 30s for `path` to hold a pid.
+fn pid_in(path: &std::path::Path) -> Option<u32> {
+    let mut pid = None;
+    within(Duration::from_secs(30), || {
+        pid = std::fs::read_to_string(path)
+            .ok()
+            .and_then(|text| text.trim().parse().ok());
+        pid.is_some()
+    });
+    pid
+}
 
-fn start_daemon(setup: &mut Setup) -> Result<u16, InitError> {
-    let port = setup.reserved_port()?;
-    let server = setup.spawn(
-        Command::new("perl")
-            .args(["-e", DAEMON, &port.to_string()])
-            .arg(DAEMON_PID.get().unwrap()),
-    )?;
-    server.wait_ready(ready::tcp(("127.0.0.1", port)).within("30s"))?;
-    // As with a real daemonizing server, its first process is gone by the time the init ends.
-    while server.try_status()?.is_none() {
+/// Starts a server that daemonizes, as `DAEMON_KIND` says:
+/// - `setsid`: the process isolate started forks the daemon, which leaves the group
+///   (`setsid`) before its parent exits 0 (redis `daemonize yes`, `pg_ctl start`);
+/// - `late`: the parent exits first, and the daemon leaves the group only after the init
+///   returned (its group still had it when the init ended);
+/// - `redis`: a real `redis-server --daemonize yes`;
+/// - `double`: the classic double fork: the process that calls `setsid` forks the daemon and
+///   exits, leaving the daemon in a group (and session) whose leader is gone;
+/// - `dies`: as `setsid`, but the daemon exits before the init returns.
+///
+/// With `FAIL`, the init fails once the daemon is up.
+fn start_daemon(setup: &mut Setup) -> Result<Daemon, InitError> {
+    let kind = std::env::var(DAEMON_KIND)?;
+    let dir = setup.dir()?;
+    let pid_file = dir.join("daemon.pid");
+    if kind == "redis" {
+        let port = setup.reserved_port()?;
+        let launcher = setup.spawn(
+            redis_support::throwaway("redis-server", port, &dir)
+                .args(["--daemonize", "yes", "--pidfile"])
+                .arg(&pid_file),
+        )?;
+        ready::tcp(("127.0.0.1", port)).within("30s").wait()?;
+        while launcher.try_status()?.is_none() {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let pid = pid_in(&pid_file);
+        return Ok(Daemon { pid_file, pid });
+    }
+    let script = match kind.as_str() {
+        "late" => {
+            format!(r#"(sleep 0.5; exec setsid sh -c '{DAEMON}' "$0") >/dev/null 2>&1 & echo $!"#)
+        }
+        // The daemon's session leader forks it and exits: a group with no leader.
+        "double" => format!(
+            r#"setsid sh -c 'sh -c "$1" "$0" & exit' "$0" '{DAEMON}' &
+            while [ ! -s "$0" ]; do sleep 0.01; done"#
+        ),
+        _ => format!(r#"setsid sh -c '{DAEMON}' "$0" & while [ ! -s "$0" ]; do sleep 0.01; done"#),
+    };
+    let launcher = setup.spawn(Command::new("sh").args(["-c", &script]).arg(&pid_file))?;
+    let pid = if kind == "late" {
+        Some(
+            launcher
+                .wait_line(ready::line("").within("30s"))?
+                .trim()
+                .parse()?,
+        )
+    } else {
+        pid_in(&pid_file)
+    };
+    if let (Ok(path), Some(daemon)) = (std::env::var(COUNT), pid) {
+        support::Log {
+            path: PathBuf::from(path),
+        }
+        .append(&format!("{} {daemon}", std::process::id()));
+    }
+    // As with a real daemonizing server, the process isolate started is gone by now.
+    while launcher.try_status()?.is_none() {
         std::thread::sleep(Duration::from_millis(10));
     }
-    Ok(port)
+    if let Ok(ms) = std::env::var(SLOW_MS) {
+        std::thread::sleep(Duration::from_millis(ms.parse()?));
+    }
+    if kind == "dies" {
+        let daemon = pid.ok_or("no daemon")?;
+        let _ = Command::new("kill").arg(daemon.to_string()).status();
+        within(Duration::from_secs(30), || !running(daemon));
+    }
+    if std::env::var_os(FAIL).is_some() {
+        return Err("migration 7 failed: duplicate column `email`".into());
+    }
+    Ok(Daemon { pid_file, pid })
 }
 
-static DAEMONIZING: Fixture<u16> = Fixture::new("fixture-test-daemonizing", start_daemon);
+static DAEMONS: Fixture<Daemon> = Fixture::new("fixture-test-daemon", start_daemon);
 
-/// A daemonizing server escapes its process group, so the run's watcher could never stop it:
-/// its init fails saying so, instead of handing out a server that outlives the run.
+/// Played by a re-run test process: uses the daemon `DAEMON_KIND` says, and says its pid.
 #[test]
-fn a_server_that_daemonizes_fails_its_init_saying_it_escaped() {
-    let dir = tempfile::tempdir().unwrap();
-    let pid_file = dir.path().join("daemon.pid");
-    DAEMON_PID.set(pid_file.clone()).unwrap();
-    let result = DAEMONIZING.get().copied();
-    // The escaped daemon is ours: stop it by its pid.
-    assert!(within(Duration::from_secs(20), || pid_file.exists()));
-    let daemon: i32 = std::fs::read_to_string(&pid_file).unwrap().parse().unwrap();
-    let _ = Command::new("kill").arg(daemon.to_string()).status();
-    let error = result
-        .expect_err("a daemonized server was handed out")
-        .to_string();
+fn child_uses_a_daemon() {
+    if std::env::var_os(DAEMON_KIND).is_none() {
+        return;
+    }
+    let daemon = DAEMONS.get().unwrap_or_else(|error| panic!("{error}"));
+    let pid = daemon.pid.expect("the daemon's pid");
+    assert!(running(pid), "the daemon runs");
+    println!("daemon pid {pid} file {}", daemon.pid_file.display());
+}
+
+/// Runs `child_uses_a_daemon` in a run of its own with a daemon of `kind`: the daemon's pid,
+/// once it has left its group, and the run.
+fn daemon_of_a_run(kind: &str) -> (u32, Runner) {
+    let runner = Runner::start();
+    let mut command = runner.test_process_of("child_uses_a_daemon");
+    command.env(DAEMON_KIND, kind);
+    let text = support::text(&support::run(&mut command, true));
+    let at = text.find("daemon pid ").expect(&text) + "daemon pid ".len();
+    let mut words = text[at..].split_whitespace();
+    let pid: u32 = words.next().unwrap().parse().unwrap();
+    let pid_file = PathBuf::from(words.nth(1).unwrap());
+    // The daemon has left its group (a `late` one only now, after its init returned).
+    assert_eq!(pid_in(&pid_file), Some(pid), "{text}");
+    assert!(running(pid), "the daemon runs after its test process ended");
+    (pid, runner)
+}
+
+/// A daemon the run's watcher must stop: ours, so killed by pid if it did not (its parent is
+/// init by now, so it leaves no zombie).
+fn assert_stopped_with_the_run(kind: &str) {
+    let (daemon, mut runner) = daemon_of_a_run(kind);
+    runner.kill();
+    let stopped = within(Duration::from_secs(10), || !running(daemon));
+    if !stopped {
+        let _ = Command::new("kill")
+            .args(["-9", &daemon.to_string()])
+            .status();
+    }
+    assert!(stopped, "a {kind} daemon outlived its run");
+}
+
+/// A server that daemonizes (fork, `setsid`, the parent exits 0) leaves its process group,
+/// where the watcher's signal to the group does not reach: on Linux its init adopts it, so the
+/// fixture works and the daemon is stopped with the run.
+#[test]
+fn a_server_that_daemonizes_is_adopted_and_stopped_with_the_run() {
+    assert_stopped_with_the_run("setsid");
+}
+
+/// The daemon's parent exits before the daemon calls `setsid`, which it does only after the
+/// init returned: it was still in its group when the init ended, yet is stopped with the run.
+#[test]
+fn a_daemon_that_leaves_its_group_after_the_init_is_stopped_with_the_run() {
+    assert_stopped_with_the_run("late");
+}
+
+/// A real server started with its own `--daemonize yes`.
+#[test]
+fn redis_with_daemonize_yes_is_adopted_and_stopped_with_the_run() {
+    assert_stopped_with_the_run("redis");
+}
+
+/// The classic double fork leaves the daemon in a group whose leader is gone, which it does
+/// not lead: the watcher signals that group.
+#[test]
+fn a_double_forked_daemon_is_stopped_with_the_run() {
+    assert_stopped_with_the_run("double");
+}
+
+/// An init that fails after its server daemonized has the daemon stopped at once, as its
+/// other children are, not when the run ends.
+#[test]
+fn a_failed_init_stops_its_daemon_at_once() {
+    let runner = Runner::start();
+    let mut command = runner.test_process_of("child_uses_a_daemon");
+    command.env(DAEMON_KIND, "setsid").env(FAIL, "1");
+    let text = support::text(&support::run(&mut command, false));
+    assert!(text.contains("migration 7 failed"), "{text}");
+    // The pid file went with the init's directory: the init logged the daemon's pid.
+    let inits = runner.inits();
+    assert_eq!(inits.len(), 1, "{text}");
+    let daemon = inits[0].1;
+    let stopped = !running(daemon);
+    if !stopped {
+        let _ = Command::new("kill").arg(daemon.to_string()).status();
+    }
+    assert!(stopped, "the failed init's daemon still runs");
+}
+
+/// The initialising test process is killed after its server daemonized: its death handed the
+/// daemon to init, out of every group isolate recorded, yet the next user stops it.
+#[test]
+fn an_init_killed_after_its_server_daemonized_leaves_nothing_running() {
+    let runner = Runner::start();
+    let mut slow = runner.test_process_of("child_uses_a_daemon");
+    slow.env(DAEMON_KIND, "setsid").env(SLOW_MS, "600000");
+    let mut slow = support::KillOnDrop(slow.spawn().unwrap());
+    let mut pid_file = None;
+    assert!(within(Duration::from_secs(30), || {
+        pid_file = std::fs::read_dir(runner.runs_dir())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|run| run.path().join("fixture-test-daemon.dir0/daemon.pid"))
+            .find(|path| path.exists());
+        pid_file.is_some()
+    }));
+    let daemon = pid_in(&pid_file.unwrap()).unwrap();
+    slow.0.kill().unwrap();
+    slow.0.wait().unwrap();
+    assert!(running(daemon), "the daemon outlives its test process");
+    let mut next = runner.test_process_of("child_uses_a_daemon");
+    next.env(DAEMON_KIND, "setsid");
+    let text = support::text(&support::run(&mut next, false));
+    assert!(text.contains("died before the fixture was ready"), "{text}");
+    let stopped = !running(daemon);
+    if !stopped {
+        let _ = Command::new("kill").arg(daemon.to_string()).status();
+    }
+    assert!(stopped, "the dead init's daemon still runs");
+}
+
+/// A daemon that exited before its init returned leaves nothing running: the init fails,
+/// saying what to look at, as a server that vanished does.
+#[test]
+fn a_daemon_gone_when_its_init_returns_fails_it_saying_so() {
+    let runner = Runner::start();
+    let mut command = runner.test_process_of("child_uses_a_daemon");
+    command.env(DAEMON_KIND, "dies");
+    let text = support::text(&support::run(&mut command, false));
     assert!(
-        error.contains("fixture `fixture-test-daemonizing` failed to start in this run")
-            && error.contains("exited with exit status: 0")
-            && error.contains("left nothing running")
-            && error.contains("daemonize"),
-        "{error}"
+        text.contains("fixture `fixture-test-daemon` failed to start in this run")
+            && text.contains("exited with exit status: 0")
+            && text.contains("left nothing running")
+            && text.contains("If it daemonized"),
+        "{text}"
     );
 }
 
@@ -580,4 +762,143 @@ static AFTER_ONE_SHOT: Fixture<u32> =
 fn a_one_shot_step_the_init_collected_does_not_fail_it() {
     let server = AFTER_ONE_SHOT.get().copied();
     assert!(running(server.unwrap_or_else(|error| panic!("{error}"))));
+}
+
+/// The parent of `pid`, from `/proc/<pid>/stat`.
+fn parent_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit(')')
+        .next()?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// A daemon that exits once `<its pid file>.stop` exists.
+fn start_exiting_daemon(setup: &mut Setup) -> Result<Daemon, InitError> {
+    let pid_file = setup.dir()?.join("daemon.pid");
+    let script = r#"setsid sh -c 'echo $$ > "$0.tmp"; mv "$0.tmp" "$0"
+        while [ ! -e "$0.stop" ]; do sleep 0.05; done' "$0" &
+        while [ ! -s "$0" ]; do sleep 0.01; done"#;
+    let launcher = setup.spawn(Command::new("sh").args(["-c", script]).arg(&pid_file))?;
+    let pid = pid_in(&pid_file);
+    while launcher.try_status()?.is_none() {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Ok(Daemon { pid_file, pid })
+}
+
+static EXITING_DAEMON: Fixture<Daemon> =
+    Fixture::new("fixture-test-exiting-daemon", start_exiting_daemon);
+
+/// The test process adopts the daemon (its parent exited while the init ran): it reaps it
+/// once it exits, so no zombie is left for the rest of the process's life (under `cargo test`,
+/// the whole binary's run).
+#[test]
+fn an_adopted_daemon_is_reaped_when_it_exits() {
+    let daemon = EXITING_DAEMON
+        .get()
+        .unwrap_or_else(|error| panic!("{error}"));
+    let pid = daemon.pid.expect("the daemon's pid");
+    assert_eq!(parent_of(pid), Some(std::process::id()), "not adopted");
+    std::fs::write(format!("{}.stop", daemon.pid_file.display()), "").unwrap();
+    assert!(
+        within(Duration::from_secs(10), || parent_of(pid).is_none()),
+        "the daemon is left a zombie (or still runs)"
+    );
+}
+
+/// Where `start_window`'s init says it runs, and where it is told to return.
+const WINDOW_STARTED: &str = "FIXTURE_TEST_WINDOW_STARTED";
+const WINDOW_GO: &str = "FIXTURE_TEST_WINDOW_GO";
+
+/// An init that holds its window open until told to return.
+fn start_window(setup: &mut Setup) -> Result<u32, InitError> {
+    let server = setup.spawn(Command::new("sh").args(["-c", "echo up; exec sleep 600"]))?;
+    server.wait_ready(ready::line("up").within("30s"))?;
+    std::fs::write(std::env::var(WINDOW_STARTED)?, "")?;
+    let go = PathBuf::from(std::env::var(WINDOW_GO)?);
+    if !within(Duration::from_secs(30), || go.exists()) {
+        return Err("never told to return".into());
+    }
+    Ok(server.pid())
+}
+
+static WINDOW: Fixture<u32> = Fixture::new("fixture-test-window", start_window);
+
+/// Played by a re-run test process: while the init runs, another thread (another test's)
+/// starts a server in the background of a shell that exits, orphaning it.
+#[test]
+fn child_orphans_beside_an_init() {
+    let Ok(started) = std::env::var(WINDOW_STARTED) else {
+        return;
+    };
+    let go = std::env::var(WINDOW_GO).unwrap();
+    let orphaner = std::thread::spawn(move || {
+        assert!(within(Duration::from_secs(30), || std::path::Path::new(
+            &started
+        )
+        .exists()));
+        let output = Command::new("sh")
+            .args(["-c", "sleep 300 >/dev/null 2>&1 & echo $!"])
+            .output()
+            .unwrap();
+        let orphan: u32 = support::text(&output).trim().parse().unwrap();
+        let parent = parent_of(orphan);
+        std::fs::write(go, "").unwrap();
+        (orphan, parent)
+    });
+    let server = WINDOW.get().unwrap_or_else(|error| panic!("{error}"));
+    assert!(running(*server));
+    let (orphan, parent) = orphaner.join().unwrap();
+    println!(
+        "orphan {orphan} adopted by {} me {}",
+        parent.unwrap_or(0),
+        std::process::id()
+    );
+    assert!(running(orphan), "the other test's orphan was stopped");
+}
+
+/// A process orphaned by another thread while an init runs is adopted by the test process (it
+/// is the subreaper then) but is not the fixture's: it is neither stopped nor recorded for the
+/// run's watcher.
+#[test]
+fn another_tests_orphan_adopted_during_an_init_is_left_alone() {
+    let mut runner = Runner::start();
+    let mut command = runner.test_process_of("child_orphans_beside_an_init");
+    command
+        .env(WINDOW_STARTED, runner.root.path().join("started"))
+        .env(WINDOW_GO, runner.root.path().join("go"));
+    let text = support::text(&support::run(&mut command, true));
+    let numbers: Vec<u32> = text
+        .split("orphan ")
+        .nth(1)
+        .expect(&text)
+        .split_whitespace()
+        .filter_map(|word| word.parse().ok())
+        .take(3)
+        .collect();
+    let (orphan, parent, me) = (numbers[0], numbers[1], numbers[2]);
+    let kill_orphan = || {
+        let _ = Command::new("kill").arg(orphan.to_string()).status();
+    };
+    if parent != me {
+        kill_orphan();
+    }
+    assert_eq!(
+        parent, me,
+        "the orphan was not adopted while the init ran: {text}"
+    );
+    runner.kill();
+    let cleaned = within(Duration::from_secs(10), || {
+        std::fs::read_dir(runner.runs_dir()).map_or(true, |mut d| d.next().is_none())
+    });
+    let left_alone = running(orphan);
+    kill_orphan();
+    assert!(cleaned, "the run's watcher did not finish");
+    assert!(
+        left_alone,
+        "the run's watcher stopped another test's orphan"
+    );
 }

@@ -56,7 +56,7 @@ pub type InitError = Box<dyn std::error::Error + Send + Sync>;
 /// - **As data.** The value crosses processes as JSON, so `T` derives `serde::Serialize` and
 ///   `serde::Deserialize`: connection strings, ports, paths; never handles.
 /// - **Never twice.** An init that fails (returns `Err`, panics, its readiness wait runs out,
-///   or a process it spawned is gone when it returns, as a server that daemonized is) has
+///   or a process it spawned is gone when it returns, leaving nothing running) has
 ///   what it started stopped and removed at once, and every later test of the run that uses
 ///   the fixture fails at once with ``fixture `db` failed to start in this run (in test
 ///   `X`, after 12.3s): <the original error>``. It is not retried within the run. An init whose
@@ -68,7 +68,9 @@ pub type InitError = Box<dyn std::error::Error + Send + Sync>;
 ///   it died, as above.
 /// - **Gone with the run.** What the init started through its [`Setup`] is stopped and removed
 ///   by a watcher process a few seconds after the runner exits, however it exits (SIGKILL
-///   included).
+///   included). On Linux that includes a server that daemonizes (redis `daemonize yes`,
+///   `pg_ctl start`) during the init: see [`Setup::spawn`]. Elsewhere a daemon escapes, and
+///   its init fails saying so.
 ///
 /// # Examples
 ///
@@ -218,6 +220,7 @@ impl<T: Serialize + DeserializeOwned + Send + Sync + 'static> Fixture<T> {
         let started = Instant::now();
         let mut setup = Setup::new(self.name, test, run, timeout)?;
         let outcome = catch_unwind(AssertUnwindSafe(|| (self.init)(&mut setup)));
+        setup.adopt();
         let outcome = match outcome {
             Ok(Ok(value)) => match setup.vanished().first() {
                 // What the tests would use is gone, or escaped where no teardown reaches it.
@@ -487,11 +490,22 @@ fn lock_within(lock: &File, timeout: Duration) -> io::Result<bool> {
     }
 }
 
-/// Why a child that exited 0 and left nothing running is suspect.
+/// Why a child that exited 0 and left nothing running is suspect. On Linux a daemon is
+/// adopted when it can be tied to the init (see `Setup::adopt`): this one could not.
+#[cfg(any(target_os = "linux", target_os = "android"))]
 const ESCAPED: &str = "If it daemonized (redis `daemonize yes`, `pg_ctl start`, a `--daemon` \
-     flag), the server left its process group, where isolate cannot stop it: it may be running \
-     now and will not be stopped when the run ends; run it in the foreground (`daemonize no`, \
-     `postgres -D`).";
+     flag), no daemon runs now that isolate can tie to this init: it exited (see its log), or \
+     it overwrote its environment (redis and postgres do) and has no pid file in a directory \
+     of `Setup::dir` (redis `--pidfile`, postgres's data directory), where isolate looks; then \
+     it may be running now and will not be stopped when the run ends. Otherwise run it in the \
+     foreground (`daemonize no`, `postgres -D`).";
+
+/// Why a child that exited 0 and left nothing running is suspect.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+const ESCAPED: &str = "If it daemonized (redis `daemonize yes`, `pg_ctl start`, a `--daemon` \
+     flag), the server left its process group, where isolate cannot stop it on this system \
+     (only Linux adopts daemons): it may be running now and will not be stopped when the run \
+     ends; run it in the foreground (`daemonize no`, `postgres -D`).";
 
 /// A failed init's error, plus why, when a child exited successfully and left nothing running:
 /// the probe that failed was likely waiting for a server that daemonized.

@@ -17,7 +17,9 @@
 //!
 //! `<isolate dir>/runs/<runner pid>-<runner start>/`: the fixtures' lock and state files, their
 //! directories, the output of their children and the list of those children (`children`, one
-//! `<pid> <start time>` line each).
+//! `<pid> <start time>` line each: the children, and on Linux the daemons their inits adopted,
+//! see `Setup::adopt`; a start time of `-` names a group whose leader is gone, signalled while
+//! no process has its id).
 //!
 //! # The watcher
 //!

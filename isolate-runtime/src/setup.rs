@@ -20,7 +20,8 @@ use crate::{orphans, Child, Error, ReservedPort};
 /// by the run's watcher, a few seconds later at most; and at once if the init fails (returns
 /// `Err`, panics, or its readiness wait runs out), so a failed init leaves nothing behind. If
 /// the init's test process dies midway, the next test that asks for the fixture stops and
-/// removes what it started. (One gap: a death in the microseconds between a process's start
+/// removes what it started (on Linux, with the daemons of it that kept their environment:
+/// see [`spawn`](Setup::spawn)). (One gap: a death in the microseconds between a process's start
 /// and its record, written at once after, leaves that process unknown, hence running.)
 ///
 /// # Examples
@@ -63,7 +64,21 @@ pub struct Setup {
     /// `<fixture>.started`: what this init started, for [`tear_down_dead`] should its process
     /// die before it ends.
     started: PathBuf,
+    /// What the children's processes carry in their environment as [`TREE`] (Linux), plus
+    /// `#<index of the child>`: what proves a process we did not start is theirs.
+    tree: String,
+    /// Open while the init runs (Linux): see [`Setup::adopt`].
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    subreaper: Option<sys_process::Subreaper>,
+    /// The processes that escaped the children's groups, found by [`Setup::adopt`]: the group
+    /// each is recorded under for the watcher (`<pid> <start>`, as a child is) and the index
+    /// of the child whose tree it is of (unknown for one found by its pid file).
+    escaped: Vec<(u32, String, Option<usize>)>,
 }
+
+/// The variable a fixture's children carry in their environment, inherited by every process
+/// they start, daemons included: `<test pid>-<its start time>:<fixture>#<child index>`.
+const TREE: &str = "ISOLATE_FIXTURE_TREE";
 
 impl Setup {
     pub(crate) fn new(
@@ -83,6 +98,14 @@ impl Setup {
             dirs: Vec::new(),
             ports: Vec::new(),
             started: run.dir.join(own_name(fixture, "started")),
+            tree: format!(
+                "{}-{}:{fixture}#",
+                std::process::id(),
+                sys_process::start_time(std::process::id()).unwrap_or_default()
+            ),
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            subreaper: Some(sys_process::Subreaper::start()),
+            escaped: Vec::new(),
         })
     }
 
@@ -137,9 +160,31 @@ impl Setup {
     /// handle leaves it running, for every test of the run. It is stopped when the run ends
     /// (SIGTERM to its group, 3 seconds, SIGKILL), or at once if this init fails.
     ///
-    /// Run a server in the foreground (redis `daemonize no`, `postgres -D` rather than `pg_ctl
-    /// start`): one that daemonizes leaves its process group, where nothing can stop it, so an
-    /// init whose spawned process exited by itself, leaving nothing running, fails, saying so.
+    /// A server that daemonizes (redis `daemonize yes`, `pg_ctl start`, a `--daemon` flag:
+    /// fork, `setsid`, the parent exits) leaves this process group. On Linux it is adopted all
+    /// the same, and stopped with the run (or at once if the init fails): while the init runs,
+    /// its test process is a child subreaper (the orphans of what is spawned here are
+    /// reparented to it), and when the init returns, the processes below it that left their
+    /// group are taken if they prove to be of this init's tree, by either of:
+    ///
+    /// - the variable `ISOLATE_FIXTURE_TREE` in the environment they started with, which every
+    ///   process spawned here gets and hands down (many servers, redis and postgres among
+    ///   them, overwrite theirs with their process title, so for them:)
+    /// - their pid in a `*.pid` file in one of the init's [`dir`](Setup::dir)s or their
+    ///   subdirectories: redis `--pidfile <dir>/redis.pid`, postgres's `postmaster.pid` in a
+    ///   data directory there.
+    ///
+    /// Not adopted: a daemon that has neither, and one forked after the init returned (by a
+    /// launcher still running then); wait in the init for the server to be up. What another
+    /// test of the process orphans while the init runs is reparented to the test process too,
+    /// and left alone: it runs on, and once it exits it stays a zombie until the test process
+    /// ends (nothing tells it from a child another test will wait for); so does an adopted
+    /// daemon found by its pid file alone that exits while the test process runs.
+    ///
+    /// Elsewhere a daemon escapes, where nothing can stop it: run the server in the foreground
+    /// (redis `daemonize no`, `postgres -D`). Either way, an init whose spawned process exited
+    /// by itself, leaving nothing of it running, fails, saying so.
+    ///
     /// Run a one-shot step (initdb, a migration) with [`Command::status`]; one spawned here
     /// has its status collected with [`Child::stop`] once it ended (that only reaps it).
     ///
@@ -159,6 +204,13 @@ impl Setup {
             self.fixture,
             &format!("{program}{}", self.children.len()),
         ));
+        if cfg!(any(target_os = "linux", target_os = "android")) {
+            if self.children.is_empty() {
+                // For `tear_down_dead`: what this init's tree carries, should it die midway.
+                self.note(&format!("tree {}", self.tree))?;
+            }
+            command.env(TREE, format!("{}{}", self.tree, self.children.len()));
+        }
         let child = Child::spawn_detached(command, &log)?;
         let start = sys_process::start_time(child.pid()).unwrap_or_default();
         let registered = self
@@ -174,18 +226,182 @@ impl Setup {
     }
 
     /// The children that exited by themselves during the init (not stopped by it) and left
-    /// nothing running in their process group: whether each exited successfully, and its state
-    /// ("child `cmd` (pid 42) exited with ...").
+    /// nothing running in their process group, nor a daemon that [`adopt`](Setup::adopt) found:
+    /// whether each exited successfully, and its state ("child `cmd` (pid 42) exited with ...").
     pub(crate) fn vanished(&self) -> Vec<(bool, String)> {
         self.children
             .iter()
-            .filter(|child| !child.stopped())
-            .filter_map(|child| {
+            .enumerate()
+            .filter(|(index, child)| {
+                // A daemon found by its pid file may be of any child's tree.
+                !child.stopped()
+                    && !self
+                        .escaped
+                        .iter()
+                        .any(|(_, _, of)| of.map_or(true, |of| of == *index))
+            })
+            .filter_map(|(_, child)| {
                 let status = child.try_status().ok()??;
                 if sys_process::group_outlives_leader(child.pid()) {
                     return None;
                 }
                 Some((status.success(), child.state()))
+            })
+            .collect()
+    }
+
+    /// The init returned (or panicked): stops being a subreaper, and finds the processes of
+    /// its children's trees that left their groups (daemons: fork, `setsid`, the parent exits)
+    /// and records them for the run's watcher, as its children are. Linux only: elsewhere a
+    /// daemon escapes, and the init fails saying so (see `fixture.rs`).
+    ///
+    /// A process is taken only on proof that it is of the init's tree: it descends from this
+    /// process (the subreaper adopted the orphans of the init's tree, and a child that still
+    /// runs is the parent of its own), and either carries this init's [`TREE`] value in its
+    /// environment or has its pid in a `*.pid` file in a directory of this init's (only the
+    /// init's tree writes there: redis `--pidfile`, postgres's `postmaster.pid`, for servers
+    /// that overwrite their environment with their process title). Another test's orphan,
+    /// adopted by this process while the init ran, has neither: it is left alone, running
+    /// (and, once it exits, a zombie until this process ends: nothing tells it from a child
+    /// another test will wait for). What carries the variable is reaped when it exits.
+    #[cfg_attr(
+        not(any(target_os = "linux", target_os = "android")),
+        allow(clippy::unused_self)
+    )]
+    pub(crate) fn adopt(&mut self) {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        {
+            // Closed first: an orphan adopted after the scan would be found by nobody.
+            drop(self.subreaper.take());
+            for (group, start, index) in self.find_escaped() {
+                let registered = self
+                    .run
+                    .register_child(group, &start)
+                    .and_then(|()| self.note(&format!("child {group} {start}")));
+                if let Err(error) = registered {
+                    eprintln!("isolate: {error}");
+                }
+                self.escaped.push((group, start, index));
+            }
+        }
+    }
+
+    /// What [`adopt`](Setup::adopt) records: `(group, its leader's start time, the index of the
+    /// child whose tree it is of, if known)`. Reaps, or has reaped once they exit, the processes
+    /// of the init's tree that this process adopted.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn find_escaped(&self) -> Vec<(u32, String, Option<usize>)> {
+        let me = std::process::id();
+        let Some(all) = sys_process::processes() else {
+            return Vec::new();
+        };
+        let leaders: Vec<u32> = self.children.iter().map(|child| child.pid()).collect();
+        let my_session = all.iter().find(|p| p.pid == me).map(|p| p.session);
+        // Our descendants: what a child started, or an orphan we adopted.
+        let mut descendants = vec![me];
+        let mut grown = true;
+        while grown {
+            grown = false;
+            for process in &all {
+                if descendants.contains(&process.parent) && !descendants.contains(&process.pid) {
+                    descendants.push(process.pid);
+                    grown = true;
+                }
+            }
+        }
+        let in_pid_files = self.pids_in_pid_files();
+        let mut ours = Vec::new();
+        for process in &all {
+            if process.pid == me
+                || !descendants.contains(&process.pid)
+                || leaders.contains(&process.pid)
+            {
+                continue;
+            }
+            // A zombie has no environment left: it shows no variable.
+            let index = sys_process::environment_variable(process.pid, TREE)
+                .and_then(|value| value.strip_prefix(&self.tree)?.parse::<usize>().ok());
+            if index.is_none() && (process.zombie || !in_pid_files.contains(&process.pid)) {
+                continue;
+            }
+            // Reaped only when the variable proves that this process did not start it itself
+            // (what it starts does not carry it): a child of ours found by a pid file alone
+            // may have a handle that will wait for it, and a reaped pid is free for another.
+            if process.parent == me && index.is_some() {
+                sys_process::reap_adopted(process.pid);
+            }
+            ours.push((process, index));
+        }
+        let mut found = Vec::new();
+        for (process, index) in ours {
+            // Recorded even when it leads no group yet: one caught before its `setsid` leads
+            // its own once it calls it, and a group that does not exist is signalled in vain.
+            found.push((process.pid, process.start.clone(), index));
+            let group = process.group;
+            if group == process.pid
+                || leaders.contains(&group)
+                || found.iter().any(|f| f.0 == group)
+            {
+                continue;
+            }
+            // A session led by a process that is gone (or our zombie): every member descends
+            // from its leader, and a leader that is not our ancestor (our session is not its)
+            // descends from the child. The kernel hands out no pid while a group of it exists,
+            // so `-` (no process's start time) names the group while no process has its id.
+            let leader = all.iter().find(|p| p.pid == group);
+            let leader_ours = leader.map_or(true, |p| p.zombie && p.parent == me);
+            if process.session == group && Some(group) != my_session && leader_ours {
+                let start = match leader {
+                    Some(_) if index.is_some() => {
+                        sys_process::reap_adopted(group);
+                        "-".to_owned()
+                    }
+                    Some(zombie) => zombie.start.clone(),
+                    None => "-".to_owned(),
+                };
+                found.push((group, start, index));
+            }
+        }
+        // Zombies we adopted from the children's groups (the shell that ran a daemon's
+        // launcher, whose parent exited first): no one else will reap them.
+        for process in &all {
+            if process.zombie
+                && process.parent == me
+                && leaders.contains(&process.group)
+                && !leaders.contains(&process.pid)
+            {
+                sys_process::reap_adopted(process.pid);
+            }
+        }
+        found
+    }
+
+    /// The pids written in the `*.pid` files of this init's directories and their
+    /// subdirectories (a server's data directory).
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn pids_in_pid_files(&self) -> Vec<u32> {
+        let entries = |dir: &Path| -> Vec<PathBuf> {
+            std::fs::read_dir(dir).map_or_else(
+                |_| Vec::new(),
+                |entries| entries.flatten().map(|entry| entry.path()).collect(),
+            )
+        };
+        let mut files: Vec<PathBuf> = Vec::new();
+        for dir in &self.dirs {
+            for path in entries(dir) {
+                if path.is_dir() {
+                    files.extend(entries(&path));
+                } else {
+                    files.push(path);
+                }
+            }
+        }
+        files
+            .iter()
+            .filter(|path| path.extension().is_some_and(|ext| ext == "pid"))
+            .filter_map(|path| {
+                let text = std::fs::read_to_string(path).ok()?;
+                text.lines().next()?.trim().parse().ok()
             })
             .collect()
     }
@@ -211,8 +427,15 @@ impl Setup {
             .extend(self.ports);
     }
 
-    /// The init failed: stops its children and removes its directories now.
+    /// The init failed: stops its children and what escaped them, and removes its directories
+    /// now.
     pub(crate) fn tear_down(self) {
+        let escaped: Vec<(u32, &str)> = self
+            .escaped
+            .iter()
+            .map(|(group, start, _)| (*group, start.as_str()))
+            .collect();
+        stop_groups(&escaped);
         for child in self.children.iter().rev() {
             if let Err(error) = child.stop() {
                 eprintln!("isolate: {error}");
@@ -223,6 +446,58 @@ impl Setup {
         }
         let _ = std::fs::remove_file(&self.started);
     }
+}
+
+/// Stops the groups led by `recorded` leaders (`(pid, start time)`) as the watcher does:
+/// SIGTERM to those whose leader still has its recorded start time (not a reused pid), up to
+/// [`DEFAULT_GRACE`](crate::DEFAULT_GRACE) for them to exit, then SIGKILL to what is left of
+/// every group that is still ours.
+fn stop_groups(recorded: &[(u32, &str)]) {
+    if recorded.is_empty() {
+        return;
+    }
+    // A recorded process that leads no group (a server's worker, a daemon caught before its
+    // `setsid`) goes with the group it is in: not waited for here.
+    let leaders: Vec<u32> = recorded
+        .iter()
+        .filter(|(pid, start)| sys_process::start_time(*pid).as_deref() == Some(*start))
+        .map(|(pid, _)| *pid)
+        .filter(|pid| sys_process::leads_group(*pid))
+        .collect();
+    for pid in &leaders {
+        let _ = sys_process::signal_group(*pid, Stop::Term);
+    }
+    let deadline = Instant::now() + crate::DEFAULT_GRACE;
+    while leaders.iter().any(|pid| sys_process::running(*pid)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Also the groups whose leader is gone: what is left in them is ours.
+    for (pid, start) in recorded {
+        orphans::kill_group_if_ours(*pid, Some(start));
+    }
+}
+
+/// The group leaders that carry `tree` (a [`TREE`] value, without the child's index) in their
+/// environment, and their start times: the daemons of an init whose process died (Linux).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn daemons_of_tree(tree: &str) -> Vec<(u32, String)> {
+    sys_process::processes()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|p| {
+            !p.zombie
+                && p.group == p.pid
+                && sys_process::environment_variable(p.pid, TREE)
+                    .is_some_and(|value| value.starts_with(tree))
+        })
+        .map(|p| (p.pid, p.start))
+        .collect()
+}
+
+/// Elsewhere no daemon is adopted.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn daemons_of_tree(_tree: &str) -> Vec<(u32, String)> {
+    Vec::new()
 }
 
 /// `<fixture>.<what>`: a fixture's own file names in the run's directory. Fixture names may
@@ -241,7 +516,7 @@ pub(crate) fn tear_down_dead(run: &Run, fixture: &str) {
     let Ok(record) = std::fs::read_to_string(&started) else {
         return;
     };
-    let recorded: Vec<(u32, &str)> = record
+    let mut recorded: Vec<(u32, &str)> = record
         .lines()
         .filter_map(|line| line.strip_prefix("child "))
         .filter_map(|rest| {
@@ -249,23 +524,14 @@ pub(crate) fn tear_down_dead(run: &Run, fixture: &str) {
             Some((pid.parse().ok()?, start))
         })
         .collect();
-    // Leaders that still have their recorded start time: the same processes, not reused pids.
-    let leaders: Vec<u32> = recorded
-        .iter()
-        .filter(|(pid, start)| sys_process::start_time(*pid).as_deref() == Some(*start))
-        .map(|(pid, _)| *pid)
+    // The daemons its tree started, which its death handed to init.
+    let daemons: Vec<(u32, String)> = record
+        .lines()
+        .filter_map(|line| line.strip_prefix("tree "))
+        .flat_map(daemons_of_tree)
         .collect();
-    for pid in &leaders {
-        let _ = sys_process::signal_group(*pid, Stop::Term);
-    }
-    let deadline = Instant::now() + crate::DEFAULT_GRACE;
-    while leaders.iter().any(|pid| sys_process::running(*pid)) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    // Also the groups whose leader is gone: what is left in them is ours.
-    for (pid, start) in &recorded {
-        orphans::kill_group_if_ours(*pid, Some(start));
-    }
+    recorded.extend(daemons.iter().map(|(pid, start)| (*pid, start.as_str())));
+    stop_groups(&recorded);
     for dir in record.lines().filter_map(|line| line.strip_prefix("dir ")) {
         let _ = std::fs::remove_dir_all(Path::new(dir));
     }

@@ -22,23 +22,30 @@ pub struct Redis {
 pub const INSTALL: &str = "`sudo apt-get install -y redis-server` (Debian, Ubuntu) or \
                            `brew install redis` (macOS)";
 
-/// Starts `program` as a throwaway redis: no persistence, loopback only, its files in a
-/// directory of the run; then applies the "migration" every test expects.
+/// `program` as a throwaway redis on `port`: no persistence, loopback only, its files in
+/// `dir`.
+pub fn throwaway(program: &str, port: u16, dir: &std::path::Path) -> Command {
+    let mut command = Command::new(program);
+    command
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+        ])
+        .args(["--appendonly", "no", "--dir"])
+        .arg(dir);
+    command
+}
+
+/// Starts `program` as a [`throwaway`] redis in a directory of the run; then applies the
+/// "migration" every test expects.
 pub fn start_with(program: &str, setup: &mut Setup) -> Result<Redis, InitError> {
     let port = setup.reserved_port()?;
     let dir = setup.dir()?;
-    let started = setup.spawn(Command::new(program).args([
-        "--port",
-        &port.to_string(),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--dir",
-        &dir.to_string_lossy(),
-    ]));
+    let started = setup.spawn(&mut throwaway(program, port, &dir));
     let server = match started {
         Ok(server) => server,
         Err(error) if not_found(&error) => {

@@ -248,22 +248,9 @@ pub(crate) fn signal_group(pid: u32, stop: Stop) -> io::Result<()> {
 pub(crate) fn group_outlives_leader(pid: u32) -> bool {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
-        let Ok(entries) = std::fs::read_dir("/proc") else {
-            return true;
-        };
-        entries.flatten().any(|entry| {
-            let name = entry.file_name();
-            let Some(other) = name.to_str().and_then(|n| n.parse::<u32>().ok()) else {
-                return false;
-            };
-            // Field 5, the group, comes after the command name's closing parenthesis.
-            other != pid
-                && std::fs::read_to_string(entry.path().join("stat")).is_ok_and(|stat| {
-                    stat.rsplit_once(')')
-                        .and_then(|(_, rest)| rest.split_whitespace().nth(2))
-                        .and_then(|group| group.parse::<u32>().ok())
-                        == Some(pid)
-                })
+        processes().map_or(true, |all| {
+            all.iter()
+                .any(|other| other.pid != pid && other.group == pid)
         })
     }
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
@@ -276,6 +263,133 @@ pub(crate) fn group_outlives_leader(pid: u32) -> bool {
                 Err(rustix::io::Errno::SRCH)
             )
         })
+}
+
+/// Whether `pid` leads its process group.
+#[cfg(feature = "fixture")]
+pub(crate) fn leads_group(pid: u32) -> bool {
+    let Some(id) = i32::try_from(pid).ok().and_then(Pid::from_raw) else {
+        return false;
+    };
+    rustix::process::getpgid(Some(id)).is_ok_and(|group| group == id)
+}
+
+/// One process, as `/proc/<pid>/stat` shows it.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[derive(Debug, Clone)]
+pub(crate) struct Process {
+    pub(crate) pid: u32,
+    pub(crate) parent: u32,
+    pub(crate) group: u32,
+    pub(crate) session: u32,
+    /// As [`start_time`] gives it.
+    pub(crate) start: String,
+    pub(crate) zombie: bool,
+}
+
+/// Every process this process can see; `None` when `/proc` cannot be read.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) fn processes() -> Option<Vec<Process>> {
+    let entries = std::fs::read_dir("/proc").ok()?;
+    Some(
+        entries
+            .flatten()
+            .filter_map(|entry| {
+                let pid = entry.file_name().to_str()?.parse::<u32>().ok()?;
+                let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+                // The command name (field 2) is in parentheses and may hold spaces: count
+                // after it, from field 3 (the state).
+                let fields: Vec<&str> = stat[stat.rfind(')')? + 1..].split_whitespace().collect();
+                let number = |n: usize| fields.get(n)?.parse::<u32>().ok();
+                Some(Process {
+                    pid,
+                    parent: number(1)?,
+                    group: number(2)?,
+                    session: number(3)?,
+                    start: (*fields.get(19)?).to_owned(),
+                    zombie: fields.first() == Some(&"Z"),
+                })
+            })
+            .collect(),
+    )
+}
+
+/// The value of the variable `name` in the environment `pid` started with (`/proc/<pid>/environ`:
+/// readable for processes of our user, empty for a zombie).
+#[cfg(all(feature = "fixture", any(target_os = "linux", target_os = "android")))]
+pub(crate) fn environment_variable(pid: u32, name: &str) -> Option<String> {
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
+    environ.split(|byte| *byte == 0).find_map(|entry| {
+        let value = entry.strip_prefix(name.as_bytes())?.strip_prefix(b"=")?;
+        String::from_utf8(value.to_vec()).ok()
+    })
+}
+
+/// While one lives, this process is a child subreaper: the orphans of its descendants are
+/// reparented to it rather than to init, so what a fixture's init starts cannot leave its
+/// reach by daemonizing. Counted, as inits of several fixtures may overlap; a process that was
+/// a subreaper before stays one.
+#[cfg(all(feature = "fixture", any(target_os = "linux", target_os = "android")))]
+#[derive(Debug)]
+pub(crate) struct Subreaper(());
+
+#[cfg(all(feature = "fixture", any(target_os = "linux", target_os = "android")))]
+static SUBREAPERS: Mutex<(usize, bool)> = Mutex::new((0, false));
+
+#[cfg(all(feature = "fixture", any(target_os = "linux", target_os = "android")))]
+impl Subreaper {
+    pub(crate) fn start() -> Subreaper {
+        let mut state = SUBREAPERS.lock().unwrap_or_else(PoisonError::into_inner);
+        if state.0 == 0 {
+            let already = rustix::process::child_subreaper().is_ok_and(|pid| pid.is_some());
+            // Failing leaves what daemonizes unadopted, as on other Unixes: the init says so.
+            let set = !already
+                && rustix::process::set_child_subreaper(Some(rustix::process::getpid())).is_ok();
+            state.1 = set;
+        }
+        state.0 += 1;
+        Subreaper(())
+    }
+}
+
+#[cfg(all(feature = "fixture", any(target_os = "linux", target_os = "android")))]
+impl Drop for Subreaper {
+    fn drop(&mut self) {
+        let mut state = SUBREAPERS.lock().unwrap_or_else(PoisonError::into_inner);
+        state.0 -= 1;
+        if state.0 == 0 && state.1 {
+            let _ = rustix::process::set_child_subreaper(None);
+            state.1 = false;
+        }
+    }
+}
+
+/// Reaps our child `pid`, one we adopted and did not fork (nothing else waits for it): now if
+/// it is a zombie, else on a helper thread once it exits, so it is never left a zombie.
+#[cfg(all(feature = "fixture", any(target_os = "linux", target_os = "android")))]
+pub(crate) fn reap_adopted(pid: u32) {
+    use rustix::process::{waitid, WaitId, WaitIdOptions};
+    let Some(id) = i32::try_from(pid).ok().and_then(Pid::from_raw) else {
+        return;
+    };
+    let wait = move |options: WaitIdOptions| loop {
+        match waitid(WaitId::Pid(id), WaitIdOptions::EXITED | options) {
+            Err(rustix::io::Errno::INTR) => {}
+            result => break result.ok().flatten().is_some(),
+        }
+    };
+    if wait(WaitIdOptions::NOHANG) {
+        return;
+    }
+    let waited = crate::background::spawn(
+        "isolate-reaper".into(),
+        Box::new(move || {
+            wait(WaitIdOptions::empty());
+        }),
+    );
+    if let Err(error) = waited {
+        eprintln!("isolate: cannot start a thread to reap pid {pid} when it exits ({error})");
+    }
 }
 
 /// When the process `pid` started, as an opaque token that differs between two processes that
