@@ -440,17 +440,30 @@ mod tests {
     }
 
     /// A record removed by a temp cleaner while kept for reuse is not written to again: its
-    /// next holder is in a record that readers see.
+    /// next holder is in a record that readers see. The directory is machine-wide: only this
+    /// process's records are removed and looked for, as another run of these tests may hold
+    /// its own there at the same moment.
     #[test]
     fn a_removed_record_is_not_reused() {
         let holder = Holder::me("crate::tests::removed", Claim::Permits(1));
         drop(publish("test-removed", &holder).unwrap());
         let dir = lockdir::subdir("test-removed").unwrap();
         for entry in fs::read_dir(&dir).unwrap() {
-            fs::remove_file(entry.unwrap().path()).unwrap();
+            let entry = entry.unwrap();
+            if entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with(own_prefix())
+            {
+                fs::remove_file(entry.path()).unwrap();
+            }
         }
         let _held = publish("test-removed", &holder).unwrap();
-        assert_eq!(scan("test-removed"), vec![holder]);
+        let ours: Vec<Holder> = scan("test-removed")
+            .into_iter()
+            .filter(|found| found.pid == holder.pid)
+            .collect();
+        assert_eq!(ours, vec![holder]);
     }
 
     /// A released record (a newline over the first byte) and one a shorter line overwrote.

@@ -120,7 +120,7 @@ pub(crate) fn subdir(name: &'static str) -> Result<PathBuf, Error> {
     Ok(path)
 }
 
-/// Creates `path` owner-only if missing, then checks it is a real directory, ours, and closed
+/// Creates `path` owner-only if missing, or else checks it is a real directory, ours, and closed
 /// to others.
 ///
 /// # Errors
@@ -173,7 +173,9 @@ fn make_private_dir(path: &Path) -> Result<(), Error> {
         }
     }
     match created {
-        Ok(()) => {}
+        // Made by us just now, owner-only: nothing to check, and no path to look at again,
+        // which a removal (`rm -rf` in a loop) could take away in between every time.
+        Ok(()) => return Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
         Err(e) => {
             return Err(Error::io_in_dir(

@@ -40,10 +40,9 @@ pub(crate) struct Record {
 }
 
 impl Record {
-    /// Writes and locks the record of the child `pid` (which started at `start`): written under
-    /// a temporary name first, so that a sweeper never sees a record before it is locked and
-    /// complete. Then tells the watchdog, which stops the child's group at once if this process
-    /// dies.
+    /// Writes and locks the record of the child `pid` (which started at `start`): locked under
+    /// a temporary name first, so that a sweeper never sees a record before it is locked. Then
+    /// tells the watchdog, which stops the child's group at once if this process dies.
     pub(crate) fn create(pid: u32, start: &str, command: &str) -> Result<Record, Error> {
         let dir = lockdir::subdir(DIR)?;
         let text = format!("{pid} {start}\n{command}\n");
@@ -77,7 +76,7 @@ impl Record {
     }
 }
 
-/// Locks the fresh `draft`, writes `text` into it and renames it to `path`, its record's name.
+/// Locks the fresh `draft`, renames it to `path`, its record's name, and writes `text` into it.
 fn fill(lock: &File, draft: &Path, path: &Path, text: &str) -> Result<(), Error> {
     // Nobody else knows the draft's unique name, so the lock is free.
     match wait::try_lock(lock, Mode::Exclusive) {
@@ -90,11 +89,22 @@ fn fill(lock: &File, draft: &Path, path: &Path, text: &str) -> Result<(), Error>
         }
         Err(e) => return Err(Error::io(format!("cannot lock `{}`", draft.display()), e)),
     }
+    let what = || format!("cannot write the child record `{}`", path.display());
+    // Named before it is written: the draft need outlive only a lock and a rename, the
+    // shortest window a loop of `rm -rf` can remove it in (with the write in that window too,
+    // such a loop won every try in a row often enough to fail the hostile test in most runs
+    // on a loaded machine). Locked, the record is read by no sweeper while we live; if we
+    // die before the write, a sweeper finds no pid in it and only removes it.
+    fs::rename(draft, path).context_in_dir(what)?;
     let mut writer = lock;
     writer
         .write_all(text.as_bytes())
-        .and_then(|()| fs::rename(draft, path))
-        .context_in_dir(|| format!("cannot write the child record `{}`", path.display()))
+        .map_err(|e| {
+            // A full disk, say: the record, which only we know the name of, goes too.
+            let _ = fs::remove_file(path);
+            e
+        })
+        .context_in_dir(what)
 }
 
 impl Drop for Record {
