@@ -30,8 +30,10 @@
 //! the runner is gone, however it ended (a normal end, a failure, SIGKILL), it sends SIGTERM to
 //! the process group of every listed child whose leader still has its recorded start time (a
 //! reused pid is never signalled), gives them 3 seconds, sends SIGKILL to what is left, and
-//! removes the run's directory. So everything a run started is gone at most about 4 seconds after
-//! its runner.
+//! removes the run's directory. It holds the list of children open from its start (its stdin),
+//! so a run directory removed by then (a CI job's `rm -rf "$TMPDIR"` right after the tests)
+//! still has its children stopped. So everything a run started is gone at most about 4 seconds
+//! after its runner.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -111,6 +113,16 @@ impl Run {
             .context(|| format!("cannot write `{}`", path.display()))
     }
 
+    /// The run's list of children, created empty if missing, for the watcher to hold: read
+    /// through it, the list outlives a removal of the run's directory.
+    fn children_file(&self) -> std::io::Result<fs::File> {
+        fs::OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(self.dir.join("children"))
+    }
+
     /// Starts the run's watcher unless someone has: the file `watcher` is created by exactly
     /// one process of the run.
     pub(crate) fn ensure_watcher(&self) -> Result<(), Error> {
@@ -129,7 +141,9 @@ impl Run {
                 ))
             }
         }
-        let started = watcher_command(self.pid, &self.start, &self.dir).spawn();
+        let started = self
+            .children_file()
+            .and_then(|list| watcher_command(self.pid, &self.start, &self.dir, list).spawn());
         match started {
             // Never waited for: it outlives this process, and init reaps it.
             Ok(_watcher) => Ok(()),
@@ -159,8 +173,9 @@ fn runner() -> Option<u32> {
     None
 }
 
-/// The watcher: `sh -c SCRIPT isolate-watcher <runner pid> <runner start> <run dir>`.
-fn watcher_command(pid: u32, start: &str, dir: &Path) -> Command {
+/// The watcher: `sh -c SCRIPT isolate-watcher <runner pid> <runner start> <run dir>`, its
+/// stdin the run's list of children (`children`).
+fn watcher_command(pid: u32, start: &str, dir: &Path, children: fs::File) -> Command {
     let mut command = Command::new("/bin/sh");
     command
         .arg("-c")
@@ -169,7 +184,7 @@ fn watcher_command(pid: u32, start: &str, dir: &Path) -> Command {
         .arg(pid.to_string())
         .arg(start)
         .arg(dir)
-        .stdin(Stdio::null())
+        .stdin(children)
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     // Its own group: a runner's Ctrl-C or a test group's kill does not reach it.
@@ -184,19 +199,24 @@ const WATCHER: &str = concat!(
     r#"
 runner=$1 token=$2 run=$3
 while [ "$(started_at "$runner")" = "$token" ]; do sleep 1; done
+# The list at its path, and as held on stdin since the start: a run directory removed by then
+# (a CI job's `rm -rf "$TMPDIR"` as soon as the tests end) still has its children stopped.
+children=$(cat "$run/children" 2>/dev/null; cat)
 signal() {
-    [ -f "$run/children" ] || return 0
     while read -r pid start; do
         if [ -n "$pid" ] && ours "$pid" "$start"; then kill -s "$1" -- "-$pid" 2>/dev/null; fi
-    done < "$run/children"
+    done <<EOF
+$children
+EOF
 }
 any_running() {
-    [ -f "$run/children" ] || return 1
     while read -r pid start; do
         if [ -n "$pid" ] && ours "$pid" "$start" && kill -s 0 -- "-$pid" 2>/dev/null; then
             return 0
         fi
-    done < "$run/children"
+    done <<EOF
+$children
+EOF
     return 1
 }
 signal TERM
@@ -263,7 +283,7 @@ mod tests {
         .unwrap();
         let mut runner = Command::new("sleep").arg("300").spawn().unwrap();
         let runner_start = sys_process::start_time(runner.id()).unwrap();
-        let mut watcher = watcher_command(runner.id(), &runner_start, run.path())
+        let mut watcher = watcher_command(runner.id(), &runner_start, run.path(), list(&run))
             .spawn()
             .unwrap();
         runner.kill().unwrap();
@@ -279,6 +299,117 @@ mod tests {
             let _ = sys_process::signal_group(leader.id(), sys_process::Stop::Kill);
         }
         assert!(!left, "the server of a leaderless group outlived its run");
+    }
+
+    /// The run's list of children as the watcher gets it.
+    fn list(run: &tempfile::TempDir) -> fs::File {
+        fs::OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(run.path().join("children"))
+            .unwrap()
+    }
+
+    /// A `sleep 300` in a group of its own, listed in `run`'s children.
+    fn listed_server(run: &tempfile::TempDir) -> std::process::Child {
+        let mut command = Command::new("sleep");
+        command.arg("300");
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let server = command.spawn().unwrap();
+        let start = sys_process::start_time(server.id()).unwrap();
+        fs::write(
+            run.path().join("children"),
+            format!("{} {start}\n", server.id()),
+        )
+        .unwrap();
+        server
+    }
+
+    /// A stand-in runner and its start time.
+    fn runner_stand_in() -> (std::process::Child, String) {
+        let runner = Command::new("sleep").arg("300").spawn().unwrap();
+        let start = sys_process::start_time(runner.id()).unwrap();
+        (runner, start)
+    }
+
+    /// Whether `server` (our child) has exited, reaping it: waits until it has, or 30 s.
+    fn stopped(server: &mut std::process::Child) -> bool {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::time::Instant::now() < deadline {
+            if server.try_wait().unwrap().is_some() {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let _ = server.kill();
+        let _ = server.wait();
+        false
+    }
+
+    /// A CI job that removes its temp directory as soon as the tests end removes the run's
+    /// list of children before the watcher (which looks once a second) reads it: the watcher
+    /// holds the list from its start, so the servers are stopped all the same.
+    #[test]
+    fn the_watcher_stops_the_children_of_a_run_whose_directory_was_removed() {
+        let run = tempfile::tempdir().unwrap();
+        let mut server = listed_server(&run);
+        let (mut runner, runner_start) = runner_stand_in();
+        let mut watcher = watcher_command(runner.id(), &runner_start, run.path(), list(&run))
+            .spawn()
+            .unwrap();
+        fs::remove_dir_all(run.path()).unwrap();
+        runner.kill().unwrap();
+        runner.wait().unwrap();
+        watcher.wait().unwrap();
+        assert!(
+            stopped(&mut server),
+            "a server outlived its run, whose directory was removed"
+        );
+    }
+
+    /// A test that empties `PATH` just as a fixture starts the watcher leaves it without
+    /// `cat` and `sleep`: it must still wait for its runner, not take it for gone at once
+    /// (which stopped the run's servers while the run went on), and then stop them.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_watcher_waits_for_its_runner_without_a_path() {
+        let run = tempfile::tempdir().unwrap();
+        let mut server = listed_server(&run);
+        let (mut runner, runner_start) = runner_stand_in();
+        let mut watcher = watcher_command(runner.id(), &runner_start, run.path(), list(&run))
+            .env("PATH", "")
+            .spawn()
+            .unwrap();
+        // Its `sleep 1` runs once it has seen the runner alive: then it is past the check that
+        // mistook the runner for gone.
+        let watcher_pid = watcher.id();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let sleeping = || {
+            sys_process::processes()
+                .unwrap_or_default()
+                .iter()
+                .any(|p| {
+                    p.parent == watcher_pid
+                        && sys_process::parent_and_name(p.pid)
+                            .is_some_and(|(_, name)| name == "sleep")
+                })
+        };
+        while !sleeping()
+            && watcher.try_wait().unwrap().is_none()
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let early = server.try_wait().unwrap().is_some() || watcher.try_wait().unwrap().is_some();
+        runner.kill().unwrap();
+        runner.wait().unwrap();
+        watcher.wait().unwrap();
+        assert!(
+            !early,
+            "the watcher stopped the run's servers while its runner ran"
+        );
+        assert!(stopped(&mut server), "a server outlived its run");
     }
 
     #[test]

@@ -416,12 +416,19 @@ pub(crate) fn start_time(pid: u32) -> Option<String> {
 /// `orphans::kill_group_if_ours`'s test: whether the group led by `PID` is one we started, its
 /// leader having started at `START`. A macro, so that `concat!` can put it in front of each
 /// script.
+///
+/// Both outlive the environment they were started with: a test that had just emptied or
+/// replaced `PATH` (in another thread) would leave them without `sleep`, `ps` or `rm`, so the
+/// system's directories come first; and `started_at` reads `/proc` with the shell's own `read`,
+/// so that without a `cat` no process looks gone (and a stranger's group, ours).
 macro_rules! started_at_sh {
     () => {
         r#"
+PATH=/usr/bin:/bin${PATH:+:$PATH}
 started_at() {
     if [ -d /proc/self ]; then
-        line=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+        line=
+        { read -r line <"/proc/$1/stat" || [ -n "$line" ]; } 2>/dev/null || return 0
         set -- ${line##*) }
         shift 19
         echo "$1"
