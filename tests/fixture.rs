@@ -902,3 +902,46 @@ fn another_tests_orphan_adopted_during_an_init_is_left_alone() {
         "the run's watcher stopped another test's orphan"
     );
 }
+
+/// The pid of a process the test process started before `start_with_a_stale_pid_file`'s
+/// init began: another test's server.
+static OLDER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// An init whose directory holds a pid file it did not write for its tree: one copied in from
+/// a template (a stale `postmaster.pid`), naming a pid another test's server has now. It fails.
+fn start_with_a_stale_pid_file(setup: &mut Setup) -> Result<u32, InitError> {
+    let dir = setup.dir()?;
+    let older = OLDER.load(std::sync::atomic::Ordering::SeqCst);
+    std::fs::write(dir.join("stale.pid"), format!("{older}\n"))?;
+    let server = setup.spawn(Command::new("sh").args(["-c", "echo up; exec sleep 60"]))?;
+    server.wait_ready(ready::line("up").within("30s"))?;
+    Err("migration 7 failed: duplicate column `email`".into())
+}
+
+static STALE_PID_FILE: Fixture<u32> =
+    Fixture::new("fixture-test-stale-pid-file", start_with_a_stale_pid_file);
+
+/// A pid file in the init's directory ties a process to the init only if the process started
+/// after the init began: another test's server, started before and named by a stale pid file
+/// there, is not taken for the init's daemon, so the failed init's teardown leaves it running.
+#[test]
+fn a_stale_pid_file_does_not_tie_an_older_process_to_the_init() {
+    use std::os::unix::process::CommandExt;
+    // In a group of its own, as an `isolate::Child` or another fixture's server is.
+    let mut older = support::KillOnDrop(
+        Command::new("sleep")
+            .arg("600")
+            .process_group(0)
+            .spawn()
+            .unwrap(),
+    );
+    OLDER.store(older.0.id(), std::sync::atomic::Ordering::SeqCst);
+    // Start times count clock ticks: the init begins in a later one.
+    std::thread::sleep(Duration::from_millis(50));
+    let error = STALE_PID_FILE.get().unwrap_err().to_string();
+    assert!(error.contains("migration 7 failed"), "{error}");
+    assert!(
+        older.0.try_wait().unwrap().is_none(),
+        "the failed init stopped a process it did not start"
+    );
+}

@@ -70,6 +70,10 @@ pub struct Setup {
     /// Open while the init runs (Linux): see [`Setup::adopt`].
     #[cfg(any(target_os = "linux", target_os = "android"))]
     subreaper: Option<sys_process::Subreaper>,
+    /// When the init began, as a process's start time counts ([`sys_process::ticks_since_boot`]):
+    /// no process of its tree started before.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    began: Option<u64>,
     /// The processes that escaped the children's groups, found by [`Setup::adopt`]: the group
     /// each is recorded under for the watcher (`<pid> <start>`, as a child is) and the index
     /// of the child whose tree it is of (unknown for one found by its pid file).
@@ -105,6 +109,8 @@ impl Setup {
             ),
             #[cfg(any(target_os = "linux", target_os = "android"))]
             subreaper: Some(sys_process::Subreaper::start()),
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            began: sys_process::ticks_since_boot(),
             escaped: Vec::new(),
         })
     }
@@ -171,8 +177,9 @@ impl Setup {
     ///   process spawned here gets and hands down (many servers, redis and postgres among
     ///   them, overwrite theirs with their process title, so for them:)
     /// - their pid in a `*.pid` file in one of the init's [`dir`](Setup::dir)s or their
-    ///   subdirectories: redis `--pidfile <dir>/redis.pid`, postgres's `postmaster.pid` in a
-    ///   data directory there.
+    ///   subdirectories (redis `--pidfile <dir>/redis.pid`, postgres's `postmaster.pid` in a
+    ///   data directory there), for a process that started after the init began (a stale
+    ///   pid file, copied in with a template, may name another test's older process).
     ///
     /// Not adopted: a daemon that has neither, and one forked after the init returned (by a
     /// launcher still running then); wait in the init for the server to be up. What another
@@ -258,9 +265,10 @@ impl Setup {
     /// A process is taken only on proof that it is of the init's tree: it descends from this
     /// process (the subreaper adopted the orphans of the init's tree, and a child that still
     /// runs is the parent of its own), and either carries this init's [`TREE`] value in its
-    /// environment or has its pid in a `*.pid` file in a directory of this init's (only the
-    /// init's tree writes there: redis `--pidfile`, postgres's `postmaster.pid`, for servers
-    /// that overwrite their environment with their process title). Another test's orphan,
+    /// environment or, having started after the init began, has its pid in a `*.pid` file in
+    /// a directory of this init's (where the init's tree writes: redis `--pidfile`, postgres's
+    /// `postmaster.pid`, for servers that overwrite their environment with their process
+    /// title; a stale file copied in may name an older process). Another test's orphan,
     /// adopted by this process while the init ran, has neither: it is left alone, running
     /// (and, once it exits, a zombie until this process ends: nothing tells it from a child
     /// another test will wait for). What carries the variable is reaped when it exits.
@@ -321,7 +329,18 @@ impl Setup {
             // A zombie has no environment left: it shows no variable.
             let index = sys_process::environment_variable(process.pid, TREE)
                 .and_then(|value| value.strip_prefix(&self.tree)?.parse::<usize>().ok());
-            if index.is_none() && (process.zombie || !in_pid_files.contains(&process.pid)) {
+            // A pid file proves less: one copied in from a template (a stale `postmaster.pid`)
+            // may name another test's process, which started before the init (the clocks
+            // tick in hundredths of a second: one tick of slack).
+            let since_init = || {
+                let start = process.start.parse::<u64>().ok();
+                start
+                    .zip(self.began)
+                    .is_some_and(|(start, began)| start + 1 >= began)
+            };
+            if index.is_none()
+                && (process.zombie || !in_pid_files.contains(&process.pid) || !since_init())
+            {
                 continue;
             }
             // Reaped only when the variable proves that this process did not start it itself
