@@ -186,7 +186,9 @@ impl Setup {
     /// test of the process orphans while the init runs is reparented to the test process too,
     /// and left alone: it runs on, and once it exits it stays a zombie until the test process
     /// ends (nothing tells it from a child another test will wait for); so does an adopted
-    /// daemon found by its pid file alone that exits while the test process runs.
+    /// daemon found by its pid file alone that exits while the test process runs, and one
+    /// that left its group and exited before the init returned (a redis that daemonized, then
+    /// failed to bind its port): a zombie shows no environment.
     ///
     /// Elsewhere a daemon escapes, where nothing can stop it: run the server in the foreground
     /// (redis `daemonize no`, `postgres -D`). Either way, an init whose spawned process exited
