@@ -508,6 +508,9 @@ fn start_daemon(setup: &mut Setup) -> Result<Daemon, InitError> {
             std::thread::sleep(Duration::from_millis(10));
         }
         let pid = pid_in(&pid_file);
+        if let Ok(ms) = std::env::var(SLOW_MS) {
+            std::thread::sleep(Duration::from_millis(ms.parse()?));
+        }
         return Ok(Daemon { pid_file, pid });
     }
     let script = match kind.as_str() {
@@ -653,9 +656,22 @@ fn a_failed_init_stops_its_daemon_at_once() {
 /// daemon to init, out of every group isolate recorded, yet the next user stops it.
 #[test]
 fn an_init_killed_after_its_server_daemonized_leaves_nothing_running() {
+    killed_after_daemonized("setsid");
+}
+
+/// As above, with a real redis, which overwrites its environment with its process title: the
+/// next user finds it by its pid file in the init's directory.
+#[test]
+fn an_init_killed_after_redis_daemonized_leaves_nothing_running() {
+    killed_after_daemonized("redis");
+}
+
+/// Kills a test process whose init has a daemon of `kind` running, then checks the next
+/// user of the fixture stops that daemon.
+fn killed_after_daemonized(kind: &str) {
     let runner = Runner::start();
     let mut slow = runner.test_process_of("child_uses_a_daemon");
-    slow.env(DAEMON_KIND, "setsid").env(SLOW_MS, "600000");
+    slow.env(DAEMON_KIND, kind).env(SLOW_MS, "600000");
     let mut slow = support::KillOnDrop(slow.spawn().unwrap());
     let mut pid_file = None;
     assert!(within(Duration::from_secs(30), || {
@@ -672,7 +688,7 @@ fn an_init_killed_after_its_server_daemonized_leaves_nothing_running() {
     slow.0.wait().unwrap();
     assert!(running(daemon), "the daemon outlives its test process");
     let mut next = runner.test_process_of("child_uses_a_daemon");
-    next.env(DAEMON_KIND, "setsid");
+    next.env(DAEMON_KIND, kind);
     let text = support::text(&support::run(&mut next, false));
     assert!(text.contains("died before the fixture was ready"), "{text}");
     let stopped = !running(daemon);

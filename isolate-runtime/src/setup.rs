@@ -1,7 +1,7 @@
 //! [`Setup`]: what a fixture's init gets to start things that live as long as the run.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -20,9 +20,11 @@ use crate::{orphans, Child, Error, ReservedPort};
 /// by the run's watcher, a few seconds later at most; and at once if the init fails (returns
 /// `Err`, panics, or its readiness wait runs out), so a failed init leaves nothing behind. If
 /// the init's test process dies midway, the next test that asks for the fixture stops and
-/// removes what it started (on Linux, with the daemons of it that kept their environment:
-/// see [`spawn`](Setup::spawn)). (One gap: a death in the microseconds between a process's start
-/// and its record, written at once after, leaves that process unknown, hence running.)
+/// removes what it started (on Linux, with its daemons that kept their environment, and
+/// those named by a pid file in one of its directories that they work in, as redis `--dir`
+/// and postgres's data directory are: see [`spawn`](Setup::spawn)). (One gap: a death in
+/// the microseconds between a process's start and its record, written at once after, leaves
+/// that process unknown, hence running.)
 ///
 /// # Examples
 ///
@@ -319,7 +321,7 @@ impl Setup {
                 }
             }
         }
-        let in_pid_files = self.pids_in_pid_files();
+        let in_pid_files = pids_in_pid_files(&self.dirs);
         let mut ours = Vec::new();
         for process in &all {
             if process.pid == me
@@ -395,36 +397,6 @@ impl Setup {
             }
         }
         found
-    }
-
-    /// The pids written in the `*.pid` files of this init's directories and their
-    /// subdirectories (a server's data directory).
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    fn pids_in_pid_files(&self) -> Vec<u32> {
-        let entries = |dir: &Path| -> Vec<PathBuf> {
-            std::fs::read_dir(dir).map_or_else(
-                |_| Vec::new(),
-                |entries| entries.flatten().map(|entry| entry.path()).collect(),
-            )
-        };
-        let mut files: Vec<PathBuf> = Vec::new();
-        for dir in &self.dirs {
-            for path in entries(dir) {
-                if path.is_dir() {
-                    files.extend(entries(&path));
-                } else {
-                    files.push(path);
-                }
-            }
-        }
-        files
-            .iter()
-            .filter(|path| path.extension().is_some_and(|ext| ext == "pid"))
-            .filter_map(|path| {
-                let text = std::fs::read_to_string(path).ok()?;
-                text.lines().next()?.trim().parse().ok()
-            })
-            .collect()
     }
 
     /// Appends `line` to the record of what this init started.
@@ -521,6 +493,63 @@ fn daemons_of_tree(_tree: &str) -> Vec<(u32, String)> {
     Vec::new()
 }
 
+/// The pids written in the `*.pid` files of `dirs` and their subdirectories (a server's data
+/// directory).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn pids_in_pid_files(dirs: &[PathBuf]) -> Vec<u32> {
+    let entries = |dir: &PathBuf| -> Vec<PathBuf> {
+        std::fs::read_dir(dir).map_or_else(
+            |_| Vec::new(),
+            |entries| entries.flatten().map(|entry| entry.path()).collect(),
+        )
+    };
+    let mut files: Vec<PathBuf> = Vec::new();
+    for dir in dirs {
+        for path in entries(dir) {
+            if path.is_dir() {
+                files.extend(entries(&path));
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files
+        .iter()
+        .filter(|path| path.extension().is_some_and(|ext| ext == "pid"))
+        .filter_map(|path| {
+            let text = std::fs::read_to_string(path).ok()?;
+            text.lines().next()?.trim().parse().ok()
+        })
+        .collect()
+}
+
+/// The daemons of a dead init named by the pid files in its directories `dirs` (redis and
+/// postgres overwrite the environment [`daemons_of_tree`] reads), and their start times. The
+/// test process that proved them its descendants is gone, so a stale pid file could name a
+/// stranger: taken are only processes that started since the init's first child (`since`)
+/// and work in one of its directories (redis `--dir`, postgres's data directory).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn daemons_in_pid_files(dirs: &[PathBuf], since: u64) -> Vec<(u32, String)> {
+    pids_in_pid_files(dirs)
+        .into_iter()
+        .filter(|pid| sys_process::running(*pid))
+        .filter(|pid| {
+            sys_process::working_dir(*pid)
+                .is_some_and(|cwd| dirs.iter().any(|d| cwd.starts_with(d)))
+        })
+        .filter_map(|pid| {
+            let start = sys_process::start_time(pid)?;
+            (start.parse::<u64>().ok()? >= since).then_some((pid, start))
+        })
+        .collect()
+}
+
+/// Elsewhere no daemon is adopted.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn daemons_in_pid_files(_dirs: &[PathBuf], _since: u64) -> Vec<(u32, String)> {
+    Vec::new()
+}
+
 /// `<fixture>.<what>`: a fixture's own file names in the run's directory. Fixture names may
 /// hold `/`, file names may not.
 pub(crate) fn own_name(fixture: &str, what: &str) -> String {
@@ -545,16 +574,25 @@ pub(crate) fn tear_down_dead(run: &Run, fixture: &str) {
             Some((pid.parse().ok()?, start))
         })
         .collect();
-    // The daemons its tree started, which its death handed to init.
-    let daemons: Vec<(u32, String)> = record
+    let dirs: Vec<PathBuf> = record
+        .lines()
+        .filter_map(|line| line.strip_prefix("dir "))
+        .map(PathBuf::from)
+        .collect();
+    // The daemons its tree started, which its death handed to init: no process of its tree
+    // started before its first child.
+    let mut daemons: Vec<(u32, String)> = record
         .lines()
         .filter_map(|line| line.strip_prefix("tree "))
         .flat_map(daemons_of_tree)
         .collect();
+    if let Some(since) = recorded.iter().filter_map(|(_, s)| s.parse().ok()).min() {
+        daemons.extend(daemons_in_pid_files(&dirs, since));
+    }
     recorded.extend(daemons.iter().map(|(pid, start)| (*pid, start.as_str())));
     stop_groups(&recorded);
-    for dir in record.lines().filter_map(|line| line.strip_prefix("dir ")) {
-        let _ = std::fs::remove_dir_all(Path::new(dir));
+    for dir in &dirs {
+        let _ = std::fs::remove_dir_all(dir);
     }
     let _ = std::fs::remove_file(&started);
 }

@@ -392,6 +392,12 @@ pub(crate) fn reap_adopted(pid: u32) {
     }
 }
 
+/// The working directory of `pid` (`/proc/<pid>/cwd`: readable for processes of our user).
+#[cfg(all(feature = "fixture", any(target_os = "linux", target_os = "android")))]
+pub(crate) fn working_dir(pid: u32) -> Option<std::path::PathBuf> {
+    std::fs::read_link(format!("/proc/{pid}/cwd")).ok()
+}
+
 /// Now in the unit of a process's start time on Linux ([`start_time`]: clock ticks since
 /// boot), rounded down; `None` when `/proc/uptime` cannot be read.
 #[cfg(all(feature = "fixture", any(target_os = "linux", target_os = "android")))]
