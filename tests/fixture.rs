@@ -961,3 +961,38 @@ fn a_stale_pid_file_does_not_tie_an_older_process_to_the_init() {
         "the failed init stopped a process it did not start"
     );
 }
+
+/// An init with two children: a launcher whose daemon clears its environment (`env -i`) and
+/// is tied to the init by its pid file alone, and a server that crashes before the init
+/// returns.
+fn start_beside_a_crash(setup: &mut Setup) -> Result<u32, InitError> {
+    let pid_file = setup.dir()?.join("daemon.pid");
+    let script = r#"setsid env -i sh -c 'echo $$ > "$0.tmp"; mv "$0.tmp" "$0"; exec sleep 600' "$0" &
+        while [ ! -s "$0" ]; do sleep 0.01; done"#;
+    let launcher = setup.spawn(Command::new("sh").args(["-c", script]).arg(&pid_file))?;
+    let daemon = pid_in(&pid_file).ok_or("no daemon")?;
+    let crashing = setup.spawn(Command::new("sh").args(["-c", "echo up; exit 3"]))?;
+    crashing.wait_ready(ready::line("up").within("30s"))?;
+    while launcher.try_status()?.is_none() || crashing.try_status()?.is_none() {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Ok(daemon)
+}
+
+static BESIDE_A_CRASH: Fixture<u32> =
+    Fixture::new("fixture-test-beside-a-crash", start_beside_a_crash);
+
+/// A daemon tied to its init by a pid file alone may be of any child's tree, but only one that
+/// exited successfully (as a launcher that daemonized does) is excused by it: a server that
+/// crashed beside it still fails the init.
+#[test]
+fn a_daemon_found_by_its_pid_file_does_not_hide_a_crashed_server() {
+    let outcome = BESIDE_A_CRASH.get().copied();
+    let error = outcome.map_err(|error| error.to_string());
+    assert!(
+        error
+            .as_ref()
+            .is_err_and(|error| error.contains("exited with exit status: 3")),
+        "{error:?}"
+    );
+}

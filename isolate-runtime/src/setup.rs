@@ -243,17 +243,16 @@ impl Setup {
         self.children
             .iter()
             .enumerate()
-            .filter(|(index, child)| {
-                // A daemon found by its pid file may be of any child's tree.
-                !child.stopped()
-                    && !self
-                        .escaped
-                        .iter()
-                        .any(|(_, _, of)| of.map_or(true, |of| of == *index))
-            })
-            .filter_map(|(_, child)| {
+            .filter(|(_, child)| !child.stopped())
+            .filter_map(|(index, child)| {
                 let status = child.try_status().ok()??;
-                if sys_process::group_outlives_leader(child.pid()) {
+                // A daemon found by its pid file may be of the tree of any child that exited
+                // successfully, as one that daemonized does; one that failed is not excused.
+                let adopted = self
+                    .escaped
+                    .iter()
+                    .any(|(_, _, of)| of.map_or(status.success(), |of| of == index));
+                if adopted || sys_process::group_outlives_leader(child.pid()) {
                     return None;
                 }
                 Some((status.success(), child.state()))
