@@ -666,6 +666,13 @@ fn an_init_killed_after_redis_daemonized_leaves_nothing_running() {
     killed_after_daemonized("redis");
 }
 
+/// As above, with the classic double fork: the daemon leads no group, and its group's leader
+/// is gone.
+#[test]
+fn an_init_killed_after_its_server_double_forked_leaves_nothing_running() {
+    killed_after_daemonized("double");
+}
+
 /// Kills a test process whose init has a daemon of `kind` running, then checks the next
 /// user of the fixture stops that daemon.
 fn killed_after_daemonized(kind: &str) {

@@ -469,21 +469,37 @@ fn stop_groups(recorded: &[(u32, &str)]) {
     }
 }
 
-/// The group leaders that carry `tree` (a [`TREE`] value, without the child's index) in their
-/// environment, and their start times: the daemons of an init whose process died (Linux).
+/// The processes that carry `tree` (a [`TREE`] value, without the child's index) in their
+/// environment, the daemons of an init whose process died (Linux): the groups they lead, with
+/// their start times, and for a double fork's daemon (it leads no group, its session's leader
+/// is gone) its group, named `-` as [`Setup::adopt`] names it.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 fn daemons_of_tree(tree: &str) -> Vec<(u32, String)> {
-    sys_process::processes()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|p| {
-            !p.zombie
-                && p.group == p.pid
-                && sys_process::environment_variable(p.pid, TREE)
-                    .is_some_and(|value| value.starts_with(tree))
-        })
-        .map(|p| (p.pid, p.start))
-        .collect()
+    let all = sys_process::processes().unwrap_or_default();
+    let my_session = all
+        .iter()
+        .find(|p| p.pid == std::process::id())
+        .map(|p| p.session);
+    let mut found: Vec<(u32, String)> = Vec::new();
+    for process in all.iter().filter(|p| {
+        !p.zombie
+            && sys_process::environment_variable(p.pid, TREE)
+                .is_some_and(|value| value.starts_with(tree))
+    }) {
+        let group = process.group;
+        if group == process.pid {
+            found.push((group, process.start.clone()));
+        } else if process.session == group
+            && Some(group) != my_session
+            && !all.iter().any(|p| p.pid == group)
+            && !found.iter().any(|f| f.0 == group)
+        {
+            // Every member of a session descends from its leader, which descends from the
+            // init's child (the session is not the run's), so the group is the tree's.
+            found.push((group, "-".to_owned()));
+        }
+    }
+    found
 }
 
 /// Elsewhere no daemon is adopted.
