@@ -1003,3 +1003,50 @@ fn a_daemon_found_by_its_pid_file_does_not_hide_a_crashed_server() {
         "{error:?}"
     );
 }
+
+/// An init that starts nothing through its `Setup` (it computes its value), during which its
+/// own thread orphans a process, as another test's thread might: says the orphan's pid.
+fn start_nothing(_: &mut Setup) -> Result<u32, InitError> {
+    let output = Command::new("sh")
+        .args(["-c", "sleep 300 >/dev/null 2>&1 & echo $!"])
+        .output()?;
+    Ok(support::text(&output).trim().parse()?)
+}
+
+static NOTHING: Fixture<u32> = Fixture::new("fixture-test-nothing", start_nothing);
+
+/// Played by a re-run test process: says who adopted the orphan made during the init.
+#[test]
+fn child_orphans_during_an_init_that_starts_nothing() {
+    if std::env::var_os(COUNT).is_none() {
+        return;
+    }
+    let orphan = *NOTHING.get().unwrap_or_else(|error| panic!("{error}"));
+    println!(
+        "orphan {orphan} adopted by {} me {}",
+        parent_of(orphan).unwrap_or(0),
+        std::process::id()
+    );
+}
+
+/// The test process is a subreaper only once its init starts something through `Setup` (a
+/// process or a directory a server's pid file may be in): an init that starts nothing adopts
+/// no other test's orphans, which would stay zombies of the test process once they exit.
+#[test]
+fn an_init_that_starts_nothing_adopts_no_orphan() {
+    let runner = Runner::start();
+    let mut command = runner.test_process_of("child_orphans_during_an_init_that_starts_nothing");
+    let text = support::text(&support::run(&mut command, true));
+    let numbers: Vec<u32> = text
+        .split("orphan ")
+        .nth(1)
+        .expect(&text)
+        .split_whitespace()
+        .filter_map(|word| word.parse().ok())
+        .take(3)
+        .collect();
+    let (orphan, parent, me) = (numbers[0], numbers[1], numbers[2]);
+    // Ours: the re-run test process started it.
+    let _ = Command::new("kill").arg(orphan.to_string()).status();
+    assert_ne!(parent, me, "adopted by the test process: {text}");
+}

@@ -69,7 +69,9 @@ pub struct Setup {
     /// What the children's processes carry in their environment as [`TREE`] (Linux), plus
     /// `#<index of the child>`: what proves a process we did not start is theirs.
     tree: String,
-    /// Open while the init runs (Linux): see [`Setup::adopt`].
+    /// Open from the init's first [`spawn`](Setup::spawn) or [`dir`](Setup::dir) until it
+    /// returns (Linux): see [`Setup::adopt`]. Not before: while it is open, every other test's
+    /// orphan is the test process's too, a zombie once it exits.
     #[cfg(any(target_os = "linux", target_os = "android"))]
     subreaper: Option<sys_process::Subreaper>,
     /// When the init began, as a process's start time counts ([`sys_process::ticks_since_boot`]):
@@ -110,7 +112,7 @@ impl Setup {
                 sys_process::start_time(std::process::id()).unwrap_or_default()
             ),
             #[cfg(any(target_os = "linux", target_os = "android"))]
-            subreaper: Some(sys_process::Subreaper::start()),
+            subreaper: None,
             #[cfg(any(target_os = "linux", target_os = "android"))]
             began: sys_process::ticks_since_boot(),
             escaped: Vec::new(),
@@ -153,6 +155,8 @@ impl Setup {
             .run
             .dir
             .join(own_name(self.fixture, &format!("dir{}", self.dirs.len())));
+        // A server started by a one-shot step may write its pid file here.
+        self.open_window();
         // Noted first: a directory made after its process died would be left behind.
         self.note(&format!("dir {}", dir.display()))?;
         crate::lockdir::open_private_dir(&dir)?;
@@ -170,10 +174,11 @@ impl Setup {
     ///
     /// A server that daemonizes (redis `daemonize yes`, `pg_ctl start`, a `--daemon` flag:
     /// fork, `setsid`, the parent exits) leaves this process group. On Linux it is adopted all
-    /// the same, and stopped with the run (or at once if the init fails): while the init runs,
-    /// its test process is a child subreaper (the orphans of what is spawned here are
-    /// reparented to it), and when the init returns, the processes below it that left their
-    /// group are taken if they prove to be of this init's tree, by either of:
+    /// the same, and stopped with the run (or at once if the init fails): from the init's
+    /// first `spawn` or [`dir`](Setup::dir) until it returns, its test process is a child
+    /// subreaper (the orphans of what is spawned here, or of a one-shot step like `pg_ctl
+    /// start`, are reparented to it), and when the init returns, the processes below it that
+    /// left their group are taken if they prove to be of this init's tree, by either of:
     ///
     /// - the variable `ISOLATE_FIXTURE_TREE` in the environment they started with, which every
     ///   process spawned here gets and hands down (many servers, redis and postgres among
@@ -185,7 +190,7 @@ impl Setup {
     ///
     /// Not adopted: a daemon that has neither, and one forked after the init returned (by a
     /// launcher still running then); wait in the init for the server to be up. What another
-    /// test of the process orphans while the init runs is reparented to the test process too,
+    /// test of the process orphans meanwhile is reparented to the test process too,
     /// and left alone: it runs on, and once it exits it stays a zombie until the test process
     /// ends (nothing tells it from a child another test will wait for); so does an adopted
     /// daemon found by its pid file alone that exits while the test process runs, and one
@@ -215,6 +220,7 @@ impl Setup {
             self.fixture,
             &format!("{program}{}", self.children.len()),
         ));
+        self.open_window();
         if cfg!(any(target_os = "linux", target_os = "android")) {
             if self.children.is_empty() {
                 // For `tear_down_dead`: what this init's tree carries, should it die midway.
@@ -260,6 +266,18 @@ impl Setup {
             .collect()
     }
 
+    /// Makes the test process a subreaper until the init returns (Linux), if it is not yet.
+    #[cfg_attr(
+        not(any(target_os = "linux", target_os = "android")),
+        allow(clippy::unused_self)
+    )]
+    fn open_window(&mut self) {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if self.subreaper.is_none() {
+            self.subreaper = Some(sys_process::Subreaper::start());
+        }
+    }
+
     /// The init returned (or panicked): stops being a subreaper, and finds the processes of
     /// its children's trees that left their groups (daemons: fork, `setsid`, the parent exits)
     /// and records them for the run's watcher, as its children are. Linux only: elsewhere a
@@ -282,8 +300,11 @@ impl Setup {
     pub(crate) fn adopt(&mut self) {
         #[cfg(any(target_os = "linux", target_os = "android"))]
         {
-            // Closed first: an orphan adopted after the scan would be found by nobody.
-            drop(self.subreaper.take());
+            // Closed first: an orphan adopted after the scan would be found by nobody. Never
+            // opened: the init started nothing that could have daemonized.
+            if self.subreaper.take().is_none() {
+                return;
+            }
             for (group, start, index) in self.find_escaped() {
                 let registered = self
                     .run
