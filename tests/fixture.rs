@@ -883,6 +883,19 @@ fn child_orphans_beside_an_init() {
     assert!(running(orphan), "the other test's orphan was stopped");
 }
 
+/// What a re-run test process printed as `orphan <pid> adopted by <parent> me <its pid>`.
+fn orphan_report(text: &str) -> (u32, u32, u32) {
+    let numbers: Vec<u32> = text
+        .split("orphan ")
+        .nth(1)
+        .expect(text)
+        .split_whitespace()
+        .filter_map(|word| word.parse().ok())
+        .take(3)
+        .collect();
+    (numbers[0], numbers[1], numbers[2])
+}
+
 /// A process orphaned by another thread while an init runs is adopted by the test process (it
 /// is the subreaper then) but is not the fixture's: it is neither stopped nor recorded for the
 /// run's watcher.
@@ -894,15 +907,7 @@ fn another_tests_orphan_adopted_during_an_init_is_left_alone() {
         .env(WINDOW_STARTED, runner.root.path().join("started"))
         .env(WINDOW_GO, runner.root.path().join("go"));
     let text = support::text(&support::run(&mut command, true));
-    let numbers: Vec<u32> = text
-        .split("orphan ")
-        .nth(1)
-        .expect(&text)
-        .split_whitespace()
-        .filter_map(|word| word.parse().ok())
-        .take(3)
-        .collect();
-    let (orphan, parent, me) = (numbers[0], numbers[1], numbers[2]);
+    let (orphan, parent, me) = orphan_report(&text);
     let kill_orphan = || {
         let _ = Command::new("kill").arg(orphan.to_string()).status();
     };
@@ -1037,15 +1042,7 @@ fn an_init_that_starts_nothing_adopts_no_orphan() {
     let runner = Runner::start();
     let mut command = runner.test_process_of("child_orphans_during_an_init_that_starts_nothing");
     let text = support::text(&support::run(&mut command, true));
-    let numbers: Vec<u32> = text
-        .split("orphan ")
-        .nth(1)
-        .expect(&text)
-        .split_whitespace()
-        .filter_map(|word| word.parse().ok())
-        .take(3)
-        .collect();
-    let (orphan, parent, me) = (numbers[0], numbers[1], numbers[2]);
+    let (orphan, parent, me) = orphan_report(&text);
     // Ours: the re-run test process started it.
     let _ = Command::new("kill").arg(orphan.to_string()).status();
     assert_ne!(parent, me, "adopted by the test process: {text}");
