@@ -508,6 +508,9 @@ fn start_daemon(setup: &mut Setup) -> Result<Daemon, InitError> {
             std::thread::sleep(Duration::from_millis(10));
         }
         let pid = pid_in(&pid_file);
+        if let Ok(ms) = std::env::var(SLOW_MS) {
+            std::thread::sleep(Duration::from_millis(ms.parse()?));
+        }
         return Ok(Daemon { pid_file, pid });
     }
     let script = match kind.as_str() {
@@ -653,9 +656,29 @@ fn a_failed_init_stops_its_daemon_at_once() {
 /// daemon to init, out of every group isolate recorded, yet the next user stops it.
 #[test]
 fn an_init_killed_after_its_server_daemonized_leaves_nothing_running() {
+    killed_after_daemonized("setsid");
+}
+
+/// As above, with a real redis, which overwrites its environment with its process title: the
+/// next user finds it by its pid file in the init's directory.
+#[test]
+fn an_init_killed_after_redis_daemonized_leaves_nothing_running() {
+    killed_after_daemonized("redis");
+}
+
+/// As above, with the classic double fork: the daemon leads no group, and its group's leader
+/// is gone.
+#[test]
+fn an_init_killed_after_its_server_double_forked_leaves_nothing_running() {
+    killed_after_daemonized("double");
+}
+
+/// Kills a test process whose init has a daemon of `kind` running, then checks the next
+/// user of the fixture stops that daemon.
+fn killed_after_daemonized(kind: &str) {
     let runner = Runner::start();
     let mut slow = runner.test_process_of("child_uses_a_daemon");
-    slow.env(DAEMON_KIND, "setsid").env(SLOW_MS, "600000");
+    slow.env(DAEMON_KIND, kind).env(SLOW_MS, "600000");
     let mut slow = support::KillOnDrop(slow.spawn().unwrap());
     let mut pid_file = None;
     assert!(within(Duration::from_secs(30), || {
@@ -672,7 +695,7 @@ fn an_init_killed_after_its_server_daemonized_leaves_nothing_running() {
     slow.0.wait().unwrap();
     assert!(running(daemon), "the daemon outlives its test process");
     let mut next = runner.test_process_of("child_uses_a_daemon");
-    next.env(DAEMON_KIND, "setsid");
+    next.env(DAEMON_KIND, kind);
     let text = support::text(&support::run(&mut next, false));
     assert!(text.contains("died before the fixture was ready"), "{text}");
     let stopped = !running(daemon);
@@ -860,6 +883,19 @@ fn child_orphans_beside_an_init() {
     assert!(running(orphan), "the other test's orphan was stopped");
 }
 
+/// What a re-run test process printed as `orphan <pid> adopted by <parent> me <its pid>`.
+fn orphan_report(text: &str) -> (u32, u32, u32) {
+    let numbers: Vec<u32> = text
+        .split("orphan ")
+        .nth(1)
+        .expect(text)
+        .split_whitespace()
+        .filter_map(|word| word.parse().ok())
+        .take(3)
+        .collect();
+    (numbers[0], numbers[1], numbers[2])
+}
+
 /// A process orphaned by another thread while an init runs is adopted by the test process (it
 /// is the subreaper then) but is not the fixture's: it is neither stopped nor recorded for the
 /// run's watcher.
@@ -871,15 +907,7 @@ fn another_tests_orphan_adopted_during_an_init_is_left_alone() {
         .env(WINDOW_STARTED, runner.root.path().join("started"))
         .env(WINDOW_GO, runner.root.path().join("go"));
     let text = support::text(&support::run(&mut command, true));
-    let numbers: Vec<u32> = text
-        .split("orphan ")
-        .nth(1)
-        .expect(&text)
-        .split_whitespace()
-        .filter_map(|word| word.parse().ok())
-        .take(3)
-        .collect();
-    let (orphan, parent, me) = (numbers[0], numbers[1], numbers[2]);
+    let (orphan, parent, me) = orphan_report(&text);
     let kill_orphan = || {
         let _ = Command::new("kill").arg(orphan.to_string()).status();
     };
@@ -901,4 +929,121 @@ fn another_tests_orphan_adopted_during_an_init_is_left_alone() {
         left_alone,
         "the run's watcher stopped another test's orphan"
     );
+}
+
+/// The pid of a process the test process started before `start_with_a_stale_pid_file`'s
+/// init began: another test's server.
+static OLDER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// An init whose directory holds a pid file it did not write for its tree: one copied in from
+/// a template (a stale `postmaster.pid`), naming a pid another test's server has now. It fails.
+fn start_with_a_stale_pid_file(setup: &mut Setup) -> Result<u32, InitError> {
+    let dir = setup.dir()?;
+    let older = OLDER.load(std::sync::atomic::Ordering::SeqCst);
+    std::fs::write(dir.join("stale.pid"), format!("{older}\n"))?;
+    let server = setup.spawn(Command::new("sh").args(["-c", "echo up; exec sleep 60"]))?;
+    server.wait_ready(ready::line("up").within("30s"))?;
+    Err("migration 7 failed: duplicate column `email`".into())
+}
+
+static STALE_PID_FILE: Fixture<u32> =
+    Fixture::new("fixture-test-stale-pid-file", start_with_a_stale_pid_file);
+
+/// A pid file in the init's directory ties a process to the init only if the process started
+/// after the init began: another test's server, started before and named by a stale pid file
+/// there, is not taken for the init's daemon, so the failed init's teardown leaves it running.
+#[test]
+fn a_stale_pid_file_does_not_tie_an_older_process_to_the_init() {
+    use std::os::unix::process::CommandExt;
+    // In a group of its own, as an `isolate::Child` or another fixture's server is.
+    let mut older = support::KillOnDrop(
+        Command::new("sleep")
+            .arg("600")
+            .process_group(0)
+            .spawn()
+            .unwrap(),
+    );
+    OLDER.store(older.0.id(), std::sync::atomic::Ordering::SeqCst);
+    // Start times count clock ticks: the init begins in a later one.
+    std::thread::sleep(Duration::from_millis(50));
+    let error = STALE_PID_FILE.get().unwrap_err().to_string();
+    assert!(error.contains("migration 7 failed"), "{error}");
+    assert!(
+        older.0.try_wait().unwrap().is_none(),
+        "the failed init stopped a process it did not start"
+    );
+}
+
+/// An init with two children: a launcher whose daemon clears its environment (`env -i`) and
+/// is tied to the init by its pid file alone, and a server that crashes before the init
+/// returns.
+fn start_beside_a_crash(setup: &mut Setup) -> Result<u32, InitError> {
+    let pid_file = setup.dir()?.join("daemon.pid");
+    let script = r#"setsid env -i sh -c 'echo $$ > "$0.tmp"; mv "$0.tmp" "$0"; exec sleep 600' "$0" &
+        while [ ! -s "$0" ]; do sleep 0.01; done"#;
+    let launcher = setup.spawn(Command::new("sh").args(["-c", script]).arg(&pid_file))?;
+    let daemon = pid_in(&pid_file).ok_or("no daemon")?;
+    let crashing = setup.spawn(Command::new("sh").args(["-c", "echo up; exit 3"]))?;
+    crashing.wait_ready(ready::line("up").within("30s"))?;
+    while launcher.try_status()?.is_none() || crashing.try_status()?.is_none() {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Ok(daemon)
+}
+
+static BESIDE_A_CRASH: Fixture<u32> =
+    Fixture::new("fixture-test-beside-a-crash", start_beside_a_crash);
+
+/// A daemon tied to its init by a pid file alone may be of any child's tree, but only one that
+/// exited successfully (as a launcher that daemonized does) is excused by it: a server that
+/// crashed beside it still fails the init.
+#[test]
+fn a_daemon_found_by_its_pid_file_does_not_hide_a_crashed_server() {
+    let outcome = BESIDE_A_CRASH.get().copied();
+    let error = outcome.map_err(|error| error.to_string());
+    assert!(
+        error
+            .as_ref()
+            .is_err_and(|error| error.contains("exited with exit status: 3")),
+        "{error:?}"
+    );
+}
+
+/// An init that starts nothing through its `Setup` (it computes its value), during which its
+/// own thread orphans a process, as another test's thread might: says the orphan's pid.
+fn start_nothing(_: &mut Setup) -> Result<u32, InitError> {
+    let output = Command::new("sh")
+        .args(["-c", "sleep 300 >/dev/null 2>&1 & echo $!"])
+        .output()?;
+    Ok(support::text(&output).trim().parse()?)
+}
+
+static NOTHING: Fixture<u32> = Fixture::new("fixture-test-nothing", start_nothing);
+
+/// Played by a re-run test process: says who adopted the orphan made during the init.
+#[test]
+fn child_orphans_during_an_init_that_starts_nothing() {
+    if std::env::var_os(COUNT).is_none() {
+        return;
+    }
+    let orphan = *NOTHING.get().unwrap_or_else(|error| panic!("{error}"));
+    println!(
+        "orphan {orphan} adopted by {} me {}",
+        parent_of(orphan).unwrap_or(0),
+        std::process::id()
+    );
+}
+
+/// The test process is a subreaper only once its init starts something through `Setup` (a
+/// process or a directory a server's pid file may be in): an init that starts nothing adopts
+/// no other test's orphans, which would stay zombies of the test process once they exit.
+#[test]
+fn an_init_that_starts_nothing_adopts_no_orphan() {
+    let runner = Runner::start();
+    let mut command = runner.test_process_of("child_orphans_during_an_init_that_starts_nothing");
+    let text = support::text(&support::run(&mut command, true));
+    let (orphan, parent, me) = orphan_report(&text);
+    // Ours: the re-run test process started it.
+    let _ = Command::new("kill").arg(orphan.to_string()).status();
+    assert_ne!(parent, me, "adopted by the test process: {text}");
 }

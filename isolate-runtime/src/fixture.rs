@@ -68,9 +68,10 @@ pub type InitError = Box<dyn std::error::Error + Send + Sync>;
 ///   it died, as above.
 /// - **Gone with the run.** What the init started through its [`Setup`] is stopped and removed
 ///   by a watcher process a few seconds after the runner exits, however it exits (SIGKILL
-///   included). On Linux that includes a server that daemonizes (redis `daemonize yes`,
-///   `pg_ctl start`) during the init: see [`Setup::spawn`]. Elsewhere a daemon escapes, and
-///   its init fails saying so.
+///   included). On Linux that includes a server that daemonizes during the init when isolate
+///   can tie it to the init (redis `daemonize yes` with its `--pidfile` in a [`Setup::dir`],
+///   `pg_ctl start` with its data directory there: see [`Setup::spawn`]). Elsewhere, and
+///   when it cannot, a daemon escapes, and its init fails saying so.
 ///
 /// # Examples
 ///

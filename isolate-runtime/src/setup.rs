@@ -1,7 +1,7 @@
 //! [`Setup`]: what a fixture's init gets to start things that live as long as the run.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -20,9 +20,11 @@ use crate::{orphans, Child, Error, ReservedPort};
 /// by the run's watcher, a few seconds later at most; and at once if the init fails (returns
 /// `Err`, panics, or its readiness wait runs out), so a failed init leaves nothing behind. If
 /// the init's test process dies midway, the next test that asks for the fixture stops and
-/// removes what it started (on Linux, with the daemons of it that kept their environment:
-/// see [`spawn`](Setup::spawn)). (One gap: a death in the microseconds between a process's start
-/// and its record, written at once after, leaves that process unknown, hence running.)
+/// removes what it started (on Linux, with its daemons that kept their environment, and
+/// those named by a pid file in one of its directories that they work in, as redis `--dir`
+/// and postgres's data directory are: see [`spawn`](Setup::spawn)). (One gap: a death in
+/// the microseconds between a process's start and its record, written at once after, leaves
+/// that process unknown, hence running.)
 ///
 /// # Examples
 ///
@@ -67,9 +69,15 @@ pub struct Setup {
     /// What the children's processes carry in their environment as [`TREE`] (Linux), plus
     /// `#<index of the child>`: what proves a process we did not start is theirs.
     tree: String,
-    /// Open while the init runs (Linux): see [`Setup::adopt`].
+    /// Open from the init's first [`spawn`](Setup::spawn) or [`dir`](Setup::dir) until it
+    /// returns (Linux): see [`Setup::adopt`]. Not before: while it is open, every other test's
+    /// orphan is the test process's too, a zombie once it exits.
     #[cfg(any(target_os = "linux", target_os = "android"))]
     subreaper: Option<sys_process::Subreaper>,
+    /// When the init began, as a process's start time counts ([`sys_process::ticks_since_boot`]):
+    /// no process of its tree started before.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    began: Option<u64>,
     /// The processes that escaped the children's groups, found by [`Setup::adopt`]: the group
     /// each is recorded under for the watcher (`<pid> <start>`, as a child is) and the index
     /// of the child whose tree it is of (unknown for one found by its pid file).
@@ -104,7 +112,9 @@ impl Setup {
                 sys_process::start_time(std::process::id()).unwrap_or_default()
             ),
             #[cfg(any(target_os = "linux", target_os = "android"))]
-            subreaper: Some(sys_process::Subreaper::start()),
+            subreaper: None,
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            began: sys_process::ticks_since_boot(),
             escaped: Vec::new(),
         })
     }
@@ -145,6 +155,8 @@ impl Setup {
             .run
             .dir
             .join(own_name(self.fixture, &format!("dir{}", self.dirs.len())));
+        // A server started by a one-shot step may write its pid file here.
+        self.open_window();
         // Noted first: a directory made after its process died would be left behind.
         self.note(&format!("dir {}", dir.display()))?;
         crate::lockdir::open_private_dir(&dir)?;
@@ -162,24 +174,28 @@ impl Setup {
     ///
     /// A server that daemonizes (redis `daemonize yes`, `pg_ctl start`, a `--daemon` flag:
     /// fork, `setsid`, the parent exits) leaves this process group. On Linux it is adopted all
-    /// the same, and stopped with the run (or at once if the init fails): while the init runs,
-    /// its test process is a child subreaper (the orphans of what is spawned here are
-    /// reparented to it), and when the init returns, the processes below it that left their
-    /// group are taken if they prove to be of this init's tree, by either of:
+    /// the same, and stopped with the run (or at once if the init fails): from the init's
+    /// first `spawn` or [`dir`](Setup::dir) until it returns, its test process is a child
+    /// subreaper (the orphans of what is spawned here, or of a one-shot step like `pg_ctl
+    /// start`, are reparented to it), and when the init returns, the processes below it that
+    /// left their group are taken if they prove to be of this init's tree, by either of:
     ///
     /// - the variable `ISOLATE_FIXTURE_TREE` in the environment they started with, which every
     ///   process spawned here gets and hands down (many servers, redis and postgres among
     ///   them, overwrite theirs with their process title, so for them:)
     /// - their pid in a `*.pid` file in one of the init's [`dir`](Setup::dir)s or their
-    ///   subdirectories: redis `--pidfile <dir>/redis.pid`, postgres's `postmaster.pid` in a
-    ///   data directory there.
+    ///   subdirectories (redis `--pidfile <dir>/redis.pid`, postgres's `postmaster.pid` in a
+    ///   data directory there), for a process that started after the init began (a stale
+    ///   pid file, copied in with a template, may name another test's older process).
     ///
     /// Not adopted: a daemon that has neither, and one forked after the init returned (by a
     /// launcher still running then); wait in the init for the server to be up. What another
-    /// test of the process orphans while the init runs is reparented to the test process too,
+    /// test of the process orphans meanwhile is reparented to the test process too,
     /// and left alone: it runs on, and once it exits it stays a zombie until the test process
     /// ends (nothing tells it from a child another test will wait for); so does an adopted
-    /// daemon found by its pid file alone that exits while the test process runs.
+    /// daemon found by its pid file alone that exits while the test process runs, and one
+    /// that left its group and exited before the init returned (a redis that daemonized, then
+    /// failed to bind its port): a zombie shows no environment.
     ///
     /// Elsewhere a daemon escapes, where nothing can stop it: run the server in the foreground
     /// (redis `daemonize no`, `postgres -D`). Either way, an init whose spawned process exited
@@ -204,6 +220,7 @@ impl Setup {
             self.fixture,
             &format!("{program}{}", self.children.len()),
         ));
+        self.open_window();
         if cfg!(any(target_os = "linux", target_os = "android")) {
             if self.children.is_empty() {
                 // For `tear_down_dead`: what this init's tree carries, should it die midway.
@@ -232,22 +249,33 @@ impl Setup {
         self.children
             .iter()
             .enumerate()
-            .filter(|(index, child)| {
-                // A daemon found by its pid file may be of any child's tree.
-                !child.stopped()
-                    && !self
-                        .escaped
-                        .iter()
-                        .any(|(_, _, of)| of.map_or(true, |of| of == *index))
-            })
-            .filter_map(|(_, child)| {
+            .filter(|(_, child)| !child.stopped())
+            .filter_map(|(index, child)| {
                 let status = child.try_status().ok()??;
-                if sys_process::group_outlives_leader(child.pid()) {
+                // A daemon found by its pid file may be of the tree of any child that exited
+                // successfully, as one that daemonized does; one that failed is not excused.
+                let adopted = self
+                    .escaped
+                    .iter()
+                    .any(|(_, _, of)| of.map_or(status.success(), |of| of == index));
+                if adopted || sys_process::group_outlives_leader(child.pid()) {
                     return None;
                 }
                 Some((status.success(), child.state()))
             })
             .collect()
+    }
+
+    /// Makes the test process a subreaper until the init returns (Linux), if it is not yet.
+    #[cfg_attr(
+        not(any(target_os = "linux", target_os = "android")),
+        allow(clippy::unused_self)
+    )]
+    fn open_window(&mut self) {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if self.subreaper.is_none() {
+            self.subreaper = Some(sys_process::Subreaper::start());
+        }
     }
 
     /// The init returned (or panicked): stops being a subreaper, and finds the processes of
@@ -258,9 +286,10 @@ impl Setup {
     /// A process is taken only on proof that it is of the init's tree: it descends from this
     /// process (the subreaper adopted the orphans of the init's tree, and a child that still
     /// runs is the parent of its own), and either carries this init's [`TREE`] value in its
-    /// environment or has its pid in a `*.pid` file in a directory of this init's (only the
-    /// init's tree writes there: redis `--pidfile`, postgres's `postmaster.pid`, for servers
-    /// that overwrite their environment with their process title). Another test's orphan,
+    /// environment or, having started after the init began, has its pid in a `*.pid` file in
+    /// a directory of this init's (where the init's tree writes: redis `--pidfile`, postgres's
+    /// `postmaster.pid`, for servers that overwrite their environment with their process
+    /// title; a stale file copied in may name an older process). Another test's orphan,
     /// adopted by this process while the init ran, has neither: it is left alone, running
     /// (and, once it exits, a zombie until this process ends: nothing tells it from a child
     /// another test will wait for). What carries the variable is reaped when it exits.
@@ -271,8 +300,11 @@ impl Setup {
     pub(crate) fn adopt(&mut self) {
         #[cfg(any(target_os = "linux", target_os = "android"))]
         {
-            // Closed first: an orphan adopted after the scan would be found by nobody.
-            drop(self.subreaper.take());
+            // Closed first: an orphan adopted after the scan would be found by nobody. Never
+            // opened: the init started nothing that could have daemonized.
+            if self.subreaper.take().is_none() {
+                return;
+            }
             for (group, start, index) in self.find_escaped() {
                 let registered = self
                     .run
@@ -309,7 +341,7 @@ impl Setup {
                 }
             }
         }
-        let in_pid_files = self.pids_in_pid_files();
+        let in_pid_files = pids_in_pid_files(&self.dirs);
         let mut ours = Vec::new();
         for process in &all {
             if process.pid == me
@@ -321,7 +353,18 @@ impl Setup {
             // A zombie has no environment left: it shows no variable.
             let index = sys_process::environment_variable(process.pid, TREE)
                 .and_then(|value| value.strip_prefix(&self.tree)?.parse::<usize>().ok());
-            if index.is_none() && (process.zombie || !in_pid_files.contains(&process.pid)) {
+            // A pid file proves less: one copied in from a template (a stale `postmaster.pid`)
+            // may name another test's process, which started before the init (the clocks
+            // tick in hundredths of a second: one tick of slack).
+            let since_init = || {
+                let start = process.start.parse::<u64>().ok();
+                start
+                    .zip(self.began)
+                    .is_some_and(|(start, began)| start + 1 >= began)
+            };
+            if index.is_none()
+                && (process.zombie || !in_pid_files.contains(&process.pid) || !since_init())
+            {
                 continue;
             }
             // Reaped only when the variable proves that this process did not start it itself
@@ -374,36 +417,6 @@ impl Setup {
             }
         }
         found
-    }
-
-    /// The pids written in the `*.pid` files of this init's directories and their
-    /// subdirectories (a server's data directory).
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    fn pids_in_pid_files(&self) -> Vec<u32> {
-        let entries = |dir: &Path| -> Vec<PathBuf> {
-            std::fs::read_dir(dir).map_or_else(
-                |_| Vec::new(),
-                |entries| entries.flatten().map(|entry| entry.path()).collect(),
-            )
-        };
-        let mut files: Vec<PathBuf> = Vec::new();
-        for dir in &self.dirs {
-            for path in entries(dir) {
-                if path.is_dir() {
-                    files.extend(entries(&path));
-                } else {
-                    files.push(path);
-                }
-            }
-        }
-        files
-            .iter()
-            .filter(|path| path.extension().is_some_and(|ext| ext == "pid"))
-            .filter_map(|path| {
-                let text = std::fs::read_to_string(path).ok()?;
-                text.lines().next()?.trim().parse().ok()
-            })
-            .collect()
     }
 
     /// Appends `line` to the record of what this init started.
@@ -477,26 +490,99 @@ fn stop_groups(recorded: &[(u32, &str)]) {
     }
 }
 
-/// The group leaders that carry `tree` (a [`TREE`] value, without the child's index) in their
-/// environment, and their start times: the daemons of an init whose process died (Linux).
+/// The processes that carry `tree` (a [`TREE`] value, without the child's index) in their
+/// environment, the daemons of an init whose process died (Linux): the groups they lead, with
+/// their start times, and for a double fork's daemon (it leads no group, its session's leader
+/// is gone) its group, named `-` as [`Setup::adopt`] names it.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 fn daemons_of_tree(tree: &str) -> Vec<(u32, String)> {
-    sys_process::processes()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|p| {
-            !p.zombie
-                && p.group == p.pid
-                && sys_process::environment_variable(p.pid, TREE)
-                    .is_some_and(|value| value.starts_with(tree))
-        })
-        .map(|p| (p.pid, p.start))
-        .collect()
+    let all = sys_process::processes().unwrap_or_default();
+    let my_session = all
+        .iter()
+        .find(|p| p.pid == std::process::id())
+        .map(|p| p.session);
+    let mut found: Vec<(u32, String)> = Vec::new();
+    for process in all.iter().filter(|p| {
+        !p.zombie
+            && sys_process::environment_variable(p.pid, TREE)
+                .is_some_and(|value| value.starts_with(tree))
+    }) {
+        let group = process.group;
+        if group == process.pid {
+            found.push((group, process.start.clone()));
+        } else if process.session == group
+            && Some(group) != my_session
+            && !all.iter().any(|p| p.pid == group)
+            && !found.iter().any(|f| f.0 == group)
+        {
+            // Every member of a session descends from its leader, which descends from the
+            // init's child (the session is not the run's), so the group is the tree's.
+            found.push((group, "-".to_owned()));
+        }
+    }
+    found
 }
 
 /// Elsewhere no daemon is adopted.
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 fn daemons_of_tree(_tree: &str) -> Vec<(u32, String)> {
+    Vec::new()
+}
+
+/// The pids written in the `*.pid` files of `dirs` and their subdirectories (a server's data
+/// directory).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn pids_in_pid_files(dirs: &[PathBuf]) -> Vec<u32> {
+    let entries = |dir: &PathBuf| -> Vec<PathBuf> {
+        std::fs::read_dir(dir).map_or_else(
+            |_| Vec::new(),
+            |entries| entries.flatten().map(|entry| entry.path()).collect(),
+        )
+    };
+    let mut files: Vec<PathBuf> = Vec::new();
+    for dir in dirs {
+        for path in entries(dir) {
+            if path.is_dir() {
+                files.extend(entries(&path));
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files
+        .iter()
+        .filter(|path| path.extension().is_some_and(|ext| ext == "pid"))
+        .filter_map(|path| {
+            let text = std::fs::read_to_string(path).ok()?;
+            text.lines().next()?.trim().parse().ok()
+        })
+        .collect()
+}
+
+/// The daemons of a dead init named by the pid files in its directories `dirs` (redis and
+/// postgres overwrite the environment [`daemons_of_tree`] reads), and their start times. The
+/// test process that proved them its descendants is gone, so a stale pid file could name a
+/// stranger: taken are only processes that started since the init's first child (`since`)
+/// and work in one of its directories (redis `--dir`, postgres's data directory).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn daemons_in_pid_files(dirs: &[PathBuf], since: u64) -> Vec<(u32, String)> {
+    pids_in_pid_files(dirs)
+        .into_iter()
+        .filter(|pid| sys_process::running(*pid))
+        .filter(|pid| {
+            sys_process::working_dir(*pid)
+                .is_some_and(|cwd| dirs.iter().any(|d| cwd.starts_with(d)))
+        })
+        .filter_map(|pid| {
+            let start = sys_process::start_time(pid)?;
+            (start.parse::<u64>().ok()? >= since).then_some((pid, start))
+        })
+        .collect()
+}
+
+/// Elsewhere no daemon is adopted.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn daemons_in_pid_files(_dirs: &[PathBuf], _since: u64) -> Vec<(u32, String)> {
     Vec::new()
 }
 
@@ -524,16 +610,25 @@ pub(crate) fn tear_down_dead(run: &Run, fixture: &str) {
             Some((pid.parse().ok()?, start))
         })
         .collect();
-    // The daemons its tree started, which its death handed to init.
-    let daemons: Vec<(u32, String)> = record
+    let dirs: Vec<PathBuf> = record
+        .lines()
+        .filter_map(|line| line.strip_prefix("dir "))
+        .map(PathBuf::from)
+        .collect();
+    // The daemons its tree started, which its death handed to init: no process of its tree
+    // started before its first child.
+    let mut daemons: Vec<(u32, String)> = record
         .lines()
         .filter_map(|line| line.strip_prefix("tree "))
         .flat_map(daemons_of_tree)
         .collect();
+    if let Some(since) = recorded.iter().filter_map(|(_, s)| s.parse().ok()).min() {
+        daemons.extend(daemons_in_pid_files(&dirs, since));
+    }
     recorded.extend(daemons.iter().map(|(pid, start)| (*pid, start.as_str())));
     stop_groups(&recorded);
-    for dir in record.lines().filter_map(|line| line.strip_prefix("dir ")) {
-        let _ = std::fs::remove_dir_all(Path::new(dir));
+    for dir in &dirs {
+        let _ = std::fs::remove_dir_all(dir);
     }
     let _ = std::fs::remove_file(&started);
 }

@@ -392,6 +392,26 @@ pub(crate) fn reap_adopted(pid: u32) {
     }
 }
 
+/// The working directory of `pid` (`/proc/<pid>/cwd`: readable for processes of our user).
+#[cfg(all(feature = "fixture", any(target_os = "linux", target_os = "android")))]
+pub(crate) fn working_dir(pid: u32) -> Option<std::path::PathBuf> {
+    std::fs::read_link(format!("/proc/{pid}/cwd")).ok()
+}
+
+/// Now in the unit of a process's start time on Linux ([`start_time`]: clock ticks since
+/// boot), rounded down; `None` when `/proc/uptime` cannot be read.
+#[cfg(all(feature = "fixture", any(target_os = "linux", target_os = "android")))]
+pub(crate) fn ticks_since_boot() -> Option<u64> {
+    let uptime = std::fs::read_to_string("/proc/uptime").ok()?;
+    let (whole, fraction) = uptime.split_whitespace().next()?.split_once('.')?;
+    let per_second = rustix::param::clock_ticks_per_second();
+    let scale = 10_u64.checked_pow(u32::try_from(fraction.len()).ok()?)?;
+    Some(
+        whole.parse::<u64>().ok()? * per_second
+            + fraction.parse::<u64>().ok()? * per_second / scale,
+    )
+}
+
 /// When the process `pid` started, as an opaque token that differs between two processes that
 /// had the same pid; `None` when no such process exists. Linux: field 22 of `/proc/<pid>/stat`
 /// (clock ticks since boot); elsewhere `ps -o lstart=`.
