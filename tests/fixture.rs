@@ -489,7 +489,9 @@ fn pid_in(path: &std::path::Path) -> Option<u32> {
 /// - `redis`: a real `redis-server --daemonize yes`;
 /// - `double`: the classic double fork: the process that calls `setsid` forks the daemon and
 ///   exits, leaving the daemon in a group (and session) whose leader is gone;
-/// - `dies`: as `setsid`, but the daemon exits before the init returns.
+/// - `dies`: as `setsid`, but the daemon exits before the init returns;
+/// - `oneshot`: as `setsid`, run to its end by a one-shot step (`Command::status`, as
+///   `pg_ctl start` is) in the init's directory, where the daemon works.
 ///
 /// With `FAIL`, the init fails once the daemon is up.
 fn start_daemon(setup: &mut Setup) -> Result<Daemon, InitError> {
@@ -524,6 +526,18 @@ fn start_daemon(setup: &mut Setup) -> Result<Daemon, InitError> {
         ),
         _ => format!(r#"setsid sh -c '{DAEMON}' "$0" & while [ ! -s "$0" ]; do sleep 0.01; done"#),
     };
+    if kind == "oneshot" {
+        Command::new("sh")
+            .args(["-c", &script])
+            .arg(&pid_file)
+            .current_dir(&dir)
+            .status()?;
+        let pid = pid_in(&pid_file);
+        if let Ok(ms) = std::env::var(SLOW_MS) {
+            std::thread::sleep(Duration::from_millis(ms.parse()?));
+        }
+        return Ok(Daemon { pid_file, pid });
+    }
     let launcher = setup.spawn(Command::new("sh").args(["-c", &script]).arg(&pid_file))?;
     let pid = if kind == "late" {
         Some(
@@ -671,6 +685,13 @@ fn an_init_killed_after_redis_daemonized_leaves_nothing_running() {
 #[test]
 fn an_init_killed_after_its_server_double_forked_leaves_nothing_running() {
     killed_after_daemonized("double");
+}
+
+/// As above, with a daemon started by a one-shot step before the init spawned anything (`pg_ctl
+/// start` with its data directory in a `Setup::dir`): the next user finds it by its pid file.
+#[test]
+fn an_init_killed_after_a_one_shot_step_daemonized_leaves_nothing_running() {
+    killed_after_daemonized("oneshot");
 }
 
 /// Kills a test process whose init has a daemon of `kind` running, then checks the next

@@ -218,8 +218,8 @@ fn names_termination(bounds: &[TokenTree]) -> bool {
 /// the impl's generics and the fn itself (to recurse), and `return` and `?` stay the body's.
 /// `move`, so each binding (also one the body never names) and each parameter the body names
 /// or holds unnamed (`_name`) is dropped when the body ends, before the guard, in the groups;
-/// only a parameter rustc warns of as unused is dropped when the fn returns, after the guard,
-/// as every parameter is in a fn without temp dirs. Its `return`s are typed as the
+/// only one the body never names (rustc warns of it as unused) and a `_` one are dropped when
+/// the fn returns, after the guard, as every parameter is in a fn without temp dirs. Its `return`s are typed as the
 /// fn's return type before the body is checked, so `Ok(Box::new(x))` is a `Box<dyn Trait>`
 /// and a closure in the value gets its parameter types, as in the fn (an `impl Trait` in it is
 /// left to inference). Unsafe operations need what they needed: a closure in an `unsafe fn`

@@ -113,16 +113,6 @@ impl Run {
             .context(|| format!("cannot write `{}`", path.display()))
     }
 
-    /// The run's list of children, created empty if missing, for the watcher to hold: read
-    /// through it, the list outlives a removal of the run's directory.
-    fn children_file(&self) -> std::io::Result<fs::File> {
-        fs::OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(self.dir.join("children"))
-    }
-
     /// Starts the run's watcher unless someone has: the file `watcher` is created by exactly
     /// one process of the run.
     pub(crate) fn ensure_watcher(&self) -> Result<(), Error> {
@@ -141,8 +131,7 @@ impl Run {
                 ))
             }
         }
-        let started = self
-            .children_file()
+        let started = children_file(&self.dir)
             .and_then(|list| watcher_command(self.pid, &self.start, &self.dir, list).spawn());
         match started {
             // Never waited for: it outlives this process, and init reaps it.
@@ -153,6 +142,16 @@ impl Run {
             }
         }
     }
+}
+
+/// The list of children of the run in `dir`, created empty if missing, for the watcher to hold:
+/// read through it, the list outlives a removal of the run's directory.
+fn children_file(dir: &Path) -> std::io::Result<fs::File> {
+    fs::OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .open(dir.join("children"))
 }
 
 /// The nearest ancestor that is a runner.
@@ -303,12 +302,7 @@ mod tests {
 
     /// The run's list of children as the watcher gets it.
     fn list(run: &tempfile::TempDir) -> fs::File {
-        fs::OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(run.path().join("children"))
-            .unwrap()
+        children_file(run.path()).unwrap()
     }
 
     /// A `sleep 300` in a group of its own, listed in `run`'s children.

@@ -156,7 +156,7 @@ impl Setup {
             .dir
             .join(own_name(self.fixture, &format!("dir{}", self.dirs.len())));
         // A server started by a one-shot step may write its pid file here.
-        self.open_window();
+        self.open_window()?;
         // Noted first: a directory made after its process died would be left behind.
         self.note(&format!("dir {}", dir.display()))?;
         crate::lockdir::open_private_dir(&dir)?;
@@ -220,7 +220,7 @@ impl Setup {
             self.fixture,
             &format!("{program}{}", self.children.len()),
         ));
-        self.open_window();
+        self.open_window()?;
         if cfg!(any(target_os = "linux", target_os = "android")) {
             if self.children.is_empty() {
                 // For `tear_down_dead`: what this init's tree carries, should it die midway.
@@ -267,15 +267,21 @@ impl Setup {
     }
 
     /// Makes the test process a subreaper until the init returns (Linux), if it is not yet.
+    /// The first time, notes when the init began, for [`tear_down_dead`]: a one-shot step
+    /// (`pg_ctl start`) may start a daemon before any child, or with none.
     #[cfg_attr(
         not(any(target_os = "linux", target_os = "android")),
-        allow(clippy::unused_self)
+        allow(clippy::unused_self, clippy::unnecessary_wraps)
     )]
-    fn open_window(&mut self) {
+    fn open_window(&mut self) -> Result<(), Error> {
         #[cfg(any(target_os = "linux", target_os = "android"))]
         if self.subreaper.is_none() {
             self.subreaper = Some(sys_process::Subreaper::start());
+            if let Some(began) = self.began {
+                self.note(&format!("began {began}"))?;
+            }
         }
+        Ok(())
     }
 
     /// The init returned (or panicked): stops being a subreaper, and finds the processes of
@@ -562,8 +568,8 @@ fn pids_in_pid_files(dirs: &[PathBuf]) -> Vec<u32> {
 /// The daemons of a dead init named by the pid files in its directories `dirs` (redis and
 /// postgres overwrite the environment [`daemons_of_tree`] reads), and their start times. The
 /// test process that proved them its descendants is gone, so a stale pid file could name a
-/// stranger: taken are only processes that started since the init's first child (`since`)
-/// and work in one of its directories (redis `--dir`, postgres's data directory).
+/// stranger: taken are only processes that started since the init began (`since`) and work
+/// in one of its directories (redis `--dir`, postgres's data directory).
 #[cfg(any(target_os = "linux", target_os = "android"))]
 fn daemons_in_pid_files(dirs: &[PathBuf], since: u64) -> Vec<(u32, String)> {
     pids_in_pid_files(dirs)
@@ -575,7 +581,9 @@ fn daemons_in_pid_files(dirs: &[PathBuf], since: u64) -> Vec<(u32, String)> {
         })
         .filter_map(|pid| {
             let start = sys_process::start_time(pid)?;
-            (start.parse::<u64>().ok()? >= since).then_some((pid, start))
+            // One tick of slack, as in `Setup::adopt`: the init's start is read from a clock
+            // in hundredths of a second.
+            (start.parse::<u64>().ok()? + 1 >= since).then_some((pid, start))
         })
         .collect()
 }
@@ -616,13 +624,17 @@ pub(crate) fn tear_down_dead(run: &Run, fixture: &str) {
         .map(PathBuf::from)
         .collect();
     // The daemons its tree started, which its death handed to init: no process of its tree
-    // started before its first child.
+    // started before the init began (or, recorded before it noted that, its first child).
     let mut daemons: Vec<(u32, String)> = record
         .lines()
         .filter_map(|line| line.strip_prefix("tree "))
         .flat_map(daemons_of_tree)
         .collect();
-    if let Some(since) = recorded.iter().filter_map(|(_, s)| s.parse().ok()).min() {
+    let began = record
+        .lines()
+        .filter_map(|line| line.strip_prefix("began "));
+    let starts = recorded.iter().map(|(_, start)| *start);
+    if let Some(since) = began.chain(starts).filter_map(|s| s.parse().ok()).min() {
         daemons.extend(daemons_in_pid_files(&dirs, since));
     }
     recorded.extend(daemons.iter().map(|(pid, start)| (*pid, start.as_str())));
