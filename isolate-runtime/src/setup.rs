@@ -536,21 +536,34 @@ fn daemons_of_tree(_tree: &str) -> Vec<(u32, String)> {
 }
 
 /// The pids written in the `*.pid` files of `dirs` and their subdirectories (a server's data
-/// directory).
+/// directory). Only regular files, and only their start, are read: a FIFO of that name (no
+/// server writes one, but a test may make anything in its directory) would block the init's
+/// return for good, and symlinks lead out of the init's directories.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 fn pids_in_pid_files(dirs: &[PathBuf]) -> Vec<u32> {
-    let entries = |dir: &PathBuf| -> Vec<PathBuf> {
+    use std::io::Read;
+    let entries = |dir: &PathBuf| -> Vec<(PathBuf, std::fs::FileType)> {
         std::fs::read_dir(dir).map_or_else(
             |_| Vec::new(),
-            |entries| entries.flatten().map(|entry| entry.path()).collect(),
+            |entries| {
+                entries
+                    .flatten()
+                    .filter_map(|entry| Some((entry.path(), entry.file_type().ok()?)))
+                    .collect()
+            },
         )
     };
     let mut files: Vec<PathBuf> = Vec::new();
     for dir in dirs {
-        for path in entries(dir) {
-            if path.is_dir() {
-                files.extend(entries(&path));
-            } else {
+        for (path, kind) in entries(dir) {
+            if kind.is_dir() {
+                files.extend(
+                    entries(&path)
+                        .into_iter()
+                        .filter(|(_, kind)| kind.is_file())
+                        .map(|(path, _)| path),
+                );
+            } else if kind.is_file() {
                 files.push(path);
             }
         }
@@ -559,8 +572,13 @@ fn pids_in_pid_files(dirs: &[PathBuf]) -> Vec<u32> {
         .iter()
         .filter(|path| path.extension().is_some_and(|ext| ext == "pid"))
         .filter_map(|path| {
-            let text = std::fs::read_to_string(path).ok()?;
-            text.lines().next()?.trim().parse().ok()
+            let mut start = String::new();
+            std::fs::File::open(path)
+                .ok()?
+                .take(64)
+                .read_to_string(&mut start)
+                .ok()?;
+            start.lines().next()?.trim().parse().ok()
         })
         .collect()
 }
@@ -643,4 +661,33 @@ pub(crate) fn tear_down_dead(run: &Run, fixture: &str) {
         let _ = std::fs::remove_dir_all(dir);
     }
     let _ = std::fs::remove_file(&started);
+}
+
+#[cfg(all(test, any(target_os = "linux", target_os = "android")))]
+mod tests {
+    use super::*;
+
+    /// A FIFO named like a pid file is not opened (which blocks until someone writes), nor is
+    /// a file reached through a symlink; a real pid file is read.
+    #[test]
+    fn only_regular_pid_files_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(dir.path().join("blocked.pid"))
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("outside.pid"), "7\n").unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("link")).unwrap();
+        std::fs::create_dir(dir.path().join("data")).unwrap();
+        std::fs::write(dir.path().join("data/server.pid"), "42\nmore\n").unwrap();
+        let dirs = vec![dir.path().to_owned()];
+        let (sender, read) = std::sync::mpsc::channel();
+        std::thread::spawn(move || sender.send(pids_in_pid_files(&dirs)));
+        let pids = read
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("reading the pid files blocked on a FIFO");
+        assert_eq!(pids, vec![42]);
+    }
 }
