@@ -705,18 +705,22 @@ fn hangs() {
 }
 "#;
 
+/// Writes the generated crate's `.config/nextest.toml`.
+fn nextest_profile(dir: &Path, toml: &str) {
+    std::fs::create_dir_all(dir.join(".config")).unwrap();
+    std::fs::write(dir.join(".config/nextest.toml"), toml).unwrap();
+}
+
 /// Seen in `flake-report` on a busy machine: a nextest round hit its deadline and all 48 tests
 /// were recorded as timed out, also the ones that had passed long before it.
 #[test]
 fn a_round_cut_at_its_deadline_keeps_the_results_of_the_tests_that_finished() {
     let dir = tempfile::tempdir().unwrap();
     generate(dir.path(), HANGS);
-    std::fs::create_dir_all(dir.path().join(".config")).unwrap();
-    std::fs::write(
-        dir.path().join(".config/nextest.toml"),
+    nextest_profile(
+        dir.path(),
         "[profile.default]\nslow-timeout = { period = \"60s\", grace-period = \"30s\" }\n",
-    )
-    .unwrap();
+    );
     let runners = test_and_nextest();
     let output = cargo_isolate(
         dir.path(),
@@ -820,12 +824,7 @@ fn a_retried_test_counts_by_its_one_attempt_in_a_cut_round_as_in_an_uncut_one() 
     }
     let dir = tempfile::tempdir().unwrap();
     generate(dir.path(), RETRIED);
-    std::fs::create_dir_all(dir.path().join(".config")).unwrap();
-    std::fs::write(
-        dir.path().join(".config/nextest.toml"),
-        "[profile.default]\nretries = 2\n",
-    )
-    .unwrap();
+    nextest_profile(dir.path(), "[profile.default]\nretries = 2\n");
     let stress = |args: &[&str]| {
         let _ = std::fs::remove_dir(dir.path().join("tried"));
         let mut all = vec![
